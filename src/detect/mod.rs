@@ -1,0 +1,1 @@
+//! Container engine detection (the edge): sockets, processes, files -> one plain-data report.

@@ -1,0 +1,3 @@
+//! clawposture: one pure core (presets, choice, plan, checklist) shared by three front ends.
+
+pub mod detect;
