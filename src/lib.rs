@@ -1,4 +1,15 @@
 //! clawposture: one pure core (presets, choice, plan, checklist) shared by three front ends.
 
+pub mod choice;
+pub mod cli;
 pub mod detect;
+pub mod document;
 pub mod environment;
+pub mod paths;
+pub mod keypath;
+pub mod plan;
+pub mod preset;
+pub mod report;
+pub mod run;
+pub mod secrets;
+pub mod write;

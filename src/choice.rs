@@ -1,0 +1,425 @@
+//! The preset choice: a pure function of (preset, environment, answers) that says which values
+//! to own, which adjustments the environment forces, and why.
+
+use std::fmt;
+
+use serde::Serialize;
+use serde_json::{Value, json};
+
+use crate::environment::{EngineKind, Environment};
+use crate::keypath;
+use crate::preset::{EngineNeed, Entry, ForEach, Preset, When};
+
+/// `telegram:123456789`: a sender or chat id on one channel.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ChannelId {
+    pub channel: String,
+    pub id: String,
+}
+
+impl ChannelId {
+    pub fn parse(text: &str) -> Result<ChannelId, String> {
+        match text.split_once(':') {
+            Some((channel, id)) if !channel.is_empty() && !id.is_empty() => {
+                if !channel.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
+                    return Err(format!("`{channel}` is not a channel id (e.g. telegram, whatsapp, discord)"));
+                }
+                Ok(ChannelId { channel: channel.to_ascii_lowercase(), id: id.to_string() })
+            }
+            _ => Err(format!("`{text}` is not CHANNEL:ID (e.g. telegram:123456789)")),
+        }
+    }
+}
+
+impl fmt::Display for ChannelId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}", self.channel, self.id)
+    }
+}
+
+/// What the user told us besides the threat model.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Inputs {
+    pub owner: Option<ChannelId>,
+    pub groups: Vec<ChannelId>,
+    pub members: Vec<ChannelId>,
+    pub accept_risk: bool,
+}
+
+/// A value the environment forces on top of the preset (None: the key is removed).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Adjustment {
+    pub key: String,
+    pub value: Option<Value>,
+    pub why: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Choice {
+    pub preset: Preset,
+    pub environment: Environment,
+    pub inputs: Inputs,
+    pub adjustments: Vec<Adjustment>,
+    /// Plain-language consequences to show next to the plan.
+    pub notes: Vec<String>,
+}
+
+/// The environment cannot make this preset safe.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Refusal {
+    pub preset: String,
+    pub reason: String,
+}
+
+impl fmt::Display for Refusal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "the {} preset needs a container engine and none is usable: {} Install Docker or Podman (rootless preferred) and run again, or pass --accept-risk to write the locked-down no-sandbox variant.",
+            self.preset, self.reason
+        )
+    }
+}
+
+/// Choose, refusing when the preset needs an engine that is missing and the risk was not
+/// accepted.
+pub fn choose(preset: &Preset, environment: &Environment, inputs: &Inputs) -> Result<Choice, Refusal> {
+    if environment.engine.is_none() && !inputs.accept_risk {
+        let refuse = match &preset.no_engine {
+            Some(n) => n.refuse.clone(),
+            None if preset.engine == EngineNeed::Required => {
+                Some("this preset has no variant without a sandbox.".to_string())
+            }
+            None => None,
+        };
+        if let Some(reason) = refuse {
+            return Err(Refusal { preset: preset.name.clone(), reason });
+        }
+    }
+    if environment.engine.is_none() && preset.no_engine.is_none() && preset.engine == EngineNeed::Required {
+        return Err(Refusal {
+            preset: preset.name.clone(),
+            reason: "this preset has no variant without a sandbox.".into(),
+        });
+    }
+    Ok(adjust(preset, environment, inputs))
+}
+
+/// The choice without the refusal check: what this preset would write here. Used to
+/// recognise a file and to know which values other presets own.
+pub fn adjust(preset: &Preset, environment: &Environment, inputs: &Inputs) -> Choice {
+    let mut adjustments = Vec::new();
+    let mut notes = Vec::new();
+    let sandboxed = preset.set.iter().any(|e| e.path.starts_with(&sandbox_path()));
+    match environment.engine {
+        None => {
+            if let Some(n) = &preset.no_engine {
+                notes.push(n.note.clone());
+            }
+        }
+        Some(engine) if sandboxed => {
+            let user = ["agents", "defaults", "sandbox", "docker", "user"].join(".");
+            if engine.kind == EngineKind::Podman {
+                adjustments.push(Adjustment {
+                    key: "agents.defaults.sandbox.backend".into(),
+                    value: Some(json!("podman")),
+                    why: "Podman is the engine here; OpenClaw's docker backend never falls back to Podman.".into(),
+                });
+            }
+            let (value, why) = match (engine.kind, engine.rootless) {
+                (EngineKind::Docker, true) => (
+                    Some(json!("0:0")),
+                    "Rootless Docker maps container root to your own user (still without capabilities, with no-new-privileges); the image's uid 1000 would map to a subordinate uid that cannot use the workspace OpenClaw creates.".to_string(),
+                ),
+                (EngineKind::Podman, true) => (
+                    None,
+                    "Rootless Podman runs the sandbox as your own user (--userns=keep-id) and rejects uid 0, so no user is set.".to_string(),
+                ),
+                (_, false) => (
+                    Some(json!(format!("{}:{}", environment.uid, environment.gid))),
+                    format!(
+                        "A rootful engine runs the sandbox as the Gateway's own uid:gid ({}:{}), so the workspace OpenClaw creates (mode 0700) is usable and the container is not real root.",
+                        environment.uid, environment.gid
+                    ),
+                ),
+            };
+            if !engine.rootless && environment.uid == 0 {
+                notes.push(
+                    "The Gateway runs as root: with a rootful engine its sandbox runs as uid 0 (without capabilities). Run OpenClaw as an ordinary user, ideally with rootless Docker or Podman.".into(),
+                );
+            }
+            adjustments.push(Adjustment { key: user, value, why });
+        }
+        Some(_) => {}
+    }
+    Choice {
+        preset: preset.clone(),
+        environment: environment.clone(),
+        inputs: inputs.clone(),
+        adjustments,
+        notes,
+    }
+}
+
+fn sandbox_path() -> Vec<String> {
+    vec!["agents".into(), "defaults".into(), "sandbox".into()]
+}
+
+/// One value to write (Some) or remove (None) at `path`, with its reason.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Leaf {
+    pub path: Vec<String>,
+    pub value: Option<Value>,
+    pub why: String,
+    pub doc: String,
+}
+
+/// Everything a choice writes into a given file: leaves (no leaf is inside another) and the
+/// `bindings` items it wants.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Desired {
+    pub preset: String,
+    pub leaves: Vec<Leaf>,
+    pub bindings: Vec<(Value, String, String)>,
+}
+
+impl Desired {
+    pub fn leaf(&self, path: &[String]) -> Option<&Leaf> {
+        self.leaves.iter().find(|l| l.path == path)
+    }
+}
+
+/// What `choice` writes into a file whose `channels` block has these channel ids.
+pub fn desired(choice: &Choice, channels: &[String]) -> Desired {
+    let preset = &choice.preset;
+    let inputs = &choice.inputs;
+    let mut leaves: Vec<Leaf> = Vec::new();
+    let ctx = Ctx { inputs, channel: None };
+    for entry in &preset.set {
+        if entry.when == Some(When::Owner) && inputs.owner.is_none() {
+            continue;
+        }
+        add_entry(&mut leaves, Vec::new(), entry, &ctx);
+    }
+    if choice.environment.engine.is_none()
+        && let Some(n) = &preset.no_engine
+    {
+        for entry in &n.set {
+            add_entry(&mut leaves, Vec::new(), entry, &ctx);
+        }
+    }
+    for a in &choice.adjustments {
+        if let Ok(path) = keypath::parse(&a.key) {
+            insert(&mut leaves, Leaf { path, value: a.value.clone(), why: a.why.clone(), doc: "gateway/sandboxing.md".into() });
+        }
+    }
+    for u in &preset.unset {
+        insert(&mut leaves, Leaf { path: u.path.clone(), value: None, why: u.why.clone(), doc: u.doc.clone() });
+    }
+    for channel in channels {
+        let ctx = Ctx { inputs, channel: Some(channel) };
+        let base = vec!["channels".to_string(), channel.clone()];
+        for entry in &preset.channel {
+            if applies(entry, &ctx) {
+                add_entry(&mut leaves, base.clone(), entry, &ctx);
+            }
+        }
+        for group in inputs.groups.iter().filter(|g| &g.channel == channel) {
+            for entry in &preset.group_chat {
+                if !applies(entry, &ctx) {
+                    continue;
+                }
+                let mut e = entry.clone();
+                e.path = e.path.iter().map(|s| s.replace("{group_id}", &group.id)).collect();
+                add_entry(&mut leaves, base.clone(), &e, &ctx);
+            }
+        }
+    }
+    let mut bindings = Vec::new();
+    for b in &preset.binding {
+        match b.for_each {
+            ForEach::Channel => {
+                for channel in channels {
+                    bindings.push((json!({"agentId": b.agent, "match": {"channel": channel}}), b.why.clone(), b.doc.clone()));
+                }
+            }
+            ForEach::GroupChat => {
+                for g in inputs.groups.iter().filter(|g| channels.contains(&g.channel)) {
+                    bindings.push((
+                        json!({"agentId": b.agent, "match": {"channel": g.channel, "peer": {"kind": "group", "id": g.id}}}),
+                        b.why.clone(),
+                        b.doc.clone(),
+                    ));
+                }
+            }
+        }
+    }
+    Desired { preset: preset.name.clone(), leaves, bindings }
+}
+
+struct Ctx<'a> {
+    inputs: &'a Inputs,
+    channel: Option<&'a String>,
+}
+
+impl Ctx<'_> {
+    fn owner_here(&self) -> bool {
+        matches!((&self.inputs.owner, self.channel), (Some(o), Some(c)) if &o.channel == c)
+    }
+
+    fn members_here(&self) -> Vec<String> {
+        self.inputs
+            .members
+            .iter()
+            .filter(|m| Some(&m.channel) == self.channel)
+            .map(|m| m.id.clone())
+            .collect()
+    }
+}
+
+fn applies(entry: &Entry, ctx: &Ctx) -> bool {
+    if let (Some(only), Some(channel)) = (&entry.only, ctx.channel)
+        && !only.contains(channel)
+    {
+        return false;
+    }
+    match entry.when {
+        None => true,
+        Some(When::Owner) => ctx.inputs.owner.is_some(),
+        Some(When::OwnerHere) => ctx.owner_here(),
+        Some(When::OwnerElsewhere) => !ctx.owner_here(),
+        Some(When::MembersHere) => !ctx.members_here().is_empty(),
+    }
+}
+
+/// Replace `{owner}`, `{owner_id}`, `{member_ids}` placeholders. An array element without a
+/// value is dropped; a scalar without one makes the whole entry not apply (None).
+fn instantiate(value: &Value, ctx: &Ctx) -> Option<Value> {
+    let scalar = |s: &str| -> Option<Option<String>> {
+        match s {
+            "{owner}" => Some(ctx.inputs.owner.as_ref().map(|o| o.to_string())),
+            "{owner_id}" => Some(if ctx.channel.is_none() || ctx.owner_here() {
+                ctx.inputs.owner.as_ref().map(|o| o.id.clone())
+            } else {
+                None
+            }),
+            _ => None,
+        }
+    };
+    match value {
+        Value::String(s) => match scalar(s) {
+            Some(v) => v.map(Value::String),
+            None => Some(value.clone()),
+        },
+        Value::Array(items) => {
+            let mut out = Vec::new();
+            for item in items {
+                match item.as_str() {
+                    Some("{member_ids}") => out.extend(ctx.members_here().into_iter().map(Value::String)),
+                    Some(s) if scalar(s).is_some() => {
+                        if let Some(Some(v)) = scalar(s) {
+                            out.push(Value::String(v));
+                        }
+                    }
+                    _ => out.push(instantiate(item, ctx)?),
+                }
+            }
+            // An id listed twice (owner also given as member) is written once.
+            let mut seen = Vec::new();
+            out.retain(|v| {
+                let new = !seen.contains(v);
+                seen.push(v.clone());
+                new
+            });
+            Some(Value::Array(out))
+        }
+        Value::Object(map) => {
+            let mut out = serde_json::Map::new();
+            for (k, v) in map {
+                out.insert(k.clone(), instantiate(v, ctx)?);
+            }
+            Some(Value::Object(out))
+        }
+        other => Some(other.clone()),
+    }
+}
+
+fn add_entry(leaves: &mut Vec<Leaf>, base: Vec<String>, entry: &Entry, ctx: &Ctx) {
+    let Some(value) = instantiate(&entry.value, ctx) else { return };
+    let mut path = base;
+    path.extend(entry.path.iter().cloned());
+    let mut flat = Vec::new();
+    flatten(path, value, entry.exact, &mut flat);
+    for (path, value) in flat {
+        insert(leaves, Leaf { path, value: Some(value), why: entry.why.clone(), doc: entry.doc.clone() });
+    }
+}
+
+/// Objects become one leaf per key (the user's other keys there survive); arrays, scalars and
+/// exact objects are single leaves; an empty object is a leaf that asks for the object to exist.
+fn flatten(path: Vec<String>, value: Value, exact: bool, out: &mut Vec<(Vec<String>, Value)>) {
+    match value {
+        Value::Object(map) if !exact && !map.is_empty() => {
+            for (k, v) in map {
+                let mut p = path.clone();
+                p.push(k);
+                flatten(p, v, false, out);
+            }
+        }
+        other => out.push((path, other)),
+    }
+}
+
+/// A later leaf wins: it replaces leaves at or below its path, and when it lands inside an
+/// earlier object leaf (an exact object), it edits that object.
+fn insert(leaves: &mut Vec<Leaf>, leaf: Leaf) {
+    leaves.retain(|l| !l.path.starts_with(&leaf.path));
+    if let Some(outer) = leaves.iter_mut().find(|l| leaf.path.starts_with(&l.path)) {
+        if let Some(Value::Object(_)) = outer.value {
+            let rest = &leaf.path[outer.path.len()..];
+            if let Some(v) = outer.value.as_mut() {
+                set_in(v, rest, leaf.value.clone());
+            }
+            return;
+        }
+        let outer_path = outer.path.clone();
+        leaves.retain(|l| l.path != outer_path);
+    }
+    leaves.push(leaf);
+}
+
+/// Set (or remove, with None) `path` inside a JSON value, creating objects on the way.
+pub fn set_in(root: &mut Value, path: &[String], value: Option<Value>) {
+    let Some((last, parents)) = path.split_last() else {
+        if let Some(v) = value {
+            *root = v;
+        }
+        return;
+    };
+    let mut cur = root;
+    for seg in parents {
+        if !cur.is_object() {
+            *cur = Value::Object(serde_json::Map::new());
+        }
+        let Value::Object(map) = cur else { return };
+        cur = map.entry(seg.clone()).or_insert_with(|| Value::Object(serde_json::Map::new()));
+    }
+    if !cur.is_object() {
+        *cur = Value::Object(serde_json::Map::new());
+    }
+    if let Value::Object(map) = cur {
+        match value {
+            Some(v) => {
+                map.insert(last.clone(), v);
+            }
+            None => {
+                map.shift_remove(last);
+            }
+        }
+    }
+}
+
+/// The value at `path`, if any.
+pub fn get_in<'a>(root: &'a Value, path: &[String]) -> Option<&'a Value> {
+    path.iter().try_fold(root, |cur, seg| cur.as_object()?.get(seg))
+}

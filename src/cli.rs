@@ -1,0 +1,121 @@
+//! Command-line arguments (clap). Every front end fills the same answers from these flags.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "clawposture",
+    version,
+    about = "Put an OpenClaw installation into a secure posture in one run, and prove that it did.",
+    after_help = "Exit codes: 0 ok, 2 usage or missing answer, 3 this machine cannot satisfy the preset, 4 refused to write."
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: Global,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Args)]
+pub struct Global {
+    /// The OpenClaw config file to edit (default: resolved as OpenClaw does: OPENCLAW_CONFIG_PATH,
+    /// $OPENCLAW_STATE_DIR/openclaw.json, $OPENCLAW_HOME/.openclaw/openclaw.json, ~/.openclaw/openclaw.json).
+    #[arg(long, global = true, value_name = "PATH")]
+    pub config: Option<PathBuf>,
+    /// Work on OpenClaw's `--profile NAME` Gateway (~/.openclaw-NAME), e.g. a separate public Gateway.
+    #[arg(long, global = true, value_name = "NAME", value_parser = profile_name)]
+    pub openclaw_profile: Option<String>,
+    /// OpenClaw's state dir, where the Gateway token is kept in .env (default: OPENCLAW_STATE_DIR or ~/.openclaw).
+    #[arg(long, global = true, value_name = "PATH")]
+    pub state_dir: Option<PathBuf>,
+}
+
+fn profile_name(s: &str) -> Result<String, String> {
+    if !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
+        Ok(s.to_string())
+    } else {
+        Err("a profile name is letters, digits, `-` and `_`".into())
+    }
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// List the presets: who can reach the agent and what it may do.
+    Presets {
+        /// Print JSON (every owned key with its value, reason and doc path).
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show what a preset would change in the config, as a diff (writes nothing).
+    Plan {
+        #[command(flatten)]
+        answers: Answers,
+        /// Print the plan as JSON instead of a diff.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Write the preset into the config (backup first, atomic, 0600), and the token into .env.
+    Apply {
+        #[command(flatten)]
+        answers: Answers,
+        /// Do not ask for confirmation (needed without a terminal).
+        #[arg(long, short = 'y')]
+        yes: bool,
+        /// Show the plan and stop; write nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Turn a Gateway that serves a private owner public anyway (instead of --openclaw-profile public).
+        #[arg(long)]
+        same_gateway: bool,
+        /// Print the result as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum EngineArg {
+    Docker,
+    DockerRootless,
+    Podman,
+    PodmanRootless,
+    None,
+}
+
+impl EngineArg {
+    pub fn label(self) -> &'static str {
+        match self {
+            EngineArg::Docker => "docker",
+            EngineArg::DockerRootless => "docker-rootless",
+            EngineArg::Podman => "podman",
+            EngineArg::PodmanRootless => "podman-rootless",
+            EngineArg::None => "none",
+        }
+    }
+}
+
+/// The answers every front end asks for.
+#[derive(Debug, Clone, Args)]
+pub struct Answers {
+    /// Who can reach the agent: private (only me), group (me and people I trust), public (strangers),
+    /// or the name of a preset of your own.
+    #[arg(long, value_name = "THREAT")]
+    pub threat: Option<String>,
+    /// The container engine the sandbox uses, instead of detecting it.
+    #[arg(long, value_enum)]
+    pub engine: Option<EngineArg>,
+    /// Pin the owner, e.g. telegram:123456789 (DMs then admit only the owner).
+    #[arg(long, value_name = "CHANNEL:ID")]
+    pub owner: Option<String>,
+    /// A group chat the group agent answers in, e.g. telegram:-1001234567890 (repeatable).
+    #[arg(long = "group", value_name = "CHANNEL:CHAT_ID")]
+    pub groups: Vec<String>,
+    /// A trusted member who may trigger the agent in those groups (repeatable).
+    #[arg(long = "member", value_name = "CHANNEL:ID")]
+    pub members: Vec<String>,
+    /// Accept writing a preset whose sandbox cannot run here (public without a container engine).
+    #[arg(long)]
+    pub accept_risk: bool,
+}

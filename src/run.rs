@@ -1,0 +1,185 @@
+//! The imperative shell for the non-interactive commands: read files, call the pure core,
+//! print, write. Errors come back as (exit code, one sentence with the fix).
+
+use std::io::{BufRead, IsTerminal, Write};
+use std::path::Path;
+use std::time::SystemTime;
+
+use crate::choice::{self, ChannelId, Choice, Inputs};
+use crate::cli::{Answers, Cli, Command, EngineArg};
+use crate::environment::{Engine, Environment};
+use crate::paths::{self, PathInputs, Resolved};
+use crate::plan::{self, Plan, TokenState};
+use crate::preset::{self, Preset};
+use crate::report;
+use crate::write::{self, WriteRequest};
+
+pub const EXIT_USAGE: i32 = 2;
+pub const EXIT_ENVIRONMENT: i32 = 3;
+pub const EXIT_REFUSED: i32 = 4;
+
+/// An error for the user: the exit code and one sentence that says what to do.
+#[derive(Debug)]
+pub struct Failure {
+    pub code: i32,
+    pub message: String,
+}
+
+fn fail(code: i32, message: impl Into<String>) -> Failure {
+    Failure { code, message: message.into() }
+}
+
+pub fn run(cli: Cli) -> Result<(), Failure> {
+    let resolved = paths::resolve(&PathInputs {
+        config_flag: cli.global.config.clone(),
+        state_dir_flag: cli.global.state_dir.clone(),
+        profile: cli.global.openclaw_profile.clone(),
+        env: PathInputs::env_snapshot(),
+    });
+    let presets = preset::load(preset::user_dir().as_deref()).map_err(|e| fail(EXIT_USAGE, format!("preset file error: {e}")))?;
+    match cli.command {
+        Some(Command::Presets { json }) => {
+            if json {
+                println!("{}", pretty(&report::presets_json(&presets)));
+            } else {
+                print!("{}", report::presets_text(&presets));
+            }
+            Ok(())
+        }
+        Some(Command::Plan { answers, json }) => {
+            let ctx = prepare(&answers, &presets, &resolved)?;
+            if json {
+                println!("{}", pretty(&report::plan_json(&ctx.plan, &ctx.choice, &resolved, ctx.recognized.as_ref())));
+            } else {
+                print!("{}", report::plan_text(&ctx.plan, &ctx.choice, &resolved, ctx.recognized.as_ref()));
+            }
+            Ok(())
+        }
+        Some(Command::Apply { answers, yes, dry_run, same_gateway, json }) => {
+            if !yes && !dry_run && !std::io::stdin().is_terminal() {
+                return Err(fail(EXIT_USAGE, "no terminal to confirm on: pass --yes to write without asking (or --dry-run to only look)."));
+            }
+            let ctx = prepare(&answers, &presets, &resolved)?;
+            if !same_gateway && let Some(why) = plan::boundary_conflict(ctx.current.as_deref(), &ctx.choice, &ctx.all) {
+                return Err(fail(EXIT_REFUSED, format!("refused: {why}")));
+            }
+            let summary = if json { String::new() } else { report::plan_text(&ctx.plan, &ctx.choice, &resolved, ctx.recognized.as_ref()) };
+            print!("{summary}");
+            if dry_run || ctx.plan.is_noop() {
+                if json {
+                    println!("{}", pretty(&report::plan_json(&ctx.plan, &ctx.choice, &resolved, ctx.recognized.as_ref())));
+                }
+                return Ok(());
+            }
+            if !yes && !confirm("Write these changes? [y/N] ")? {
+                return Err(fail(EXIT_REFUSED, "nothing written: not confirmed."));
+            }
+            let outcome = write::write(&WriteRequest {
+                config: &resolved.config,
+                original: ctx.original.as_deref(),
+                new_text: &ctx.plan.new_text,
+                state_dir: &resolved.state_dir,
+                env_file: &ctx.plan.env_file,
+                now: SystemTime::now(),
+            })
+            .map_err(|e| fail(EXIT_REFUSED, format!("refused to write: {e}")))?;
+            if json {
+                let mut v = report::plan_json(&ctx.plan, &ctx.choice, &resolved, ctx.recognized.as_ref());
+                v["written"] = serde_json::json!({
+                    "config": outcome.written, "backup": outcome.backup, "env_file": outcome.env_file,
+                    "via_symlink": outcome.via_symlink, "tightened": outcome.tightened,
+                });
+                println!("{}", pretty(&v));
+            } else {
+                print!("{}", report::written_text(&outcome));
+            }
+            Ok(())
+        }
+        None => Err(fail(
+            EXIT_USAGE,
+            "the interactive wizard is not built yet; use `clawposture apply --threat private|group|public` (see --help).",
+        )),
+    }
+}
+
+fn pretty(v: &serde_json::Value) -> String {
+    serde_json::to_string_pretty(v).unwrap_or_else(|_| v.to_string())
+}
+
+fn confirm(prompt: &str) -> Result<bool, Failure> {
+    print!("{prompt}");
+    let _ = std::io::stdout().flush();
+    let mut line = String::new();
+    std::io::stdin().lock().read_line(&mut line).map_err(|e| fail(EXIT_USAGE, format!("cannot read the answer: {e}")))?;
+    Ok(matches!(line.trim(), "y" | "Y" | "yes"))
+}
+
+/// Everything a command needs, computed once.
+pub struct Prepared {
+    pub original: Option<Vec<u8>>,
+    pub current: Option<String>,
+    pub choice: Choice,
+    pub all: Vec<Choice>,
+    pub plan: Plan,
+    pub recognized: Option<plan::Recognition>,
+}
+
+fn read_config(path: &Path) -> Result<Option<Vec<u8>>, Failure> {
+    match std::fs::read(path) {
+        Ok(b) => Ok(Some(b)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(fail(EXIT_REFUSED, format!("cannot read {}: {e}", path.display()))),
+    }
+}
+
+pub fn inputs_from(answers: &Answers) -> Result<Inputs, Failure> {
+    let parse = |s: &String| ChannelId::parse(s).map_err(|m| fail(EXIT_USAGE, m));
+    Ok(Inputs {
+        owner: answers.owner.as_ref().map(parse).transpose()?,
+        groups: answers.groups.iter().map(parse).collect::<Result<_, _>>()?,
+        members: answers.members.iter().map(parse).collect::<Result<_, _>>()?,
+        accept_risk: answers.accept_risk,
+    })
+}
+
+fn current_ids() -> (u32, u32) {
+    // SAFETY: getuid/getgid cannot fail and touch no memory.
+    unsafe { (libc::getuid(), libc::getgid()) }
+}
+
+pub fn environment_from(answers: &Answers) -> Result<Environment, Failure> {
+    let (uid, gid) = current_ids();
+    let engine = match answers.engine {
+        Some(arg) => Engine::parse_label(arg.label()).flatten(),
+        None => {
+            return Err(fail(EXIT_USAGE, "pass --engine docker|docker-rootless|podman|podman-rootless|none (detection is not wired yet)."));
+        }
+    };
+    let _ = EngineArg::None;
+    Ok(Environment { engine, uid, gid })
+}
+
+pub fn prepare(answers: &Answers, presets: &[Preset], resolved: &Resolved) -> Result<Prepared, Failure> {
+    let threat = answers.threat.as_deref().ok_or_else(|| {
+        fail(EXIT_USAGE, format!("missing answer: pass --threat {}.", presets.iter().map(|p| p.name.as_str()).collect::<Vec<_>>().join("|")))
+    })?;
+    let preset = presets.iter().find(|p| p.name == threat).ok_or_else(|| {
+        fail(EXIT_USAGE, format!("no preset named `{threat}`; `clawposture presets` lists them."))
+    })?;
+    let inputs = inputs_from(answers)?;
+    let environment = environment_from(answers)?;
+    let chosen = choice::choose(preset, &environment, &inputs).map_err(|r| fail(EXIT_ENVIRONMENT, format!("refused: {r}")))?;
+    let all: Vec<Choice> = presets.iter().map(|p| choice::adjust(p, &environment, &inputs)).collect();
+    let original = read_config(&resolved.config)?;
+    let current = match &original {
+        None => None,
+        Some(bytes) => Some(String::from_utf8(bytes.clone()).map_err(|_| {
+            fail(EXIT_REFUSED, format!("{} is not UTF-8 text; nothing was written.", resolved.config.display()))
+        })?),
+    };
+    let token = TokenState { env_file_has_token: write::env_file_has_token(&resolved.state_dir) };
+    let plan = plan::plan(current.as_deref(), &chosen, &all, token)
+        .map_err(|e| fail(EXIT_REFUSED, format!("{}:{e}", resolved.config.display())))?;
+    let recognized = current.as_deref().and_then(|c| plan::recognize(c, &all));
+    Ok(Prepared { original, current, choice: chosen, all, plan, recognized })
+}
