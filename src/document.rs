@@ -25,9 +25,10 @@ pub struct Document {
     root: CstRootNode,
 }
 
-/// JSON5 as OpenClaw reads it: comments, trailing commas, unquoted keys, single quotes.
-fn options() -> ParseOptions {
-    ParseOptions::default()
+/// JSON5 as OpenClaw reads it: comments, trailing commas, unquoted keys, single quotes, hex
+/// and non-finite numbers; but a missing comma is an error, as it is for JSON5.
+pub fn options() -> ParseOptions {
+    ParseOptions { allow_missing_commas: false, ..ParseOptions::default() }
 }
 
 /// 1-based line and column of a byte offset.

@@ -149,8 +149,11 @@ fn keep_depth(p: &[String]) -> usize {
     if p.first().is_some_and(|s| s == "channels") { 2 } else { 0 }
 }
 
-fn overlaps(a: &[String], b: &[String]) -> bool {
-    a.starts_with(b) || b.starts_with(a)
+/// Whether one of our leaves decides `other`: the same key, a key inside it, or an object
+/// that contains it (but not a bare "this object exists" leaf).
+fn covers(ours: &choice::Leaf, other: &[String]) -> bool {
+    let exists_only = matches!(&ours.value, Some(Value::Object(m)) if m.is_empty());
+    ours.path.starts_with(other) || (other.starts_with(&ours.path) && !exists_only)
 }
 
 /// Plan `choice` against the current file (None: no file). `others` are the other presets as
@@ -190,6 +193,27 @@ pub fn plan(current: Option<&str>, choice: &Choice, others: &[Choice], token: To
         }
     }
 
+    // Other presets' values first: pruning the parents they leave empty must not undo ours.
+    for other in &theirs {
+        for leaf in &other.leaves {
+            let Some(theirs_value) = &leaf.value else { continue };
+            if want.leaves.iter().any(|l| covers(l, &leaf.path)) {
+                continue;
+            }
+            let value = doc.value();
+            if get_in(&value, &leaf.path) == Some(theirs_value) {
+                doc.remove(&leaf.path, keep_depth(&leaf.path));
+                changes.push(Change {
+                    key: keypath::display(&leaf.path),
+                    before: Some(theirs_value.clone()),
+                    after: None,
+                    why: format!("Written by the {} preset; {} does not use it.", other.preset, want.preset),
+                    doc: leaf.doc.clone(),
+                });
+            }
+        }
+    }
+
     for leaf in &want.leaves {
         let value = doc.value();
         let cur = get_in(&value, &leaf.path).cloned();
@@ -209,26 +233,6 @@ pub fn plan(current: Option<&str>, choice: &Choice, others: &[Choice], token: To
             why: leaf.why.clone(),
             doc: leaf.doc.clone(),
         });
-    }
-
-    for other in &theirs {
-        for leaf in &other.leaves {
-            let Some(theirs_value) = &leaf.value else { continue };
-            if want.leaves.iter().any(|l| overlaps(&l.path, &leaf.path)) {
-                continue;
-            }
-            let value = doc.value();
-            if get_in(&value, &leaf.path) == Some(theirs_value) {
-                doc.remove(&leaf.path, keep_depth(&leaf.path));
-                changes.push(Change {
-                    key: keypath::display(&leaf.path),
-                    before: Some(theirs_value.clone()),
-                    after: None,
-                    why: format!("Written by the {} preset; {} does not use it.", other.preset, want.preset),
-                    doc: leaf.doc.clone(),
-                });
-            }
-        }
     }
 
     plan_bindings(&doc, &want, &theirs, &mut changes);
@@ -278,7 +282,7 @@ fn holds(current: Option<&Value>, wanted: Option<&Value>) -> bool {
 
 /// The new text must parse back to what was planned, and every owned value must hold.
 fn check(new_text: &str, planned: &Value, want: &Desired) -> Result<(), PlanError> {
-    let reparsed: Value = jsonc_parser::parse_to_serde_value(new_text, &Default::default())
+    let reparsed: Value = jsonc_parser::parse_to_serde_value(new_text, &document::options())
         .map_err(|e| PlanError::Internal(format!("the new text does not parse: {e}")))?;
     if &reparsed != planned {
         return Err(PlanError::Internal("the new text does not hold the planned values".into()));

@@ -82,7 +82,7 @@ fn sync_dir(dir: &Path) -> Result<(), WriteError> {
 }
 
 /// Replace `target` with `bytes` atomically: a 0600 temp file beside it, fsync, rename, fsync dir.
-fn atomic_replace(target: &Path, bytes: &[u8]) -> Result<(), WriteError> {
+fn atomic_replace(target: &Path, bytes: &[u8], label: &str) -> Result<(), WriteError> {
     let dir = target.parent().unwrap_or(Path::new("."));
     let name = target.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     let tmp = dir.join(format!(".{name}.clawposture-tmp-{}", std::process::id()));
@@ -98,12 +98,12 @@ fn atomic_replace(target: &Path, bytes: &[u8]) -> Result<(), WriteError> {
         let _ = fs::remove_file(&tmp);
         return Err(WriteError::Io { what: "write", path: tmp, err });
     }
-    fault("after-temp");
+    fault(&format!("{label}-after-temp"));
     if let Err(err) = fs::rename(&tmp, target) {
         let _ = fs::remove_file(&tmp);
         return Err(WriteError::Io { what: "replace", path: target.to_path_buf(), err });
     }
-    fault("after-rename");
+    fault(&format!("{label}-after-rename"));
     sync_dir(dir)
 }
 
@@ -198,7 +198,7 @@ fn write_env_file(state_dir: &Path, action: &EnvFileAction, tightened: &mut Vec<
         text.push('\n');
     }
     text.push_str(&format!("# Gateway token, written by clawposture; the config refers to it by name.\n{TOKEN_ENV}={token}\n"));
-    atomic_replace(&path, text.as_bytes())?;
+    atomic_replace(&path, text.as_bytes(), "env")?;
     Ok(Some(path))
 }
 
@@ -237,7 +237,7 @@ pub fn write(req: &WriteRequest) -> Result<WriteOutcome, WriteError> {
         None => None,
     };
     let env_file = write_env_file(req.state_dir, req.env_file, &mut tightened)?;
-    atomic_replace(&target, req.new_text.as_bytes())?;
+    atomic_replace(&target, req.new_text.as_bytes(), "config")?;
     drop(lock);
     Ok(WriteOutcome { written: target, via_symlink: link, backup, env_file, tightened })
 }
