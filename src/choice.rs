@@ -21,12 +21,22 @@ impl ChannelId {
     pub fn parse(text: &str) -> Result<ChannelId, String> {
         match text.split_once(':') {
             Some((channel, id)) if !channel.is_empty() && !id.is_empty() => {
-                if !channel.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
-                    return Err(format!("`{channel}` is not a channel id (e.g. telegram, whatsapp, discord)"));
+                if !channel
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+                {
+                    return Err(format!(
+                        "`{channel}` is not a channel id (e.g. telegram, whatsapp, discord)"
+                    ));
                 }
-                Ok(ChannelId { channel: channel.to_ascii_lowercase(), id: id.to_string() })
+                Ok(ChannelId {
+                    channel: channel.to_ascii_lowercase(),
+                    id: id.to_string(),
+                })
             }
-            _ => Err(format!("`{text}` is not CHANNEL:ID (e.g. telegram:123456789)")),
+            _ => Err(format!(
+                "`{text}` is not CHANNEL:ID (e.g. telegram:123456789)"
+            )),
         }
     }
 }
@@ -83,7 +93,11 @@ impl fmt::Display for Refusal {
 
 /// Choose, refusing when the preset needs an engine that is missing and the risk was not
 /// accepted.
-pub fn choose(preset: &Preset, environment: &Environment, inputs: &Inputs) -> Result<Choice, Refusal> {
+pub fn choose(
+    preset: &Preset,
+    environment: &Environment,
+    inputs: &Inputs,
+) -> Result<Choice, Refusal> {
     if environment.engine.is_none() && !inputs.accept_risk {
         let refuse = match &preset.no_engine {
             Some(n) => n.refuse.clone(),
@@ -93,10 +107,16 @@ pub fn choose(preset: &Preset, environment: &Environment, inputs: &Inputs) -> Re
             None => None,
         };
         if let Some(reason) = refuse {
-            return Err(Refusal { preset: preset.name.clone(), reason });
+            return Err(Refusal {
+                preset: preset.name.clone(),
+                reason,
+            });
         }
     }
-    if environment.engine.is_none() && preset.no_engine.is_none() && preset.engine == EngineNeed::Required {
+    if environment.engine.is_none()
+        && preset.no_engine.is_none()
+        && preset.engine == EngineNeed::Required
+    {
         return Err(Refusal {
             preset: preset.name.clone(),
             reason: "this preset has no variant without a sandbox.".into(),
@@ -110,7 +130,10 @@ pub fn choose(preset: &Preset, environment: &Environment, inputs: &Inputs) -> Re
 pub fn adjust(preset: &Preset, environment: &Environment, inputs: &Inputs) -> Choice {
     let mut adjustments = Vec::new();
     let mut notes = Vec::new();
-    let sandboxed = preset.set.iter().any(|e| e.path.starts_with(&sandbox_path()));
+    let sandboxed = preset
+        .set
+        .iter()
+        .any(|e| e.path.starts_with(&sandbox_path()));
     match environment.engine {
         None => {
             if let Some(n) = &preset.no_engine {
@@ -148,7 +171,11 @@ pub fn adjust(preset: &Preset, environment: &Environment, inputs: &Inputs) -> Ch
                     "The Gateway runs as root: with a rootful engine its sandbox runs as uid 0 (without capabilities). Run OpenClaw as an ordinary user, ideally with rootless Docker or Podman.".into(),
                 );
             }
-            adjustments.push(Adjustment { key: user, value, why });
+            adjustments.push(Adjustment {
+                key: user,
+                value,
+                why,
+            });
         }
         Some(_) => {}
     }
@@ -194,7 +221,10 @@ pub fn desired(choice: &Choice, channels: &[String]) -> Desired {
     let preset = &choice.preset;
     let inputs = &choice.inputs;
     let mut leaves: Vec<Leaf> = Vec::new();
-    let ctx = Ctx { inputs, channel: None };
+    let ctx = Ctx {
+        inputs,
+        channel: None,
+    };
     for entry in &preset.set {
         if entry.when == Some(When::Owner) && inputs.owner.is_none() {
             continue;
@@ -210,14 +240,33 @@ pub fn desired(choice: &Choice, channels: &[String]) -> Desired {
     }
     for a in &choice.adjustments {
         if let Ok(path) = keypath::parse(&a.key) {
-            insert(&mut leaves, Leaf { path, value: a.value.clone(), why: a.why.clone(), doc: "gateway/sandboxing.md".into() });
+            insert(
+                &mut leaves,
+                Leaf {
+                    path,
+                    value: a.value.clone(),
+                    why: a.why.clone(),
+                    doc: "gateway/sandboxing.md".into(),
+                },
+            );
         }
     }
     for u in &preset.unset {
-        insert(&mut leaves, Leaf { path: u.path.clone(), value: None, why: u.why.clone(), doc: u.doc.clone() });
+        insert(
+            &mut leaves,
+            Leaf {
+                path: u.path.clone(),
+                value: None,
+                why: u.why.clone(),
+                doc: u.doc.clone(),
+            },
+        );
     }
     for channel in channels {
-        let ctx = Ctx { inputs, channel: Some(channel) };
+        let ctx = Ctx {
+            inputs,
+            channel: Some(channel),
+        };
         let base = vec!["channels".to_string(), channel.clone()];
         for entry in &preset.channel {
             if applies(entry, &ctx) {
@@ -230,7 +279,11 @@ pub fn desired(choice: &Choice, channels: &[String]) -> Desired {
                     continue;
                 }
                 let mut e = entry.clone();
-                e.path = e.path.iter().map(|s| s.replace("{group_id}", &group.id)).collect();
+                e.path = e
+                    .path
+                    .iter()
+                    .map(|s| s.replace("{group_id}", &group.id))
+                    .collect();
                 add_entry(&mut leaves, base.clone(), &e, &ctx);
             }
         }
@@ -240,11 +293,19 @@ pub fn desired(choice: &Choice, channels: &[String]) -> Desired {
         match b.for_each {
             ForEach::Channel => {
                 for channel in channels {
-                    bindings.push((json!({"agentId": b.agent, "match": {"channel": channel}}), b.why.clone(), b.doc.clone()));
+                    bindings.push((
+                        json!({"agentId": b.agent, "match": {"channel": channel}}),
+                        b.why.clone(),
+                        b.doc.clone(),
+                    ));
                 }
             }
             ForEach::GroupChat => {
-                for g in inputs.groups.iter().filter(|g| channels.contains(&g.channel)) {
+                for g in inputs
+                    .groups
+                    .iter()
+                    .filter(|g| channels.contains(&g.channel))
+                {
                     bindings.push((
                         json!({"agentId": b.agent, "match": {"channel": g.channel, "peer": {"kind": "group", "id": g.id}}}),
                         b.why.clone(),
@@ -254,7 +315,11 @@ pub fn desired(choice: &Choice, channels: &[String]) -> Desired {
             }
         }
     }
-    Desired { preset: preset.name.clone(), leaves, bindings }
+    Desired {
+        preset: preset.name.clone(),
+        leaves,
+        bindings,
+    }
 }
 
 struct Ctx<'a> {
@@ -315,7 +380,9 @@ fn instantiate(value: &Value, ctx: &Ctx) -> Option<Value> {
             let mut out = Vec::new();
             for item in items {
                 match item.as_str() {
-                    Some("{member_ids}") => out.extend(ctx.members_here().into_iter().map(Value::String)),
+                    Some("{member_ids}") => {
+                        out.extend(ctx.members_here().into_iter().map(Value::String))
+                    }
                     Some(s) if scalar(s).is_some() => {
                         if let Some(Some(v)) = scalar(s) {
                             out.push(Value::String(v));
@@ -345,13 +412,23 @@ fn instantiate(value: &Value, ctx: &Ctx) -> Option<Value> {
 }
 
 fn add_entry(leaves: &mut Vec<Leaf>, base: Vec<String>, entry: &Entry, ctx: &Ctx) {
-    let Some(value) = instantiate(&entry.value, ctx) else { return };
+    let Some(value) = instantiate(&entry.value, ctx) else {
+        return;
+    };
     let mut path = base;
     path.extend(entry.path.iter().cloned());
     let mut flat = Vec::new();
     flatten(path, value, entry.exact, &mut flat);
     for (path, value) in flat {
-        insert(leaves, Leaf { path, value: Some(value), why: entry.why.clone(), doc: entry.doc.clone() });
+        insert(
+            leaves,
+            Leaf {
+                path,
+                value: Some(value),
+                why: entry.why.clone(),
+                doc: entry.doc.clone(),
+            },
+        );
     }
 }
 
@@ -402,7 +479,9 @@ pub fn set_in(root: &mut Value, path: &[String], value: Option<Value>) {
             *cur = Value::Object(serde_json::Map::new());
         }
         let Value::Object(map) = cur else { return };
-        cur = map.entry(seg.clone()).or_insert_with(|| Value::Object(serde_json::Map::new()));
+        cur = map
+            .entry(seg.clone())
+            .or_insert_with(|| Value::Object(serde_json::Map::new()));
     }
     if !cur.is_object() {
         *cur = Value::Object(serde_json::Map::new());
@@ -421,5 +500,6 @@ pub fn set_in(root: &mut Value, path: &[String], value: Option<Value>) {
 
 /// The value at `path`, if any.
 pub fn get_in<'a>(root: &'a Value, path: &[String]) -> Option<&'a Value> {
-    path.iter().try_fold(root, |cur, seg| cur.as_object()?.get(seg))
+    path.iter()
+        .try_fold(root, |cur, seg| cur.as_object()?.get(seg))
 }

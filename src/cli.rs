@@ -33,7 +33,10 @@ pub struct Global {
 }
 
 fn profile_name(s: &str) -> Result<String, String> {
-    if !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
+    if !s.is_empty()
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+    {
         Ok(s.to_string())
     } else {
         Err("a profile name is letters, digits, `-` and `_`".into())

@@ -28,14 +28,22 @@ pub struct Document {
 /// JSON5 as OpenClaw reads it: comments, trailing commas, unquoted keys, single quotes, hex
 /// and non-finite numbers; but a missing comma is an error, as it is for JSON5.
 pub fn options() -> ParseOptions {
-    ParseOptions { allow_missing_commas: false, ..ParseOptions::default() }
+    ParseOptions {
+        allow_missing_commas: false,
+        ..ParseOptions::default()
+    }
 }
 
 /// 1-based line and column of a byte offset.
 pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
     let before = &text[..offset.min(text.len())];
     let line = before.matches('\n').count() + 1;
-    let column = before.rsplit('\n').next().map(|l| l.chars().count()).unwrap_or(0) + 1;
+    let column = before
+        .rsplit('\n')
+        .next()
+        .map(|l| l.chars().count())
+        .unwrap_or(0)
+        + 1;
     (line, column)
 }
 
@@ -48,14 +56,24 @@ impl Document {
         })?;
         match root.value() {
             Some(v) if v.as_object().is_some() => Ok(Document { root }),
-            Some(_) => Err(ParseError { line: 1, column: 1, message: "the top level must be an object `{ ... }`".into() }),
+            Some(_) => Err(ParseError {
+                line: 1,
+                column: 1,
+                message: "the top level must be an object `{ ... }`".into(),
+            }),
             None if text.trim().is_empty() => Ok(Document { root }),
-            None => Err(ParseError { line: 1, column: 1, message: "no value found".into() }),
+            None => Err(ParseError {
+                line: 1,
+                column: 1,
+                message: "no value found".into(),
+            }),
         }
     }
 
     pub fn value(&self) -> Value {
-        self.root.to_serde_value().unwrap_or_else(|| Value::Object(Default::default()))
+        self.root
+            .to_serde_value()
+            .unwrap_or_else(|| Value::Object(Default::default()))
     }
 
     pub fn text(&self) -> String {
@@ -72,7 +90,9 @@ impl Document {
 
     /// Set `path` to `value`, creating (or replacing non-object) parents on the way.
     pub fn set(&self, path: &[String], value: &Value) {
-        let Some((last, parents)) = path.split_last() else { return };
+        let Some((last, parents)) = path.split_last() else {
+            return;
+        };
         let mut obj = self.root.object_value_or_set();
         for seg in parents {
             obj = match obj.get(seg) {
@@ -91,18 +111,30 @@ impl Document {
     /// Remove `path`; then remove parents (up to, not including, `keep_depth` segments) that
     /// this removal left empty. Returns whether anything was removed.
     pub fn remove(&self, path: &[String], keep_depth: usize) -> bool {
-        let Some((last, parents)) = path.split_last() else { return false };
-        let Some(obj) = self.object_at(parents) else { return false };
-        let Some(prop) = obj.get(last) else { return false };
+        let Some((last, parents)) = path.split_last() else {
+            return false;
+        };
+        let Some(obj) = self.object_at(parents) else {
+            return false;
+        };
+        let Some(prop) = obj.get(last) else {
+            return false;
+        };
         prop.remove();
         let mut depth = parents.len();
         while depth > keep_depth {
-            let Some(obj) = self.object_at(&path[..depth]) else { break };
+            let Some(obj) = self.object_at(&path[..depth]) else {
+                break;
+            };
             if !obj.properties().is_empty() {
                 break;
             }
-            let Some(parent) = self.object_at(&path[..depth - 1]) else { break };
-            let Some(prop) = parent.get(&path[depth - 1]) else { break };
+            let Some(parent) = self.object_at(&path[..depth - 1]) else {
+                break;
+            };
+            let Some(prop) = parent.get(&path[depth - 1]) else {
+                break;
+            };
             prop.remove();
             depth -= 1;
         }
@@ -111,7 +143,10 @@ impl Document {
 
     /// Remove the element at `index` of the array at `path`.
     pub fn array_remove(&self, path: &[String], index: usize) {
-        if let Some(el) = self.array_at(path).and_then(|a| a.elements().into_iter().nth(index)) {
+        if let Some(el) = self
+            .array_at(path)
+            .and_then(|a| a.elements().into_iter().nth(index))
+        {
             el.remove();
         }
     }
@@ -171,7 +206,9 @@ fn to_input(value: &Value) -> CstInputValue {
         Value::Number(n) => CstInputValue::Number(n.to_string()),
         Value::String(s) => CstInputValue::String(s.clone()),
         Value::Array(a) => CstInputValue::Array(a.iter().map(to_input).collect()),
-        Value::Object(m) => CstInputValue::Object(m.iter().map(|(k, v)| (k.clone(), to_input(v))).collect()),
+        Value::Object(m) => {
+            CstInputValue::Object(m.iter().map(|(k, v)| (k.clone(), to_input(v))).collect())
+        }
     }
 }
 
@@ -191,7 +228,12 @@ mod tests {
         doc.set(&p("gateway.bind"), &json!("loopback"));
         doc.set(&p("tools.exec.mode"), &json!("ask"));
         let out = doc.text();
-        assert!(out.starts_with("// my config\n{\n  gateway: { port: 18789, /* keep */ bind: \"loopback\", },"), "{out}");
+        assert!(
+            out.starts_with(
+                "// my config\n{\n  gateway: { port: 18789, /* keep */ bind: \"loopback\", },"
+            ),
+            "{out}"
+        );
         assert!(out.contains("custom: [1, 2,]"), "{out}");
         let v: Value = jsonc_parser::parse_to_serde_value(&out, &options()).unwrap();
         assert_eq!(v["tools"]["exec"]["mode"], "ask");
@@ -211,7 +253,9 @@ mod tests {
 
     #[test]
     fn parse_errors_have_line_and_column() {
-        let e = Document::parse("{\n  \"a\": 1,\n  \"b\": ]\n}").err().unwrap();
+        let e = Document::parse("{\n  \"a\": 1,\n  \"b\": ]\n}")
+            .err()
+            .unwrap();
         assert_eq!((e.line, e.column), (3, 8));
         assert!(Document::parse("[1]").is_err());
     }

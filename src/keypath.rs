@@ -40,7 +40,11 @@ pub fn parse(text: &str) -> Result<Vec<String>, String> {
         match chars.next() {
             None => return Ok(segments),
             Some('.') => continue,
-            Some(c) => return Err(format!("unexpected `{c}` after a quoted segment in key `{text}`")),
+            Some(c) => {
+                return Err(format!(
+                    "unexpected `{c}` after a quoted segment in key `{text}`"
+                ));
+            }
         }
     }
 }
@@ -49,7 +53,10 @@ pub fn parse(text: &str) -> Result<Vec<String>, String> {
 pub fn display(path: &[String]) -> String {
     path.iter()
         .map(|s| {
-            if !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '$') {
+            if !s.is_empty()
+                && s.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '$')
+            {
                 s.clone()
             } else {
                 format!("\"{s}\"")
@@ -69,7 +76,10 @@ mod tests {
             parse(r#"plugins.entries."memory-core".config"#).unwrap(),
             vec!["plugins", "entries", "memory-core", "config"]
         );
-        assert_eq!(parse("groups.'*'.requireMention").unwrap(), vec!["groups", "*", "requireMention"]);
+        assert_eq!(
+            parse("groups.'*'.requireMention").unwrap(),
+            vec!["groups", "*", "requireMention"]
+        );
         assert!(parse("a..b").is_err());
         assert!(parse("a.\"b").is_err());
         assert!(parse("a.\"b\"c").is_err());
@@ -77,7 +87,12 @@ mod tests {
 
     #[test]
     fn display_round_trips() {
-        for p in ["a.b.c", r#"plugins.entries."memory-core".x"#, r#"groups."*".y"#, r#"groups."-100123".y"#] {
+        for p in [
+            "a.b.c",
+            r#"plugins.entries."memory-core".x"#,
+            r#"groups."*".y"#,
+            r#"groups."-100123".y"#,
+        ] {
             assert_eq!(display(&parse(p).unwrap()), p);
         }
     }

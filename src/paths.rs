@@ -17,10 +17,21 @@ pub struct PathInputs {
 impl PathInputs {
     /// The variables that matter, read from this process.
     pub fn env_snapshot() -> HashMap<String, String> {
-        ["OPENCLAW_CONFIG_PATH", "OPENCLAW_STATE_DIR", "OPENCLAW_HOME", "HOME", "USERPROFILE"]
-            .iter()
-            .filter_map(|k| std::env::var(k).ok().filter(|v| !v.is_empty()).map(|v| (k.to_string(), v)))
-            .collect()
+        [
+            "OPENCLAW_CONFIG_PATH",
+            "OPENCLAW_STATE_DIR",
+            "OPENCLAW_HOME",
+            "HOME",
+            "USERPROFILE",
+        ]
+        .iter()
+        .filter_map(|k| {
+            std::env::var(k)
+                .ok()
+                .filter(|v| !v.is_empty())
+                .map(|v| (k.to_string(), v))
+        })
+        .collect()
     }
 }
 
@@ -43,7 +54,9 @@ fn home(env: &HashMap<String, String>) -> PathBuf {
 
 fn expand(path: &str, env: &HashMap<String, String>) -> PathBuf {
     match path.strip_prefix("~") {
-        Some(rest) if rest.is_empty() || rest.starts_with('/') => home(env).join(rest.trim_start_matches('/')),
+        Some(rest) if rest.is_empty() || rest.starts_with('/') => {
+            home(env).join(rest.trim_start_matches('/'))
+        }
         _ => PathBuf::from(path),
     }
 }
@@ -54,7 +67,10 @@ fn expand(path: &str, env: &HashMap<String, String>) -> PathBuf {
 /// A profile names another Gateway, so it overrides the path variables of the current one.
 pub fn resolve(inputs: &PathInputs) -> Resolved {
     let env = &inputs.env;
-    let profile_dir = inputs.profile.as_ref().map(|p| home(env).join(format!(".openclaw-{p}")));
+    let profile_dir = inputs
+        .profile
+        .as_ref()
+        .map(|p| home(env).join(format!(".openclaw-{p}")));
     let state_dir = inputs
         .state_dir_flag
         .clone()
@@ -68,13 +84,26 @@ pub fn resolve(inputs: &PathInputs) -> Resolved {
     } else if let Some(c) = env.get("OPENCLAW_CONFIG_PATH") {
         (expand(c, env), "OPENCLAW_CONFIG_PATH".to_string())
     } else if let Some(s) = env.get("OPENCLAW_STATE_DIR") {
-        (expand(s, env).join("openclaw.json"), "OPENCLAW_STATE_DIR".to_string())
+        (
+            expand(s, env).join("openclaw.json"),
+            "OPENCLAW_STATE_DIR".to_string(),
+        )
     } else if env.contains_key("OPENCLAW_HOME") {
-        (home(env).join(".openclaw").join("openclaw.json"), "OPENCLAW_HOME".to_string())
+        (
+            home(env).join(".openclaw").join("openclaw.json"),
+            "OPENCLAW_HOME".to_string(),
+        )
     } else {
-        (home(env).join(".openclaw").join("openclaw.json"), "default".to_string())
+        (
+            home(env).join(".openclaw").join("openclaw.json"),
+            "default".to_string(),
+        )
     };
-    Resolved { config, config_source, state_dir }
+    Resolved {
+        config,
+        config_source,
+        state_dir,
+    }
 }
 
 #[cfg(test)]
@@ -82,25 +111,53 @@ mod tests {
     use super::*;
 
     fn inputs(pairs: &[(&str, &str)]) -> PathInputs {
-        PathInputs { env: pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(), ..Default::default() }
+        PathInputs {
+            env: pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+            ..Default::default()
+        }
     }
 
     #[test]
     fn precedence_follows_openclaw() {
-        let mut i = inputs(&[("HOME", "/h"), ("OPENCLAW_HOME", "/oh"), ("OPENCLAW_STATE_DIR", "~/st"), ("OPENCLAW_CONFIG_PATH", "~/c.json")]);
+        let mut i = inputs(&[
+            ("HOME", "/h"),
+            ("OPENCLAW_HOME", "/oh"),
+            ("OPENCLAW_STATE_DIR", "~/st"),
+            ("OPENCLAW_CONFIG_PATH", "~/c.json"),
+        ]);
         assert_eq!(resolve(&i).config, PathBuf::from("/oh/c.json"));
         assert_eq!(resolve(&i).state_dir, PathBuf::from("/oh/st"));
         i.env.remove("OPENCLAW_CONFIG_PATH");
         assert_eq!(resolve(&i).config, PathBuf::from("/oh/st/openclaw.json"));
         i.env.remove("OPENCLAW_STATE_DIR");
-        assert_eq!(resolve(&i).config, PathBuf::from("/oh/.openclaw/openclaw.json"));
+        assert_eq!(
+            resolve(&i).config,
+            PathBuf::from("/oh/.openclaw/openclaw.json")
+        );
         i.env.remove("OPENCLAW_HOME");
         let r = resolve(&i);
-        assert_eq!((r.config, r.config_source.as_str(), r.state_dir), (PathBuf::from("/h/.openclaw/openclaw.json"), "default", PathBuf::from("/h/.openclaw")));
+        assert_eq!(
+            (r.config, r.config_source.as_str(), r.state_dir),
+            (
+                PathBuf::from("/h/.openclaw/openclaw.json"),
+                "default",
+                PathBuf::from("/h/.openclaw")
+            )
+        );
         i.profile = Some("public".into());
-        i.env.insert("OPENCLAW_CONFIG_PATH".into(), "/x.json".into());
+        i.env
+            .insert("OPENCLAW_CONFIG_PATH".into(), "/x.json".into());
         let r = resolve(&i);
-        assert_eq!((r.config, r.state_dir), (PathBuf::from("/h/.openclaw-public/openclaw.json"), PathBuf::from("/h/.openclaw-public")));
+        assert_eq!(
+            (r.config, r.state_dir),
+            (
+                PathBuf::from("/h/.openclaw-public/openclaw.json"),
+                PathBuf::from("/h/.openclaw-public")
+            )
+        );
         i.config_flag = Some("/flag.json".into());
         assert_eq!(resolve(&i).config, PathBuf::from("/flag.json"));
     }

@@ -84,7 +84,11 @@ impl Plan {
     /// A unified diff of the current file against the new one, secrets masked.
     pub fn diff(&self, old_name: &str, new_name: &str) -> String {
         let diff = similar::TextDiff::from_lines(&self.old_text, &self.new_text);
-        let text = diff.unified_diff().context_radius(3).header(old_name, new_name).to_string();
+        let text = diff
+            .unified_diff()
+            .context_radius(3)
+            .header(old_name, new_name)
+            .to_string();
         self.mask(&text)
     }
 
@@ -98,7 +102,11 @@ impl Plan {
         };
         self.changes
             .iter()
-            .map(|c| Change { before: mask_value(&c.before), after: mask_value(&c.after), ..c.clone() })
+            .map(|c| Change {
+                before: mask_value(&c.before),
+                after: mask_value(&c.after),
+                ..c.clone()
+            })
             .collect()
     }
 }
@@ -108,7 +116,11 @@ pub enum PlanError {
     /// The file is not JSON5 OpenClaw can read.
     Parse(ParseError),
     /// A key the preset owns lives behind `$include`.
-    Include { key: String, line: usize, column: usize },
+    Include {
+        key: String,
+        line: usize,
+        column: usize,
+    },
     /// The edit did not produce what it should have; nothing may be written.
     Internal(String),
 }
@@ -116,7 +128,10 @@ pub enum PlanError {
 impl fmt::Display for PlanError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            PlanError::Parse(e) => write!(f, "{e}. Fix the file (or restore a backup) and run again; nothing was written."),
+            PlanError::Parse(e) => write!(
+                f,
+                "{e}. Fix the file (or restore a backup) and run again; nothing was written."
+            ),
             PlanError::Include { key, line, column } => write!(
                 f,
                 "{line}:{column}: `{key}` is loaded through $include, and the preset owns keys inside it. Move those keys into the main file (or apply the preset to the included file) and run again; nothing was written."
@@ -139,14 +154,23 @@ pub fn channels_in(value: &Value) -> Vec<String> {
     value
         .get("channels")
         .and_then(Value::as_object)
-        .map(|m| m.iter().filter(|(k, v)| v.is_object() && k.as_str() != "defaults").map(|(k, _)| k.clone()).collect())
+        .map(|m| {
+            m.iter()
+                .filter(|(k, v)| v.is_object() && k.as_str() != "defaults")
+                .map(|(k, _)| k.clone())
+                .collect()
+        })
         .unwrap_or_default()
 }
 
 /// Parents that a removal may prune: never a channel block itself (an empty channel block
 /// still starts that channel, so its presence is the user's decision).
 fn keep_depth(p: &[String]) -> usize {
-    if p.first().is_some_and(|s| s == "channels") { 2 } else { 0 }
+    if p.first().is_some_and(|s| s == "channels") {
+        2
+    } else {
+        0
+    }
 }
 
 /// Whether one of our leaves decides `other`: the same key, a key inside it, or an object
@@ -159,7 +183,12 @@ fn covers(ours: &choice::Leaf, other: &[String]) -> bool {
 /// Plan `choice` against the current file (None: no file). `others` are the other presets as
 /// they would be chosen here: values only they write are removed when the file still holds
 /// exactly their value, so switching presets leaves nothing of the old one behind.
-pub fn plan(current: Option<&str>, choice: &Choice, others: &[Choice], token: TokenState) -> Result<Plan, PlanError> {
+pub fn plan(
+    current: Option<&str>,
+    choice: &Choice,
+    others: &[Choice],
+    token: TokenState,
+) -> Result<Plan, PlanError> {
     let old_text = current.unwrap_or("").to_string();
     let new_file = old_text.trim().is_empty();
     let doc = Document::parse(if new_file { "{}" } else { &old_text }).map_err(PlanError::Parse)?;
@@ -188,34 +217,45 @@ pub fn plan(current: Option<&str>, choice: &Choice, others: &[Choice], token: To
     for p in &touched {
         if let Some((at, offset)) = doc.include_on_path(p) {
             let (line, column) = document::line_col(&doc.text(), offset);
-            let key = if at.is_empty() { "(top level)".to_string() } else { keypath::display(&at) };
+            let key = if at.is_empty() {
+                "(top level)".to_string()
+            } else {
+                keypath::display(&at)
+            };
             return Err(PlanError::Include { key, line, column });
         }
     }
 
     // Other presets' values first: pruning the parents they leave empty must not undo ours.
+    // Leaves never overlap, so one snapshot of the file serves each loop.
+    let value = doc.value();
     for other in &theirs {
         for leaf in &other.leaves {
-            let Some(theirs_value) = &leaf.value else { continue };
+            let Some(theirs_value) = &leaf.value else {
+                continue;
+            };
             if want.leaves.iter().any(|l| covers(l, &leaf.path)) {
                 continue;
             }
-            let value = doc.value();
-            if get_in(&value, &leaf.path) == Some(theirs_value) {
-                doc.remove(&leaf.path, keep_depth(&leaf.path));
+            if get_in(&value, &leaf.path) == Some(theirs_value)
+                && doc.remove(&leaf.path, keep_depth(&leaf.path))
+            {
                 changes.push(Change {
                     key: keypath::display(&leaf.path),
                     before: Some(theirs_value.clone()),
                     after: None,
-                    why: format!("Written by the {} preset; {} does not use it.", other.preset, want.preset),
+                    why: format!(
+                        "Written by the {} preset; {} does not use it.",
+                        other.preset, want.preset
+                    ),
                     doc: leaf.doc.clone(),
                 });
             }
         }
     }
 
+    let value = doc.value();
     for leaf in &want.leaves {
-        let value = doc.value();
         let cur = get_in(&value, &leaf.path).cloned();
         if holds(cur.as_ref(), leaf.value.as_ref()) {
             continue;
@@ -238,7 +278,10 @@ pub fn plan(current: Option<&str>, choice: &Choice, others: &[Choice], token: To
     plan_bindings(&doc, &want, &theirs, &mut changes);
     let env_file = plan_token(&doc, token, &mut changes, &mut warnings);
     warn_about_answers(choice, &channels, &mut warnings);
-    if want.leaves.iter().any(|l| l.path.starts_with(&path("agents.defaults.sandbox")))
+    if want
+        .leaves
+        .iter()
+        .any(|l| l.path.starts_with(&path("agents.defaults.sandbox")))
         && changes.iter().any(|c| c.key.contains(".sandbox"))
     {
         notes.push("Running sandbox containers keep their old settings: run `openclaw sandbox recreate --all` after writing.".into());
@@ -246,7 +289,8 @@ pub fn plan(current: Option<&str>, choice: &Choice, others: &[Choice], token: To
 
     let final_value = doc.value();
     let new_text = if new_file {
-        let mut t = serde_json::to_string_pretty(&final_value).map_err(|e| PlanError::Internal(e.to_string()))?;
+        let mut t = serde_json::to_string_pretty(&final_value)
+            .map_err(|e| PlanError::Internal(e.to_string()))?;
         t.push('\n');
         t
     } else {
@@ -285,11 +329,16 @@ fn check(new_text: &str, planned: &Value, want: &Desired) -> Result<(), PlanErro
     let reparsed: Value = jsonc_parser::parse_to_serde_value(new_text, &document::options())
         .map_err(|e| PlanError::Internal(format!("the new text does not parse: {e}")))?;
     if &reparsed != planned {
-        return Err(PlanError::Internal("the new text does not hold the planned values".into()));
+        return Err(PlanError::Internal(
+            "the new text does not hold the planned values".into(),
+        ));
     }
     for leaf in &want.leaves {
         if !holds(get_in(&reparsed, &leaf.path), leaf.value.as_ref()) {
-            return Err(PlanError::Internal(format!("`{}` did not get its value", keypath::display(&leaf.path))));
+            return Err(PlanError::Internal(format!(
+                "`{}` did not get its value",
+                keypath::display(&leaf.path)
+            )));
         }
     }
     Ok(())
@@ -298,12 +347,26 @@ fn check(new_text: &str, planned: &Value, want: &Desired) -> Result<(), PlanErro
 /// OpenClaw migrates legacy `agents.list: [{id, ...}]` to `agents.entries.<id>` at load time
 /// (and `openclaw doctor` rewrites it); do the same so the preset's per-agent keys land in the
 /// canonical place. Retired `default: true` markers are dropped as `config validate` does.
-fn migrate_agents_list(doc: &Document, value: &Value, changes: &mut Vec<Change>) -> Result<(), PlanError> {
-    let Some(list) = value.pointer("/agents/list").and_then(Value::as_array) else { return Ok(()) };
-    let mut entries = value.pointer("/agents/entries").and_then(Value::as_object).cloned().unwrap_or_default();
+fn migrate_agents_list(
+    doc: &Document,
+    value: &Value,
+    changes: &mut Vec<Change>,
+) -> Result<(), PlanError> {
+    let Some(list) = value.pointer("/agents/list").and_then(Value::as_array) else {
+        return Ok(());
+    };
+    let mut entries = value
+        .pointer("/agents/entries")
+        .and_then(Value::as_object)
+        .cloned()
+        .unwrap_or_default();
     for item in list {
-        let Some(obj) = item.as_object() else { continue };
-        let Some(id) = obj.get("id").and_then(Value::as_str) else { continue };
+        let Some(obj) = item.as_object() else {
+            continue;
+        };
+        let Some(id) = obj.get("id").and_then(Value::as_str) else {
+            continue;
+        };
         let mut body = obj.clone();
         body.shift_remove("id");
         body.shift_remove("default");
@@ -332,9 +395,18 @@ fn migrate_agents_list(doc: &Document, value: &Value, changes: &mut Vec<Change>)
 fn plan_bindings(doc: &Document, want: &Desired, theirs: &[Desired], changes: &mut Vec<Change>) {
     let bp = path("bindings");
     let value = doc.value();
-    let current: Vec<Value> = value.get("bindings").and_then(Value::as_array).cloned().unwrap_or_default();
+    let current: Vec<Value> = value
+        .get("bindings")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
     let wanted: Vec<&Value> = want.bindings.iter().map(|(v, _, _)| v).collect();
-    let ours = |v: &Value| theirs.iter().flat_map(|d| d.bindings.iter()).any(|(b, _, _)| b == v);
+    let ours = |v: &Value| {
+        theirs
+            .iter()
+            .flat_map(|d| d.bindings.iter())
+            .any(|(b, _, _)| b == v)
+    };
     let mut removed = 0;
     for (index, item) in current.iter().enumerate().rev() {
         if ours(item) && !wanted.contains(&item) {
@@ -368,11 +440,17 @@ fn plan_bindings(doc: &Document, want: &Desired, theirs: &[Desired], changes: &m
 
 /// The Gateway token lives in `$STATE_DIR/.env`, referenced by a SecretRef; it is never
 /// written into the config and never printed.
-fn plan_token(doc: &Document, token: TokenState, changes: &mut Vec<Change>, warnings: &mut Vec<String>) -> EnvFileAction {
+fn plan_token(
+    doc: &Document,
+    token: TokenState,
+    changes: &mut Vec<Change>,
+    warnings: &mut Vec<String>,
+) -> EnvFileAction {
     let tp = path("gateway.auth.token");
     let value = doc.value();
     let current = get_in(&value, &tp).cloned();
-    let why = format!("The token lives in $STATE_DIR/.env ({TOKEN_ENV}, mode 0600), not in the config.");
+    let why =
+        format!("The token lives in $STATE_DIR/.env ({TOKEN_ENV}, mode 0600), not in the config.");
     let docpath = "gateway/configuration/environment-variables.md".to_string();
     let action = match &current {
         // A SecretRef (or `${VAR}` substitution) already keeps the token out of the file.
@@ -383,7 +461,9 @@ fn plan_token(doc: &Document, token: TokenState, changes: &mut Vec<Change>, warn
             let _ = s;
             EnvFileAction::Unchanged
         }
-        Some(Value::String(s)) if s.trim().len() >= MIN_TOKEN_LEN => EnvFileAction::MoveLiteralToken(s.trim().to_string()),
+        Some(Value::String(s)) if s.trim().len() >= MIN_TOKEN_LEN => {
+            EnvFileAction::MoveLiteralToken(s.trim().to_string())
+        }
         Some(Value::String(_)) => {
             warnings.push(format!("The Gateway token in the config is shorter than {MIN_TOKEN_LEN} characters: a new random one is generated, so clients need the new token from $STATE_DIR/.env."));
             EnvFileAction::GenerateToken
@@ -392,7 +472,13 @@ fn plan_token(doc: &Document, token: TokenState, changes: &mut Vec<Change>, warn
         _ => EnvFileAction::GenerateToken,
     };
     doc.set(&tp, &secret_ref());
-    changes.push(Change { key: "gateway.auth.token".into(), before: current, after: Some(secret_ref()), why, doc: docpath });
+    changes.push(Change {
+        key: "gateway.auth.token".into(),
+        before: current,
+        after: Some(secret_ref()),
+        why,
+        doc: docpath,
+    });
     action
 }
 
@@ -411,7 +497,9 @@ fn warn_about_answers(choice: &Choice, channels: &[String], warnings: &mut Vec<S
     }
     for g in &inputs.groups {
         if !channels.contains(&g.channel) {
-            warnings.push(format!("Group `{g}` is on a channel this file does not configure; it was skipped."));
+            warnings.push(format!(
+                "Group `{g}` is on a channel this file does not configure; it was skipped."
+            ));
         }
     }
     if uses_groups && inputs.groups.is_empty() && !channels.is_empty() {
@@ -422,7 +510,9 @@ fn warn_about_answers(choice: &Choice, channels: &[String], warnings: &mut Vec<S
     }
     let grouped = ["telegram", "whatsapp", "signal"];
     for c in channels {
-        if (uses_groups || choice.preset.channel.iter().any(|e| e.only.is_some())) && !grouped.contains(&c.as_str()) {
+        if (uses_groups || choice.preset.channel.iter().any(|e| e.only.is_some()))
+            && !grouped.contains(&c.as_str())
+        {
             warnings.push(format!(
                 "`{c}` organises group chats differently (guilds, channels): its group allowlist is not written by clawposture; groupPolicy still applies."
             ));
@@ -442,17 +532,36 @@ pub struct Recognition {
 pub fn recognize(current: &str, choices: &[Choice]) -> Option<Recognition> {
     let value = Document::parse(current).ok()?.value();
     let channels = channels_in(&value);
-    let token = TokenState { env_file_has_token: true };
+    let token = TokenState {
+        env_file_has_token: true,
+    };
     let mut best: Option<(Recognition, usize)> = None;
     for c in choices {
-        let Ok(p) = plan(Some(current), c, &[], token) else { continue };
-        let drift: Vec<String> = p.changes.iter().filter(|ch| ch.key != "gateway.auth.token").map(|ch| ch.key.clone()).collect();
+        let Ok(p) = plan(Some(current), c, &[], token) else {
+            continue;
+        };
+        let drift: Vec<String> = p
+            .changes
+            .iter()
+            .filter(|ch| ch.key != "gateway.auth.token")
+            .map(|ch| ch.key.clone())
+            .collect();
         let owned = choice::desired(c, &channels).leaves.len();
         if drift.len() * 2 >= owned {
             continue;
         }
-        if best.as_ref().is_none_or(|(b, _)| drift.len() < b.drift.len()) {
-            best = Some((Recognition { preset: c.preset.name.clone(), exact: drift.is_empty(), drift }, owned));
+        if best
+            .as_ref()
+            .is_none_or(|(b, _)| drift.len() < b.drift.len())
+        {
+            best = Some((
+                Recognition {
+                    preset: c.preset.name.clone(),
+                    exact: drift.is_empty(),
+                    drift,
+                },
+                owned,
+            ));
         }
     }
     best.map(|(r, _)| r)
@@ -460,15 +569,28 @@ pub fn recognize(current: &str, choices: &[Choice]) -> Option<Recognition> {
 
 /// Opening DMs to strangers on a Gateway that already serves an owner crosses OpenClaw's
 /// trust boundary (one trust boundary per Gateway). Returns why, when it does.
-pub fn boundary_conflict(current: Option<&str>, target: &Choice, choices: &[Choice]) -> Option<String> {
-    let opens = target.preset.channel.iter().any(|e| e.path == ["dmPolicy"] && e.value == json!("open"));
+pub fn boundary_conflict(
+    current: Option<&str>,
+    target: &Choice,
+    choices: &[Choice],
+) -> Option<String> {
+    let opens = target
+        .preset
+        .channel
+        .iter()
+        .any(|e| e.path == ["dmPolicy"] && e.value == json!("open"));
     let current = current?;
     if !opens {
         return None;
     }
     let value = Document::parse(current).ok()?.value();
-    let pinned = value.pointer("/commands/ownerAllowFrom").and_then(Value::as_array).is_some_and(|a| !a.is_empty());
-    let serves = recognize(current, choices).filter(|r| r.preset != target.preset.name).map(|r| r.preset);
+    let pinned = value
+        .pointer("/commands/ownerAllowFrom")
+        .and_then(Value::as_array)
+        .is_some_and(|a| !a.is_empty());
+    let serves = recognize(current, choices)
+        .filter(|r| r.preset != target.preset.name)
+        .map(|r| r.preset);
     if !pinned && serves.is_none() {
         return None;
     }

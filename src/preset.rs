@@ -10,9 +10,15 @@ use serde_json::Value;
 use crate::keypath;
 
 const BUILTIN: [(&str, &str); 3] = [
-    ("presets/private.toml", include_str!("../presets/private.toml")),
+    (
+        "presets/private.toml",
+        include_str!("../presets/private.toml"),
+    ),
     ("presets/group.toml", include_str!("../presets/group.toml")),
-    ("presets/public.toml", include_str!("../presets/public.toml")),
+    (
+        "presets/public.toml",
+        include_str!("../presets/public.toml"),
+    ),
 ];
 
 /// Whether the preset needs a container engine to be safe.
@@ -200,7 +206,12 @@ pub fn parse(file: &str, text: &str) -> Result<Preset, PresetError> {
         let line = e.span().map(|s| line_of(text, s.start));
         // toml's message starts with its own location block; keep the last line (the reason).
         let message = e.message().trim().to_string();
-        PresetError { file: file.to_string(), line, key: None, message }
+        PresetError {
+            file: file.to_string(),
+            line,
+            key: None,
+            message,
+        }
     })?;
     let err = |key: &str, message: String| PresetError {
         file: file.to_string(),
@@ -208,8 +219,16 @@ pub fn parse(file: &str, text: &str) -> Result<Preset, PresetError> {
         key: Some(key.to_string()),
         message,
     };
-    if raw.name.is_empty() || !raw.name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
-        return Err(err(&raw.name, "a preset name is letters, digits, `-` and `_`".into()));
+    if raw.name.is_empty()
+        || !raw
+            .name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+    {
+        return Err(err(
+            &raw.name,
+            "a preset name is letters, digits, `-` and `_`".into(),
+        ));
     }
     let entries = |list: Vec<RawSet>| -> Result<Vec<Entry>, PresetError> {
         list.into_iter()
@@ -219,14 +238,28 @@ pub fn parse(file: &str, text: &str) -> Result<Preset, PresetError> {
                 if r.exact && !value.is_object() {
                     return Err(err(&r.key, "`exact = true` needs an object value".into()));
                 }
-                Ok(Entry { path, value, why: r.why, doc: r.doc, when: r.when, exact: r.exact, only: r.only })
+                Ok(Entry {
+                    path,
+                    value,
+                    why: r.why,
+                    doc: r.doc,
+                    when: r.when,
+                    exact: r.exact,
+                    only: r.only,
+                })
             })
             .collect()
     };
     let set = entries(raw.set)?;
     for e in &set {
-        if matches!(e.when, Some(When::OwnerHere | When::OwnerElsewhere | When::MembersHere)) {
-            return Err(err(&keypath::display(&e.path), "this `when` applies to [[channel]] entries only".into()));
+        if matches!(
+            e.when,
+            Some(When::OwnerHere | When::OwnerElsewhere | When::MembersHere)
+        ) {
+            return Err(err(
+                &keypath::display(&e.path),
+                "this `when` applies to [[channel]] entries only".into(),
+            ));
         }
     }
     let unset = raw
@@ -234,12 +267,20 @@ pub fn parse(file: &str, text: &str) -> Result<Preset, PresetError> {
         .into_iter()
         .map(|r| {
             let path = keypath::parse(&r.key).map_err(|m| err(&r.key, m))?;
-            Ok(Unset { path, why: r.why, doc: r.doc })
+            Ok(Unset {
+                path,
+                why: r.why,
+                doc: r.doc,
+            })
         })
         .collect::<Result<Vec<_>, PresetError>>()?;
     let no_engine = match raw.no_engine {
         None => None,
-        Some(n) => Some(NoEngine { refuse: n.refuse, note: n.note, set: entries(n.set)? }),
+        Some(n) => Some(NoEngine {
+            refuse: n.refuse,
+            note: n.note,
+            set: entries(n.set)?,
+        }),
     };
     Ok(Preset {
         name: raw.name,
@@ -254,7 +295,12 @@ pub fn parse(file: &str, text: &str) -> Result<Preset, PresetError> {
         binding: raw
             .binding
             .into_iter()
-            .map(|b| Binding { agent: b.agent, for_each: b.for_each, why: b.why, doc: b.doc })
+            .map(|b| Binding {
+                agent: b.agent,
+                for_each: b.for_each,
+                why: b.why,
+                doc: b.doc,
+            })
             .collect(),
         no_engine,
         source: file.to_string(),
@@ -269,8 +315,12 @@ fn toml_to_json(v: toml::Value) -> Result<Value, String> {
             .map(Value::Number)
             .ok_or_else(|| format!("{f} cannot be written as JSON"))?,
         toml::Value::Boolean(b) => Value::Bool(b),
-        toml::Value::Datetime(d) => return Err(format!("dates ({d}) are not OpenClaw config values")),
-        toml::Value::Array(a) => Value::Array(a.into_iter().map(toml_to_json).collect::<Result<_, _>>()?),
+        toml::Value::Datetime(d) => {
+            return Err(format!("dates ({d}) are not OpenClaw config values"));
+        }
+        toml::Value::Array(a) => {
+            Value::Array(a.into_iter().map(toml_to_json).collect::<Result<_, _>>()?)
+        }
         toml::Value::Table(t) => Value::Object(
             t.into_iter()
                 .map(|(k, v)| Ok((k, toml_to_json(v)?)))
@@ -365,10 +415,15 @@ mod tests {
         assert_eq!(e.line, Some(8));
         assert_eq!(e.key.as_deref(), Some("a..b"));
 
-        let text = "name = \"x\"\ntitle = \"t\"\norder = 9\nsummary = \"s\"\nengine = \"sometimes\"\n";
+        let text =
+            "name = \"x\"\ntitle = \"t\"\norder = 9\nsummary = \"s\"\nengine = \"sometimes\"\n";
         let e = parse("bad.toml", text).unwrap_err();
         assert_eq!(e.line, Some(5));
-        assert!(e.message.contains("sometimes") || e.message.contains("variant"), "{}", e.message);
+        assert!(
+            e.message.contains("sometimes") || e.message.contains("variant"),
+            "{}",
+            e.message
+        );
 
         let text = "name = \"x\"\ntitle = \"t\"\norder = 9\nsummary = \"s\"\nengine = \"required\"\n[[set]]\nkey = \"a\"\nvalue = 1\nwhy = \"w\"\ndoc = \"d\"\ncolour = 3\n";
         let e = parse("bad.toml", text).unwrap_err();
@@ -379,7 +434,9 @@ mod tests {
     #[test]
     fn user_dir_overrides_and_extends() {
         let dir = tempfile::tempdir().unwrap();
-        let private = BUILTIN[0].1.replace("title = \"Private: only me\"", "title = \"Mine\"");
+        let private = BUILTIN[0]
+            .1
+            .replace("title = \"Private: only me\"", "title = \"Mine\"");
         std::fs::write(dir.path().join("private.toml"), private).unwrap();
         let extra = "name = \"kiosk\"\ntitle = \"Kiosk\"\norder = 4\nsummary = \"s\"\nengine = \"required\"\n";
         std::fs::write(dir.path().join("kiosk.toml"), extra).unwrap();
@@ -388,6 +445,9 @@ mod tests {
         let names: Vec<&str> = presets.iter().map(|p| p.name.as_str()).collect();
         assert_eq!(names, ["private", "group", "public", "kiosk"]);
         assert_eq!(presets[0].title, "Mine");
-        assert!(presets[0].source.ends_with("private.toml") && presets[0].source != "presets/private.toml");
+        assert!(
+            presets[0].source.ends_with("private.toml")
+                && presets[0].source != "presets/private.toml"
+        );
     }
 }

@@ -15,7 +15,11 @@ fn short(v: &Option<Value>) -> String {
         None => "(unset)".into(),
         Some(v) => {
             let s = v.to_string();
-            if s.chars().count() > 60 { format!("{}…", s.chars().take(59).collect::<String>()) } else { s }
+            if s.chars().count() > 60 {
+                format!("{}…", s.chars().take(59).collect::<String>())
+            } else {
+                s
+            }
         }
     }
 }
@@ -26,27 +30,55 @@ fn change_line(c: &Change) -> String {
         (Some(_), None) => '-',
         _ => '~',
     };
-    format!("  {sign} {}: {} -> {}\n      {} [{}]\n", c.key, short(&c.before), short(&c.after), c.why, c.doc)
+    format!(
+        "  {sign} {}: {} -> {}\n      {} [{}]\n",
+        c.key,
+        short(&c.before),
+        short(&c.after),
+        c.why,
+        c.doc
+    )
 }
 
 pub fn presets_text(presets: &[Preset]) -> String {
     let mut out = String::new();
     for p in presets {
-        let _ = writeln!(out, "{} — {}\n  {}\n  needs a container engine: {}\n", p.name, p.title, p.summary, match p.engine {
-            crate::preset::EngineNeed::Required => "yes",
-            crate::preset::EngineNeed::Recommended => "recommended",
-        });
+        let _ = writeln!(
+            out,
+            "{} — {}\n  {}\n  needs a container engine: {}\n",
+            p.name,
+            p.title,
+            p.summary,
+            match p.engine {
+                crate::preset::EngineNeed::Required => "yes",
+                crate::preset::EngineNeed::Recommended => "recommended",
+            }
+        );
     }
     out
 }
 
 pub fn presets_json(presets: &[Preset]) -> Value {
-    Value::Array(presets.iter().map(|p| serde_json::to_value(p).unwrap_or(Value::Null)).collect())
+    Value::Array(
+        presets
+            .iter()
+            .map(|p| serde_json::to_value(p).unwrap_or(Value::Null))
+            .collect(),
+    )
 }
 
-pub fn plan_text(plan: &Plan, choice: &Choice, paths: &Resolved, recognized: Option<&Recognition>) -> String {
+pub fn plan_text(
+    plan: &Plan,
+    choice: &Choice,
+    paths: &Resolved,
+    recognized: Option<&Recognition>,
+) -> String {
     let mut out = String::new();
-    let engine = choice.environment.engine.map(|e| e.label()).unwrap_or("none");
+    let engine = choice
+        .environment
+        .engine
+        .map(|e| e.label())
+        .unwrap_or("none");
     let _ = writeln!(
         out,
         "{} preset for {}{} (config from {}); container engine: {engine}",
@@ -56,19 +88,38 @@ pub fn plan_text(plan: &Plan, choice: &Choice, paths: &Resolved, recognized: Opt
         paths.config_source
     );
     if let Some(r) = recognized {
-        let _ = writeln!(out, "The file today: {} preset{}", r.preset, if r.exact { ", exactly" } else { "" });
+        let _ = writeln!(
+            out,
+            "The file today: {} preset{}",
+            r.preset,
+            if r.exact { ", exactly" } else { "" }
+        );
         if !r.exact {
             let _ = writeln!(out, "  drifted: {}", r.drift.join(", "));
         }
     }
     for a in &choice.adjustments {
-        let _ = writeln!(out, "Adjusted for this machine: {} = {}\n  {}", a.key, short(&a.value), a.why);
+        let _ = writeln!(
+            out,
+            "Adjusted for this machine: {} = {}\n  {}",
+            a.key,
+            short(&a.value),
+            a.why
+        );
     }
     let changes = plan.masked_changes();
     if plan.is_noop() {
-        let _ = writeln!(out, "\nNothing to change: the file already holds this posture.");
+        let _ = writeln!(
+            out,
+            "\nNothing to change: the file already holds this posture."
+        );
     } else {
-        let _ = writeln!(out, "\n{} change{}:", changes.len(), if changes.len() == 1 { "" } else { "s" });
+        let _ = writeln!(
+            out,
+            "\n{} change{}:",
+            changes.len(),
+            if changes.len() == 1 { "" } else { "s" }
+        );
         for c in &changes {
             out.push_str(&change_line(c));
         }
@@ -90,7 +141,12 @@ pub fn plan_text(plan: &Plan, choice: &Choice, paths: &Resolved, recognized: Opt
     out
 }
 
-pub fn plan_json(plan: &Plan, choice: &Choice, paths: &Resolved, recognized: Option<&Recognition>) -> Value {
+pub fn plan_json(
+    plan: &Plan,
+    choice: &Choice,
+    paths: &Resolved,
+    recognized: Option<&Recognition>,
+) -> Value {
     json!({
         "preset": plan.preset,
         "config_path": paths.config,
@@ -113,13 +169,20 @@ pub fn written_text(outcome: &WriteOutcome) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "Wrote {}", outcome.written.display());
     if outcome.via_symlink {
-        let _ = writeln!(out, "  (the config is a symlink: its target was replaced, the link kept)");
+        let _ = writeln!(
+            out,
+            "  (the config is a symlink: its target was replaced, the link kept)"
+        );
     }
     if let Some(b) = &outcome.backup {
         let _ = writeln!(out, "Backup: {}", b.display());
     }
     if let Some(e) = &outcome.env_file {
-        let _ = writeln!(out, "Gateway token stored in {} (mode 0600; not shown)", e.display());
+        let _ = writeln!(
+            out,
+            "Gateway token stored in {} (mode 0600; not shown)",
+            e.display()
+        );
     }
     for t in &outcome.tightened {
         let _ = writeln!(out, "Permissions tightened: {t}");

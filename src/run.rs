@@ -26,7 +26,10 @@ pub struct Failure {
 }
 
 fn fail(code: i32, message: impl Into<String>) -> Failure {
-    Failure { code, message: message.into() }
+    Failure {
+        code,
+        message: message.into(),
+    }
 }
 
 pub fn run(cli: Cli) -> Result<(), Failure> {
@@ -36,7 +39,8 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
         profile: cli.global.openclaw_profile.clone(),
         env: PathInputs::env_snapshot(),
     });
-    let presets = preset::load(preset::user_dir().as_deref()).map_err(|e| fail(EXIT_USAGE, format!("preset file error: {e}")))?;
+    let presets = preset::load(preset::user_dir().as_deref())
+        .map_err(|e| fail(EXIT_USAGE, format!("preset file error: {e}")))?;
     match cli.command {
         Some(Command::Presets { json }) => {
             if json {
@@ -49,25 +53,60 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
         Some(Command::Plan { answers, json }) => {
             let ctx = prepare(&answers, &presets, &resolved)?;
             if json {
-                println!("{}", pretty(&report::plan_json(&ctx.plan, &ctx.choice, &resolved, ctx.recognized.as_ref())));
+                println!(
+                    "{}",
+                    pretty(&report::plan_json(
+                        &ctx.plan,
+                        &ctx.choice,
+                        &resolved,
+                        ctx.recognized.as_ref()
+                    ))
+                );
             } else {
-                print!("{}", report::plan_text(&ctx.plan, &ctx.choice, &resolved, ctx.recognized.as_ref()));
+                print!(
+                    "{}",
+                    report::plan_text(&ctx.plan, &ctx.choice, &resolved, ctx.recognized.as_ref())
+                );
             }
             Ok(())
         }
-        Some(Command::Apply { answers, yes, dry_run, same_gateway, json }) => {
+        Some(Command::Apply {
+            answers,
+            yes,
+            dry_run,
+            same_gateway,
+            json,
+        }) => {
             if !yes && !dry_run && !std::io::stdin().is_terminal() {
-                return Err(fail(EXIT_USAGE, "no terminal to confirm on: pass --yes to write without asking (or --dry-run to only look)."));
+                return Err(fail(
+                    EXIT_USAGE,
+                    "no terminal to confirm on: pass --yes to write without asking (or --dry-run to only look).",
+                ));
             }
             let ctx = prepare(&answers, &presets, &resolved)?;
-            if !same_gateway && let Some(why) = plan::boundary_conflict(ctx.current.as_deref(), &ctx.choice, &ctx.all) {
+            if !same_gateway
+                && let Some(why) =
+                    plan::boundary_conflict(ctx.current.as_deref(), &ctx.choice, &ctx.all)
+            {
                 return Err(fail(EXIT_REFUSED, format!("refused: {why}")));
             }
-            let summary = if json { String::new() } else { report::plan_text(&ctx.plan, &ctx.choice, &resolved, ctx.recognized.as_ref()) };
+            let summary = if json {
+                String::new()
+            } else {
+                report::plan_text(&ctx.plan, &ctx.choice, &resolved, ctx.recognized.as_ref())
+            };
             print!("{summary}");
             if dry_run || ctx.plan.is_noop() {
                 if json {
-                    println!("{}", pretty(&report::plan_json(&ctx.plan, &ctx.choice, &resolved, ctx.recognized.as_ref())));
+                    println!(
+                        "{}",
+                        pretty(&report::plan_json(
+                            &ctx.plan,
+                            &ctx.choice,
+                            &resolved,
+                            ctx.recognized.as_ref()
+                        ))
+                    );
                 }
                 return Ok(());
             }
@@ -84,7 +123,8 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
             })
             .map_err(|e| fail(EXIT_REFUSED, format!("refused to write: {e}")))?;
             if json {
-                let mut v = report::plan_json(&ctx.plan, &ctx.choice, &resolved, ctx.recognized.as_ref());
+                let mut v =
+                    report::plan_json(&ctx.plan, &ctx.choice, &resolved, ctx.recognized.as_ref());
                 v["written"] = serde_json::json!({
                     "config": outcome.written, "backup": outcome.backup, "env_file": outcome.env_file,
                     "via_symlink": outcome.via_symlink, "tightened": outcome.tightened,
@@ -110,7 +150,10 @@ fn confirm(prompt: &str) -> Result<bool, Failure> {
     print!("{prompt}");
     let _ = std::io::stdout().flush();
     let mut line = String::new();
-    std::io::stdin().lock().read_line(&mut line).map_err(|e| fail(EXIT_USAGE, format!("cannot read the answer: {e}")))?;
+    std::io::stdin()
+        .lock()
+        .read_line(&mut line)
+        .map_err(|e| fail(EXIT_USAGE, format!("cannot read the answer: {e}")))?;
     Ok(matches!(line.trim(), "y" | "Y" | "yes"))
 }
 
@@ -128,7 +171,10 @@ fn read_config(path: &Path) -> Result<Option<Vec<u8>>, Failure> {
     match std::fs::read(path) {
         Ok(b) => Ok(Some(b)),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(fail(EXIT_REFUSED, format!("cannot read {}: {e}", path.display()))),
+        Err(e) => Err(fail(
+            EXIT_REFUSED,
+            format!("cannot read {}: {e}", path.display()),
+        )),
     }
 }
 
@@ -137,7 +183,11 @@ pub fn inputs_from(answers: &Answers) -> Result<Inputs, Failure> {
     Ok(Inputs {
         owner: answers.owner.as_ref().map(parse).transpose()?,
         groups: answers.groups.iter().map(parse).collect::<Result<_, _>>()?,
-        members: answers.members.iter().map(parse).collect::<Result<_, _>>()?,
+        members: answers
+            .members
+            .iter()
+            .map(parse)
+            .collect::<Result<_, _>>()?,
         accept_risk: answers.accept_risk,
     })
 }
@@ -152,34 +202,73 @@ pub fn environment_from(answers: &Answers) -> Result<Environment, Failure> {
     let engine = match answers.engine {
         Some(arg) => Engine::parse_label(arg.label()).flatten(),
         None => {
-            return Err(fail(EXIT_USAGE, "pass --engine docker|docker-rootless|podman|podman-rootless|none (detection is not wired yet)."));
+            return Err(fail(
+                EXIT_USAGE,
+                "pass --engine docker|docker-rootless|podman|podman-rootless|none (detection is not wired yet).",
+            ));
         }
     };
     let _ = EngineArg::None;
     Ok(Environment { engine, uid, gid })
 }
 
-pub fn prepare(answers: &Answers, presets: &[Preset], resolved: &Resolved) -> Result<Prepared, Failure> {
+pub fn prepare(
+    answers: &Answers,
+    presets: &[Preset],
+    resolved: &Resolved,
+) -> Result<Prepared, Failure> {
     let threat = answers.threat.as_deref().ok_or_else(|| {
-        fail(EXIT_USAGE, format!("missing answer: pass --threat {}.", presets.iter().map(|p| p.name.as_str()).collect::<Vec<_>>().join("|")))
+        fail(
+            EXIT_USAGE,
+            format!(
+                "missing answer: pass --threat {}.",
+                presets
+                    .iter()
+                    .map(|p| p.name.as_str())
+                    .collect::<Vec<_>>()
+                    .join("|")
+            ),
+        )
     })?;
     let preset = presets.iter().find(|p| p.name == threat).ok_or_else(|| {
-        fail(EXIT_USAGE, format!("no preset named `{threat}`; `clawposture presets` lists them."))
+        fail(
+            EXIT_USAGE,
+            format!("no preset named `{threat}`; `clawposture presets` lists them."),
+        )
     })?;
     let inputs = inputs_from(answers)?;
     let environment = environment_from(answers)?;
-    let chosen = choice::choose(preset, &environment, &inputs).map_err(|r| fail(EXIT_ENVIRONMENT, format!("refused: {r}")))?;
-    let all: Vec<Choice> = presets.iter().map(|p| choice::adjust(p, &environment, &inputs)).collect();
+    let chosen = choice::choose(preset, &environment, &inputs)
+        .map_err(|r| fail(EXIT_ENVIRONMENT, format!("refused: {r}")))?;
+    let all: Vec<Choice> = presets
+        .iter()
+        .map(|p| choice::adjust(p, &environment, &inputs))
+        .collect();
     let original = read_config(&resolved.config)?;
     let current = match &original {
         None => None,
         Some(bytes) => Some(String::from_utf8(bytes.clone()).map_err(|_| {
-            fail(EXIT_REFUSED, format!("{} is not UTF-8 text; nothing was written.", resolved.config.display()))
+            fail(
+                EXIT_REFUSED,
+                format!(
+                    "{} is not UTF-8 text; nothing was written.",
+                    resolved.config.display()
+                ),
+            )
         })?),
     };
-    let token = TokenState { env_file_has_token: write::env_file_has_token(&resolved.state_dir) };
+    let token = TokenState {
+        env_file_has_token: write::env_file_has_token(&resolved.state_dir),
+    };
     let plan = plan::plan(current.as_deref(), &chosen, &all, token)
         .map_err(|e| fail(EXIT_REFUSED, format!("{}:{e}", resolved.config.display())))?;
     let recognized = current.as_deref().and_then(|c| plan::recognize(c, &all));
-    Ok(Prepared { original, current, choice: chosen, all, plan, recognized })
+    Ok(Prepared {
+        original,
+        current,
+        choice: chosen,
+        all,
+        plan,
+        recognized,
+    })
 }

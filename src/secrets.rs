@@ -7,9 +7,19 @@ pub const MASK: &str = "«secret»";
 
 fn secret_key(key: &str) -> bool {
     let k = key.to_ascii_lowercase();
-    ["token", "password", "secret", "apikey", "api_key", "privatekey", "private_key", "credential", "passphrase"]
-        .iter()
-        .any(|s| k.contains(s))
+    [
+        "token",
+        "password",
+        "secret",
+        "apikey",
+        "api_key",
+        "privatekey",
+        "private_key",
+        "credential",
+        "passphrase",
+    ]
+    .iter()
+    .any(|s| k.contains(s))
 }
 
 /// Every secret string in a config value (strings under secret-looking keys, at any depth).
@@ -23,7 +33,9 @@ fn collect_under(value: &Value, secret: bool, out: &mut Vec<String>) {
         Value::Array(items) => items.iter().for_each(|v| collect_under(v, secret, out)),
         // A SecretRef names where the secret lives; its fields are not secret.
         Value::Object(map) if map.contains_key("source") && map.contains_key("id") => {}
-        Value::Object(map) => map.iter().for_each(|(k, v)| collect_under(v, secret || secret_key(k), out)),
+        Value::Object(map) => map
+            .iter()
+            .for_each(|(k, v)| collect_under(v, secret || secret_key(k), out)),
         _ => {}
     }
 }
@@ -60,7 +72,15 @@ mod tests {
             "models": {"providers": {"a": {"apiKeys": ["k1-long", "k2-long"]}}}});
         let mut found = Vec::new();
         collect(&v, &mut found);
-        assert_eq!(found, ["abcdefghijklmnopqrstuvwxyz", "123:XYZ", "k1-long", "k2-long"]);
+        assert_eq!(
+            found,
+            [
+                "abcdefghijklmnopqrstuvwxyz",
+                "123:XYZ",
+                "k1-long",
+                "k2-long"
+            ]
+        );
         let text = serde_json::to_string_pretty(&v).unwrap();
         let masked = mask(&text, &found);
         for s in &found {

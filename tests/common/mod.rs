@@ -11,7 +11,9 @@ pub struct Sandbox {
 
 impl Sandbox {
     pub fn new() -> Sandbox {
-        Sandbox { dir: tempfile::tempdir().expect("temp dir") }
+        Sandbox {
+            dir: tempfile::tempdir().expect("temp dir"),
+        }
     }
 
     pub fn path(&self, rel: &str) -> PathBuf {
@@ -59,7 +61,9 @@ impl Sandbox {
 }
 
 pub fn fixture(name: &str) -> String {
-    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/configs").join(name);
+    let p = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/configs")
+        .join(name);
     std::fs::read_to_string(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
 }
 
@@ -90,7 +94,9 @@ pub fn openclaw_or_skip(tier: &str) -> Option<PathBuf> {
             panic!("{tier}: CLAWPOSTURE_OPENCLAW is not set; .ci/run installs OpenClaw and sets it")
         }
         _ => {
-            eprintln!("SKIPPED {tier}: set CLAWPOSTURE_OPENCLAW to an openclaw wrapper (bash tests/support/openclaw-setup.sh prints one)");
+            eprintln!(
+                "SKIPPED {tier}: set CLAWPOSTURE_OPENCLAW to an openclaw wrapper (bash tests/support/openclaw-setup.sh prints one)"
+            );
             None
         }
     }

@@ -19,7 +19,9 @@ T="$(mktemp -d "${TMPDIR:-/tmp}/clawposture-oc.XXXXXX")"
 trap 'rm -rf "$T"' EXIT
 mkdir -p "$T/home" "$T/work" "$T/tmp"
 TEMPLATE="$(dirname "$(dirname "$OC")")/state-template/state"
-if [ -d "$TEMPLATE" ]; then cp -a "$TEMPLATE" "$T/state"; else mkdir -p "$T/state"; fi
+# The template holds the channel plugins that are not in core (150 MB): copy it only when the
+# config names one of them, or the audit would try to install it from the network.
+if [ -d "$TEMPLATE" ] && grep -Eq 'whatsapp|discord' "$CONFIG"; then cp -a "$TEMPLATE" "$T/state"; else mkdir -p "$T/state"; fi
 chmod 700 "$T/state"
 [ -n "$STATE_SRC" ] && [ -f "$STATE_SRC/.env" ] && install -m 600 "$STATE_SRC/.env" "$T/state/.env"
 install -m 600 "$CONFIG" "$T/openclaw.json"
