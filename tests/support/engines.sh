@@ -319,7 +319,7 @@ cmd_stop() {
   if [ -f "$DIR/absent-before" ]; then
     local p
     while read -r p; do
-      [ -n "$p" ] && [ -e "$p" ] && { log "removing $p (created by the podman services)"; rm -rf "$p"; }
+      [ -n "$p" ] && [ -e "$p" ] && { log "removing $p (left by the daemons)"; rm -rf "$p"; }
     done <"$DIR/absent-before"
   fi
   # vfs layers of the rootless daemons belong to subordinate uids; root can remove them.
