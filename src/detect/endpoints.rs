@@ -267,6 +267,24 @@ mod tests {
     }
 
     #[test]
+    fn the_flag_shadows_docker_host() {
+        let o = DetectOptions {
+            docker_host_flag: Some("unix:///srv/gateway.sock".into()),
+            docker_host: Some("unix:///srv/shell.sock".into()),
+            ..opts()
+        };
+        let s = summary(&resolve(&o));
+        assert_eq!(
+            s[0],
+            ("unix:///srv/gateway.sock".into(), Source::Flag, true)
+        );
+        assert_eq!(
+            s[1],
+            ("unix:///srv/shell.sock".into(), Source::DockerHost, false)
+        );
+    }
+
+    #[test]
     fn a_missing_context_is_an_error_entry_not_a_probe() {
         let o = DetectOptions {
             docker_context: Some("nope".into()),
