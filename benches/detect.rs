@@ -1,0 +1,162 @@
+//! Detection latency (`cargo bench --bench detect`; a plain main, prints figures).
+//!
+//! Scenarios: the four real daemons of `tests/support/engines.sh` at once (needs
+//! `CLAWPOSTURE_ENGINES_ENV`), the Docker pair alone, the four plus a hung socket, and a
+//! machine with nothing installed. Goals: <= 100 ms with ready engines, <= 1.5 s with a hung one.
+//! Pass `--show` to print the human report of the four-engine run.
+
+use std::collections::HashMap;
+use std::os::unix::net::UnixListener;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use clawposture::detect::{DetectOptions, Report, State, detect, meta_dir_name, render_human};
+
+fn main() {
+    let show = std::env::args().any(|a| a == "--show");
+    let scratch = tempfile::tempdir().expect("tempdir");
+    let engines = engines_env();
+
+    run("nothing installed", 50, &bare(scratch.path(), "bare"), None);
+
+    let hung_dir = scratch.path().join("hung-only");
+    let mut hung_only = bare(scratch.path(), "hung-only");
+    let _hung_listener = hung_socket(&hung_dir.join("hung.sock"));
+    hung_only.docker_host = Some(format!("unix://{}", hung_dir.join("hung.sock").display()));
+    run("one hung socket, nothing else", 5, &hung_only, Some(0));
+
+    let Some(env) = engines else {
+        eprintln!(
+            "SKIPPED: real-engine scenarios need CLAWPOSTURE_ENGINES_ENV (tests/support/engines.sh start)"
+        );
+        return;
+    };
+    let four = four_engines(scratch.path(), &env);
+    let r = run("4 ready engines", 20, &four, Some(4));
+    if show {
+        println!("{}", render_human(&r));
+    }
+
+    let mut dockers = four_engines(scratch.path(), &env);
+    dockers.docker_context = None;
+    dockers.system_root = scratch.path().join("empty-root");
+    run(
+        "2 ready engines (Docker rootful + rootless)",
+        20,
+        &dockers,
+        Some(2),
+    );
+
+    let mut podman = bare(scratch.path(), "podman");
+    podman.docker_host = env.get("CLAWPOSTURE_PODMAN_ROOTLESS").cloned();
+    run("1 ready engine (Podman rootless)", 10, &podman, Some(1));
+
+    let mut with_hung = four_engines(scratch.path(), &env);
+    let home = with_hung.home.clone().expect("home");
+    // Docker Desktop's well-known path, hung.
+    let _listener = hung_socket(&home.join(".docker/run/docker.sock"));
+    with_hung.home = Some(home);
+    run("4 ready engines + 1 hung socket", 5, &with_hung, Some(4));
+}
+
+fn run(name: &str, iterations: usize, opts: &DetectOptions, expect_ready: Option<usize>) -> Report {
+    let mut times = Vec::with_capacity(iterations);
+    let mut last = None;
+    for _ in 0..iterations {
+        let t = Instant::now();
+        let r = detect(opts);
+        times.push(t.elapsed());
+        last = Some(r);
+    }
+    let r = last.expect("at least one iteration");
+    let ready = r.engines.iter().filter(|e| e.state == State::Ready).count();
+    // Ready but without its facts: the engine's info missed the deadline.
+    let partial = r
+        .engines
+        .iter()
+        .filter(|e| e.state == State::Ready && e.security.is_none())
+        .count();
+    if let Some(n) = expect_ready
+        && ready != n
+    {
+        eprintln!("WARNING {name}: {ready} ready engines, expected {n}");
+    }
+    times.sort();
+    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+    println!(
+        "{name:<46} n={iterations:<3} min {:>7.1} ms  median {:>7.1} ms  max {:>7.1} ms  ({ready} ready, {partial} without facts in the last run)",
+        ms(times[0]),
+        ms(times[times.len() / 2]),
+        ms(times[times.len() - 1]),
+    );
+    r
+}
+
+fn bare(scratch: &Path, name: &str) -> DetectOptions {
+    let dir = scratch.join(name);
+    let (home, bin, root) = (dir.join("home"), dir.join("bin"), dir.join("root"));
+    for d in [&home, &bin, &root] {
+        std::fs::create_dir_all(d).expect("dirs");
+    }
+    DetectOptions {
+        home: Some(home),
+        path: Some(bin.into_os_string()),
+        system_root: root,
+        uid: 1000,
+        user: Some("bench".into()),
+        config_path: Some(dir.join("openclaw.json")),
+        ..DetectOptions::default()
+    }
+}
+
+/// All four daemons in one detection, each through a different route: DOCKER_HOST (rootful
+/// docker), the rootless runtime dir (rootless docker), DOCKER_CONTEXT (rootless podman) and the
+/// system podman path (a symlink in a scratch root to rootful podman).
+fn four_engines(scratch: &Path, env: &HashMap<String, String>) -> DetectOptions {
+    let sock = |k: &str| PathBuf::from(env.get(k).map_or("", |v| v.trim_start_matches("unix://")));
+    let dir = scratch.join("four");
+    let mut o = bare(scratch, "four");
+    o.docker_host = env.get("CLAWPOSTURE_DOCKER_ROOTFUL").cloned();
+    o.xdg_runtime_dir = sock("CLAWPOSTURE_DOCKER_ROOTLESS")
+        .parent()
+        .map(Path::to_path_buf);
+    let cfg = dir.join("docker-config");
+    let meta = cfg
+        .join("contexts/meta")
+        .join(meta_dir_name("podman-rootless"));
+    std::fs::create_dir_all(&meta).expect("meta dir");
+    let host = env
+        .get("CLAWPOSTURE_PODMAN_ROOTLESS")
+        .cloned()
+        .unwrap_or_default();
+    let doc =
+        serde_json::json!({"Name": "podman-rootless", "Endpoints": {"docker": {"Host": host}}});
+    std::fs::write(meta.join("meta.json"), doc.to_string()).expect("meta.json");
+    o.docker_config = Some(cfg);
+    o.docker_context = Some("podman-rootless".into());
+    let link = o.system_root.join("run/podman/podman.sock");
+    std::fs::create_dir_all(link.parent().expect("parent")).expect("run/podman");
+    let _ = std::fs::remove_file(&link);
+    std::os::unix::fs::symlink(sock("CLAWPOSTURE_PODMAN_ROOTFUL"), &link).expect("symlink");
+    if let Some(image) = env.get("CLAWPOSTURE_PROBE_IMAGE") {
+        o.sandbox_image = image.clone();
+    }
+    o
+}
+
+fn hung_socket(path: &Path) -> UnixListener {
+    std::fs::create_dir_all(path.parent().expect("parent")).expect("dirs");
+    let _ = std::fs::remove_file(path);
+    UnixListener::bind(path).expect("bind hung socket")
+}
+
+fn engines_env() -> Option<HashMap<String, String>> {
+    let path = std::env::var_os("CLAWPOSTURE_ENGINES_ENV")?;
+    let text = std::fs::read_to_string(path).ok()?;
+    Some(
+        text.lines()
+            .filter_map(|l| l.split_once('='))
+            .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
+            .collect(),
+    )
+}

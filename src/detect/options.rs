@@ -1,0 +1,122 @@
+//! Detection inputs. Everything detection reads from the process environment is captured here
+//! once, so tests (and the Gateway-service view, which differs from the shell's) can supply it.
+
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// The image OpenClaw's sandbox uses unless the config names another.
+pub const DEFAULT_SANDBOX_IMAGE: &str = "openclaw-sandbox:bookworm-slim";
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DetectOptions {
+    /// clawposture's `--docker-host`: wins over everything, like `docker -H`.
+    pub docker_host_flag: Option<String>,
+    pub docker_host: Option<String>,
+    pub docker_context: Option<String>,
+    /// `DOCKER_CONFIG`: the docker CLI's config dir (default `~/.docker`).
+    pub docker_config: Option<PathBuf>,
+    pub xdg_runtime_dir: Option<PathBuf>,
+    pub home: Option<PathBuf>,
+    /// `PATH`, used for every `which` lookup and as the PATH of `openclaw --version`.
+    pub path: Option<OsString>,
+    /// The user the Gateway runs as (rootless prerequisites are per user).
+    pub uid: u32,
+    pub user: Option<String>,
+    /// The sandbox image to look for in each ready engine.
+    pub sandbox_image: String,
+    /// The OpenClaw config file clawposture will edit.
+    pub config_path: Option<PathBuf>,
+    /// Prefix for system paths (`/var/run/docker.sock`, `/run/podman`, `/etc/subuid`,
+    /// `/proc/sys/...`); `/` in real use, a scratch tree in tests.
+    pub system_root: PathBuf,
+    /// Each endpoint's whole probe (connect, identify, details) must finish within this.
+    pub probe_timeout: Duration,
+}
+
+/// Docker answers in a few ms, but Podman 4.3's libpod info takes ~0.35 s idle (it runs
+/// dpkg-query, conmon and the OCI runtime) and several times that on a loaded machine. 1.2 s is
+/// the most that keeps the whole detection under 1.5 s when a socket hangs.
+pub const DEFAULT_PROBE_TIMEOUT: Duration = Duration::from_millis(1200);
+
+impl Default for DetectOptions {
+    /// Nothing set: no environment, uid 0, the default image, the real system root.
+    fn default() -> Self {
+        DetectOptions {
+            docker_host_flag: None,
+            docker_host: None,
+            docker_context: None,
+            docker_config: None,
+            xdg_runtime_dir: None,
+            home: None,
+            path: None,
+            uid: 0,
+            user: None,
+            sandbox_image: DEFAULT_SANDBOX_IMAGE.to_string(),
+            config_path: None,
+            system_root: PathBuf::from("/"),
+            probe_timeout: DEFAULT_PROBE_TIMEOUT,
+        }
+    }
+}
+
+impl DetectOptions {
+    /// A snapshot of this process's environment. `config_path` None means OpenClaw's own
+    /// default: `OPENCLAW_CONFIG_PATH`, else `$OPENCLAW_STATE_DIR/openclaw.json`, else
+    /// `~/.openclaw/openclaw.json`.
+    pub fn from_env(config_path: Option<PathBuf>) -> DetectOptions {
+        let var = |k: &str| std::env::var_os(k).filter(|v| !v.is_empty());
+        let home = var("HOME").map(PathBuf::from);
+        let uid = current_uid();
+        let system_root = PathBuf::from("/");
+        let user =
+            user_name(&system_root, uid).or_else(|| var("USER").and_then(|u| u.into_string().ok()));
+        let config_path = config_path.or_else(|| {
+            var("OPENCLAW_CONFIG_PATH")
+                .map(PathBuf::from)
+                .or_else(|| {
+                    var("OPENCLAW_STATE_DIR").map(|d| PathBuf::from(d).join("openclaw.json"))
+                })
+                .or_else(|| home.as_ref().map(|h| h.join(".openclaw/openclaw.json")))
+        });
+        DetectOptions {
+            docker_host_flag: None,
+            docker_host: var("DOCKER_HOST").and_then(|v| v.into_string().ok()),
+            docker_context: var("DOCKER_CONTEXT").and_then(|v| v.into_string().ok()),
+            docker_config: var("DOCKER_CONFIG").map(PathBuf::from),
+            xdg_runtime_dir: var("XDG_RUNTIME_DIR").map(PathBuf::from),
+            home,
+            path: var("PATH"),
+            uid,
+            user,
+            sandbox_image: DEFAULT_SANDBOX_IMAGE.to_string(),
+            config_path,
+            system_root,
+            probe_timeout: DEFAULT_PROBE_TIMEOUT,
+        }
+    }
+
+    /// A system path under `system_root` (`sys("etc/subuid")`).
+    pub(crate) fn sys(&self, rel: &str) -> PathBuf {
+        self.system_root.join(rel.trim_start_matches('/'))
+    }
+}
+
+/// This process's (effective) uid: the owner of `/proc/self`, read without libc.
+fn current_uid() -> u32 {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::metadata("/proc/self")
+        .map(|m| m.uid())
+        .unwrap_or(u32::MAX)
+}
+
+/// The login name for `uid` from `<root>/etc/passwd`.
+pub(crate) fn user_name(system_root: &Path, uid: u32) -> Option<String> {
+    let passwd = std::fs::read_to_string(system_root.join("etc/passwd")).ok()?;
+    passwd.lines().find_map(|line| {
+        let mut f = line.split(':');
+        let name = f.next()?;
+        let id: u32 = f.nth(1)?.parse().ok()?;
+        (id == uid).then(|| name.to_string())
+    })
+}
