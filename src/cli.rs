@@ -30,6 +30,9 @@ pub struct Global {
     /// OpenClaw's state dir, where the Gateway token is kept in .env (default: OPENCLAW_STATE_DIR or ~/.openclaw).
     #[arg(long, global = true, value_name = "PATH")]
     pub state_dir: Option<PathBuf>,
+    /// The engine endpoint to probe first (like DOCKER_HOST), e.g. unix:///run/user/1000/docker.sock.
+    #[arg(long, global = true, value_name = "URL")]
+    pub docker_host: Option<String>,
 }
 
 fn profile_name(s: &str) -> Result<String, String> {
@@ -45,6 +48,12 @@ fn profile_name(s: &str) -> Result<String, String> {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Detect Docker / Podman, rootless support and OpenClaw, and say which engine the sandbox would use.
+    Detect {
+        /// Print the report as JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// List the presets: who can reach the agent and what it may do.
     Presets {
         /// Print JSON (every owned key with its value, reason and doc path).
@@ -106,7 +115,7 @@ pub struct Answers {
     /// or the name of a preset of your own.
     #[arg(long, value_name = "THREAT")]
     pub threat: Option<String>,
-    /// The container engine the sandbox uses, instead of detecting it.
+    /// The container engine the sandbox uses, instead of detecting it (none: no sandbox).
     #[arg(long, value_enum)]
     pub engine: Option<EngineArg>,
     /// Pin the owner, e.g. telegram:123456789 (DMs then admit only the owner).

@@ -6,7 +6,8 @@ use std::path::Path;
 use std::time::SystemTime;
 
 use crate::choice::{self, ChannelId, Choice, Inputs};
-use crate::cli::{Answers, Cli, Command, EngineArg};
+use crate::cli::{Answers, Cli, Command, Global};
+use crate::detect::{self, DetectOptions, Report};
 use crate::environment::{Engine, Environment};
 use crate::paths::{self, PathInputs, Resolved};
 use crate::plan::{self, Plan, TokenState};
@@ -42,6 +43,18 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
     let presets = preset::load(preset::user_dir().as_deref())
         .map_err(|e| fail(EXIT_USAGE, format!("preset file error: {e}")))?;
     match cli.command {
+        Some(Command::Detect { json }) => {
+            let report = detect::detect(&detect_options(&cli.global, &resolved));
+            if json {
+                println!(
+                    "{}",
+                    pretty(&serde_json::to_value(&report).unwrap_or_default())
+                );
+            } else {
+                print!("{}", detect::render_human(&report));
+            }
+            Ok(())
+        }
         Some(Command::Presets { json }) => {
             if json {
                 println!("{}", pretty(&report::presets_json(&presets)));
@@ -51,7 +64,7 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
             Ok(())
         }
         Some(Command::Plan { answers, json }) => {
-            let ctx = prepare(&answers, &presets, &resolved)?;
+            let ctx = prepare(&answers, &cli.global, &presets, &resolved)?;
             if json {
                 println!(
                     "{}",
@@ -83,7 +96,7 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
                     "no terminal to confirm on: pass --yes to write without asking (or --dry-run to only look).",
                 ));
             }
-            let ctx = prepare(&answers, &presets, &resolved)?;
+            let ctx = prepare(&answers, &cli.global, &presets, &resolved)?;
             if !same_gateway
                 && let Some(why) =
                     plan::boundary_conflict(ctx.current.as_deref(), &ctx.choice, &ctx.all)
@@ -165,6 +178,7 @@ pub struct Prepared {
     pub all: Vec<Choice>,
     pub plan: Plan,
     pub recognized: Option<plan::Recognition>,
+    pub detection: Option<Report>,
 }
 
 fn read_config(path: &Path) -> Result<Option<Vec<u8>>, Failure> {
@@ -197,23 +211,65 @@ fn current_ids() -> (u32, u32) {
     unsafe { (libc::getuid(), libc::getgid()) }
 }
 
-pub fn environment_from(answers: &Answers) -> Result<Environment, Failure> {
+pub fn detect_options(global: &Global, resolved: &Resolved) -> DetectOptions {
+    let mut opts = DetectOptions::from_env(Some(resolved.config.clone()));
+    opts.docker_host_flag = global.docker_host.clone();
+    opts
+}
+
+/// The environment from `--engine`, or else from detection (whose report comes back too).
+pub fn environment_from(
+    answers: &Answers,
+    global: &Global,
+    resolved: &Resolved,
+) -> (Environment, Option<Report>) {
     let (uid, gid) = current_ids();
-    let engine = match answers.engine {
-        Some(arg) => Engine::parse_label(arg.label()).flatten(),
-        None => {
-            return Err(fail(
-                EXIT_USAGE,
-                "pass --engine docker|docker-rootless|podman|podman-rootless|none (detection is not wired yet).",
-            ));
-        }
-    };
-    let _ = EngineArg::None;
-    Ok(Environment { engine, uid, gid })
+    if let Some(arg) = answers.engine {
+        return (
+            Environment {
+                engine: Engine::parse_label(arg.label()).flatten(),
+                uid,
+                gid,
+            },
+            None,
+        );
+    }
+    let report = detect::detect(&detect_options(global, resolved));
+    (
+        Environment {
+            engine: report.selected_engine(),
+            uid,
+            gid,
+        },
+        Some(report),
+    )
+}
+
+/// What detection adds to the plan's notes: which engine and why, and what the Gateway's
+/// service environment needs.
+fn detection_notes(report: &Report) -> Vec<String> {
+    let mut notes = vec![format!("Container engine: {}", report.selected.reason)];
+    if let Some(host) = &report.selected.docker_host {
+        notes.push(format!(
+            "The Gateway's service environment must reach the same engine: set DOCKER_HOST={host} there (systemd unit, launchd plist or the shell that starts it)."
+        ));
+    }
+    if let Some(e) = report.selected.index.and_then(|i| report.engines.get(i))
+        && e.sandbox_image
+            .as_ref()
+            .is_some_and(|i| i.present == Some(false))
+    {
+        notes.push(format!(
+            "The sandbox image {} is not on this engine yet: OpenClaw never pulls or builds it, so sandboxed turns fail until you build it (see the checklist).",
+            e.sandbox_image.as_ref().map(|i| i.name.as_str()).unwrap_or(detect::DEFAULT_SANDBOX_IMAGE)
+        ));
+    }
+    notes
 }
 
 pub fn prepare(
     answers: &Answers,
+    global: &Global,
     presets: &[Preset],
     resolved: &Resolved,
 ) -> Result<Prepared, Failure> {
@@ -237,9 +293,12 @@ pub fn prepare(
         )
     })?;
     let inputs = inputs_from(answers)?;
-    let environment = environment_from(answers)?;
-    let chosen = choice::choose(preset, &environment, &inputs)
+    let (environment, detection) = environment_from(answers, global, resolved);
+    let mut chosen = choice::choose(preset, &environment, &inputs)
         .map_err(|r| fail(EXIT_ENVIRONMENT, format!("refused: {r}")))?;
+    if let Some(report) = &detection {
+        chosen.notes.extend(detection_notes(report));
+    }
     let all: Vec<Choice> = presets
         .iter()
         .map(|p| choice::adjust(p, &environment, &inputs))
@@ -270,5 +329,6 @@ pub fn prepare(
         all,
         plan,
         recognized,
+        detection,
     })
 }
