@@ -61,9 +61,9 @@ fn expand(path: &str, env: &HashMap<String, String>) -> PathBuf {
     }
 }
 
-/// Config: `--config` > `--openclaw-profile` (`~/.openclaw-NAME/openclaw.json`) >
-/// `OPENCLAW_CONFIG_PATH` > `$OPENCLAW_STATE_DIR/openclaw.json` > `$OPENCLAW_HOME/.openclaw/openclaw.json`
-/// > `~/.openclaw/openclaw.json`. State dir: `--state-dir` > profile > `OPENCLAW_STATE_DIR` > `~/.openclaw`.
+/// Config, first found: `--config`; `--openclaw-profile` (`~/.openclaw-NAME/openclaw.json`);
+/// `OPENCLAW_CONFIG_PATH`; `$OPENCLAW_STATE_DIR/openclaw.json`; `$OPENCLAW_HOME/.openclaw/openclaw.json`;
+/// `~/.openclaw/openclaw.json`. State dir: `--state-dir`, profile, `OPENCLAW_STATE_DIR`, `~/.openclaw`.
 /// A profile names another Gateway, so it overrides the path variables of the current one.
 pub fn resolve(inputs: &PathInputs) -> Resolved {
     let env = &inputs.env;

@@ -195,7 +195,7 @@ fn switching_equals_applying_the_target_to_the_original() {
             for k in keys {
                 if s.get(k) != d.get(k) {
                     assert!(
-                        s.get(k).is_none() && d.get(k) == orig.get(k),
+                        !s.contains_key(k) && d.get(k) == orig.get(k),
                         "{fixture_name}: {from} -> {to}: `{k}` is {:?} after the switch, {:?} when applied directly",
                         s.get(k),
                         d.get(k)
