@@ -98,29 +98,23 @@ pub fn choose(
     environment: &Environment,
     inputs: &Inputs,
 ) -> Result<Choice, Refusal> {
-    if environment.engine.is_none() && !inputs.accept_risk {
-        let refuse = match &preset.no_engine {
+    if environment.engine.is_none() {
+        // A required engine with no fallback variant is refused even with --accept-risk:
+        // there is nothing locked-down to write instead.
+        let reason = match &preset.no_engine {
+            Some(_) if inputs.accept_risk => None,
             Some(n) => n.refuse.clone(),
             None if preset.engine == EngineNeed::Required => {
                 Some("this preset has no variant without a sandbox.".to_string())
             }
             None => None,
         };
-        if let Some(reason) = refuse {
+        if let Some(reason) = reason {
             return Err(Refusal {
                 preset: preset.name.clone(),
                 reason,
             });
         }
-    }
-    if environment.engine.is_none()
-        && preset.no_engine.is_none()
-        && preset.engine == EngineNeed::Required
-    {
-        return Err(Refusal {
-            preset: preset.name.clone(),
-            reason: "this preset has no variant without a sandbox.".into(),
-        });
     }
     Ok(adjust(preset, environment, inputs))
 }
@@ -502,4 +496,127 @@ pub fn set_in(root: &mut Value, path: &[String], value: Option<Value>) {
 pub fn get_in<'a>(root: &'a Value, path: &[String]) -> Option<&'a Value> {
     path.iter()
         .try_fold(root, |cur, seg| cur.as_object()?.get(seg))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::environment::Engine;
+    use crate::preset;
+
+    fn env(label: &str, uid: u32) -> Environment {
+        Environment {
+            engine: Engine::parse_label(label).flatten(),
+            uid,
+            gid: uid,
+        }
+    }
+
+    fn preset(name: &str) -> Preset {
+        preset::builtin()
+            .into_iter()
+            .find(|p| p.name == name)
+            .expect("built-in preset")
+    }
+
+    fn leaf(c: &Choice, key: &str) -> Option<Option<Value>> {
+        let path = keypath::parse(key).expect("key");
+        desired(c, &[]).leaf(&path).map(|l| l.value.clone())
+    }
+
+    #[test]
+    fn the_engine_adjusts_backend_and_user() {
+        let inputs = Inputs::default();
+        let cases = [
+            ("docker", None, Some(Some(json!("1000:1000")))),
+            ("docker-rootless", None, Some(Some(json!("0:0")))),
+            (
+                "podman",
+                Some(Some(json!("podman"))),
+                Some(Some(json!("1000:1000"))),
+            ),
+            ("podman-rootless", Some(Some(json!("podman"))), Some(None)),
+        ];
+        for name in ["private", "group", "public"] {
+            for (label, backend, user) in &cases {
+                let c = choose(&preset(name), &env(label, 1000), &inputs).expect("choice");
+                let want_backend = backend.clone().or(Some(Some(json!("docker"))));
+                assert_eq!(
+                    leaf(&c, "agents.defaults.sandbox.backend"),
+                    want_backend,
+                    "{name} {label}"
+                );
+                assert_eq!(
+                    &leaf(&c, "agents.defaults.sandbox.docker.user"),
+                    user,
+                    "{name} {label}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn no_engine_turns_the_sandbox_off_or_refuses_public() {
+        let mut inputs = Inputs::default();
+        for name in ["private", "group"] {
+            let c = choose(&preset(name), &env("none", 1000), &inputs).expect("allowed");
+            assert_eq!(
+                leaf(&c, "agents.defaults.sandbox.mode"),
+                Some(Some(json!("off")))
+            );
+            assert!(c.adjustments.is_empty());
+            assert!(!c.notes.is_empty(), "the consequence is spelled out");
+        }
+        let refused = choose(&preset("public"), &env("none", 1000), &inputs).expect_err("refused");
+        assert!(refused.to_string().contains("--accept-risk"));
+        inputs.accept_risk = true;
+        let c = choose(&preset("public"), &env("none", 1000), &inputs).expect("accepted");
+        assert_eq!(
+            leaf(&c, "agents.defaults.sandbox.mode"),
+            Some(Some(json!("off")))
+        );
+        assert_eq!(leaf(&c, "tools.exec.mode"), Some(Some(json!("deny"))));
+    }
+
+    #[test]
+    fn a_root_gateway_on_a_rootful_engine_is_called_out() {
+        let c = choose(&preset("private"), &env("docker", 0), &Inputs::default()).expect("choice");
+        assert!(c.notes.iter().any(|n| n.contains("runs as root")));
+    }
+
+    #[test]
+    fn owner_and_members_fill_the_placeholders() {
+        let inputs = Inputs {
+            owner: Some(ChannelId::parse("telegram:1").expect("id")),
+            groups: vec![ChannelId::parse("telegram:-9").expect("id")],
+            members: vec![
+                ChannelId::parse("telegram:2").expect("id"),
+                ChannelId::parse("whatsapp:+3").expect("id"),
+            ],
+            accept_risk: false,
+        };
+        let c = choose(&preset("group"), &env("docker", 1000), &inputs).expect("choice");
+        let d = desired(&c, &["telegram".into(), "whatsapp".into()]);
+        let get = |k: &str| {
+            d.leaf(&keypath::parse(k).expect("key"))
+                .and_then(|l| l.value.clone())
+        };
+        assert_eq!(get("commands.ownerAllowFrom"), Some(json!(["telegram:1"])));
+        assert_eq!(
+            get("channels.telegram.groupAllowFrom"),
+            Some(json!(["1", "2"]))
+        );
+        assert_eq!(
+            get("channels.whatsapp.groupAllowFrom"),
+            Some(json!(["+3"])),
+            "the owner is not on whatsapp"
+        );
+        assert_eq!(get("channels.whatsapp.dmPolicy"), Some(json!("pairing")));
+        assert_eq!(
+            get("channels.telegram.groups.\"-9\".requireMention"),
+            Some(json!(true))
+        );
+        assert_eq!(d.bindings.len(), 3, "main per channel + the group chat");
+        assert!(ChannelId::parse("telegram").is_err() && ChannelId::parse("tele gram:1").is_err());
+    }
 }

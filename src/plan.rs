@@ -456,9 +456,8 @@ fn plan_token(
         // A SecretRef (or `${VAR}` substitution) already keeps the token out of the file.
         Some(Value::Object(_)) => return EnvFileAction::Unchanged,
         Some(Value::String(s)) if s.contains("${") => return EnvFileAction::Unchanged,
-        Some(Value::String(s)) if token.env_file_has_token => {
+        Some(Value::String(_)) if token.env_file_has_token => {
             warnings.push(format!("The config held a literal Gateway token; $STATE_DIR/.env already defines {TOKEN_ENV}, so that one is used from now on (the old literal stays only in the backup)."));
-            let _ = s;
             EnvFileAction::Unchanged
         }
         Some(Value::String(s)) if s.trim().len() >= MIN_TOKEN_LEN => {

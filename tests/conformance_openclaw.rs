@@ -122,10 +122,20 @@ fn every_preset_engine_and_fixture_is_accepted_by_real_openclaw() {
     let mut cases = Vec::new();
     for preset in PRESETS {
         for fixture in FIXTURES {
-            cases.push(Case { preset, engine: "docker-rootless", fixture, audit: true });
+            cases.push(Case {
+                preset,
+                engine: "docker-rootless",
+                fixture,
+                audit: true,
+            });
         }
         for engine in ENGINES.into_iter().filter(|e| *e != "docker-rootless") {
-            cases.push(Case { preset, engine, fixture: None, audit: engine == "none" });
+            cases.push(Case {
+                preset,
+                engine,
+                fixture: None,
+                audit: engine == "none",
+            });
         }
     }
     let total = cases.len();
