@@ -680,3 +680,43 @@ fn presets_are_listed_with_their_values_and_a_broken_user_preset_is_named() {
         stderr(&out)
     );
 }
+
+#[test]
+fn the_current_file_is_recognised_with_its_drift() {
+    let sb = Sandbox::new();
+    sb.fixture("channels.json");
+    assert!(
+        apply(&sb, &["--threat", "group", "--engine", "docker"])
+            .status
+            .success()
+    );
+    let out = sb.run(&["plan", "--threat", "group", "--engine", "docker", "--json"]);
+    let v: Value = serde_json::from_str(&stdout(&out)).expect("json");
+    assert_eq!(
+        v["recognized"],
+        json!({"preset": "group", "exact": true, "drift": []})
+    );
+    assert_eq!(v["noop"], true);
+    // Someone loosens two owned keys by hand.
+    let text = std::fs::read_to_string(sb.config()).expect("config");
+    let loosened = text
+        .replacen("\"bind\": \"loopback\"", "\"bind\": \"lan\"", 1)
+        .replacen("\"network\": \"none\"", "\"network\": \"bridge\"", 1);
+    assert_ne!(loosened, text);
+    std::fs::write(sb.config(), loosened).expect("edit");
+    let out = sb.run(&[
+        "plan", "--threat", "private", "--engine", "docker", "--json",
+    ]);
+    let v: Value = serde_json::from_str(&stdout(&out)).expect("json");
+    assert_eq!(v["recognized"]["preset"], "group");
+    assert_eq!(
+        v["recognized"]["drift"],
+        json!(["gateway.bind", "agents.defaults.sandbox.docker.network"])
+    );
+    let text = stdout(&sb.run(&["plan", "--threat", "group", "--engine", "docker"]));
+    assert!(
+        text.contains("The file today: group preset")
+            && text.contains("drifted: gateway.bind, agents.defaults.sandbox.docker.network"),
+        "{text}"
+    );
+}
