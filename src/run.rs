@@ -66,20 +66,9 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
         Some(Command::Plan { answers, json }) => {
             let ctx = prepare(&answers, &cli.global, &presets, &resolved)?;
             if json {
-                println!(
-                    "{}",
-                    pretty(&report::plan_json(
-                        &ctx.plan,
-                        &ctx.choice,
-                        &resolved,
-                        ctx.recognized.as_ref()
-                    ))
-                );
+                println!("{}", pretty(&ctx.json(&resolved)));
             } else {
-                print!(
-                    "{}",
-                    report::plan_text(&ctx.plan, &ctx.choice, &resolved, ctx.recognized.as_ref())
-                );
+                print!("{}", ctx.text(&resolved));
             }
             Ok(())
         }
@@ -103,23 +92,12 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
             {
                 return Err(fail(EXIT_REFUSED, format!("refused: {why}")));
             }
-            let summary = if json {
-                String::new()
-            } else {
-                report::plan_text(&ctx.plan, &ctx.choice, &resolved, ctx.recognized.as_ref())
-            };
-            print!("{summary}");
+            if !json {
+                print!("{}", ctx.text(&resolved));
+            }
             if dry_run || ctx.plan.is_noop() {
                 if json {
-                    println!(
-                        "{}",
-                        pretty(&report::plan_json(
-                            &ctx.plan,
-                            &ctx.choice,
-                            &resolved,
-                            ctx.recognized.as_ref()
-                        ))
-                    );
+                    println!("{}", pretty(&ctx.json(&resolved)));
                 }
                 return Ok(());
             }
@@ -136,8 +114,7 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
             })
             .map_err(|e| fail(EXIT_REFUSED, format!("refused to write: {e}")))?;
             if json {
-                let mut v =
-                    report::plan_json(&ctx.plan, &ctx.choice, &resolved, ctx.recognized.as_ref());
+                let mut v = ctx.json(&resolved);
                 v["written"] = serde_json::json!({
                     "config": outcome.written, "backup": outcome.backup, "env_file": outcome.env_file,
                     "via_symlink": outcome.via_symlink, "tightened": outcome.tightened,
@@ -179,6 +156,18 @@ pub struct Prepared {
     pub plan: Plan,
     pub recognized: Option<plan::Recognition>,
     pub detection: Option<Report>,
+}
+
+impl Prepared {
+    /// The plan as people read it (secrets masked).
+    pub fn text(&self, resolved: &Resolved) -> String {
+        report::plan_text(&self.plan, &self.choice, resolved, self.recognized.as_ref())
+    }
+
+    /// The plan as scripts read it (secrets masked).
+    pub fn json(&self, resolved: &Resolved) -> serde_json::Value {
+        report::plan_json(&self.plan, &self.choice, resolved, self.recognized.as_ref())
+    }
 }
 
 fn read_config(path: &Path) -> Result<Option<Vec<u8>>, Failure> {
