@@ -11,5 +11,6 @@ pub mod plan;
 pub mod preset;
 pub mod report;
 pub mod run;
+pub mod screenshot;
 pub mod secrets;
 pub mod write;

@@ -1,0 +1,3 @@
+//! Screenshots for the onboarding docs, drawn from the real screens.
+
+pub mod svg;
