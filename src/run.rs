@@ -234,15 +234,10 @@ pub fn environment_from(
     )
 }
 
-/// What detection adds to the plan's notes: which engine and why, and what the Gateway's
-/// service environment needs.
+/// What detection adds to the plan's notes: which engine and why (the reason already says
+/// which DOCKER_HOST the Gateway's service environment needs), and a missing sandbox image.
 fn detection_notes(report: &Report) -> Vec<String> {
     let mut notes = vec![format!("Container engine: {}", report.selected.reason)];
-    if let Some(host) = &report.selected.docker_host {
-        notes.push(format!(
-            "The Gateway's service environment must reach the same engine: set DOCKER_HOST={host} there (systemd unit, launchd plist or the shell that starts it)."
-        ));
-    }
     if let Some(e) = report.selected.index.and_then(|i| report.engines.get(i))
         && e.sandbox_image
             .as_ref()
