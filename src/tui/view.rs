@@ -158,8 +158,26 @@ fn header(w: &Wizard, t: &Theme, f: &mut Frame, area: Rect) {
 
 fn footer(w: &Wizard, t: &Theme, f: &mut Frame, area: Rect) {
     let mut spans = vec![Span::raw(" ")];
-    for (i, h) in hints(w).iter().enumerate() {
-        if i > 0 {
+    let mut used = 1;
+    let all = hints(w);
+    // Hints that do not fit are dropped from the end; `?` (help lists them all) is kept.
+    let help = all.iter().find(|h| h.keys == "?").copied();
+    let reserve = help.map(|h| h.keys.chars().count() + h.action.chars().count() + 4);
+    for h in all.iter().filter(|h| h.keys != "?") {
+        let width = h.keys.chars().count() + h.action.chars().count() + 4;
+        if used + width + reserve.unwrap_or(0) > usize::from(area.width) {
+            break;
+        }
+        used += width;
+        if spans.len() > 1 {
+            spans.push(Span::styled(" · ", t.dim()));
+        }
+        spans.push(Span::styled(h.keys, t.key()));
+        spans.push(Span::raw(" "));
+        spans.push(Span::raw(h.action));
+    }
+    if let Some(h) = help {
+        if spans.len() > 1 {
             spans.push(Span::styled(" · ", t.dim()));
         }
         spans.push(Span::styled(h.keys, t.key()));
@@ -183,7 +201,11 @@ fn centered(area: Rect, width: u16, height: u16) -> Rect {
 fn help(w: &Wizard, t: &Theme, f: &mut Frame, area: Rect) {
     let mut lines = vec![Line::styled("On this screen", t.heading())];
     // The screen's own hints as they are outside the overlay: one source for both.
-    for h in crate::wizard::hints::screen_hints(w) {
+    let global = crate::wizard::hints::GLOBAL;
+    for h in crate::wizard::hints::screen_hints(w)
+        .into_iter()
+        .filter(|h| !global.iter().any(|g| g.keys.starts_with(h.keys)))
+    {
         lines.push(Line::from(vec![
             Span::styled(format!("  {:<14}", h.keys), t.key()),
             Span::raw(h.action),

@@ -46,24 +46,20 @@ pub fn screen_hints(w: &Wizard) -> Vec<Hint> {
             }
             v
         }
-        Step::Threat => vec![
-            h("↑↓/jk", "move"),
-            h("Enter", "choose"),
-            h("1-9", "choose by number"),
-        ],
+        Step::Threat => vec![h("↑↓/jk", "move"), h("Enter", "choose"), h("1-9", "pick")],
         Step::Preset => vec![
             h("Enter", "preview"),
-            h("↑↓", "setting"),
-            h("Space/←→", "change"),
-            h("p", "other preset"),
+            h("↑↓", "move"),
+            h("Space", "change"),
+            h("p", "presets"),
         ],
         Step::Preview => vec![
             h("Enter", "continue"),
-            h("Tab", "diff/full config"),
-            h("↑↓ PgUp/PgDn", "scroll"),
+            h("Tab", "diff/full"),
+            h("↑↓ PgDn", "scroll"),
         ],
         Step::Write => match &w.write {
-            WriteState::Writing => vec![h("Ctrl-C", "abort")],
+            WriteState::Writing => return vec![h("Ctrl-C", "abort")],
             WriteState::Failed(_) => vec![h("Enter", "try again")],
             _ => {
                 let mut v = vec![h("Enter/y", "write")];

@@ -22,10 +22,10 @@ pub fn threat_description(name: &str) -> Option<(&'static str, &'static str)> {
 }
 
 pub const WELCOME_STEPS: [&str; 4] = [
-    "detect Docker / Podman, rootful or rootless, and what the sandbox can use",
-    "ask who can reach your agent (the threat model) and pick the matching preset",
-    "show every change to your config as a diff before anything is written",
-    "write it safely: backup first, atomic replace, mode 0600, the token in .env",
+    "detect Docker and Podman, rootful or rootless, for the sandbox",
+    "ask who can reach your agent, and pick the matching preset",
+    "show every change to your config as a diff",
+    "write it safely: backup, atomic replace, 0600, token in .env",
 ];
 
 pub const OWNER_CONSEQUENCE_SET: &str = "Only this account is the owner: DMs on its channel admit nobody else, and owner-only commands obey it alone.";

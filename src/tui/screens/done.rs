@@ -27,17 +27,23 @@ pub fn body(w: &Wizard, t: &Theme) -> Body {
                 ));
             }
             match &o.backup {
-                Some(b) => l.push(Line::raw(format!("  backup: {}", b.display()))),
+                Some(b) => l.push(Line::from(vec![
+                    Span::raw("  backup: "),
+                    Span::raw(b.display().to_string()),
+                ])),
                 None => l.push(Line::styled(
                     "  no backup: there was no file before",
                     t.dim(),
                 )),
             }
             if let Some(e) = &o.env_file {
-                l.push(Line::raw(format!(
-                    "  Gateway token stored in {} (mode 0600; not shown)",
-                    e.display()
-                )));
+                l.push(Line::from(vec![
+                    Span::raw("  token: "),
+                    Span::raw(format!(
+                        "the Gateway token is in {} (mode 0600; not shown)",
+                        e.display()
+                    )),
+                ]));
             }
             for tight in &o.tightened {
                 l.push(Line::raw(format!("  permissions tightened: {tight}")));
@@ -53,6 +59,24 @@ pub fn body(w: &Wizard, t: &Theme) -> Body {
         _ => l.push(Line::styled("Nothing was written.", t.dim())),
     }
     if let Some(p) = w.plan() {
+        l.push(blank());
+        l.push(Line::styled("Next", t.heading()));
+        for (i, (cmd, why)) in report::next_steps(&p.plan).into_iter().enumerate() {
+            l.push(Line::from(vec![
+                Span::styled(format!("  {}. ", i + 1), t.key()),
+                Span::styled(cmd, t.heading()),
+                Span::styled(format!(" — {why}"), t.dim()),
+            ]));
+        }
+        let checks = checklist_results(w, t);
+        if !checks.is_empty() {
+            l.push(blank());
+            l.push(Line::styled("Checklist", t.heading()));
+            l.extend(checks);
+        }
+        if !p.plan.warnings.is_empty() || !p.plan.notes.is_empty() {
+            l.push(blank());
+        }
         for wn in &p.plan.warnings {
             l.push(Line::from(vec![
                 Span::styled("warning: ", t.warn()),
@@ -63,21 +87,6 @@ pub fn body(w: &Wizard, t: &Theme) -> Body {
             l.push(Line::from(vec![
                 Span::styled("note: ", t.heading()),
                 Span::raw(p.plan.mask(n)),
-            ]));
-        }
-        let checks = checklist_results(w, t);
-        if !checks.is_empty() {
-            l.push(blank());
-            l.push(Line::styled("Checklist", t.heading()));
-            l.extend(checks);
-        }
-        l.push(blank());
-        l.push(Line::styled("Next", t.heading()));
-        for (i, (cmd, why)) in report::next_steps(&p.plan).into_iter().enumerate() {
-            l.push(Line::from(vec![
-                Span::styled(format!("  {}. ", i + 1), t.key()),
-                Span::styled(cmd, t.heading()),
-                Span::styled(format!("  {why}"), t.dim()),
             ]));
         }
     }

@@ -49,11 +49,19 @@ fn done(r: &Report, t: &Theme) -> Body {
                 Span::styled("✓ Sandbox engine: ", t.good()),
                 Span::styled(e.label(), t.heading()),
             ]),
-            Line::styled(r.selected.reason.clone(), t.dim()),
+            Line::from(vec![
+                Span::raw("  "),
+                Span::styled(r.selected.reason.clone(), t.dim()),
+            ]),
+            blank(),
         ],
         None => vec![
             Line::styled("✗ No usable container engine", t.bad()),
-            Line::styled(r.selected.reason.clone(), t.dim()),
+            Line::from(vec![
+                Span::raw("  "),
+                Span::styled(r.selected.reason.clone(), t.dim()),
+            ]),
+            blank(),
         ],
     };
     let mut l = vec![Line::styled(
@@ -96,10 +104,10 @@ fn done(r: &Report, t: &Theme) -> Body {
         }
     }
     if !absent.is_empty() {
-        l.push(Line::styled(
-            format!("· not found: {}", absent.join(", ")),
-            t.dim(),
-        ));
+        l.push(Line::from(vec![
+            Span::styled("· not found: ", t.dim()),
+            Span::styled(absent.join(", "), t.dim()),
+        ]));
     }
     if let Some(h) = &r.selected.docker_host {
         l.push(Line::from(vec![

@@ -133,7 +133,7 @@ pub fn spinner(w: &Wizard) -> &'static str {
 /// `label` padded to a column, then the value.
 pub fn field(t: &Theme, label: &str, value: impl Into<Span<'static>>) -> Line<'static> {
     Line::from(vec![
-        Span::styled(format!("{label:<11}"), t.heading()),
+        Span::styled(format!("{label:<12}"), t.heading()),
         value.into(),
     ])
 }
