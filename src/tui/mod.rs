@@ -46,6 +46,7 @@ pub fn start(
     presets: Vec<Preset>,
     resolved: &Resolved,
 ) -> Result<(), Failure> {
+    let setup = setup(global, args, presets, resolved)?;
     // Never block waiting for input that cannot come.
     if !io::stdin().is_terminal() {
         return Err(Failure {
@@ -53,7 +54,6 @@ pub fn start(
             message: NO_TTY.into(),
         });
     }
-    let setup = setup(global, args, presets, resolved)?;
     let dumb = std::env::var("TERM").is_ok_and(|t| t == "dumb");
     if args.plain || dumb || !io::stdout().is_terminal() {
         return crate::plain::run(setup);
