@@ -99,3 +99,21 @@ fn too_small_says_so_and_resize_redraws() {
     t.wait_for("EXIT=0");
     restored(&t);
 }
+
+#[test]
+fn a_panic_restores_the_terminal_first() {
+    if !have_tmux() {
+        return;
+    }
+    let mut h = Home::new();
+    h.extra_env = " CLAWPOSTURE_FAULT=tui-panic".into();
+    let before = h.read("openclaw.json");
+    let t = Tmux::start(80, 24, &h.line("--engine none", ""));
+    let screen = t.wait_for("EXIT=101");
+    assert!(
+        screen.contains("tui-panic"),
+        "the panic message is readable:\n{screen}"
+    );
+    restored(&t);
+    assert_eq!(h.read("openclaw.json"), before);
+}

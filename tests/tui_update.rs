@@ -393,3 +393,52 @@ fn every_screen_has_hints_and_they_fit_80_columns() {
     let footer = text.lines().last().expect("footer");
     assert!(footer.contains("? help"), "{footer}");
 }
+
+/// Every foreground and background colour used on a screen.
+fn colours(w: &mut Wizard) -> Vec<ratatui::style::Color> {
+    use ratatui::Terminal;
+    use ratatui::backend::TestBackend;
+    wizard::update(w, Msg::Resize(80, 24));
+    let mut terminal = Terminal::new(TestBackend::new(80, 24)).expect("terminal");
+    terminal
+        .draw(|f| clawposture::tui::view(w, f))
+        .expect("draw");
+    let mut out: Vec<_> = terminal
+        .backend()
+        .buffer()
+        .content()
+        .iter()
+        .flat_map(|c| [c.fg, c.bg])
+        .collect();
+    out.sort_by_key(|c| format!("{c:?}"));
+    out.dedup();
+    out
+}
+
+#[test]
+fn no_color_means_no_colour_on_any_screen() {
+    use ratatui::style::Color;
+    let s = Setup {
+        color: false,
+        ..setup()
+    };
+    let mut w = loaded(s, Some(COMMENTED), Env::RootlessDocker);
+    for k in [
+        Key::Enter,
+        Key::Enter,
+        Key::Char('3'),
+        Key::Enter,
+        Key::Enter,
+        Key::Char('?'),
+    ] {
+        assert_eq!(colours(&mut w), vec![Color::Reset], "{:?}", w.step);
+        keys(&mut w, &[k]);
+    }
+    // With colour, the diff is coloured.
+    let mut w = loaded(setup(), Some(COMMENTED), Env::RootlessDocker);
+    keys(
+        &mut w,
+        &[Key::Enter, Key::Enter, Key::Char('3'), Key::Enter],
+    );
+    assert!(colours(&mut w).contains(&Color::Green));
+}

@@ -227,6 +227,7 @@ fn event_loop(
     w: &mut Wizard,
     tx: &Sender<Msg>,
     rx: &Receiver<Msg>,
+    fault: bool,
 ) -> Result<(), Failure> {
     let mut dirty = true;
     loop {
@@ -242,6 +243,9 @@ fn event_loop(
             }
             screen.terminal.draw(|f| view(w, f)).map_err(io_failure)?;
             dirty = false;
+            if fault {
+                panic!("CLAWPOSTURE_FAULT=tui-panic: a panic after the first frame");
+            }
         }
         while let Ok(msg) = rx.try_recv() {
             dirty = true;
@@ -274,12 +278,14 @@ fn event_loop(
 /// The full-screen wizard, from the first frame to the summary printed after it.
 pub fn run_full_screen(setup: Setup) -> Result<(), Failure> {
     let (mut w, effects) = Wizard::new(setup);
+    // Test hook, like write.rs's: panic mid-run to prove the panic hook restores the terminal.
+    let fault = std::env::var("CLAWPOSTURE_FAULT").is_ok_and(|f| f == "tui-panic");
     let (tx, rx) = mpsc::channel();
     let mut screen = Screen::enter().map_err(io_failure)?;
     for e in effects {
         spawn(e, &tx);
     }
-    let result = event_loop(&mut screen, &mut w, &tx, &rx);
+    let result = event_loop(&mut screen, &mut w, &tx, &rx, fault);
     drop(screen);
     result?;
     finish(&w)

@@ -169,6 +169,8 @@ impl Drop for Tmux {
 /// A throwaway home with the commented fixture as the config.
 pub struct Home {
     pub dir: tempfile::TempDir,
+    /// Extra ` NAME=value` words for `env -i`, e.g. a fault hook.
+    pub extra_env: String,
 }
 
 impl Home {
@@ -178,7 +180,10 @@ impl Home {
         let fixture =
             Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/configs/commented.json5");
         std::fs::copy(fixture, dir.path().join("openclaw.json")).expect("copy fixture");
-        Home { dir }
+        Home {
+            dir,
+            extra_env: String::new(),
+        }
     }
 
     pub fn path(&self, rel: &str) -> PathBuf {
@@ -196,9 +201,10 @@ impl Home {
     /// The shell line that runs clawposture in this home with `args`, then reports its status.
     pub fn line(&self, args: &str, redirect: &str) -> String {
         format!(
-            "env -i PATH={} HOME={} TERM=xterm-256color LANG=C.UTF-8 {} --config {} --state-dir {} {args} {redirect}; echo \"EXIT=$?\"; sleep 300",
+            "env -i PATH={} HOME={} TERM=xterm-256color LANG=C.UTF-8{} {} --config {} --state-dir {} {args} {redirect}; echo \"EXIT=$?\"; sleep 300",
             quote(&std::env::var("PATH").unwrap_or_default()),
             quote(&self.path("home").display().to_string()),
+            self.extra_env,
             quote(env!("CARGO_BIN_EXE_clawposture")),
             quote(&self.config().display().to_string()),
             quote(&self.state().display().to_string()),
