@@ -34,9 +34,12 @@ fn plain_writes_the_same_file_as_apply() {
         40,
         &h.line(&format!("--plain --docker-host {}", quote(host)), ""),
     );
-    t.wait_for("Container engines");
     answer_private_and_write(&t);
     t.wait_for("EXIT=0");
+    // The same detection report as `clawposture detect`, each problem with its fix.
+    let history = t.history();
+    assert!(history.contains("Container engines"), "{history}");
+    assert!(history.contains("docker rootless"), "{history}");
     check_written(&h, Some("0:0"));
     assert_eq!(
         h.read("openclaw.json"),

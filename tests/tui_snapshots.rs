@@ -98,6 +98,26 @@ fn states_between_screens() {
         keys(&mut w, &[Key::Esc, Key::Char('q')]);
         insta::assert_snapshot!("quit_80x24_preset", draw(&mut w, 80, 24));
 
+        // A re-run: the Welcome screen names the preset the file matches and what drifted,
+        // and the Threat screen starts on it.
+        let group = loaded(
+            Setup {
+                threat: Some("group".into()),
+                ..setup()
+            },
+            Some(COMMENTED),
+            Env::RootlessDocker,
+        )
+        .plan()
+        .expect("plan")
+        .plan
+        .new_text
+        .replace(r#""groupScope": "per-group""#, r#""groupScope": "global""#);
+        let mut w = loaded(setup(), Some(&group), Env::RootlessDocker);
+        insta::assert_snapshot!("rerun_drifted_80x24_welcome", draw(&mut w, 80, 24));
+        keys(&mut w, &[Key::Enter, Key::Enter]);
+        insta::assert_snapshot!("rerun_drifted_80x24_threat", draw(&mut w, 80, 24));
+
         // Below the minimum size the view says so instead of drawing a broken layout.
         insta::assert_snapshot!("too_small_50x12", draw(&mut w, 50, 12));
     });

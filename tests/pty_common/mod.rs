@@ -108,6 +108,16 @@ impl Tmux {
         String::from_utf8_lossy(&self.tmux(&["capture-pane", "-p", "-t", "t"]).stdout).into_owned()
     }
 
+    /// The screen with everything that scrolled off it.
+    pub fn history(&self) -> String {
+        String::from_utf8_lossy(
+            &self
+                .tmux(&["capture-pane", "-p", "-S", "-", "-t", "t"])
+                .stdout,
+        )
+        .into_owned()
+    }
+
     /// Keys by tmux name (`Enter`, `Down`, `C-c`, or literal characters).
     pub fn keys(&self, keys: &[&str]) {
         for k in keys {
