@@ -128,3 +128,36 @@ fn answer_flags_belong_to_the_bare_command() {
         "{out:?}"
     );
 }
+
+#[test]
+fn advanced_settings_are_apply_flags_too() {
+    let text = Home::apply_reference(&[
+        "--threat",
+        "private",
+        "--engine",
+        "docker-rootless",
+        "--workspace-access",
+        "rw",
+        "--sandbox-network",
+        "bridge",
+    ]);
+    let v = json5(&text);
+    assert_eq!(v["agents"]["defaults"]["sandbox"]["workspaceAccess"], "rw");
+    assert_eq!(
+        v["agents"]["defaults"]["sandbox"]["docker"]["network"],
+        "bridge"
+    );
+    // Without an engine nothing is sandboxed: the overrides are not written.
+    let text = Home::apply_reference(&[
+        "--threat",
+        "private",
+        "--engine",
+        "none",
+        "--workspace-access",
+        "rw",
+    ]);
+    assert_eq!(
+        json5(&text)["agents"]["defaults"]["sandbox"]["workspaceAccess"],
+        "ro"
+    );
+}
