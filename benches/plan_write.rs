@@ -26,6 +26,7 @@ fn main() {
         groups: vec![],
         members: vec![],
         accept_risk: false,
+        ..Inputs::default()
     };
     let all: Vec<Choice> = preset::builtin()
         .iter()

@@ -54,6 +54,127 @@ pub struct Inputs {
     pub groups: Vec<ChannelId>,
     pub members: Vec<ChannelId>,
     pub accept_risk: bool,
+    /// Advanced: what the sandbox sees of the agent workspace (None: the preset's value).
+    pub workspace_access: Option<WorkspaceAccess>,
+    /// Advanced: whether sandboxed runs get a network (None: the preset's value).
+    pub sandbox_network: Option<SandboxNetwork>,
+}
+
+/// `agents.defaults.sandbox.workspaceAccess`: what sandboxed runs see of the agent workspace.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum WorkspaceAccess {
+    None,
+    Ro,
+    Rw,
+}
+
+impl WorkspaceAccess {
+    pub const ALL: [WorkspaceAccess; 3] = [
+        WorkspaceAccess::None,
+        WorkspaceAccess::Ro,
+        WorkspaceAccess::Rw,
+    ];
+    pub const KEY: &'static str = "agents.defaults.sandbox.workspaceAccess";
+
+    pub fn label(self) -> &'static str {
+        match self {
+            WorkspaceAccess::None => "none",
+            WorkspaceAccess::Ro => "ro",
+            WorkspaceAccess::Rw => "rw",
+        }
+    }
+
+    pub fn parse(s: &str) -> Result<WorkspaceAccess, String> {
+        WorkspaceAccess::ALL
+            .into_iter()
+            .find(|w| w.label() == s)
+            .ok_or_else(|| format!("`{s}` is not a workspace access: none, ro or rw"))
+    }
+
+    /// What this value means for the user, in one sentence (shown by every front end).
+    pub fn consequence(self) -> &'static str {
+        match self {
+            WorkspaceAccess::None => {
+                "Sandboxed runs see no workspace at all: your memory and notes cannot leak into them, but they cannot read your files either."
+            }
+            WorkspaceAccess::Ro => {
+                "Sandboxed runs can read your workspace (memory files, notes) but not change it: a hijacked run can read what is there, never alter it."
+            }
+            WorkspaceAccess::Rw => {
+                "Sandboxed runs can change and delete workspace files, and your main agent later reads what they wrote: a hijacked run can plant instructions there."
+            }
+        }
+    }
+}
+
+/// `agents.defaults.sandbox.docker.network`: whether sandboxed runs reach any network.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SandboxNetwork {
+    None,
+    Bridge,
+}
+
+impl SandboxNetwork {
+    pub const ALL: [SandboxNetwork; 2] = [SandboxNetwork::None, SandboxNetwork::Bridge];
+    pub const KEY: &'static str = "agents.defaults.sandbox.docker.network";
+
+    pub fn label(self) -> &'static str {
+        match self {
+            SandboxNetwork::None => "none",
+            SandboxNetwork::Bridge => "bridge",
+        }
+    }
+
+    pub fn parse(s: &str) -> Result<SandboxNetwork, String> {
+        SandboxNetwork::ALL
+            .into_iter()
+            .find(|w| w.label() == s)
+            .ok_or_else(|| format!("`{s}` is not a sandbox network: none or bridge"))
+    }
+
+    pub fn consequence(self) -> &'static str {
+        match self {
+            SandboxNetwork::None => {
+                "Sandboxed runs have no network: nothing they read can be sent anywhere, but they cannot download packages or fetch pages either."
+            }
+            SandboxNetwork::Bridge => {
+                "Sandboxed runs reach the internet and your local network: a prompt-injected run can upload whatever it can read, or probe machines on your LAN."
+            }
+        }
+    }
+}
+
+/// The value a preset writes at `key` (a dotted path), looking inside object entries.
+pub fn preset_value(preset: &Preset, key: &str) -> Option<Value> {
+    let path = keypath::parse(key).ok()?;
+    preset.set.iter().find_map(|e| {
+        let rest = path.strip_prefix(e.path.as_slice())?;
+        get_in(&e.value, rest).cloned()
+    })
+}
+
+/// The advanced overrides that differ from the preset, as (key, value, why).
+fn overrides(preset: &Preset, inputs: &Inputs) -> Vec<Adjustment> {
+    let mut out = Vec::new();
+    let mut push = |key: &str, label: &str, why: &str| {
+        let value = json!(label);
+        if preset_value(preset, key).as_ref() != Some(&value) {
+            out.push(Adjustment {
+                key: key.to_string(),
+                value: Some(value),
+                why: format!("Asked for: {why}"),
+            });
+        }
+    };
+    if let Some(w) = inputs.workspace_access {
+        push(WorkspaceAccess::KEY, w.label(), w.consequence());
+    }
+    if let Some(n) = inputs.sandbox_network {
+        push(SandboxNetwork::KEY, n.label(), n.consequence());
+    }
+    out
 }
 
 /// A value the environment forces on top of the preset (None: the key is removed).
@@ -170,8 +291,16 @@ pub fn adjust(preset: &Preset, environment: &Environment, inputs: &Inputs) -> Ch
                 value,
                 why,
             });
+            adjustments.extend(overrides(preset, inputs));
         }
         Some(_) => {}
+    }
+    if (environment.engine.is_none() || !sandboxed)
+        && (inputs.workspace_access.is_some() || inputs.sandbox_network.is_some())
+    {
+        notes.push(
+            "Workspace access and sandbox network only matter when runs are sandboxed; here nothing is, so they were not written.".into(),
+        );
     }
     Choice {
         preset: preset.clone(),

@@ -4,16 +4,22 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use crate::choice::{SandboxNetwork, WorkspaceAccess};
+
 #[derive(Debug, Parser)]
 #[command(
     name = "clawposture",
     version,
     about = "Put an OpenClaw installation into a secure posture in one run, and prove that it did.",
-    after_help = "Exit codes: 0 ok, 2 usage or missing answer, 3 this machine cannot satisfy the preset, 4 refused to write."
+    after_help = "Without a command, clawposture starts the interactive wizard; the answer flags above pre-fill it (e.g. --threat public starts on the Preset screen).\n\nExit codes: 0 ok, 2 usage or missing answer, 3 this machine cannot satisfy the preset, 4 refused to write.",
+    // The wizard's answer flags belong to the bare command; `apply` has its own copies.
+    args_conflicts_with_subcommands = true
 )]
 pub struct Cli {
     #[command(flatten)]
     pub global: Global,
+    #[command(flatten)]
+    pub wizard: WizardArgs,
     #[command(subcommand)]
     pub command: Option<Command>,
 }
@@ -44,6 +50,19 @@ fn profile_name(s: &str) -> Result<String, String> {
     } else {
         Err("a profile name is letters, digits, `-` and `_`".into())
     }
+}
+
+/// The bare command (the wizard): apply's answers pre-fill it.
+#[derive(Debug, Clone, Args)]
+pub struct WizardArgs {
+    #[command(flatten)]
+    pub answers: Answers,
+    /// Ask the questions line by line instead of full screen (automatic when stdout is not a terminal).
+    #[arg(long)]
+    pub plain: bool,
+    /// Turn a Gateway that serves a private owner public anyway (instead of --openclaw-profile public).
+    #[arg(long)]
+    pub same_gateway: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -130,4 +149,10 @@ pub struct Answers {
     /// Accept writing a preset whose sandbox cannot run here (public without a container engine).
     #[arg(long)]
     pub accept_risk: bool,
+    /// What sandboxed runs see of the agent workspace (default: the preset's choice).
+    #[arg(long, value_name = "none|ro|rw", value_parser = WorkspaceAccess::parse)]
+    pub workspace_access: Option<WorkspaceAccess>,
+    /// Whether sandboxed runs get a network: none, or bridge for internet and LAN (default: the preset's choice).
+    #[arg(long, value_name = "none|bridge", value_parser = SandboxNetwork::parse)]
+    pub sandbox_network: Option<SandboxNetwork>,
 }

@@ -190,3 +190,28 @@ pub fn written_text(outcome: &WriteOutcome) -> String {
     out.push_str("Next: `openclaw config validate`, then restart the Gateway; after sandbox changes run `openclaw sandbox recreate --all`.\n");
     out
 }
+
+/// The commands to run after a write, each with the reason, for every front end's last screen.
+pub fn next_steps(plan: &Plan) -> Vec<(String, String)> {
+    let mut steps = vec![
+        (
+            "openclaw config validate".to_string(),
+            "OpenClaw checks the file it is about to load.".to_string(),
+        ),
+        (
+            "restart the Gateway".to_string(),
+            "It reads its config and .env only when it starts.".to_string(),
+        ),
+    ];
+    if plan.changes.iter().any(|c| c.key.contains(".sandbox")) {
+        steps.push((
+            "openclaw sandbox recreate --all".to_string(),
+            "Running sandbox containers keep their old settings until recreated.".to_string(),
+        ));
+    }
+    steps.push((
+        "clawposture verify --live".to_string(),
+        "Proves the running Gateway enforces the new posture.".to_string(),
+    ));
+    steps
+}

@@ -125,10 +125,7 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
             }
             Ok(())
         }
-        None => Err(fail(
-            EXIT_USAGE,
-            "the interactive wizard is not built yet; use `clawposture apply --threat private|group|public` (see --help).",
-        )),
+        None => crate::tui::start(&cli.global, &cli.wizard, presets, &resolved),
     }
 }
 
@@ -170,7 +167,7 @@ impl Prepared {
     }
 }
 
-fn read_config(path: &Path) -> Result<Option<Vec<u8>>, Failure> {
+pub fn read_config(path: &Path) -> Result<Option<Vec<u8>>, Failure> {
     match std::fs::read(path) {
         Ok(b) => Ok(Some(b)),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
@@ -192,10 +189,12 @@ pub fn inputs_from(answers: &Answers) -> Result<Inputs, Failure> {
             .map(parse)
             .collect::<Result<_, _>>()?,
         accept_risk: answers.accept_risk,
+        workspace_access: answers.workspace_access,
+        sandbox_network: answers.sandbox_network,
     })
 }
 
-fn current_ids() -> (u32, u32) {
+pub fn current_ids() -> (u32, u32) {
     // SAFETY: getuid/getgid cannot fail and touch no memory.
     unsafe { (libc::getuid(), libc::getgid()) }
 }
@@ -236,7 +235,7 @@ pub fn environment_from(
 
 /// What detection adds to the plan's notes: which engine and why (the reason already says
 /// which DOCKER_HOST the Gateway's service environment needs), and a missing sandbox image.
-fn detection_notes(report: &Report) -> Vec<String> {
+pub fn detection_notes(report: &Report) -> Vec<String> {
     let mut notes = vec![format!("Container engine: {}", report.selected.reason)];
     if let Some(e) = report.selected.index.and_then(|i| report.engines.get(i))
         && e.sandbox_image
@@ -251,13 +250,19 @@ fn detection_notes(report: &Report) -> Vec<String> {
     notes
 }
 
-pub fn prepare(
-    answers: &Answers,
-    global: &Global,
-    presets: &[Preset],
-    resolved: &Resolved,
-) -> Result<Prepared, Failure> {
-    let threat = answers.threat.as_deref().ok_or_else(|| {
+/// Everything the edge read for one plan; `compose` turns it into a plan without any I/O.
+pub struct Facts<'a> {
+    pub environment: &'a Environment,
+    pub detection: Option<&'a Report>,
+    /// The config file's bytes (None: no file).
+    pub original: Option<&'a [u8]>,
+    pub token: TokenState,
+    pub config: &'a Path,
+}
+
+/// The preset named by `--threat` (or the wizard's answer).
+pub fn find_preset<'a>(presets: &'a [Preset], threat: Option<&str>) -> Result<&'a Preset, Failure> {
+    let threat = threat.ok_or_else(|| {
         fail(
             EXIT_USAGE,
             format!(
@@ -270,49 +275,91 @@ pub fn prepare(
             ),
         )
     })?;
-    let preset = presets.iter().find(|p| p.name == threat).ok_or_else(|| {
+    presets.iter().find(|p| p.name == threat).ok_or_else(|| {
         fail(
             EXIT_USAGE,
             format!("no preset named `{threat}`; `clawposture presets` lists them."),
         )
-    })?;
-    let inputs = inputs_from(answers)?;
-    let (environment, detection) = environment_from(answers, global, resolved);
-    let mut chosen = choice::choose(preset, &environment, &inputs)
+    })
+}
+
+/// Every preset as it would be chosen here: what recognition and pruning compare against.
+pub fn all_choices(presets: &[Preset], environment: &Environment, inputs: &Inputs) -> Vec<Choice> {
+    presets
+        .iter()
+        .map(|p| choice::adjust(p, environment, inputs))
+        .collect()
+}
+
+/// The config's bytes as text; a file that is not UTF-8 is refused, never guessed at.
+pub fn decode_config(config: &Path, original: Option<&[u8]>) -> Result<Option<String>, Failure> {
+    original
+        .map(|bytes| {
+            String::from_utf8(bytes.to_vec()).map_err(|_| {
+                fail(
+                    EXIT_REFUSED,
+                    format!(
+                        "{} is not UTF-8 text; nothing was written.",
+                        config.display()
+                    ),
+                )
+            })
+        })
+        .transpose()
+}
+
+/// The one pure path from answers and gathered facts to a plan, shared by `plan`, `apply`,
+/// the wizard and `--plain`.
+pub fn compose(
+    preset: &Preset,
+    presets: &[Preset],
+    inputs: &Inputs,
+    facts: &Facts,
+) -> Result<Prepared, Failure> {
+    let mut chosen = choice::choose(preset, facts.environment, inputs)
         .map_err(|r| fail(EXIT_ENVIRONMENT, format!("refused: {r}")))?;
-    if let Some(report) = &detection {
+    if let Some(report) = facts.detection {
         chosen.notes.extend(detection_notes(report));
     }
-    let all: Vec<Choice> = presets
-        .iter()
-        .map(|p| choice::adjust(p, &environment, &inputs))
-        .collect();
-    let original = read_config(&resolved.config)?;
-    let current = match &original {
-        None => None,
-        Some(bytes) => Some(String::from_utf8(bytes.clone()).map_err(|_| {
-            fail(
-                EXIT_REFUSED,
-                format!(
-                    "{} is not UTF-8 text; nothing was written.",
-                    resolved.config.display()
-                ),
-            )
-        })?),
-    };
-    let token = TokenState {
-        env_file_has_token: write::env_file_has_token(&resolved.state_dir),
-    };
-    let plan = plan::plan(current.as_deref(), &chosen, &all, token)
-        .map_err(|e| fail(EXIT_REFUSED, format!("{}:{e}", resolved.config.display())))?;
+    let all = all_choices(presets, facts.environment, inputs);
+    let current = decode_config(facts.config, facts.original)?;
+    let plan = plan::plan(current.as_deref(), &chosen, &all, facts.token)
+        .map_err(|e| fail(EXIT_REFUSED, format!("{}:{e}", facts.config.display())))?;
     let recognized = current.as_deref().and_then(|c| plan::recognize(c, &all));
     Ok(Prepared {
-        original,
+        original: facts.original.map(<[u8]>::to_vec),
         current,
         choice: chosen,
         all,
         plan,
         recognized,
-        detection,
+        detection: facts.detection.cloned(),
     })
+}
+
+pub fn prepare(
+    answers: &Answers,
+    global: &Global,
+    presets: &[Preset],
+    resolved: &Resolved,
+) -> Result<Prepared, Failure> {
+    let preset = find_preset(presets, answers.threat.as_deref())?;
+    let inputs = inputs_from(answers)?;
+    let (environment, detection) = environment_from(answers, global, resolved);
+    let original = read_config(&resolved.config)?;
+    let token = TokenState {
+        env_file_has_token: write::env_file_has_token(&resolved.state_dir),
+    };
+    compose(
+        preset,
+        presets,
+        &inputs,
+        &Facts {
+            environment: &environment,
+            detection: detection.as_ref(),
+            original: original.as_deref(),
+            token,
+            config: &resolved.config,
+        },
+    )
 }

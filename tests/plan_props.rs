@@ -127,6 +127,7 @@ fn inputs() -> impl Strategy<Value = Inputs> {
             vec![]
         },
         accept_risk: true,
+        ..Inputs::default()
     })
 }
 

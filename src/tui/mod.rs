@@ -1,0 +1,321 @@
+//! The full-screen front end (the edge): terminal setup and restore, the event loop, and the
+//! effects (detect, read, write) run on threads whose results come back as messages.
+//! `view` and the screen modules are pure; everything impure in the wizard lives here.
+
+pub mod screens;
+pub mod theme;
+mod view;
+
+use std::io::{self, IsTerminal, Stdout};
+use std::sync::Once;
+use std::sync::mpsc::{self, Receiver, Sender};
+use std::time::{Duration, SystemTime};
+
+use crossterm::event::{self, Event, KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
+use crossterm::terminal::{EnterAlternateScreen, LeaveAlternateScreen};
+use crossterm::{cursor, execute, terminal};
+use ratatui::Terminal;
+use ratatui::backend::CrosstermBackend;
+use ratatui::layout::Rect;
+
+use crate::cli::{Global, WizardArgs};
+use crate::detect;
+use crate::environment::Engine;
+use crate::paths::Resolved;
+use crate::plan::TokenState;
+use crate::preset::Preset;
+use crate::run::{self, EXIT_USAGE, Failure};
+use crate::wizard::{self, Effect, Exit, Key, Msg, Setup, Wizard, WriteState};
+use crate::write::{self, WriteRequest};
+
+pub use view::{MIN_COLS, MIN_ROWS, scroll_limit, view};
+
+/// What the bare command prints when there is no terminal to ask on.
+pub const NO_TTY: &str = "no terminal to ask on, so the wizard cannot start. Use the non-interactive command instead:
+  clawposture plan  --threat private|group|public      (shows the diff, writes nothing)
+  clawposture apply --threat private|group|public --yes
+Add --owner CHANNEL:ID, --group CHANNEL:CHAT_ID, --member CHANNEL:ID as needed; see `clawposture apply --help`.";
+
+/// Exit code after Ctrl-C, as a shell reports SIGINT.
+pub const EXIT_INTERRUPTED: i32 = 130;
+
+/// The bare `clawposture`: pick the front end, build the wizard's setup from the flags.
+pub fn start(
+    global: &Global,
+    args: &WizardArgs,
+    presets: Vec<Preset>,
+    resolved: &Resolved,
+) -> Result<(), Failure> {
+    let setup = setup(global, args, presets, resolved)?;
+    // Never block waiting for input that cannot come.
+    if !io::stdin().is_terminal() {
+        return Err(Failure {
+            code: EXIT_USAGE,
+            message: NO_TTY.into(),
+        });
+    }
+    let dumb = std::env::var("TERM").is_ok_and(|t| t == "dumb");
+    if args.plain || dumb || !io::stdout().is_terminal() {
+        return crate::plain::run(setup);
+    }
+    run_full_screen(setup)
+}
+
+/// The wizard's starting point from the command line; usage errors surface before any screen.
+pub fn setup(
+    global: &Global,
+    args: &WizardArgs,
+    presets: Vec<Preset>,
+    resolved: &Resolved,
+) -> Result<Setup, Failure> {
+    let answers = &args.answers;
+    if answers.threat.is_some() {
+        run::find_preset(&presets, answers.threat.as_deref())?;
+    }
+    let inputs = run::inputs_from(answers)?;
+    let (uid, gid) = run::current_ids();
+    Ok(Setup {
+        resolved: resolved.clone(),
+        presets,
+        uid,
+        gid,
+        threat: answers.threat.clone(),
+        inputs,
+        engine_override: answers
+            .engine
+            .map(|e| Engine::parse_label(e.label()).flatten()),
+        same_gateway: args.same_gateway,
+        detect: run::detect_options(global, resolved),
+        color: std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
+    })
+}
+
+/// Leaves raw mode and the alternate screen and shows the cursor. Safe to call twice.
+fn restore() {
+    let _ = terminal::disable_raw_mode();
+    let _ = execute!(io::stdout(), LeaveAlternateScreen, cursor::Show);
+}
+
+/// A panic anywhere restores the terminal first, so the message is readable and the shell usable.
+fn install_panic_hook() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            restore();
+            previous(info);
+        }));
+    });
+}
+
+/// Owns the terminal while the wizard runs; dropping it (return, `?`, unwinding) restores it.
+struct Screen {
+    terminal: Terminal<CrosstermBackend<Stdout>>,
+}
+
+impl Screen {
+    fn enter() -> io::Result<Screen> {
+        install_panic_hook();
+        terminal::enable_raw_mode()?;
+        // From here on every exit path must restore: build the guard before anything else fails.
+        let guard = Restore;
+        execute!(io::stdout(), EnterAlternateScreen, cursor::Hide)?;
+        let terminal = Terminal::new(CrosstermBackend::new(io::stdout()))?;
+        std::mem::forget(guard);
+        Ok(Screen { terminal })
+    }
+}
+
+impl Drop for Screen {
+    fn drop(&mut self) {
+        restore();
+    }
+}
+
+struct Restore;
+
+impl Drop for Restore {
+    fn drop(&mut self) {
+        restore();
+    }
+}
+
+fn io_failure(e: io::Error) -> Failure {
+    Failure {
+        code: run::EXIT_REFUSED,
+        message: format!("terminal error: {e}"),
+    }
+}
+
+pub fn translate(ev: KeyEvent) -> Option<Key> {
+    // Windows reports releases too; only presses (and auto-repeat) are input.
+    if !matches!(ev.kind, KeyEventKind::Press | KeyEventKind::Repeat) {
+        return None;
+    }
+    let ctrl = ev.modifiers.contains(KeyModifiers::CONTROL);
+    Some(match ev.code {
+        KeyCode::Char('c') if ctrl => Key::CtrlC,
+        KeyCode::Char(_) if ctrl => return None,
+        KeyCode::Char(c) => Key::Char(c),
+        KeyCode::Up => Key::Up,
+        KeyCode::Down => Key::Down,
+        KeyCode::Left => Key::Left,
+        KeyCode::Right => Key::Right,
+        KeyCode::PageUp => Key::PageUp,
+        KeyCode::PageDown => Key::PageDown,
+        KeyCode::Home => Key::Home,
+        KeyCode::End => Key::End,
+        KeyCode::Enter => Key::Enter,
+        KeyCode::Esc => Key::Esc,
+        KeyCode::Backspace => Key::Backspace,
+        KeyCode::Tab => Key::Tab,
+        _ => return None,
+    })
+}
+
+/// Run one effect off the UI thread; its result comes back on `tx`.
+fn spawn(effect: Effect, tx: &Sender<Msg>) {
+    let reply = tx.clone();
+    let job = move || {
+        let msg = match effect {
+            Effect::Detect(opts) => Msg::Detected(Box::new(detect::detect(&opts))),
+            Effect::LoadConfig { config, state_dir } => Msg::ConfigLoaded {
+                original: run::read_config(&config).map_err(|f| f.message),
+                token: TokenState {
+                    env_file_has_token: write::env_file_has_token(&state_dir),
+                },
+            },
+            Effect::Write(job) => Msg::Written(
+                write::write(&WriteRequest {
+                    config: &job.config,
+                    original: job.original.as_deref(),
+                    new_text: &job.new_text,
+                    state_dir: &job.state_dir,
+                    env_file: &job.env_file,
+                    now: SystemTime::now(),
+                })
+                .map_err(|e| e.to_string()),
+            ),
+            Effect::Quit => return,
+        };
+        // The loop may have ended (Ctrl-C) before a slow probe answered; nobody to tell then.
+        let _ = reply.send(msg);
+    };
+    if let Err(e) = std::thread::Builder::new()
+        .name("clawposture-effect".into())
+        .spawn(job)
+    {
+        let _ = tx.send(Msg::Written(Err(format!("cannot start a thread: {e}"))));
+    }
+}
+
+/// Apply a message and run what it asks for; true when the wizard wants to quit.
+fn step(w: &mut Wizard, msg: Msg, tx: &Sender<Msg>) -> bool {
+    let mut quit = false;
+    for effect in wizard::update(w, msg) {
+        if effect == Effect::Quit {
+            quit = true;
+        } else {
+            spawn(effect, tx);
+        }
+    }
+    quit
+}
+
+fn event_loop(
+    screen: &mut Screen,
+    w: &mut Wizard,
+    tx: &Sender<Msg>,
+    rx: &Receiver<Msg>,
+    fault: bool,
+) -> Result<(), Failure> {
+    let mut dirty = true;
+    loop {
+        if dirty {
+            let size = screen.terminal.size().map_err(io_failure)?;
+            let area = Rect::new(0, 0, size.width, size.height);
+            if (size.width, size.height) != w.size {
+                wizard::update(w, Msg::Resize(size.width, size.height));
+            }
+            let limit = scroll_limit(w, area);
+            if limit != w.scroll_limit {
+                wizard::update(w, Msg::ScrollLimit(limit));
+            }
+            screen.terminal.draw(|f| view(w, f)).map_err(io_failure)?;
+            dirty = false;
+            if fault {
+                panic!("CLAWPOSTURE_FAULT=tui-panic: a panic after the first frame");
+            }
+        }
+        while let Ok(msg) = rx.try_recv() {
+            dirty = true;
+            if step(w, msg, tx) {
+                return Ok(());
+            }
+        }
+        let wait = Duration::from_millis(if w.busy() { 100 } else { 250 });
+        if event::poll(wait).map_err(io_failure)? {
+            match event::read().map_err(io_failure)? {
+                Event::Key(k) => {
+                    if let Some(key) = translate(k) {
+                        dirty = true;
+                        if step(w, Msg::Key(key), tx) {
+                            return Ok(());
+                        }
+                    }
+                }
+                // The next draw reads the new size; ratatui's autoresize clears the screen.
+                Event::Resize(_, _) => dirty = true,
+                _ => {}
+            }
+        } else if w.busy() {
+            dirty = true;
+            step(w, Msg::Tick, tx);
+        }
+    }
+}
+
+/// The full-screen wizard, from the first frame to the summary printed after it.
+pub fn run_full_screen(setup: Setup) -> Result<(), Failure> {
+    let (mut w, effects) = Wizard::new(setup);
+    // Test hook, like write.rs's: panic mid-run to prove the panic hook restores the terminal.
+    let fault = std::env::var("CLAWPOSTURE_FAULT").is_ok_and(|f| f == "tui-panic");
+    let (tx, rx) = mpsc::channel();
+    let mut screen = Screen::enter().map_err(io_failure)?;
+    for e in effects {
+        spawn(e, &tx);
+    }
+    let result = event_loop(&mut screen, &mut w, &tx, &rx, fault);
+    drop(screen);
+    result?;
+    finish(&w)
+}
+
+/// What the primary screen shows after the alternate one is gone, and the exit status.
+fn finish(w: &Wizard) -> Result<(), Failure> {
+    match (w.exit, &w.write) {
+        (Some(Exit::Interrupted), WriteState::Writing) => Err(Failure {
+            code: EXIT_INTERRUPTED,
+            message: "interrupted while writing: the config is either the old or the new file, never a mix.".into(),
+        }),
+        (Some(Exit::Interrupted), _) => Err(Failure {
+            code: EXIT_INTERRUPTED,
+            message: "interrupted; nothing was written.".into(),
+        }),
+        (_, WriteState::Written(outcome)) => {
+            print!("{}", crate::report::written_text(outcome));
+            Ok(())
+        }
+        (_, WriteState::Unneeded) => {
+            println!(
+                "Nothing to change: {} already holds this posture.",
+                w.setup.resolved.config.display()
+            );
+            Ok(())
+        }
+        _ => {
+            eprintln!("clawposture: nothing was written.");
+            Ok(())
+        }
+    }
+}

@@ -1,0 +1,152 @@
+//! Preset: the chosen preset, what this machine changes in it and why, and the advanced
+//! settings people ask about, each with its consequence spelled out.
+
+use ratatui::text::{Line, Span};
+
+use super::{Body, blank, spinner};
+use crate::choice::{SandboxNetwork, WorkspaceAccess};
+use crate::tui::theme::Theme;
+use crate::wizard::{Toggle, Wizard, text};
+
+pub fn body(w: &Wizard, t: &Theme) -> Body {
+    let Some(preset) = w.preset() else {
+        return Body {
+            fixed: vec![Line::raw(
+                "No preset chosen yet: go back (Esc) to the threat model.",
+            )],
+            ..Body::default()
+        };
+    };
+    let engine = match w.environment() {
+        None => format!("detecting… {}", spinner(w)),
+        Some(e) => e.engine.map(|e| e.label()).unwrap_or("none").to_string(),
+    };
+    let mut fixed = vec![
+        Line::from(vec![
+            Span::styled(preset.title.clone(), t.heading()),
+            Span::styled(format!("   container engine: {engine}"), t.dim()),
+        ]),
+        blank(),
+    ];
+    for (i, row) in w.toggles().iter().enumerate() {
+        let here = i == w.toggle_cursor;
+        let (label, value, consequence) = describe(w, *row);
+        fixed.push(Line::from(vec![
+            Span::styled(if here { " ▸ " } else { "   " }, t.key()),
+            Span::styled(format!("{} ", i + 1), t.key()),
+            Span::styled(format!("{label:<18}"), t.heading()),
+            Span::styled(value, if here { t.selected() } else { t.good() }),
+        ]));
+        if here {
+            if let Some(err) = &w.owner_error {
+                fixed.push(Line::styled(format!("     {err}"), t.bad()));
+            }
+            fixed.push(Line::styled(format!("     {consequence}"), t.dim()));
+        }
+    }
+    let mut l = vec![blank()];
+    match &w.prepared {
+        None => l.push(Line::styled(
+            format!("Waiting for detection and the config file… {}", spinner(w)),
+            t.dim(),
+        )),
+        Some(Err(e)) => l.push(Line::styled(e.clone(), t.bad())),
+        Some(Ok(p)) => {
+            if p.choice.adjustments.is_empty() {
+                l.push(Line::styled("Nothing adjusted for this machine.", t.dim()));
+            } else {
+                l.push(Line::styled("Adjusted for this machine", t.heading()));
+            }
+            for a in &p.choice.adjustments {
+                let value = a
+                    .value
+                    .as_ref()
+                    .map(|v| v.to_string())
+                    .unwrap_or_else(|| "(removed)".into());
+                l.push(Line::from(vec![
+                    Span::styled("  • ", t.key()),
+                    Span::raw(format!("{} = {value}", a.key)),
+                ]));
+                l.push(Line::styled(format!("    {}", a.why), t.dim()));
+            }
+            for n in &p.plan.notes {
+                l.push(Line::from(vec![
+                    Span::styled("  note: ", t.heading()),
+                    Span::raw(p.plan.mask(n)),
+                ]));
+            }
+            for wn in &p.plan.warnings {
+                l.push(Line::from(vec![
+                    Span::styled("  warning: ", t.warn()),
+                    Span::raw(p.plan.mask(wn)),
+                ]));
+            }
+        }
+    }
+    l.push(blank());
+    l.push(Line::styled("What this preset does", t.heading()));
+    l.push(Line::styled(preset.summary.clone(), t.dim()));
+    Body {
+        fixed,
+        scrolled: l,
+        wrap: true,
+    }
+}
+
+fn with_default(value: &str, default: Option<String>) -> String {
+    if default.as_deref() == Some(value) {
+        format!(" {value} (preset) ")
+    } else {
+        format!(" {value} ")
+    }
+}
+
+/// Label, shown value and consequence of one advanced row.
+fn describe(w: &Wizard, row: Toggle) -> (&'static str, String, &'static str) {
+    match row {
+        Toggle::WorkspaceAccess => match w.workspace_access() {
+            Some(v) => (
+                "Workspace access",
+                with_default(v.label(), w.preset_default(WorkspaceAccess::KEY)),
+                v.consequence(),
+            ),
+            None => (
+                "Workspace access",
+                " n/a ".into(),
+                "This preset runs no sandbox.",
+            ),
+        },
+        Toggle::SandboxNetwork => match w.sandbox_network() {
+            Some(v) => (
+                "Sandbox network",
+                with_default(v.label(), w.preset_default(SandboxNetwork::KEY)),
+                v.consequence(),
+            ),
+            None => (
+                "Sandbox network",
+                " n/a ".into(),
+                "This preset runs no sandbox.",
+            ),
+        },
+        Toggle::Owner => match (&w.owner_edit, &w.inputs.owner) {
+            (Some(buf), _) => (
+                "Owner",
+                format!(" {buf}█ "),
+                "Type CHANNEL:ID, e.g. telegram:123456789 (your own sender id).",
+            ),
+            (None, Some(o)) => ("Owner", format!(" {o} "), text::OWNER_CONSEQUENCE_SET),
+            (None, None) => (
+                "Owner",
+                " not pinned ".into(),
+                text::OWNER_CONSEQUENCE_UNSET,
+            ),
+        },
+        Toggle::AcceptRisk => {
+            if w.inputs.accept_risk {
+                ("Accept the risk", " yes ".into(), text::ACCEPT_RISK_ON)
+            } else {
+                ("Accept the risk", " no ".into(), text::ACCEPT_RISK_OFF)
+            }
+        }
+    }
+}

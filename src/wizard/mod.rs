@@ -1,0 +1,780 @@
+//! The wizard as a pure state machine: `update(&mut Wizard, Msg) -> Vec<Effect>`.
+//!
+//! Nothing here reads a file, opens a socket or looks at the clock: detection, reading the
+//! config and writing it are [`Effect`]s that the edge (`crate::tui`) runs, and their results come
+//! back as [`Msg`]s. Plans are computed with the same core as `apply` (`run::compose`), so the
+//! wizard can never write something `apply` would not.
+
+pub mod hints;
+pub mod text;
+
+use std::path::PathBuf;
+
+use crate::choice::{ChannelId, Inputs, SandboxNetwork, WorkspaceAccess};
+use crate::detect::{DetectOptions, Report};
+use crate::environment::{Engine, Environment};
+use crate::paths::Resolved;
+use crate::plan::{self, EnvFileAction, Recognition, TokenState};
+use crate::preset::{EngineNeed, Preset};
+use crate::run::{self, Facts, Prepared};
+use crate::write::WriteOutcome;
+
+pub use hints::{Hint, hints};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Step {
+    Welcome,
+    Environment,
+    Threat,
+    Preset,
+    Preview,
+    Write,
+    Done,
+}
+
+impl Step {
+    pub const ALL: [Step; 7] = [
+        Step::Welcome,
+        Step::Environment,
+        Step::Threat,
+        Step::Preset,
+        Step::Preview,
+        Step::Write,
+        Step::Done,
+    ];
+
+    pub fn index(self) -> usize {
+        Step::ALL.iter().position(|s| *s == self).unwrap_or(0)
+    }
+
+    pub fn title(self) -> &'static str {
+        match self {
+            Step::Welcome => "Welcome",
+            Step::Environment => "Environment",
+            Step::Threat => "Threat model",
+            Step::Preset => "Preset",
+            Step::Preview => "Preview",
+            Step::Write => "Write",
+            Step::Done => "Done",
+        }
+    }
+
+    fn prev(self) -> Step {
+        Step::ALL[self.index().saturating_sub(1)]
+    }
+}
+
+/// A key, already translated from the terminal's event (so tests need no terminal types).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Key {
+    Up,
+    Down,
+    Left,
+    Right,
+    PageUp,
+    PageDown,
+    Home,
+    End,
+    Enter,
+    Esc,
+    Backspace,
+    Tab,
+    Char(char),
+    CtrlC,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Msg {
+    Key(Key),
+    /// About ten a second while something runs, for the spinner.
+    Tick,
+    /// The terminal's size (at start and on every resize).
+    Resize(u16, u16),
+    /// How far the current screen's body can scroll at the current size (fed back after a draw).
+    ScrollLimit(usize),
+    Detected(Box<Report>),
+    /// The config's bytes (None: no file) and whether `.env` already holds a Gateway token.
+    ConfigLoaded {
+        original: Result<Option<Vec<u8>>, String>,
+        token: TokenState,
+    },
+    Written(Result<WriteOutcome, String>),
+}
+
+/// The write the edge performs, as data.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WriteJob {
+    pub config: PathBuf,
+    pub original: Option<Vec<u8>>,
+    pub new_text: String,
+    pub state_dir: PathBuf,
+    pub env_file: EnvFileAction,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Effect {
+    Detect(Box<DetectOptions>),
+    LoadConfig { config: PathBuf, state_dir: PathBuf },
+    Write(Box<WriteJob>),
+    Quit,
+}
+
+/// How the wizard ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Exit {
+    /// Reached Done (written, or nothing needed writing).
+    Finished,
+    /// `q` before anything was written.
+    Cancelled,
+    /// Ctrl-C.
+    Interrupted,
+}
+
+/// What the edge knows before the first frame: paths, presets, who we run as, and the
+/// answers given as flags.
+#[derive(Debug, Clone)]
+pub struct Setup {
+    pub resolved: Resolved,
+    pub presets: Vec<Preset>,
+    pub uid: u32,
+    pub gid: u32,
+    /// `--threat`: starts on the Preset screen.
+    pub threat: Option<String>,
+    pub inputs: Inputs,
+    /// `--engine`: detection is skipped, as `apply` skips it.
+    pub engine_override: Option<Option<Engine>>,
+    pub same_gateway: bool,
+    pub detect: DetectOptions,
+    /// False under `NO_COLOR`.
+    pub color: bool,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Detection {
+    Pending,
+    Done(Box<Report>),
+    /// `--engine` decided the engine.
+    Skipped(Option<Engine>),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum ConfigState {
+    Pending,
+    Ready {
+        original: Option<Vec<u8>>,
+        token: TokenState,
+    },
+    Failed(String),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PreviewMode {
+    Diff,
+    Full,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum WriteState {
+    Idle,
+    Writing,
+    Failed(String),
+    Written(WriteOutcome),
+    /// The file already held this posture: nothing was written.
+    Unneeded,
+}
+
+/// The rows of the Preset screen's advanced settings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Toggle {
+    WorkspaceAccess,
+    SandboxNetwork,
+    Owner,
+    AcceptRisk,
+}
+
+pub struct Wizard {
+    pub setup: Setup,
+    pub step: Step,
+    pub detection: Detection,
+    pub config: ConfigState,
+    /// Highlighted row on the Threat screen (an index into `setup.presets`).
+    pub threat_cursor: usize,
+    /// The chosen preset's name.
+    pub threat: Option<String>,
+    /// The user moved the Threat cursor: recognition no longer moves it.
+    pub threat_touched: bool,
+    pub inputs: Inputs,
+    pub toggle_cursor: usize,
+    /// The owner being typed (Some while editing).
+    pub owner_edit: Option<String>,
+    pub owner_error: Option<String>,
+    /// The plan for the current answers, or why there is none.
+    pub prepared: Option<Result<Prepared, String>>,
+    /// Which preset the file matches today.
+    pub recognized: Option<Recognition>,
+    pub preview: PreviewMode,
+    /// The plan's diff and the full new config, secrets masked (computed once per plan, not
+    /// per frame: the Preview screen redraws on every key).
+    pub diff: String,
+    pub full: String,
+    /// Body scroll of the current screen, and its limit at the current size.
+    pub scroll: usize,
+    pub scroll_limit: usize,
+    pub size: (u16, u16),
+    pub write: WriteState,
+    /// The user accepted turning a Gateway that serves an owner public.
+    pub ack_boundary: bool,
+    pub confirm_quit: bool,
+    pub help: bool,
+    pub ticks: u64,
+    pub exit: Option<Exit>,
+}
+
+impl Wizard {
+    /// The wizard and the effects to start at once (read the config, detect).
+    pub fn new(setup: Setup) -> (Wizard, Vec<Effect>) {
+        let start_threat = setup
+            .threat
+            .clone()
+            .filter(|t| setup.presets.iter().any(|p| &p.name == t));
+        let threat_cursor = start_threat
+            .as_ref()
+            .and_then(|t| setup.presets.iter().position(|p| &p.name == t))
+            .unwrap_or(0);
+        let detection = match setup.engine_override {
+            Some(engine) => Detection::Skipped(engine),
+            None => Detection::Pending,
+        };
+        let mut effects = vec![Effect::LoadConfig {
+            config: setup.resolved.config.clone(),
+            state_dir: setup.resolved.state_dir.clone(),
+        }];
+        if detection == Detection::Pending {
+            effects.push(Effect::Detect(Box::new(setup.detect.clone())));
+        }
+        let w = Wizard {
+            step: if start_threat.is_some() {
+                Step::Preset
+            } else {
+                Step::Welcome
+            },
+            detection,
+            config: ConfigState::Pending,
+            threat_cursor,
+            threat_touched: start_threat.is_some(),
+            threat: start_threat,
+            inputs: setup.inputs.clone(),
+            toggle_cursor: 0,
+            owner_edit: None,
+            owner_error: None,
+            prepared: None,
+            recognized: None,
+            preview: PreviewMode::Diff,
+            diff: String::new(),
+            full: String::new(),
+            scroll: 0,
+            scroll_limit: 0,
+            size: (80, 24),
+            write: WriteState::Idle,
+            ack_boundary: false,
+            confirm_quit: false,
+            help: false,
+            ticks: 0,
+            exit: None,
+            setup,
+        };
+        (w, effects)
+    }
+
+    /// The machine as the core sees it, once the engine is known.
+    pub fn environment(&self) -> Option<Environment> {
+        let engine = match &self.detection {
+            Detection::Pending => return None,
+            Detection::Done(r) => r.selected_engine(),
+            Detection::Skipped(e) => *e,
+        };
+        Some(Environment {
+            engine,
+            uid: self.setup.uid,
+            gid: self.setup.gid,
+        })
+    }
+
+    pub fn report(&self) -> Option<&Report> {
+        match &self.detection {
+            Detection::Done(r) => Some(r),
+            _ => None,
+        }
+    }
+
+    pub fn preset(&self) -> Option<&Preset> {
+        let name = self.threat.as_ref()?;
+        self.setup.presets.iter().find(|p| &p.name == name)
+    }
+
+    pub fn plan(&self) -> Option<&Prepared> {
+        self.prepared.as_ref()?.as_ref().ok()
+    }
+
+    /// Something runs in the background (the edge sends ticks meanwhile).
+    pub fn busy(&self) -> bool {
+        self.detection == Detection::Pending
+            || self.config == ConfigState::Pending
+            || self.write == WriteState::Writing
+    }
+
+    /// Answers were given that quitting would throw away.
+    pub fn unsaved(&self) -> bool {
+        self.step != Step::Done && self.threat.is_some()
+    }
+
+    /// Why writing is refused until acknowledged: this Gateway already serves an owner.
+    pub fn boundary_conflict(&self) -> Option<String> {
+        if self.setup.same_gateway {
+            return None;
+        }
+        let p = self.plan()?;
+        plan::boundary_conflict(p.current.as_deref(), &p.choice, &p.all)
+    }
+
+    /// The advanced rows shown for the chosen preset.
+    pub fn toggles(&self) -> Vec<Toggle> {
+        let mut rows = vec![
+            Toggle::WorkspaceAccess,
+            Toggle::SandboxNetwork,
+            Toggle::Owner,
+        ];
+        let refusable = self.preset().is_some_and(|p| {
+            p.engine == EngineNeed::Required
+                || p.no_engine.as_ref().is_some_and(|n| n.refuse.is_some())
+        });
+        let no_engine = self.environment().is_some_and(|e| e.engine.is_none());
+        if (refusable && no_engine) || self.inputs.accept_risk {
+            rows.push(Toggle::AcceptRisk);
+        }
+        rows
+    }
+
+    /// The preset's own value for an advanced key (shown as the default).
+    pub fn preset_default(&self, key: &str) -> Option<String> {
+        let v = crate::choice::preset_value(self.preset()?, key)?;
+        v.as_str().map(str::to_string)
+    }
+
+    pub fn workspace_access(&self) -> Option<WorkspaceAccess> {
+        self.inputs.workspace_access.or_else(|| {
+            self.preset_default(WorkspaceAccess::KEY)
+                .and_then(|s| WorkspaceAccess::parse(&s).ok())
+        })
+    }
+
+    pub fn sandbox_network(&self) -> Option<SandboxNetwork> {
+        self.inputs.sandbox_network.or_else(|| {
+            self.preset_default(SandboxNetwork::KEY)
+                .and_then(|s| SandboxNetwork::parse(&s).ok())
+        })
+    }
+
+    /// Recompute recognition and the plan from what is known. Pure: the core only.
+    fn refresh(&mut self) {
+        let (ConfigState::Ready { original, token }, Some(environment)) =
+            (&self.config, self.environment())
+        else {
+            self.prepared = None;
+            self.diff.clear();
+            self.full.clear();
+            return;
+        };
+        let presets = &self.setup.presets;
+        let all = run::all_choices(presets, &environment, &self.inputs);
+        self.recognized = run::decode_config(&self.setup.resolved.config, original.as_deref())
+            .ok()
+            .flatten()
+            .and_then(|c| plan::recognize(&c, &all));
+        if !self.threat_touched
+            && let Some(r) = &self.recognized
+            && let Some(i) = presets.iter().position(|p| p.name == r.preset)
+        {
+            self.threat_cursor = i;
+        }
+        self.prepared = self.preset().map(|preset| {
+            run::compose(
+                preset,
+                presets,
+                &self.inputs,
+                &Facts {
+                    environment: &environment,
+                    detection: self.report(),
+                    original: original.as_deref(),
+                    token: *token,
+                    config: &self.setup.resolved.config,
+                },
+            )
+            .map_err(|f| f.message)
+        });
+        (self.diff, self.full) = match self.plan() {
+            Some(p) => (p.plan.diff("current", "new"), p.plan.mask(&p.plan.new_text)),
+            None => (String::new(), String::new()),
+        };
+    }
+
+    fn go(&mut self, step: Step) {
+        self.step = step;
+        self.scroll = 0;
+        self.scroll_limit = usize::MAX;
+    }
+
+    fn choose_threat(&mut self, index: usize) {
+        let Some(p) = self.setup.presets.get(index) else {
+            return;
+        };
+        self.threat_cursor = index;
+        self.threat_touched = true;
+        if self.threat.as_deref() != Some(p.name.as_str()) {
+            self.threat = Some(p.name.clone());
+            self.toggle_cursor = 0;
+            self.ack_boundary = false;
+        }
+        self.refresh();
+        self.go(Step::Preset);
+    }
+
+    fn cycle(&mut self, toggle: Toggle, forward: bool) {
+        fn next<T: Copy + PartialEq>(all: &[T], cur: Option<T>, forward: bool) -> Option<T> {
+            let i = cur.and_then(|c| all.iter().position(|x| *x == c))?;
+            let n = all.len();
+            Some(
+                all[if forward {
+                    (i + 1) % n
+                } else {
+                    (i + n - 1) % n
+                }],
+            )
+        }
+        match toggle {
+            Toggle::WorkspaceAccess => {
+                let default = self
+                    .preset_default(WorkspaceAccess::KEY)
+                    .and_then(|s| WorkspaceAccess::parse(&s).ok());
+                let v = next(&WorkspaceAccess::ALL, self.workspace_access(), forward);
+                // Equal to the preset's own value: no override, so nothing extra is written.
+                self.inputs.workspace_access = v.filter(|v| Some(*v) != default);
+            }
+            Toggle::SandboxNetwork => {
+                let default = self
+                    .preset_default(SandboxNetwork::KEY)
+                    .and_then(|s| SandboxNetwork::parse(&s).ok());
+                let v = next(&SandboxNetwork::ALL, self.sandbox_network(), forward);
+                self.inputs.sandbox_network = v.filter(|v| Some(*v) != default);
+            }
+            Toggle::Owner => {
+                self.owner_edit = Some(
+                    self.inputs
+                        .owner
+                        .as_ref()
+                        .map(ToString::to_string)
+                        .unwrap_or_default(),
+                );
+                self.owner_error = None;
+                return;
+            }
+            Toggle::AcceptRisk => self.inputs.accept_risk = !self.inputs.accept_risk,
+        }
+        self.refresh();
+    }
+
+    /// The text the Preview screen shows in its current mode.
+    pub fn preview_text(&self) -> &str {
+        match self.preview {
+            PreviewMode::Diff => &self.diff,
+            PreviewMode::Full => &self.full,
+        }
+    }
+
+    fn preview_lines(&self) -> usize {
+        self.preview_text().lines().count()
+    }
+
+    fn scroll_by(&mut self, delta: isize) {
+        let s = self.scroll as isize + delta;
+        self.scroll = (s.max(0) as usize).min(self.scroll_limit);
+    }
+
+    fn page(&self) -> isize {
+        self.size.1.saturating_sub(8).max(1) as isize
+    }
+
+    /// Start the write, unless something must be acknowledged first.
+    fn start_write(&mut self) -> Vec<Effect> {
+        if self.boundary_conflict().is_some() && !self.ack_boundary {
+            return Vec::new();
+        }
+        let Some(p) = self.plan() else {
+            return Vec::new();
+        };
+        let job = WriteJob {
+            config: self.setup.resolved.config.clone(),
+            original: p.original.clone(),
+            new_text: p.plan.new_text.clone(),
+            state_dir: self.setup.resolved.state_dir.clone(),
+            env_file: p.plan.env_file.clone(),
+        };
+        self.write = WriteState::Writing;
+        vec![Effect::Write(Box::new(job))]
+    }
+}
+
+fn quit(w: &mut Wizard, exit: Exit) -> Vec<Effect> {
+    w.exit = Some(exit);
+    vec![Effect::Quit]
+}
+
+/// The one place state changes.
+pub fn update(w: &mut Wizard, msg: Msg) -> Vec<Effect> {
+    match msg {
+        Msg::Tick => {
+            w.ticks = w.ticks.wrapping_add(1);
+            Vec::new()
+        }
+        Msg::Resize(cols, rows) => {
+            w.size = (cols, rows);
+            Vec::new()
+        }
+        Msg::ScrollLimit(n) => {
+            w.scroll_limit = n;
+            w.scroll = w.scroll.min(n);
+            Vec::new()
+        }
+        Msg::Detected(report) => {
+            w.detection = Detection::Done(report);
+            w.refresh();
+            Vec::new()
+        }
+        Msg::ConfigLoaded { original, token } => {
+            w.config = match original {
+                Ok(original) => ConfigState::Ready { original, token },
+                Err(e) => ConfigState::Failed(e),
+            };
+            w.refresh();
+            Vec::new()
+        }
+        Msg::Written(Ok(outcome)) => {
+            w.write = WriteState::Written(outcome);
+            w.go(Step::Done);
+            Vec::new()
+        }
+        Msg::Written(Err(e)) => {
+            w.write = WriteState::Failed(e);
+            Vec::new()
+        }
+        Msg::Key(key) => on_key(w, key),
+    }
+}
+
+fn on_key(w: &mut Wizard, key: Key) -> Vec<Effect> {
+    // Ctrl-C always leaves, whatever is on screen; the edge restores the terminal.
+    if key == Key::CtrlC {
+        return quit(w, Exit::Interrupted);
+    }
+    if w.confirm_quit {
+        match key {
+            Key::Char('y' | 'Y' | 'q') => return quit(w, Exit::Cancelled),
+            Key::Char('n' | 'N') | Key::Esc | Key::Backspace => w.confirm_quit = false,
+            _ => {}
+        }
+        return Vec::new();
+    }
+    if w.help {
+        if matches!(
+            key,
+            Key::Char('?' | 'q') | Key::Esc | Key::Enter | Key::Backspace
+        ) {
+            w.help = false;
+        }
+        return Vec::new();
+    }
+    if w.owner_edit.is_some() {
+        edit_owner(w, key);
+        return Vec::new();
+    }
+    if w.write == WriteState::Writing {
+        return Vec::new();
+    }
+    match key {
+        Key::Char('?') => {
+            w.help = true;
+            return Vec::new();
+        }
+        Key::Char('q') => {
+            if w.unsaved() {
+                w.confirm_quit = true;
+                return Vec::new();
+            }
+            let exit = if w.step == Step::Done {
+                Exit::Finished
+            } else {
+                Exit::Cancelled
+            };
+            return quit(w, exit);
+        }
+        Key::Esc | Key::Backspace if !matches!(w.step, Step::Welcome | Step::Done) => {
+            let prev = w.step.prev();
+            w.go(prev);
+            return Vec::new();
+        }
+        _ => {}
+    }
+    match w.step {
+        Step::Welcome => {
+            if key == Key::Enter {
+                w.go(Step::Environment);
+            }
+        }
+        Step::Environment => match key {
+            Key::Enter => w.go(Step::Threat),
+            Key::Char('r') if w.detection != Detection::Pending => {
+                if matches!(w.detection, Detection::Done(_)) {
+                    w.detection = Detection::Pending;
+                    w.prepared = None;
+                    return vec![Effect::Detect(Box::new(w.setup.detect.clone()))];
+                }
+            }
+            _ => scroll_keys(w, key),
+        },
+        Step::Threat => {
+            let n = w.setup.presets.len();
+            match key {
+                Key::Up | Key::Char('k') => {
+                    w.threat_cursor = w.threat_cursor.saturating_sub(1);
+                    w.threat_touched = true;
+                }
+                Key::Down | Key::Char('j') => {
+                    w.threat_cursor = (w.threat_cursor + 1).min(n.saturating_sub(1));
+                    w.threat_touched = true;
+                }
+                Key::Enter => w.choose_threat(w.threat_cursor),
+                Key::Char(c @ '1'..='9') => {
+                    let i = (c as usize) - ('1' as usize);
+                    if i < n {
+                        w.choose_threat(i);
+                    }
+                }
+                _ => {}
+            }
+        }
+        Step::Preset => {
+            let rows = w.toggles();
+            match key {
+                Key::Up | Key::Char('k') => w.toggle_cursor = w.toggle_cursor.saturating_sub(1),
+                Key::Down | Key::Char('j') => {
+                    w.toggle_cursor = (w.toggle_cursor + 1).min(rows.len().saturating_sub(1))
+                }
+                Key::Char(' ') | Key::Right | Key::Char('l') => {
+                    if let Some(t) = rows.get(w.toggle_cursor) {
+                        w.cycle(*t, true);
+                    }
+                }
+                Key::Left | Key::Char('h') => {
+                    if let Some(t) = rows.get(w.toggle_cursor) {
+                        w.cycle(*t, false);
+                    }
+                }
+                Key::Char(c @ '1'..='9') => {
+                    let i = (c as usize) - ('1' as usize);
+                    if let Some(t) = rows.get(i) {
+                        w.toggle_cursor = i;
+                        w.cycle(*t, true);
+                    }
+                }
+                Key::Char('p') => w.go(Step::Threat),
+                Key::PageDown => w.scroll_by(w.page()),
+                Key::PageUp => w.scroll_by(-w.page()),
+                Key::Enter if w.plan().is_some() => w.go(Step::Preview),
+                _ => {}
+            }
+        }
+        Step::Preview => match key {
+            Key::Tab | Key::Char('f') | Key::Char('d') => {
+                w.preview = match w.preview {
+                    PreviewMode::Diff => PreviewMode::Full,
+                    PreviewMode::Full => PreviewMode::Diff,
+                };
+                w.scroll = 0;
+                w.scroll_limit = w.preview_lines();
+            }
+            Key::Enter => {
+                if let Some(p) = w.plan() {
+                    if p.plan.is_noop() {
+                        w.write = WriteState::Unneeded;
+                        w.go(Step::Done);
+                    } else {
+                        w.go(Step::Write);
+                    }
+                }
+            }
+            _ => scroll_keys(w, key),
+        },
+        Step::Write => match key {
+            Key::Char('a') if w.boundary_conflict().is_some() => {
+                w.ack_boundary = !w.ack_boundary;
+            }
+            Key::Enter | Key::Char('y') | Key::Char('w') => return w.start_write(),
+            _ => scroll_keys(w, key),
+        },
+        Step::Done => match key {
+            Key::Enter | Key::Esc => return quit(w, Exit::Finished),
+            _ => scroll_keys(w, key),
+        },
+    }
+    Vec::new()
+}
+
+fn scroll_keys(w: &mut Wizard, key: Key) {
+    match key {
+        Key::Up | Key::Char('k') => w.scroll_by(-1),
+        Key::Down | Key::Char('j') => w.scroll_by(1),
+        Key::PageUp => w.scroll_by(-w.page()),
+        Key::PageDown | Key::Char(' ') => w.scroll_by(w.page()),
+        Key::Home | Key::Char('g') => w.scroll = 0,
+        Key::End | Key::Char('G') => w.scroll = w.scroll_limit,
+        _ => {}
+    }
+}
+
+fn edit_owner(w: &mut Wizard, key: Key) {
+    let Some(buf) = w.owner_edit.as_mut() else {
+        return;
+    };
+    match key {
+        Key::Char(c) if !c.is_control() && buf.chars().count() < 128 => {
+            buf.push(c);
+            w.owner_error = None;
+        }
+        Key::Backspace => {
+            buf.pop();
+            w.owner_error = None;
+        }
+        Key::Esc => {
+            w.owner_edit = None;
+            w.owner_error = None;
+        }
+        Key::Enter => {
+            let text = buf.trim().to_string();
+            if text.is_empty() {
+                w.inputs.owner = None;
+            } else {
+                match ChannelId::parse(&text) {
+                    Ok(id) => w.inputs.owner = Some(id),
+                    Err(e) => {
+                        w.owner_error = Some(e);
+                        return;
+                    }
+                }
+            }
+            w.owner_edit = None;
+            w.owner_error = None;
+            w.refresh();
+        }
+        _ => {}
+    }
+}

@@ -1,0 +1,163 @@
+//! Line mode through a pseudo-terminal (tmux): `--plain`, and the automatic switch when stdout
+//! is not a terminal, answer the same questions and write the same file as the full-screen
+//! wizard and `apply`. Without any terminal the bare command exits 2 at once.
+
+mod pty_common;
+
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use pty_common::*;
+
+fn answer_private_and_write(t: &Tmux) {
+    t.wait_for("Threat model:");
+    // The fixture matches no preset, so the cursor starts on the first one: private.
+    t.keys(&["Enter"]);
+    t.wait_for("Change advanced settings");
+    t.type_text("n");
+    t.keys(&["Enter"]);
+    t.wait_for("Write these changes?");
+    t.type_text("y");
+    t.keys(&["Enter"]);
+}
+
+#[test]
+fn plain_writes_the_same_file_as_apply() {
+    let Some(engines) = engines() else { return };
+    if !have_tmux() {
+        return;
+    }
+    let host = &engines["CLAWPOSTURE_DOCKER_ROOTLESS"];
+    let h = Home::new();
+    let t = Tmux::start(
+        100,
+        40,
+        &h.line(&format!("--plain --docker-host {}", quote(host)), ""),
+    );
+    answer_private_and_write(&t);
+    t.wait_for("EXIT=0");
+    // The same detection report as `clawposture detect`, each problem with its fix.
+    let history = t.history();
+    assert!(history.contains("Container engines"), "{history}");
+    assert!(history.contains("docker rootless"), "{history}");
+    check_written(&h, Some("0:0"));
+    assert_eq!(
+        h.read("openclaw.json"),
+        Home::apply_reference(&["--threat", "private", "--docker-host", host])
+    );
+}
+
+#[test]
+fn stdout_not_a_terminal_switches_to_line_mode() {
+    if !have_tmux() {
+        return;
+    }
+    let h = Home::new();
+    let out = h.path("stdout.txt").display().to_string();
+    let t = Tmux::start(
+        100,
+        40,
+        &h.line("--engine docker-rootless", &format!("> {}", quote(&out))),
+    );
+    answer_private_and_write(&t);
+    t.wait_for("EXIT=0");
+    check_written(&h, Some("0:0"));
+    // Only the summary goes to stdout; the questions went to the terminal (stderr).
+    let summary = h.read("stdout.txt");
+    assert!(summary.starts_with("Wrote "), "{summary}");
+    assert!(!summary.contains("Threat model"), "{summary}");
+}
+
+/// Run the binary with stdin from /dev/null under a deadline: it must not wait for input.
+fn no_tty(args: &[&str]) -> std::process::Output {
+    let h = Home::new();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_clawposture"))
+        .args(args)
+        .arg("--config")
+        .arg(h.config())
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("HOME", h.path("home"))
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let start = Instant::now();
+    while child.try_wait().expect("wait").is_none() {
+        if start.elapsed() > Duration::from_secs(10) {
+            let _ = child.kill();
+            panic!("clawposture {args:?} blocked without a terminal");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child.wait_with_output().expect("output")
+}
+
+#[test]
+fn without_a_terminal_it_explains_apply_and_exits_2() {
+    for args in [&[][..], &["--plain"][..], &["--threat", "public"][..]] {
+        let out = no_tty(args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {out:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("clawposture apply --threat"), "{err}");
+        assert!(out.stdout.is_empty());
+    }
+}
+
+#[test]
+fn answer_flags_belong_to_the_bare_command() {
+    // `--threat` before a subcommand is the wizard's flag: clap refuses the mix.
+    let out = no_tty(&["--threat", "private", "presets"]);
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("cannot be used with"),
+        "{out:?}"
+    );
+    // A bad answer is a usage error before any screen, with the reason.
+    let out = no_tty(&["--owner", "nonsense"]);
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("CHANNEL:ID"),
+        "{out:?}"
+    );
+    let out = no_tty(&["--threat", "nope"]);
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("no preset named"),
+        "{out:?}"
+    );
+}
+
+#[test]
+fn advanced_settings_are_apply_flags_too() {
+    let text = Home::apply_reference(&[
+        "--threat",
+        "private",
+        "--engine",
+        "docker-rootless",
+        "--workspace-access",
+        "rw",
+        "--sandbox-network",
+        "bridge",
+    ]);
+    let v = json5(&text);
+    assert_eq!(v["agents"]["defaults"]["sandbox"]["workspaceAccess"], "rw");
+    assert_eq!(
+        v["agents"]["defaults"]["sandbox"]["docker"]["network"],
+        "bridge"
+    );
+    // Without an engine nothing is sandboxed: the overrides are not written.
+    let text = Home::apply_reference(&[
+        "--threat",
+        "private",
+        "--engine",
+        "none",
+        "--workspace-access",
+        "rw",
+    ]);
+    assert_eq!(
+        json5(&text)["agents"]["defaults"]["sandbox"]["workspaceAccess"],
+        "ro"
+    );
+}
