@@ -723,6 +723,7 @@ mod tests {
                 ChannelId::parse("whatsapp:+3").expect("id"),
             ],
             accept_risk: false,
+            ..Inputs::default()
         };
         let c = choose(&preset("group"), &env("docker", 1000), &inputs).expect("choice");
         let d = desired(&c, &["telegram".into(), "whatsapp".into()]);

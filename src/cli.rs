@@ -41,6 +41,18 @@ pub struct Global {
     pub docker_host: Option<String>,
 }
 
+fn size(s: &str) -> Result<(u16, u16), String> {
+    let (c, r) = s.split_once('x').ok_or("COLSxROWS, e.g. 100x30")?;
+    let (c, r) = (
+        c.parse::<u16>().map_err(|e| e.to_string())?,
+        r.parse::<u16>().map_err(|e| e.to_string())?,
+    );
+    if c < 20 || r < 8 {
+        return Err("at least 20x8".into());
+    }
+    Ok((c, r))
+}
+
 fn profile_name(s: &str) -> Result<String, String> {
     if !s.is_empty()
         && s.chars()
@@ -72,6 +84,18 @@ pub enum Command {
         /// Print the report as JSON.
         #[arg(long)]
         json: bool,
+    },
+    /// Render every wizard screen on fixed example machines as SVG (and PNG) for docs.
+    Screenshots {
+        /// Where to write the pictures.
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
+        /// Terminal size, COLSxROWS.
+        #[arg(long, default_value = "100x30", value_parser = size)]
+        size: (u16, u16),
+        /// Formats to write: svg, png (png needs rsvg-convert).
+        #[arg(long, value_delimiter = ',', default_value = "svg,png")]
+        format: Vec<String>,
     },
     /// List the presets: who can reach the agent and what it may do.
     Presets {

@@ -55,6 +55,18 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
             }
             Ok(())
         }
+        Some(Command::Screenshots { out, size, format }) => {
+            let png = format.iter().any(|f| f == "png");
+            let (files, note) = crate::screenshot::write_all(&out, size.0, size.1, png)
+                .map_err(|e| fail(EXIT_REFUSED, e))?;
+            for f in files {
+                println!("{}", f.display());
+            }
+            if let Some(n) = note {
+                eprintln!("clawposture: {n}");
+            }
+            Ok(())
+        }
         Some(Command::Presets { json }) => {
             if json {
                 println!("{}", pretty(&report::presets_json(&presets)));

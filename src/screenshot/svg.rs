@@ -7,6 +7,8 @@ use std::fmt::Write as _;
 use ratatui::buffer::Buffer;
 use ratatui::style::{Color, Modifier};
 
+/// DejaVu Sans Mono advances 0.602 em, so 14.95 px type fills a 9 px cell; each run also
+/// carries `textLength`, for viewers (browsers) that honour it with other fonts.
 const CELL_W: u32 = 9;
 const CELL_H: u32 = 18;
 const BASELINE: u32 = 14;
@@ -89,7 +91,7 @@ pub fn render(buffer: &Buffer, title: &str) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
-        r#"<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" viewBox="0 0 {width} {height}" font-family="DejaVu Sans Mono, Menlo, Consolas, monospace" font-size="14">"#
+        r#"<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" viewBox="0 0 {width} {height}" font-family="DejaVu Sans Mono, Menlo, Consolas, monospace" font-size="14.95">"#
     );
     let _ = writeln!(
         out,
@@ -153,21 +155,19 @@ pub fn render(buffer: &Buffer, title: &str) -> String {
                 );
             }
         }
-        // Text: one element per run of the same look, each glyph placed at its cell.
+        // Text: one element per run of the same look, stretched to exactly its cells so the
+        // columns line up whatever the viewer's monospace font measures.
         let mut col = 0;
         while col < looks.len() {
             let look = looks[col].1.clone();
-            let (mut xs, mut text) = (Vec::new(), String::new());
+            let start = col;
+            let mut text = String::new();
             while col < looks.len() && looks[col].1 == look {
-                let sym = &looks[col].0;
-                // A wide glyph's continuation cell is empty; blanks need no glyph.
-                if !sym.is_empty() && sym != " " {
-                    xs.push((col as u32 * CELL_W).to_string());
-                    text.push_str(sym);
-                }
+                // A wide glyph's continuation cell holds no symbol of its own.
+                text.push_str(&looks[col].0);
                 col += 1;
             }
-            if text.is_empty() {
+            if text.trim().is_empty() {
                 continue;
             }
             let mut attrs = format!(r#" fill="{}""#, look.fg);
@@ -185,9 +185,10 @@ pub fn render(buffer: &Buffer, title: &str) -> String {
             }
             let _ = writeln!(
                 out,
-                r#"<text x="{}" y="{}"{attrs} xml:space="preserve">{}</text>"#,
-                xs.join(" "),
+                r#"<text x="{}" y="{}" textLength="{}" lengthAdjust="spacingAndGlyphs"{attrs} xml:space="preserve">{}</text>"#,
+                start as u32 * CELL_W,
                 y + BASELINE,
+                (col - start) as u32 * CELL_W,
                 escape(&text)
             );
         }
@@ -221,7 +222,7 @@ mod tests {
             Style::default().add_modifier(Modifier::REVERSED),
         );
         let svg = render(&buf, "t & t");
-        assert!(svg.contains(r##"<text x="0 9 18 27 36" y="14" fill="#98c379" font-weight="bold" xml:space="preserve">a&lt;b&gt;&amp;</text>"##), "{svg}");
+        assert!(svg.contains(r##"<text x="0" y="14" textLength="45" lengthAdjust="spacingAndGlyphs" fill="#98c379" font-weight="bold" xml:space="preserve">a&lt;b&gt;&amp;</text>"##), "{svg}");
         assert!(
             svg.contains(r##"<rect x="54" y="0" width="18" height="18" fill="#010203"/>"##),
             "{svg}"
