@@ -1,5 +1,6 @@
 //! clawposture: one pure core (presets, choice, plan, checklist) shared by three front ends.
 
+pub mod checklist;
 pub mod choice;
 pub mod cli;
 pub mod detect;
@@ -13,4 +14,5 @@ pub mod report;
 pub mod run;
 pub mod screenshot;
 pub mod secrets;
+pub mod verify;
 pub mod write;
