@@ -113,6 +113,9 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
                 now: SystemTime::now(),
             })
             .map_err(|e| fail(EXIT_REFUSED, format!("refused to write: {e}")))?;
+            // verify branch (temporary wiring, the lead redoes it): the checklist beside the config.
+            let checklist = crate::checklist::write(&crate::checklist::Context::from_plan(&ctx.choice, &ctx.plan, &resolved))
+                .map_err(|e| fail(EXIT_REFUSED, format!("wrote the config, but not the checklist: {e}")))?;
             if json {
                 let mut v = ctx.json(&resolved);
                 v["written"] = serde_json::json!({
@@ -122,9 +125,14 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
                 println!("{}", pretty(&v));
             } else {
                 print!("{}", report::written_text(&outcome));
+                println!("Checklist: {}", checklist.display());
             }
             Ok(())
         }
+        Some(Command::Verify(args)) => match crate::verify::args::run_verify(&args, &resolved, &presets)? {
+            0 => Ok(()),
+            code => std::process::exit(code),
+        },
         None => Err(fail(
             EXIT_USAGE,
             "the interactive wizard is not built yet; use `clawposture apply --threat private|group|public` (see --help).",
