@@ -46,19 +46,33 @@ pub struct Context {
     pub restart_needed: bool,
     /// OpenClaw profile (`--profile NAME`), for the service unit name.
     pub profile: Option<String>,
+    /// The DOCKER_HOST the Gateway service needs (None: the docker CLI's default reaches it).
+    pub service_docker_host: Option<String>,
 }
 
 impl Context {
     /// The context of an apply: the choice and plan it wrote, at the resolved paths.
     pub fn from_plan(choice: &Choice, plan: &Plan, resolved: &Resolved) -> Context {
-        let value: Value = crate::document::Document::parse(&plan.new_text).map(|d| d.value()).unwrap_or(Value::Null);
-        Context::new(&choice.preset.name, &value, resolved, choice.environment.engine)
-            .owner(choice.inputs.owner.as_ref().map(|o| o.to_string()))
-            .changes(plan.changes.iter().map(|c| c.key.as_str()))
+        let value: Value = crate::document::Document::parse(&plan.new_text)
+            .map(|d| d.value())
+            .unwrap_or(Value::Null);
+        Context::new(
+            &choice.preset.name,
+            &value,
+            resolved,
+            choice.environment.engine,
+        )
+        .owner(choice.inputs.owner.as_ref().map(|o| o.to_string()))
+        .changes(plan.changes.iter().map(|c| c.key.as_str()))
     }
 
     /// The context of a config as it is (verify uses this to name the manual items).
-    pub fn new(preset: &str, config_value: &Value, resolved: &Resolved, engine: Option<Engine>) -> Context {
+    pub fn new(
+        preset: &str,
+        config_value: &Value,
+        resolved: &Resolved,
+        engine: Option<Engine>,
+    ) -> Context {
         let profile = resolved
             .state_dir
             .file_name()
@@ -72,13 +86,17 @@ impl Context {
             engine,
             endpoint: None,
             images_present: Vec::new(),
-            sandboxes: expect::sandboxes(config_value).into_iter().filter(AgentSandbox::enabled).collect(),
+            sandboxes: expect::sandboxes(config_value)
+                .into_iter()
+                .filter(AgentSandbox::enabled)
+                .collect(),
             port: expect::gateway_port(config_value),
             exec_mode: expect::exec_mode(config_value, None),
             owner: None,
             sandbox_changed: false,
             restart_needed: false,
             profile,
+            service_docker_host: None,
         }
     }
 
@@ -101,10 +119,45 @@ impl Context {
     }
 
     /// What the engine said (from detection or verify): its endpoint and which images it has.
-    pub fn engine_facts(mut self, endpoint: Option<String>, images_present: Vec<(String, bool)>) -> Context {
+    /// An endpoint other than the system socket is what the Gateway service's DOCKER_HOST must be.
+    pub fn engine_facts(
+        mut self,
+        endpoint: Option<String>,
+        images_present: Vec<(String, bool)>,
+    ) -> Context {
+        self.service_docker_host = endpoint
+            .clone()
+            .filter(|e| e != "unix:///var/run/docker.sock" && e != "unix:///run/docker.sock");
         self.endpoint = endpoint;
         self.images_present = images_present;
         self
+    }
+
+    /// Fill the engine facts from a detection report: the selected engine's endpoint, whether
+    /// it has the sandbox image, and the DOCKER_HOST the Gateway's service needs.
+    pub fn with_detection(self, report: &crate::detect::Report) -> Context {
+        let Some(e) = report.selected.index.and_then(|i| report.engines.get(i)) else {
+            return self;
+        };
+        let images = e
+            .sandbox_image
+            .iter()
+            .filter_map(|i| i.present.map(|p| (i.name.clone(), p)))
+            .collect();
+        let mut c = self.engine_facts(Some(e.endpoint.clone()), images);
+        // Detection names the DOCKER_HOST the service needs when the CLI default would miss the
+        // engine; an endpoint that itself came from --docker-host or DOCKER_HOST must be in the
+        // service's environment too.
+        let explicit = matches!(
+            e.source,
+            crate::detect::Source::Flag | crate::detect::Source::DockerHost
+        );
+        c.service_docker_host = report
+            .selected
+            .docker_host
+            .clone()
+            .or_else(|| explicit.then(|| e.endpoint.clone()));
+        c
     }
 
     fn images(&self) -> Vec<String> {
@@ -118,7 +171,18 @@ impl Context {
     }
 
     fn kind(&self) -> EngineKind {
-        self.engine.map(|e| e.kind).or_else(|| self.sandboxes.first().map(|s| if s.backend == "podman" { EngineKind::Podman } else { EngineKind::Docker })).unwrap_or(EngineKind::Docker)
+        self.engine
+            .map(|e| e.kind)
+            .or_else(|| {
+                self.sandboxes.first().map(|s| {
+                    if s.backend == "podman" {
+                        EngineKind::Podman
+                    } else {
+                        EngineKind::Docker
+                    }
+                })
+            })
+            .unwrap_or(EngineKind::Docker)
     }
 
     fn unit(&self) -> String {
@@ -144,13 +208,20 @@ impl Context {
     }
 
     fn oc(&self) -> String {
-        format!("OPENCLAW_CONFIG_PATH={} OPENCLAW_STATE_DIR={} openclaw", sh(&self.config.display().to_string()), sh(&self.state_dir.display().to_string()))
+        format!(
+            "OPENCLAW_CONFIG_PATH={} OPENCLAW_STATE_DIR={} openclaw",
+            sh(&self.config.display().to_string()),
+            sh(&self.state_dir.display().to_string())
+        )
     }
 }
 
 /// Quote for a POSIX shell.
 pub fn sh(s: &str) -> String {
-    if !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || "/._-:=@%+,".contains(c)) {
+    if !s.is_empty()
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "/._-:=@%+,".contains(c))
+    {
         s.to_string()
     } else {
         format!("'{}'", s.replace('\'', "'\\''"))
@@ -189,8 +260,28 @@ const SEC_LIVE: &str = "Live sandbox proof";
 const SEC_GATEWAY: &str = "Running Gateway and host exec";
 const SEC_DECIDE: &str = "Still open";
 
-fn item(id: &str, section: &'static str, title: impl Into<String>, why: impl Into<String>, doc: &str, by_hand: Option<String>, expected: impl Into<String>, check: Check) -> Item {
-    Item { id: id.to_string(), section, title: title.into(), why: why.into(), doc: doc.to_string(), by_hand, expected: expected.into(), check }
+// One call per checklist item reads as a table row; a struct literal would triple its length.
+#[allow(clippy::too_many_arguments)]
+fn item(
+    id: &str,
+    section: &'static str,
+    title: impl Into<String>,
+    why: impl Into<String>,
+    doc: &str,
+    by_hand: Option<String>,
+    expected: impl Into<String>,
+    check: Check,
+) -> Item {
+    Item {
+        id: id.to_string(),
+        section,
+        title: title.into(),
+        why: why.into(),
+        doc: doc.to_string(),
+        by_hand,
+        expected: expected.into(),
+        check,
+    }
 }
 
 /// The checklist items for this context, in order.
@@ -300,12 +391,24 @@ pub fn items(ctx: &Context) -> Vec<Item> {
             Check::Verify,
         ));
         for image in ctx.images() {
-            let present = ctx.images_present.iter().find(|(n, _)| *n == image).map(|(_, p)| *p);
+            let present = ctx
+                .images_present
+                .iter()
+                .find(|(n, _)| *n == image)
+                .map(|(_, p)| *p);
             let check_cmd = match ctx.kind() {
-                EngineKind::Docker => format!("{host}docker image inspect {} --format ok", sh(&image)),
+                EngineKind::Docker => {
+                    format!("{host}docker image inspect {} --format ok", sh(&image))
+                }
                 EngineKind::Podman => format!("podman image exists {} && echo ok", sh(&image)),
             };
-            let recipe = build_recipe(&image, ctx.kind(), ctx.endpoint.as_deref().filter(|_| ctx.kind() == EngineKind::Docker));
+            let recipe = build_recipe(
+                &image,
+                ctx.kind(),
+                ctx.endpoint
+                    .as_deref()
+                    .filter(|_| ctx.kind() == EngineKind::Docker),
+            );
             let (title, by_hand, expected) = match (present, recipe) {
                 (Some(false), Some(r)) => (
                     format!("Build the sandbox image {image} (it is missing)"),
@@ -314,10 +417,16 @@ pub fn items(ctx: &Context) -> Vec<Item> {
                 ),
                 (None, Some(r)) => (
                     format!("The sandbox image {image} exists"),
-                    format!("{check_cmd}\n# if it does not, build it (the npm package ships no setup script):\n{r}"),
+                    format!(
+                        "{check_cmd}\n# if it does not, build it (the npm package ships no setup script):\n{r}"
+                    ),
                     "ok".to_string(),
                 ),
-                (_, None) | (Some(true), _) => (format!("The sandbox image {image} exists"), check_cmd, "ok".to_string()),
+                (_, None) | (Some(true), _) => (
+                    format!("The sandbox image {image} exists"),
+                    check_cmd,
+                    "ok".to_string(),
+                ),
             };
             v.push(item(
                 "engine.image",
@@ -331,8 +440,8 @@ pub fn items(ctx: &Context) -> Vec<Item> {
             ));
         }
         let unit = ctx.unit();
-        let (by_hand, expected) = match (ctx.kind(), &ctx.endpoint) {
-            (EngineKind::Docker, Some(e)) if e != "unix:///var/run/docker.sock" && e != "unix:///run/docker.sock" => (
+        let (by_hand, expected) = match (ctx.kind(), &ctx.service_docker_host) {
+            (EngineKind::Docker, Some(e)) => (
                 format!("systemctl --user show {unit} -p Environment"),
                 format!("The environment contains DOCKER_HOST={e}. If not: `systemctl --user edit {unit}`, add `[Service]` and `Environment=DOCKER_HOST={e}`, then restart the Gateway."),
             ),
@@ -367,13 +476,28 @@ pub fn items(ctx: &Context) -> Vec<Item> {
         "\"valid\": true; read any warnings.",
         Check::Verify,
     ));
-    let all_agents: Vec<AgentSandbox> = if ctx.sandboxes.is_empty() { Vec::new() } else { ctx.sandboxes.clone() };
+    let all_agents: Vec<AgentSandbox> = if ctx.sandboxes.is_empty() {
+        Vec::new()
+    } else {
+        ctx.sandboxes.clone()
+    };
     for sb in &all_agents {
-        let cmds: Vec<String> = explain_cases(sb).iter().map(|c| format!("{} {}", ctx.oc(), explain_args(&sb.agent, c).join(" "))).collect();
+        let cmds: Vec<String> = explain_cases(sb)
+            .iter()
+            .map(|c| format!("{} {}", ctx.oc(), explain_args(&sb.agent, c).join(" ")))
+            .collect();
         let cases = explain_cases(sb);
         let sessions: Vec<String> = cases
             .iter()
-            .map(|c| format!("{} → sessionIsSandboxed {}", c.session.clone().unwrap_or_else(|| format!("agent:{}:main", sb.agent)), c.sandboxed))
+            .map(|c| {
+                format!(
+                    "{} → sessionIsSandboxed {}",
+                    c.session
+                        .clone()
+                        .unwrap_or_else(|| format!("agent:{}:main", sb.agent)),
+                    c.sandboxed
+                )
+            })
             .collect();
         v.push(item(
             &format!("openclaw.sandbox[{}]", sb.agent),
@@ -402,11 +526,16 @@ pub fn items(ctx: &Context) -> Vec<Item> {
     ));
 
     for sb in &ctx.sandboxes {
-        if ctx.sandboxes.iter().position(|s| s.docker == sb.docker) != ctx.sandboxes.iter().position(|s| s.agent == sb.agent) {
+        if ctx.sandboxes.iter().position(|s| s.docker == sb.docker)
+            != ctx.sandboxes.iter().position(|s| s.agent == sb.agent)
+        {
             continue;
         }
         let d = &sb.docker;
-        let mut args = vec![format!("{host}{cli} run --rm --init"), format!("--network {}", sh(&d.network))];
+        let mut args = vec![
+            format!("{host}{cli} run --rm --init"),
+            format!("--network {}", sh(&d.network)),
+        ];
         if d.read_only_root {
             args.push("--read-only".into());
         }
@@ -483,8 +612,17 @@ pub fn items(ctx: &Context) -> Vec<Item> {
 pub fn markdown(ctx: &Context) -> String {
     let items = items(ctx);
     let mut out = String::new();
-    let _ = writeln!(out, "# OpenClaw security checklist: {} preset\n", ctx.preset);
-    let _ = writeln!(out, "Written by clawposture for `{}` (state dir `{}`).", ctx.config.display(), ctx.state_dir.display());
+    let _ = writeln!(
+        out,
+        "# OpenClaw security checklist: {} preset\n",
+        ctx.preset
+    );
+    let _ = writeln!(
+        out,
+        "Written by clawposture for `{}` (state dir `{}`).",
+        ctx.config.display(),
+        ctx.state_dir.display()
+    );
     let engine = match (ctx.engine, &ctx.endpoint) {
         (Some(e), Some(p)) => format!("{} at `{p}`", e.label()),
         (Some(e), None) => e.label().to_string(),
@@ -530,7 +668,7 @@ pub fn write(ctx: &Context) -> Result<PathBuf, WriteError> {
     let mut tightened = Vec::new();
     write::private_dir(&ctx.state_dir, &mut tightened)?;
     let target = path(&ctx.state_dir);
-    write::atomic_replace(&target, markdown(ctx).as_bytes())?;
+    write::atomic_replace(&target, markdown(ctx).as_bytes(), "checklist")?;
     Ok(target)
 }
 
@@ -542,11 +680,30 @@ mod tests {
     use crate::plan::{self, TokenState};
 
     fn ctx(threat: &str, engine: Option<Engine>, owner: bool) -> Context {
-        let preset = crate::preset::builtin().into_iter().find(|p| p.name == threat).unwrap();
-        let inputs = Inputs { owner: owner.then(|| ChannelId::parse("telegram:1").unwrap()), accept_risk: true, ..Default::default() };
-        let choice = choice::adjust(&preset, &Environment { engine, uid: 1000, gid: 1000 }, &inputs);
+        let preset = crate::preset::builtin()
+            .into_iter()
+            .find(|p| p.name == threat)
+            .unwrap();
+        let inputs = Inputs {
+            owner: owner.then(|| ChannelId::parse("telegram:1").unwrap()),
+            accept_risk: true,
+            ..Default::default()
+        };
+        let choice = choice::adjust(
+            &preset,
+            &Environment {
+                engine,
+                uid: 1000,
+                gid: 1000,
+            },
+            &inputs,
+        );
         let p = plan::plan(None, &choice, &[], TokenState::default()).unwrap();
-        let resolved = Resolved { config: "/home/me/.openclaw/openclaw.json".into(), config_source: "default".into(), state_dir: "/home/me/.openclaw".into() };
+        let resolved = Resolved {
+            config: "/home/me/.openclaw/openclaw.json".into(),
+            config_source: "default".into(),
+            state_dir: "/home/me/.openclaw".into(),
+        };
         Context::from_plan(&choice, &p, &resolved)
     }
 
@@ -556,9 +713,30 @@ mod tests {
 
     #[test]
     fn first_apply_lists_recreate_restart_engine_and_owner() {
-        let c = ctx("private", Some(Engine { kind: EngineKind::Docker, rootless: true }), false);
+        let c = ctx(
+            "private",
+            Some(Engine {
+                kind: EngineKind::Docker,
+                rootless: true,
+            }),
+            false,
+        );
         let ids = ids(&c);
-        for want in ["sandbox.recreate", "gateway.restart", "engine.reachable", "engine.rootless", "engine.image", "gateway.service_env", "openclaw.validate", "openclaw.sandbox[main]", "openclaw.audit", "live.network", "gateway.listen", "gateway.exec_approvals", "owner.unpinned"] {
+        for want in [
+            "sandbox.recreate",
+            "gateway.restart",
+            "engine.reachable",
+            "engine.rootless",
+            "engine.image",
+            "gateway.service_env",
+            "openclaw.validate",
+            "openclaw.sandbox[main]",
+            "openclaw.audit",
+            "live.network",
+            "gateway.listen",
+            "gateway.exec_approvals",
+            "owner.unpinned",
+        ] {
             assert!(ids.iter().any(|i| i == want), "{want} missing from {ids:?}");
         }
         let md = markdown(&c);
@@ -571,19 +749,39 @@ mod tests {
 
     #[test]
     fn missing_image_and_endpoint_shape_the_engine_items() {
-        let c = ctx("group", Some(Engine { kind: EngineKind::Docker, rootless: true }), true)
-            .engine_facts(Some("unix:///run/user/1000/docker.sock".into()), vec![("openclaw-sandbox:bookworm-slim".into(), false)]);
+        let c = ctx(
+            "group",
+            Some(Engine {
+                kind: EngineKind::Docker,
+                rootless: true,
+            }),
+            true,
+        )
+        .engine_facts(
+            Some("unix:///run/user/1000/docker.sock".into()),
+            vec![("openclaw-sandbox:bookworm-slim".into(), false)],
+        );
         let it = items(&c);
         let img = it.iter().find(|i| i.id == "engine.image").unwrap();
         assert!(img.title.contains("missing"));
-        assert!(img.by_hand.as_ref().unwrap().starts_with("DOCKER_HOST=unix:///run/user/1000/docker.sock docker build"));
+        assert!(
+            img.by_hand
+                .as_ref()
+                .unwrap()
+                .starts_with("DOCKER_HOST=unix:///run/user/1000/docker.sock docker build")
+        );
         let svc = it.iter().find(|i| i.id == "gateway.service_env").unwrap();
-        assert!(svc.expected.contains("DOCKER_HOST=unix:///run/user/1000/docker.sock"));
+        assert!(
+            svc.expected
+                .contains("DOCKER_HOST=unix:///run/user/1000/docker.sock")
+        );
         assert!(!it.iter().any(|i| i.id == "owner.unpinned"));
         assert!(it.iter().any(|i| i.id == "openclaw.sandbox[group]"));
         let audit = it.iter().find(|i| i.id == "openclaw.audit").unwrap();
         assert!(audit.expected.contains("multi_user_heuristic"));
-        let present = c.clone().engine_facts(None, vec![("openclaw-sandbox:bookworm-slim".into(), true)]);
+        let present = c
+            .clone()
+            .engine_facts(None, vec![("openclaw-sandbox:bookworm-slim".into(), true)]);
         assert!(!markdown(&present).contains("docker build"));
     }
 
@@ -591,8 +789,20 @@ mod tests {
     fn no_engine_has_no_engine_or_live_items_and_podman_uses_its_cli() {
         let c = ctx("private", None, true);
         let ids = ids(&c);
-        assert!(!ids.iter().any(|i| i.starts_with("engine.") || i.starts_with("live.") || i == "sandbox.recreate"), "{ids:?}");
-        let p = ctx("public", Some(Engine { kind: EngineKind::Podman, rootless: true }), true);
+        assert!(
+            !ids.iter().any(|i| i.starts_with("engine.")
+                || i.starts_with("live.")
+                || i == "sandbox.recreate"),
+            "{ids:?}"
+        );
+        let p = ctx(
+            "public",
+            Some(Engine {
+                kind: EngineKind::Podman,
+                rootless: true,
+            }),
+            true,
+        );
         let md = markdown(&p);
         assert!(md.contains("podman info --format '{{.Host.Security.Rootless}}'"));
         assert!(md.contains("--userns keep-id"));
@@ -612,8 +822,18 @@ mod tests {
         c.state_dir = dir.path().join("state");
         let p = write(&c).unwrap();
         use std::os::unix::fs::PermissionsExt;
-        assert_eq!(std::fs::metadata(&p).unwrap().permissions().mode() & 0o777, 0o600);
-        assert_eq!(std::fs::metadata(&c.state_dir).unwrap().permissions().mode() & 0o777, 0o700);
+        assert_eq!(
+            std::fs::metadata(&p).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
+        assert_eq!(
+            std::fs::metadata(&c.state_dir)
+                .unwrap()
+                .permissions()
+                .mode()
+                & 0o777,
+            0o700
+        );
         assert_eq!(std::fs::read_to_string(&p).unwrap(), markdown(&c));
     }
 }

@@ -41,10 +41,11 @@ pub struct VerifyArgs {
     /// The engine the config was written for, instead of inferring it from the file.
     #[arg(long, value_enum)]
     pub engine: Option<EngineArg>,
-    /// The engine endpoint to check (default: DOCKER_HOST, CONTAINER_HOST for Podman, then the
-    /// usual rootless and rootful sockets).
-    #[arg(long, value_name = "URL")]
-    pub engine_host: Option<String>,
+    /// The engine endpoint to check: filled from the global `--docker-host` by run.rs (not a
+    /// flag of its own). None: detection's choice for the config's backend, else DOCKER_HOST /
+    /// CONTAINER_HOST, else the usual rootless and rootful sockets.
+    #[arg(skip)]
+    pub docker_host: Option<String>,
     /// The `openclaw` CLI to check with (default: `openclaw` on PATH).
     #[arg(long, value_name = "PATH", env = "CLAWPOSTURE_OPENCLAW")]
     pub openclaw: Option<PathBuf>,
@@ -57,16 +58,25 @@ pub struct VerifyArgs {
 }
 
 /// The options a `verify` invocation stands for.
-pub fn options(args: &VerifyArgs, resolved: &Resolved, presets: &[Preset]) -> Result<Options, Failure> {
+pub fn options(
+    args: &VerifyArgs,
+    resolved: &Resolved,
+    presets: &[Preset],
+) -> Result<Options, Failure> {
     if let Some(p) = &args.preset
         && !presets.iter().any(|x| &x.name == p)
     {
-        return Err(Failure { code: EXIT_USAGE, message: format!("no preset named `{p}`; `clawposture presets` lists them.") });
+        return Err(Failure {
+            code: EXIT_USAGE,
+            message: format!("no preset named `{p}`; `clawposture presets` lists them."),
+        });
     }
     let mut o = Options::new(&resolved.config, &resolved.state_dir, presets.to_vec());
     o.preset = args.preset.clone();
-    o.engine = args.engine.map(|e| Engine::parse_label(e.label()).flatten());
-    o.engine_host = args.engine_host.clone();
+    o.engine = args
+        .engine
+        .map(|e| Engine::parse_label(e.label()).flatten());
+    o.engine_host = args.docker_host.clone();
     o.live = args.live;
     o.strict = args.strict;
     o.probe_image = args.probe_image.clone();
@@ -79,21 +89,37 @@ pub fn options(args: &VerifyArgs, resolved: &Resolved, presets: &[Preset]) -> Re
     o.openclaw_timeout = Duration::from_secs(args.openclaw_timeout.max(1));
     // Test hook (like CLAWPOSTURE_FAULT for writes): keep probe containers alive so a test can
     // kill verify while one runs.
-    o.hold_secs = std::env::var("CLAWPOSTURE_PROBE_HOLD_SECS").ok().and_then(|s| s.parse().ok());
+    o.hold_secs = std::env::var("CLAWPOSTURE_PROBE_HOLD_SECS")
+        .ok()
+        .and_then(|s| s.parse().ok());
     Ok(o)
 }
 
 /// Run `clawposture verify`; prints the report and returns the exit code (0 nothing failed,
 /// 1 something failed or --strict and something was skipped, 128+N interrupted by signal N).
-pub fn run_verify(args: &VerifyArgs, resolved: &Resolved, presets: &[Preset]) -> Result<i32, Failure> {
+pub fn run_verify(
+    args: &VerifyArgs,
+    resolved: &Resolved,
+    presets: &[Preset],
+) -> Result<i32, Failure> {
     let opts = options(args, resolved, presets)?;
     let report = verify(&opts);
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&report.to_json()).unwrap_or_default());
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&report.to_json()).unwrap_or_default()
+        );
     } else {
         print!("{}", report.to_text());
-        if !args.live && report.outcomes.iter().any(|o| o.group == super::model::Group::Engine) {
-            println!("(The sandbox was not probed live: run with --live to prove it from inside a container.)");
+        if !args.live
+            && report
+                .outcomes
+                .iter()
+                .any(|o| o.group == super::model::Group::Engine)
+        {
+            println!(
+                "(The sandbox was not probed live: run with --live to prove it from inside a container.)"
+            );
         }
     }
     Ok(report.exit_code())
@@ -101,7 +127,12 @@ pub fn run_verify(args: &VerifyArgs, resolved: &Resolved, presets: &[Preset]) ->
 
 /// The static and engine results right after `apply` wrote the config (no OpenClaw, no live
 /// probe, no Gateway): what the TUI's Done screen and apply show.
-pub fn after_apply(resolved: &Resolved, presets: &[Preset], engine: Option<Option<Engine>>, engine_host: Option<String>) -> super::model::Report {
+pub fn after_apply(
+    resolved: &Resolved,
+    presets: &[Preset],
+    engine: Option<Option<Engine>>,
+    engine_host: Option<String>,
+) -> super::model::Report {
     let mut o = Options::new(&resolved.config, &resolved.state_dir, presets.to_vec());
     o.engine = engine;
     o.engine_host = engine_host;

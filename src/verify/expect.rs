@@ -57,7 +57,12 @@ impl AgentSandbox {
 }
 
 fn strings(v: Option<&Value>) -> Option<Vec<String>> {
-    v.and_then(Value::as_array).map(|a| a.iter().filter_map(Value::as_str).map(str::to_string).collect())
+    v.and_then(Value::as_array).map(|a| {
+        a.iter()
+            .filter_map(Value::as_str)
+            .map(str::to_string)
+            .collect()
+    })
 }
 
 /// The agents OpenClaw knows: the keys of `agents.entries`, or the implicit `main`.
@@ -67,7 +72,11 @@ pub fn agents(config: &Value) -> Vec<String> {
         .and_then(Value::as_object)
         .map(|m| m.keys().cloned().collect())
         .unwrap_or_default();
-    if ids.is_empty() { vec!["main".to_string()] } else { ids }
+    if ids.is_empty() {
+        vec!["main".to_string()]
+    } else {
+        ids
+    }
 }
 
 fn pointer_escape(s: &str) -> String {
@@ -78,7 +87,10 @@ fn pointer_escape(s: &str) -> String {
 /// entry's `docker` block is ignored under `scope: "shared"`.
 pub fn agent_sandbox(config: &Value, agent: &str) -> AgentSandbox {
     let global = config.pointer("/agents/defaults/sandbox");
-    let own = config.pointer(&format!("/agents/entries/{}/sandbox", pointer_escape(agent)));
+    let own = config.pointer(&format!(
+        "/agents/entries/{}/sandbox",
+        pointer_escape(agent)
+    ));
     let pick = |key: &str, default: &str| -> String {
         own.and_then(|o| o.get(key))
             .or_else(|| global.and_then(|g| g.get(key)))
@@ -88,8 +100,15 @@ pub fn agent_sandbox(config: &Value, agent: &str) -> AgentSandbox {
     };
     let scope = pick("scope", "agent");
     let gd = global.and_then(|g| g.get("docker"));
-    let ad = if scope == "shared" { None } else { own.and_then(|o| o.get("docker")) };
-    let field = |key: &str| ad.and_then(|d| d.get(key)).or_else(|| gd.and_then(|d| d.get(key)));
+    let ad = if scope == "shared" {
+        None
+    } else {
+        own.and_then(|o| o.get("docker"))
+    };
+    let field = |key: &str| {
+        ad.and_then(|d| d.get(key))
+            .or_else(|| gd.and_then(|d| d.get(key)))
+    };
     let tmpfs = strings(field("tmpfs"));
     let mut ulimits: Vec<(String, Value)> = Vec::new();
     for source in [gd, ad].into_iter().flatten() {
@@ -110,24 +129,49 @@ pub fn agent_sandbox(config: &Value, agent: &str) -> AgentSandbox {
         }
     };
     let docker = DockerSettings {
-        image: field("image").and_then(Value::as_str).unwrap_or(DEFAULT_IMAGE).to_string(),
-        network: field("network").and_then(Value::as_str).unwrap_or("none").to_string(),
-        read_only_root: field("readOnlyRoot").and_then(Value::as_bool).unwrap_or(true),
+        image: field("image")
+            .and_then(Value::as_str)
+            .unwrap_or(DEFAULT_IMAGE)
+            .to_string(),
+        network: field("network")
+            .and_then(Value::as_str)
+            .unwrap_or("none")
+            .to_string(),
+        read_only_root: field("readOnlyRoot")
+            .and_then(Value::as_bool)
+            .unwrap_or(true),
         tmpfs_default: tmpfs.is_none(),
         tmpfs: tmpfs.unwrap_or_else(|| DEFAULT_TMPFS.iter().map(|s| s.to_string()).collect()),
-        user: field("user").and_then(Value::as_str).map(str::trim).filter(|s| !s.is_empty()).map(str::to_string),
+        user: field("user")
+            .and_then(Value::as_str)
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_string),
         cap_drop: strings(field("capDrop")).unwrap_or_else(|| vec!["ALL".to_string()]),
-        pids_limit: field("pidsLimit").and_then(Value::as_f64).filter(|n| n.is_finite() && *n > 0.0).map(|n| n as i64),
+        pids_limit: field("pidsLimit")
+            .and_then(Value::as_f64)
+            .filter(|n| n.is_finite() && *n > 0.0)
+            .map(|n| n as i64),
         memory: limit("memory"),
         memory_swap: limit("memorySwap"),
-        cpus: field("cpus").and_then(Value::as_f64).filter(|n| n.is_finite() && *n > 0.0),
+        cpus: field("cpus")
+            .and_then(Value::as_f64)
+            .filter(|n| n.is_finite() && *n > 0.0),
         ulimits,
-        seccomp_profile: field("seccompProfile").and_then(Value::as_str).map(str::to_string),
-        apparmor_profile: field("apparmorProfile").and_then(Value::as_str).map(str::to_string),
+        seccomp_profile: field("seccompProfile")
+            .and_then(Value::as_str)
+            .map(str::to_string),
+        apparmor_profile: field("apparmorProfile")
+            .and_then(Value::as_str)
+            .map(str::to_string),
         dns: strings(field("dns")).unwrap_or_default(),
         extra_hosts: strings(field("extraHosts")).unwrap_or_default(),
         binds,
-        gpus: field("gpus").and_then(Value::as_str).map(str::trim).filter(|s| !s.is_empty()).map(str::to_string),
+        gpus: field("gpus")
+            .and_then(Value::as_str)
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_string),
     };
     AgentSandbox {
         agent: agent.to_string(),
@@ -141,7 +185,10 @@ pub fn agent_sandbox(config: &Value, agent: &str) -> AgentSandbox {
 
 /// Every agent's effective sandbox.
 pub fn sandboxes(config: &Value) -> Vec<AgentSandbox> {
-    agents(config).iter().map(|a| agent_sandbox(config, a)).collect()
+    agents(config)
+        .iter()
+        .map(|a| agent_sandbox(config, a))
+        .collect()
 }
 
 /// The Gateway port the config asks for (`OPENCLAW_GATEWAY_PORT` and `--port` win at run time).
@@ -161,7 +208,10 @@ pub fn exec_mode(config: &Value, agent: Option<&str>) -> Option<String> {
         if let Some(m) = exec.get("mode").and_then(Value::as_str) {
             return Some(m.to_string());
         }
-        match (exec.get("security").and_then(Value::as_str), exec.get("ask").and_then(Value::as_str)) {
+        match (
+            exec.get("security").and_then(Value::as_str),
+            exec.get("ask").and_then(Value::as_str),
+        ) {
             (Some("deny"), _) => Some("deny".into()),
             (Some("full"), Some("off") | None) => Some("full".into()),
             (Some("allowlist"), Some("on-miss")) => Some("ask".into()),
@@ -177,9 +227,15 @@ pub fn exec_mode(config: &Value, agent: Option<&str>) -> Option<String> {
 /// Whether the config leaves `tools.elevated` on for an agent (OpenClaw's default is on; an
 /// agent can only narrow it).
 pub fn elevated_enabled(config: &Value, agent: &str) -> bool {
-    let global = config.pointer("/tools/elevated/enabled").and_then(Value::as_bool).unwrap_or(true);
+    let global = config
+        .pointer("/tools/elevated/enabled")
+        .and_then(Value::as_bool)
+        .unwrap_or(true);
     let own = config
-        .pointer(&format!("/agents/entries/{}/tools/elevated/enabled", pointer_escape(agent)))
+        .pointer(&format!(
+            "/agents/entries/{}/tools/elevated/enabled",
+            pointer_escape(agent)
+        ))
         .and_then(Value::as_bool)
         .unwrap_or(true);
     global && own
@@ -189,7 +245,10 @@ pub fn elevated_enabled(config: &Value, agent: &str) -> bool {
 /// optional trailing `b`, case-insensitive), powers of 1024.
 pub fn parse_bytes(text: &str) -> Option<i64> {
     let t = text.trim().to_ascii_lowercase();
-    let t = t.strip_suffix('b').filter(|r| r.ends_with(['k', 'm', 'g', 't'])).unwrap_or(&t);
+    let t = t
+        .strip_suffix('b')
+        .filter(|r| r.ends_with(['k', 'm', 'g', 't']))
+        .unwrap_or(&t);
     let (num, mult) = match t.chars().last()? {
         'k' => (&t[..t.len() - 1], 1i64 << 10),
         'm' => (&t[..t.len() - 1], 1 << 20),
@@ -218,7 +277,15 @@ mod tests {
     #[test]
     fn defaults_follow_openclaw() {
         let s = agent_sandbox(&json!({}), "main");
-        assert_eq!((s.mode.as_str(), s.scope.as_str(), s.workspace_access.as_str(), s.backend.as_str()), ("off", "agent", "none", "docker"));
+        assert_eq!(
+            (
+                s.mode.as_str(),
+                s.scope.as_str(),
+                s.workspace_access.as_str(),
+                s.backend.as_str()
+            ),
+            ("off", "agent", "none", "docker")
+        );
         assert_eq!(s.docker.image, DEFAULT_IMAGE);
         assert_eq!(s.docker.network, "none");
         assert!(s.docker.read_only_root && s.docker.tmpfs_default);
@@ -262,7 +329,10 @@ mod tests {
             "agents": {"entries": {"group": {"tools": {"exec": {"mode": "deny"}}}}}});
         assert_eq!(exec_mode(&c, Some("group")).as_deref(), Some("deny"));
         assert_eq!(exec_mode(&c, Some("main")).as_deref(), Some("ask"));
-        assert_eq!(exec_mode(&json!({"tools": {"exec": {"security": "full"}}}), None).as_deref(), Some("full"));
+        assert_eq!(
+            exec_mode(&json!({"tools": {"exec": {"security": "full"}}}), None).as_deref(),
+            Some("full")
+        );
         assert!(!elevated_enabled(&c, "main"));
         assert!(elevated_enabled(&json!({}), "main"));
         assert_eq!(gateway_port(&json!({"gateway": {"port": 19789}})), 19789);

@@ -19,11 +19,21 @@ pub fn parse_listeners(table: &str) -> Vec<(IpAddr, u16)> {
         if f.len() < 4 || f[3] != "0A" {
             continue;
         }
-        let Some((addr, port)) = f[1].split_once(':') else { continue };
-        let Ok(port) = u16::from_str_radix(port, 16) else { continue };
+        let Some((addr, port)) = f[1].split_once(':') else {
+            continue;
+        };
+        let Ok(port) = u16::from_str_radix(port, 16) else {
+            continue;
+        };
         // The kernel prints each 32-bit word of the address in host order (little-endian
         // on the machines this runs on).
-        let words: Option<Vec<[u8; 4]>> = (0..addr.len() / 8).map(|i| u32::from_str_radix(&addr[i * 8..i * 8 + 8], 16).ok().map(u32::to_le_bytes)).collect();
+        let words: Option<Vec<[u8; 4]>> = (0..addr.len() / 8)
+            .map(|i| {
+                u32::from_str_radix(&addr[i * 8..i * 8 + 8], 16)
+                    .ok()
+                    .map(u32::to_le_bytes)
+            })
+            .collect();
         let Some(words) = words else { continue };
         let ip = match words.len() {
             1 => IpAddr::V4(Ipv4Addr::from(words[0])),
@@ -44,20 +54,27 @@ pub fn parse_listeners(table: &str) -> Vec<(IpAddr, u16)> {
 fn loopback(ip: &IpAddr) -> bool {
     match ip {
         IpAddr::V4(v4) => v4.is_loopback(),
-        IpAddr::V6(v6) => v6.is_loopback() || v6.to_ipv4_mapped().is_some_and(|v4| v4.is_loopback()),
+        IpAddr::V6(v6) => {
+            v6.is_loopback() || v6.to_ipv4_mapped().is_some_and(|v4| v4.is_loopback())
+        }
     }
 }
 
 /// Read both tables (an absent tcp6 table means no IPv6).
 pub fn read_listeners() -> Result<Vec<(IpAddr, u16)>, String> {
-    let v4 = std::fs::read_to_string("/proc/net/tcp").map_err(|e| format!("cannot read /proc/net/tcp: {e}"))?;
+    let v4 = std::fs::read_to_string("/proc/net/tcp")
+        .map_err(|e| format!("cannot read /proc/net/tcp: {e}"))?;
     let v6 = std::fs::read_to_string("/proc/net/tcp6").unwrap_or_default();
     let mut all = parse_listeners(&v4);
     all.extend(parse_listeners(&v6));
     Ok(all)
 }
 
-pub fn judge_listen(port: u16, port_source: &str, listeners: &Result<Vec<(IpAddr, u16)>, String>) -> Outcome {
+pub fn judge_listen(
+    port: u16,
+    port_source: &str,
+    listeners: &Result<Vec<(IpAddr, u16)>, String>,
+) -> Outcome {
     let id = "gateway.listen";
     let title = format!("the Gateway listens on loopback only (port {port}, {port_source})");
     let doc = "gateway/security/network-exposure.md";
@@ -65,14 +82,35 @@ pub fn judge_listen(port: u16, port_source: &str, listeners: &Result<Vec<(IpAddr
         Ok(l) => l,
         Err(e) => return Outcome::skip(id, Group::Gateway, title, e.clone()),
     };
-    let on_port: Vec<&IpAddr> = all.iter().filter(|(_, p)| *p == port).map(|(ip, _)| ip).collect();
+    let on_port: Vec<&IpAddr> = all
+        .iter()
+        .filter(|(_, p)| *p == port)
+        .map(|(ip, _)| ip)
+        .collect();
     if on_port.is_empty() {
-        return Outcome::skip(id, Group::Gateway, title, format!("nothing listens on port {port} in this network namespace (the Gateway is not running here)"));
+        return Outcome::skip(
+            id,
+            Group::Gateway,
+            title,
+            format!(
+                "nothing listens on port {port} in this network namespace (the Gateway is not running here)"
+            ),
+        );
     }
-    let open: Vec<String> = on_port.iter().filter(|ip| !loopback(ip)).map(|ip| ip.to_string()).collect();
+    let open: Vec<String> = on_port
+        .iter()
+        .filter(|ip| !loopback(ip))
+        .map(|ip| ip.to_string())
+        .collect();
     let shown: Vec<String> = on_port.iter().map(|ip| ip.to_string()).collect();
     if open.is_empty() {
-        Outcome::pass(id, Group::Gateway, title, format!("listening on {} only", shown.join(", "))).doc(doc)
+        Outcome::pass(
+            id,
+            Group::Gateway,
+            title,
+            format!("listening on {} only", shown.join(", ")),
+        )
+        .doc(doc)
     } else {
         Outcome::fail(id, Group::Gateway, title, format!("listening on {}: reachable from the network", open.join(", ")))
             .fix("set gateway.bind to \"loopback\" (clawposture apply does) and restart the Gateway; check OPENCLAW_GATEWAY_PORT/--bind in the service definition")
@@ -83,7 +121,11 @@ pub fn judge_listen(port: u16, port_source: &str, listeners: &Result<Vec<(IpAddr
 /// Ways the approvals document lets more run than `tools.exec.mode` says. Host approvals can
 /// only tighten the config's policy, except that a `full` host policy lets full-permission
 /// sessions and elevated runs skip approval, and `askFallback: full` runs unanswered prompts.
-pub fn widening(doc: &Value, default_mode: Option<&str>, agent_modes: &BTreeMap<String, String>) -> Vec<String> {
+pub fn widening(
+    doc: &Value,
+    default_mode: Option<&str>,
+    agent_modes: &BTreeMap<String, String>,
+) -> Vec<String> {
     let mut out = Vec::new();
     let mut scope = |label: String, policy: &Value, mode: Option<&str>| {
         let get = |k: &str| policy.get(k).and_then(Value::as_str);
@@ -92,18 +134,41 @@ pub fn widening(doc: &Value, default_mode: Option<&str>, agent_modes: &BTreeMap<
             return;
         }
         if get("security") == Some("full") {
-            out.push(format!("{label}: security \"full\"{} (the preset wrote tools.exec.mode \"{mode}\")", if get("ask") == Some("off") { ", ask \"off\"" } else { "" }));
+            out.push(format!(
+                "{label}: security \"full\"{} (the preset wrote tools.exec.mode \"{mode}\")",
+                if get("ask") == Some("off") {
+                    ", ask \"off\""
+                } else {
+                    ""
+                }
+            ));
         }
         if get("askFallback") == Some("full") && mode != "deny" {
-            out.push(format!("{label}: askFallback \"full\" runs a command when nobody answers the prompt"));
+            out.push(format!(
+                "{label}: askFallback \"full\" runs a command when nobody answers the prompt"
+            ));
         }
         if policy.get("autoAllowSkills").and_then(Value::as_bool) == Some(true) {
-            out.push(format!("{label}: autoAllowSkills allowlists every skill's binaries implicitly"));
+            out.push(format!(
+                "{label}: autoAllowSkills allowlists every skill's binaries implicitly"
+            ));
         }
-        for entry in policy.get("allowlist").and_then(Value::as_array).into_iter().flatten() {
-            let pattern = entry.as_str().or_else(|| entry.get("pattern").and_then(Value::as_str)).unwrap_or("");
-            if matches!(pattern.trim(), "*" | "**" | "/**" | "/*" | "~/**") && entry.get("argPattern").is_none() {
-                out.push(format!("{label}: allowlist pattern `{pattern}` admits every command"));
+        for entry in policy
+            .get("allowlist")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            let pattern = entry
+                .as_str()
+                .or_else(|| entry.get("pattern").and_then(Value::as_str))
+                .unwrap_or("");
+            if matches!(pattern.trim(), "*" | "**" | "/**" | "/*" | "~/**")
+                && entry.get("argPattern").is_none()
+            {
+                out.push(format!(
+                    "{label}: allowlist pattern `{pattern}` admits every command"
+                ));
             }
         }
     };
@@ -127,12 +192,31 @@ pub struct ApprovalsSource {
     pub doc: Result<Option<Value>, String>,
 }
 
-pub fn judge_approvals(sources: &[ApprovalsSource], default_mode: Option<&str>, agent_modes: &BTreeMap<String, String>) -> Outcome {
+pub fn judge_approvals(
+    sources: &[ApprovalsSource],
+    default_mode: Option<&str>,
+    agent_modes: &BTreeMap<String, String>,
+) -> Outcome {
     let id = "gateway.exec_approvals";
-    let title = format!("OpenClaw's host exec approvals do not widen tools.exec.mode ({})", default_mode.unwrap_or("unset"));
+    let title = format!(
+        "OpenClaw's host exec approvals do not widen tools.exec.mode ({})",
+        default_mode.unwrap_or("unset")
+    );
     let doc = "tools/exec-approvals.md";
-    let errors: Vec<String> = sources.iter().filter_map(|s| s.doc.as_ref().err().map(|e| format!("{}: {e}", s.location))).collect();
-    let found: Vec<(&str, &Value)> = sources.iter().filter_map(|s| s.doc.as_ref().ok().and_then(Option::as_ref).map(|d| (s.location.as_str(), d))).collect();
+    let errors: Vec<String> = sources
+        .iter()
+        .filter_map(|s| s.doc.as_ref().err().map(|e| format!("{}: {e}", s.location)))
+        .collect();
+    let found: Vec<(&str, &Value)> = sources
+        .iter()
+        .filter_map(|s| {
+            s.doc
+                .as_ref()
+                .ok()
+                .and_then(Option::as_ref)
+                .map(|d| (s.location.as_str(), d))
+        })
+        .collect();
     let mut problems = Vec::new();
     for (loc, d) in &found {
         for w in widening(d, default_mode, agent_modes) {
@@ -146,12 +230,36 @@ pub fn judge_approvals(sources: &[ApprovalsSource], default_mode: Option<&str>, 
             .doc(doc);
     }
     if !errors.is_empty() {
-        return Outcome::skip(id, Group::Gateway, title, errors.join("; ")).fix("check by hand: `openclaw approvals get --json`").doc(doc);
+        return Outcome::skip(id, Group::Gateway, title, errors.join("; "))
+            .fix("check by hand: `openclaw approvals get --json`")
+            .doc(doc);
     }
     if found.is_empty() {
-        Outcome::pass(id, Group::Gateway, title, format!("no approvals document ({}): tools.exec applies as written", sources.iter().map(|s| s.location.as_str()).collect::<Vec<_>>().join(", "))).doc(doc)
+        Outcome::pass(
+            id,
+            Group::Gateway,
+            title,
+            format!(
+                "no approvals document ({}): tools.exec applies as written",
+                sources
+                    .iter()
+                    .map(|s| s.location.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        )
+        .doc(doc)
     } else {
-        Outcome::pass(id, Group::Gateway, title, format!("{} leaves the preset's policy as it is", found.iter().map(|(l, _)| *l).collect::<Vec<_>>().join(", "))).doc(doc)
+        Outcome::pass(
+            id,
+            Group::Gateway,
+            title,
+            format!(
+                "{} leaves the preset's policy as it is",
+                found.iter().map(|(l, _)| *l).collect::<Vec<_>>().join(", ")
+            ),
+        )
+        .doc(doc)
     }
 }
 
@@ -160,11 +268,16 @@ pub fn judge_approvals(sources: &[ApprovalsSource], default_mode: Option<&str>, 
 pub fn read_legacy(state_dir: &Path) -> ApprovalsSource {
     let path = state_dir.join("exec-approvals.json");
     let doc = match std::fs::read_to_string(&path) {
-        Ok(text) => jsonc_parser::parse_to_serde_value::<Value>(&text, &Default::default()).map(Some).map_err(|e| format!("cannot parse: {e}")),
+        Ok(text) => jsonc_parser::parse_to_serde_value::<Value>(&text, &Default::default())
+            .map(Some)
+            .map_err(|e| format!("cannot parse: {e}")),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
         Err(e) => Err(e.to_string()),
     };
-    ApprovalsSource { location: path.display().to_string(), doc }
+    ApprovalsSource {
+        location: path.display().to_string(),
+        doc,
+    }
 }
 
 /// The SQLite row `exec_approvals_config` in `$STATE_DIR/state/openclaw.sqlite`, read with the
@@ -173,10 +286,19 @@ pub fn read_sqlite(state_dir: &Path, timeout: std::time::Duration) -> ApprovalsS
     let db = state_dir.join("state").join("openclaw.sqlite");
     let location = format!("{}#exec_approvals_config", db.display());
     if !db.exists() {
-        return ApprovalsSource { location, doc: Ok(None) };
+        return ApprovalsSource {
+            location,
+            doc: Ok(None),
+        };
     }
     let Ok(sqlite) = which::which("sqlite3") else {
-        return ApprovalsSource { location, doc: Err("the state database exists but the `sqlite3` tool is not installed to read it".into()) };
+        return ApprovalsSource {
+            location,
+            doc: Err(
+                "the state database exists but the `sqlite3` tool is not installed to read it"
+                    .into(),
+            ),
+        };
     };
     let argv = vec![
         sqlite.display().to_string(),
@@ -189,11 +311,22 @@ pub fn read_sqlite(state_dir: &Path, timeout: std::time::Duration) -> ApprovalsS
     let res = super::openclaw::run(&argv, &[], Path::new("/"), timeout, "sqlite3");
     let doc = if res.rc == Some(0) {
         let text = res.stdout.trim();
-        if text.is_empty() { Ok(None) } else { serde_json::from_str(text).map(Some).map_err(|e| format!("cannot parse the stored document: {e}")) }
+        if text.is_empty() {
+            Ok(None)
+        } else {
+            serde_json::from_str(text)
+                .map(Some)
+                .map_err(|e| format!("cannot parse the stored document: {e}"))
+        }
     } else if res.stderr.contains("no such table") {
         Ok(None)
     } else {
-        Err(format!("sqlite3 failed: {}", res.error.clone().unwrap_or_else(|| res.stderr.trim().to_string())))
+        Err(format!(
+            "sqlite3 failed: {}",
+            res.error
+                .clone()
+                .unwrap_or_else(|| res.stderr.trim().to_string())
+        ))
     };
     ApprovalsSource { location, doc }
 }
@@ -210,7 +343,13 @@ mod tests {
     #[test]
     fn parses_listeners() {
         let v4 = parse_listeners(TCP);
-        assert_eq!(v4, vec![(IpAddr::from([127, 0, 0, 1]), 18789), (IpAddr::from([0, 0, 0, 0]), 8080)]);
+        assert_eq!(
+            v4,
+            vec![
+                (IpAddr::from([127, 0, 0, 1]), 18789),
+                (IpAddr::from([0, 0, 0, 0]), 8080)
+            ]
+        );
         let v6 = parse_listeners(TCP6);
         assert_eq!(v6[0], (IpAddr::V6(Ipv6Addr::LOCALHOST), 18789));
         assert_eq!(v6[1], (IpAddr::V6(Ipv6Addr::UNSPECIFIED), 18981));
@@ -220,9 +359,18 @@ mod tests {
     fn listen_judgement() {
         let mut all = parse_listeners(TCP);
         all.extend(parse_listeners(TCP6));
-        assert_eq!(judge_listen(18789, "config", &Ok(all.clone())).status, Status::Pass);
-        assert_eq!(judge_listen(18981, "config", &Ok(all.clone())).status, Status::Fail);
-        assert_eq!(judge_listen(19789, "config", &Ok(all)).status, Status::Skipped);
+        assert_eq!(
+            judge_listen(18789, "config", &Ok(all.clone())).status,
+            Status::Pass
+        );
+        assert_eq!(
+            judge_listen(18981, "config", &Ok(all.clone())).status,
+            Status::Fail
+        );
+        assert_eq!(
+            judge_listen(19789, "config", &Ok(all)).status,
+            Status::Skipped
+        );
     }
 
     #[test]
@@ -231,7 +379,14 @@ mod tests {
         let seeded = json!({"version": 1, "defaults": {"security": "full", "ask": "off"}, "socket": {"token": "SECRET"}});
         let w = widening(&seeded, Some("ask"), &none);
         assert_eq!(w.len(), 1, "{w:?}");
-        let out = judge_approvals(&[ApprovalsSource { location: "db".into(), doc: Ok(Some(seeded)) }], Some("ask"), &none);
+        let out = judge_approvals(
+            &[ApprovalsSource {
+                location: "db".into(),
+                doc: Ok(Some(seeded)),
+            }],
+            Some("ask"),
+            &none,
+        );
         assert_eq!(out.status, Status::Fail);
         assert!(!format!("{out:?}").contains("SECRET"));
         let tight = json!({"version": 1, "defaults": {"security": "allowlist", "ask": "on-miss", "askFallback": "deny"}, "agents": {"main": {"allowlist": [{"pattern": "/usr/bin/rg"}]}}});
@@ -240,7 +395,29 @@ mod tests {
         let modes: BTreeMap<String, String> = [("group".to_string(), "deny".to_string())].into();
         let w = widening(&wild, Some("ask"), &modes);
         assert_eq!(w.len(), 1, "{w:?}");
-        assert!(judge_approvals(&[ApprovalsSource { location: "x".into(), doc: Ok(None) }], Some("ask"), &none).status == Status::Pass);
-        assert!(judge_approvals(&[ApprovalsSource { location: "x".into(), doc: Err("no sqlite3".into()) }], Some("ask"), &none).status == Status::Skipped);
+        assert!(
+            judge_approvals(
+                &[ApprovalsSource {
+                    location: "x".into(),
+                    doc: Ok(None)
+                }],
+                Some("ask"),
+                &none
+            )
+            .status
+                == Status::Pass
+        );
+        assert!(
+            judge_approvals(
+                &[ApprovalsSource {
+                    location: "x".into(),
+                    doc: Err("no sqlite3".into())
+                }],
+                Some("ask"),
+                &none
+            )
+            .status
+                == Status::Skipped
+        );
     }
 }

@@ -15,7 +15,10 @@ use std::time::Duration;
 
 use bollard::Docker;
 use bollard::models::{ContainerCreateBody, HostConfig, ResourcesUlimits};
-use bollard::query_parameters::{AttachContainerOptionsBuilder, CreateContainerOptionsBuilder, RemoveContainerOptionsBuilder, WaitContainerOptionsBuilder};
+use bollard::query_parameters::{
+    AttachContainerOptionsBuilder, CreateContainerOptionsBuilder, RemoveContainerOptionsBuilder,
+    WaitContainerOptionsBuilder,
+};
 use futures_util::StreamExt;
 use serde_json::Value;
 
@@ -79,7 +82,11 @@ impl SignalGuard {
                 }
             }
         }
-        Ok(SignalGuard { read, _write: write, old })
+        Ok(SignalGuard {
+            read,
+            _write: write,
+            old,
+        })
     }
 
     /// A signal that arrived and was not handled yet.
@@ -92,8 +99,13 @@ impl SignalGuard {
 
     async fn next(&self) -> i32 {
         // A second descriptor of the same pipe, registered with the runtime's reactor.
-        let rx = self.read.try_clone().and_then(tokio::net::unix::pipe::Receiver::from_owned_fd);
-        let Ok(rx) = rx else { return std::future::pending().await };
+        let rx = self
+            .read
+            .try_clone()
+            .and_then(tokio::net::unix::pipe::Receiver::from_owned_fd);
+        let Ok(rx) = rx else {
+            return std::future::pending().await;
+        };
         loop {
             if rx.readable().await.is_err() {
                 return std::future::pending().await;
@@ -123,7 +135,8 @@ impl Drop for SignalGuard {
 fn connect(endpoint: &str) -> Result<Docker, String> {
     let path = socket_path(endpoint).ok_or_else(|| format!("{endpoint} is not a unix socket"))?;
     let path = path.to_str().ok_or("the socket path is not UTF-8")?;
-    Docker::connect_with_unix(path, PROBE_TIMEOUT.as_secs(), bollard::API_DEFAULT_VERSION).map_err(|e| e.to_string())
+    Docker::connect_with_unix(path, PROBE_TIMEOUT.as_secs(), bollard::API_DEFAULT_VERSION)
+        .map_err(|e| e.to_string())
 }
 
 fn percent(s: &str) -> String {
@@ -135,12 +148,26 @@ fn percent(s: &str) -> String {
         .collect()
 }
 
-/// Probe containers on this engine: (id, pid label, run label). Read through the raw API, as
-/// Podman reports states bollard's enums do not know.
-pub fn list_probe_containers(endpoint: &str) -> Result<Vec<(String, Option<u32>, Option<String>)>, String> {
+/// A probe container an engine lists.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProbeContainer {
+    pub id: String,
+    /// The clawposture process that created it.
+    pub pid: Option<u32>,
+    /// The verify run that created it.
+    pub run: Option<String>,
+}
+
+/// Probe containers on this engine. Read through the raw API, as Podman reports states
+/// bollard's enums do not know.
+pub fn list_probe_containers(endpoint: &str) -> Result<Vec<ProbeContainer>, String> {
     let path = socket_path(endpoint).ok_or_else(|| format!("{endpoint} is not a unix socket"))?;
     let filters = format!("{{\"label\":[\"{}\"]}}", probe::LABEL);
-    let (status, v) = engine::raw_get(&path, &format!("/containers/json?all=1&filters={}", percent(&filters)), engine::TIMEOUT)?;
+    let (status, v) = engine::raw_get(
+        &path,
+        &format!("/containers/json?all=1&filters={}", percent(&filters)),
+        engine::TIMEOUT,
+    )?;
     if status != 200 {
         return Err(format!("listing containers failed with HTTP {status}"));
     }
@@ -150,8 +177,17 @@ pub fn list_probe_containers(endpoint: &str) -> Result<Vec<(String, Option<u32>,
         .filter_map(|c| {
             let id = c.get("Id").and_then(Value::as_str)?.to_string();
             let labels = c.get("Labels");
-            let label = |k: &str| labels.and_then(|l| l.get(k)).and_then(Value::as_str).map(str::to_string);
-            Some((id, label(probe::LABEL_PID).and_then(|p| p.parse().ok()), label(probe::LABEL_RUN)))
+            let label = |k: &str| {
+                labels
+                    .and_then(|l| l.get(k))
+                    .and_then(Value::as_str)
+                    .map(str::to_string)
+            };
+            Some(ProbeContainer {
+                id,
+                pid: label(probe::LABEL_PID).and_then(|p| p.parse().ok()),
+                run: label(probe::LABEL_RUN),
+            })
         })
         .collect())
 }
@@ -159,20 +195,36 @@ pub fn list_probe_containers(endpoint: &str) -> Result<Vec<(String, Option<u32>,
 /// Whether `pid` is a live clawposture process (a probe container it created may still be in
 /// use).
 fn clawposture_alive(pid: u32) -> bool {
-    let comm = std::fs::read_to_string(Path::new("/proc").join(pid.to_string()).join("comm")).unwrap_or_default();
+    let comm = std::fs::read_to_string(Path::new("/proc").join(pid.to_string()).join("comm"))
+        .unwrap_or_default();
     comm.trim().starts_with("clawposture")
 }
 
 async fn remove(docker: &Docker, id: &str) {
     // 404 (already gone, e.g. AutoRemove won) and 409 (removal in progress) are both fine here;
     // `gone` below waits for the removal to be complete.
-    let _ = docker.remove_container(id, Some(RemoveContainerOptionsBuilder::default().force(true).v(true).build())).await;
+    let _ = docker
+        .remove_container(
+            id,
+            Some(
+                RemoveContainerOptionsBuilder::default()
+                    .force(true)
+                    .v(true)
+                    .build(),
+            ),
+        )
+        .await;
 }
 
 /// Whether the engine still lists the container (raw API: Podman's states trip bollard).
 fn exists(endpoint: &str, id: &str) -> bool {
-    let Some(path) = socket_path(endpoint) else { return false };
-    !matches!(engine::raw_get(&path, &format!("/containers/{id}/json"), engine::TIMEOUT), Ok((404, _)))
+    let Some(path) = socket_path(endpoint) else {
+        return false;
+    };
+    !matches!(
+        engine::raw_get(&path, &format!("/containers/{id}/json"), engine::TIMEOUT),
+        Ok((404, _))
+    )
 }
 
 /// Remove the container and return only once the engine no longer lists it, so "no probe
@@ -187,7 +239,14 @@ async fn remove_and_confirm(docker: &Docker, endpoint: &str, id: &str) {
             return;
         }
         if !PODMAN.load(Ordering::SeqCst) {
-            let mut removed = docker.wait_container(id, Some(WaitContainerOptionsBuilder::default().condition("removed").build()));
+            let mut removed = docker.wait_container(
+                id,
+                Some(
+                    WaitContainerOptionsBuilder::default()
+                        .condition("removed")
+                        .build(),
+                ),
+            );
             let _ = tokio::time::timeout(Duration::from_secs(10), removed.next()).await;
             if !exists(endpoint, id) {
                 return;
@@ -200,11 +259,15 @@ async fn remove_and_confirm(docker: &Docker, endpoint: &str, id: &str) {
 
 /// Remove probe containers whose clawposture process is gone. Returns how many.
 async fn sweep(docker: &Docker, endpoint: &str) -> usize {
-    let Ok(list) = list_probe_containers(endpoint) else { return 0 };
+    let Ok(list) = list_probe_containers(endpoint) else {
+        return 0;
+    };
     let mut n = 0;
-    for (id, pid, _) in list {
-        if pid.is_none_or(|p| p != std::process::id() && !clawposture_alive(p)) {
-            remove_and_confirm(docker, endpoint, &id).await;
+    for c in list {
+        if c.pid
+            .is_none_or(|p| p != std::process::id() && !clawposture_alive(p))
+        {
+            remove_and_confirm(docker, endpoint, &c.id).await;
             n += 1;
         }
     }
@@ -213,9 +276,9 @@ async fn sweep(docker: &Docker, endpoint: &str) -> usize {
 
 async fn remove_run(docker: &Docker, endpoint: &str, run: &str) {
     if let Ok(list) = list_probe_containers(endpoint) {
-        for (id, _, r) in list {
-            if r.as_deref() == Some(run) {
-                remove_and_confirm(docker, endpoint, &id).await;
+        for c in list {
+            if c.run.as_deref() == Some(run) {
+                remove_and_confirm(docker, endpoint, &c.id).await;
             }
         }
     }
@@ -227,7 +290,12 @@ fn create_body(spec: &ProbeSpec) -> ContainerCreateBody {
         init: Some(true),
         network_mode: Some(spec.network_mode.clone()),
         readonly_rootfs: Some(spec.readonly_rootfs),
-        tmpfs: Some(spec.tmpfs.iter().map(|t| (t.clone(), String::new())).collect()),
+        tmpfs: Some(
+            spec.tmpfs
+                .iter()
+                .map(|t| (t.clone(), String::new()))
+                .collect(),
+        ),
         cap_drop: Some(spec.cap_drop.clone()),
         security_opt: Some(spec.security_opt.clone()),
         pids_limit: spec.pids_limit,
@@ -235,7 +303,14 @@ fn create_body(spec: &ProbeSpec) -> ContainerCreateBody {
         memory_swap: spec.memory_swap,
         nano_cpus: spec.nano_cpus,
         ulimits: (!spec.ulimits.is_empty()).then(|| {
-            spec.ulimits.iter().map(|(n, s, h)| ResourcesUlimits { name: Some(n.clone()), soft: Some(*s), hard: Some(*h) }).collect()
+            spec.ulimits
+                .iter()
+                .map(|(n, s, h)| ResourcesUlimits {
+                    name: Some(n.clone()),
+                    soft: Some(*s),
+                    hard: Some(*h),
+                })
+                .collect()
         }),
         userns_mode: spec.userns_mode.clone(),
         dns: (!spec.dns.is_empty()).then(|| spec.dns.clone()),
@@ -256,7 +331,13 @@ fn create_body(spec: &ProbeSpec) -> ContainerCreateBody {
 
 async fn run_one(docker: &Docker, spec: &ProbeSpec, name: &str, endpoint: &str) -> Run {
     let mut run = Run::default();
-    let created = match docker.create_container(Some(CreateContainerOptionsBuilder::default().name(name).build()), create_body(spec)).await {
+    let created = match docker
+        .create_container(
+            Some(CreateContainerOptionsBuilder::default().name(name).build()),
+            create_body(spec),
+        )
+        .await
+    {
         Ok(c) => c,
         Err(e) => {
             run.error = Some(format!("the engine refused to create the container: {e}"));
@@ -264,11 +345,25 @@ async fn run_one(docker: &Docker, spec: &ProbeSpec, name: &str, endpoint: &str) 
         }
     };
     run.container = Some(created.id.clone());
-    run.warnings = created.warnings.into_iter().filter(|w| !w.trim().is_empty()).collect();
+    run.warnings = created
+        .warnings
+        .into_iter()
+        .filter(|w| !w.trim().is_empty())
+        .collect();
     // Attach before start: with AutoRemove the container is gone as soon as it exits, so the
     // output is read live rather than from the logs afterwards.
     let attach = docker
-        .attach_container(&created.id, Some(AttachContainerOptionsBuilder::default().stream(true).stdout(true).stderr(true).logs(true).build()))
+        .attach_container(
+            &created.id,
+            Some(
+                AttachContainerOptionsBuilder::default()
+                    .stream(true)
+                    .stdout(true)
+                    .stderr(true)
+                    .logs(true)
+                    .build(),
+            ),
+        )
         .await;
     let mut attach = match attach {
         Ok(a) => a,
@@ -283,13 +378,19 @@ async fn run_one(docker: &Docker, spec: &ProbeSpec, name: &str, endpoint: &str) 
         remove(docker, &created.id).await;
         return run;
     }
-    eprintln!("clawposture: probe container {} started on {endpoint}", &created.id[..created.id.len().min(12)]);
+    eprintln!(
+        "clawposture: probe container {} started on {endpoint}",
+        &created.id[..created.id.len().min(12)]
+    );
     while let Some(chunk) = attach.output.next().await {
         match chunk {
-            Ok(bollard::container::LogOutput::StdOut { message }) | Ok(bollard::container::LogOutput::Console { message }) => {
+            Ok(bollard::container::LogOutput::StdOut { message })
+            | Ok(bollard::container::LogOutput::Console { message }) => {
                 run.stdout.push_str(&String::from_utf8_lossy(&message))
             }
-            Ok(bollard::container::LogOutput::StdErr { message }) => run.stderr.push_str(&String::from_utf8_lossy(&message)),
+            Ok(bollard::container::LogOutput::StdErr { message }) => {
+                run.stderr.push_str(&String::from_utf8_lossy(&message))
+            }
             Ok(_) => {}
             Err(e) => {
                 run.error = Some(format!("lost the container's output: {e}"));
@@ -303,10 +404,26 @@ async fn run_one(docker: &Docker, spec: &ProbeSpec, name: &str, endpoint: &str) 
 
 /// Run one probe per spec on `endpoint`. Each spec's container is removed before the next
 /// starts; a signal removes whatever this run created and returns `Interrupted`.
-pub fn run_probes(endpoint: &str, podman: bool, specs: &[ProbeSpec], run_id: &str) -> Result<Vec<Run>, Interrupted> {
+pub fn run_probes(
+    endpoint: &str,
+    podman: bool,
+    specs: &[ProbeSpec],
+    run_id: &str,
+) -> Result<Vec<Run>, Interrupted> {
     PODMAN.store(podman, Ordering::SeqCst);
-    let failed = |msg: String| specs.iter().map(|_| Run { error: Some(msg.clone()), ..Default::default() }).collect::<Vec<_>>();
-    let rt = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+    let failed = |msg: String| {
+        specs
+            .iter()
+            .map(|_| Run {
+                error: Some(msg.clone()),
+                ..Default::default()
+            })
+            .collect::<Vec<_>>()
+    };
+    let rt = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => return Ok(failed(format!("cannot start the async runtime: {e}"))),
     };
@@ -357,13 +474,19 @@ pub fn run_probes(endpoint: &str, podman: bool, specs: &[ProbeSpec], run_id: &st
 /// live run does first). Returns how many were removed.
 pub fn sweep_endpoint(endpoint: &str, podman: bool) -> Result<usize, String> {
     PODMAN.store(podman, Ordering::SeqCst);
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(|e| e.to_string())?;
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| e.to_string())?;
     let docker = connect(endpoint)?;
     Ok(rt.block_on(sweep(&docker, endpoint)))
 }
 
 /// A run id: pid and time, enough to tell concurrent runs apart.
 pub fn run_id() -> String {
-    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0);
     format!("{}-{:x}", std::process::id(), nanos & 0xffff_ffff)
 }

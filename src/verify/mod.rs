@@ -58,7 +58,7 @@ pub struct Options {
     pub preset: Option<String>,
     /// The engine the config was written for (`--engine`), instead of inferring it.
     pub engine: Option<Option<Engine>>,
-    /// The engine endpoint (`--engine-host`), instead of resolving it.
+    /// The engine endpoint (`--docker-host`), instead of resolving it.
     pub engine_host: Option<String>,
     pub live: bool,
     pub strict: bool,
@@ -73,6 +73,9 @@ pub struct Options {
     pub env: HashMap<String, String>,
     /// Test hook: keep each probe container alive this long after its report.
     pub hold_secs: Option<u32>,
+    /// Find the engine with `crate::detect` (contexts, DOCKER_HOST, well-known sockets) when
+    /// no endpoint is given.
+    pub detect: bool,
 }
 
 impl Options {
@@ -97,19 +100,27 @@ impl Options {
             gid,
             env: std::env::vars().collect(),
             hold_secs: None,
+            detect: true,
         }
     }
 }
 
 fn backend_kind(sb: &AgentSandbox) -> EngineKind {
-    if sb.backend == "podman" { EngineKind::Podman } else { EngineKind::Docker }
+    if sb.backend == "podman" {
+        EngineKind::Podman
+    } else {
+        EngineKind::Docker
+    }
 }
 
 /// Distinct probe targets: one per distinct docker settings among sandboxed agents.
 fn probe_targets(sandboxes: &[AgentSandbox]) -> Vec<&AgentSandbox> {
     let mut out: Vec<&AgentSandbox> = Vec::new();
     for sb in sandboxes.iter().filter(|s| s.enabled()) {
-        if !out.iter().any(|o| o.docker == sb.docker && o.backend == sb.backend) {
+        if !out
+            .iter()
+            .any(|o| o.docker == sb.docker && o.backend == sb.backend)
+        {
             out.push(sb);
         }
     }
@@ -117,51 +128,125 @@ fn probe_targets(sandboxes: &[AgentSandbox]) -> Vec<&AgentSandbox> {
 }
 
 /// The uid the sandbox must run as, and why.
-fn expected_uid(sb: &AgentSandbox, target: probe::Target, facts: &engine::EngineFacts, image: &str) -> probe::Expectation {
+fn expected_uid(
+    sb: &AgentSandbox,
+    target: probe::Target,
+    facts: &engine::EngineFacts,
+    image: &str,
+) -> probe::Expectation {
     if let Some(u) = &sb.docker.user {
         return match expect::numeric_uid(u) {
-            Some(uid) => probe::Expectation { uid: Some(uid), uid_source: format!("docker.user \"{u}\"") },
-            None => probe::Expectation { uid: None, uid_source: format!("docker.user \"{u}\" (a name)") },
+            Some(uid) => probe::Expectation {
+                uid: Some(uid),
+                uid_source: format!("docker.user \"{u}\""),
+            },
+            None => probe::Expectation {
+                uid: None,
+                uid_source: format!("docker.user \"{u}\" (a name)"),
+            },
         };
     }
     if target.kind == EngineKind::Podman && target.rootless {
-        return probe::Expectation { uid: facts.socket_owner, uid_source: "rootless Podman with keep-id runs it as the engine's own user".into() };
+        return probe::Expectation {
+            uid: facts.socket_owner,
+            uid_source: "rootless Podman with keep-id runs it as the engine's own user".into(),
+        };
     }
     match facts.image(image).and_then(|i| i.user.clone()) {
-        Some(u) if u.is_empty() => probe::Expectation { uid: Some(0), uid_source: format!("no docker.user: {image}'s default user, root (without capabilities)") },
-        Some(u) => match expect::numeric_uid(&u) {
-            Some(uid) => probe::Expectation { uid: Some(uid), uid_source: format!("no docker.user: {image}'s USER {u}") },
-            None => probe::Expectation { uid: None, uid_source: format!("no docker.user: {image}'s USER `{u}` (a name)") },
+        Some(u) if u.is_empty() => probe::Expectation {
+            uid: Some(0),
+            uid_source: format!(
+                "no docker.user: {image}'s default user, root (without capabilities)"
+            ),
         },
-        None => probe::Expectation { uid: None, uid_source: format!("no docker.user, and {image}'s USER is unknown") },
+        Some(u) => match expect::numeric_uid(&u) {
+            Some(uid) => probe::Expectation {
+                uid: Some(uid),
+                uid_source: format!("no docker.user: {image}'s USER {u}"),
+            },
+            None => probe::Expectation {
+                uid: None,
+                uid_source: format!("no docker.user: {image}'s USER `{u}` (a name)"),
+            },
+        },
+        None => probe::Expectation {
+            uid: None,
+            uid_source: format!("no docker.user, and {image}'s USER is unknown"),
+        },
     }
+}
+
+/// The endpoint detection finds for the config's backend: a ready engine of that kind (and of
+/// the expected rootlessness when known), detection's own choice first.
+fn detected_endpoint(
+    config: &Path,
+    kind: EngineKind,
+    rootless: Option<bool>,
+) -> Option<(String, String)> {
+    let report = crate::detect::detect(&crate::detect::DetectOptions::from_env(Some(
+        config.to_path_buf(),
+    )));
+    let fits = |e: &crate::detect::EngineReport| {
+        e.state == crate::detect::State::Ready
+            && e.kind == Some(kind)
+            && rootless.is_none_or(|r| e.rootless == Some(r))
+    };
+    let chosen = report
+        .selected
+        .index
+        .and_then(|i| report.engines.get(i))
+        .filter(|e| fits(e));
+    let e = chosen.or_else(|| report.engines.iter().find(|e| fits(e)))?;
+    Some((
+        e.endpoint.clone(),
+        format!("detected: {}", e.source.label()),
+    ))
 }
 
 /// Run every check the options ask for.
 pub fn verify(opts: &Options) -> Report {
     let mut outcomes: Vec<Outcome> = Vec::new();
-    let text = std::fs::read(&opts.config).ok().map(|b| String::from_utf8_lossy(&b).into_owned());
+    let text = std::fs::read(&opts.config)
+        .ok()
+        .map(|b| String::from_utf8_lossy(&b).into_owned());
     let parsed: Result<Value, String> = match &text {
         None => Err("no config".into()),
-        Some(t) => crate::document::Document::parse(t).map(|d| d.value()).map_err(|e| e.to_string()),
+        Some(t) => crate::document::Document::parse(t)
+            .map(|d| d.value())
+            .map_err(|e| e.to_string()),
     };
     let value = parsed.clone().unwrap_or(Value::Null);
     let environments: Vec<Environment> = match opts.engine {
-        Some(engine) => vec![Environment { engine, uid: opts.uid, gid: opts.gid }],
+        Some(engine) => vec![Environment {
+            engine,
+            uid: opts.uid,
+            gid: opts.gid,
+        }],
         None => recognize::environments(opts.uid, opts.gid),
     };
     let recognized = match (&text, &parsed) {
-        (Some(t), Ok(_)) => recognize::recognize(t, &opts.presets, &environments, opts.preset.as_deref()),
+        (Some(t), Ok(_)) => {
+            recognize::recognize(t, &opts.presets, &environments, opts.preset.as_deref())
+        }
         _ => None,
     };
     let token = statics::token_source(&value);
     let facts = statics::gather(&opts.config, &opts.state_dir, &token, opts.uid);
-    outcomes.extend(statics::judge(&facts, &parsed, recognized.as_ref(), opts.preset.as_deref(), &token));
+    outcomes.extend(statics::judge(
+        &facts,
+        &parsed,
+        recognized.as_ref(),
+        opts.preset.as_deref(),
+        &token,
+    ));
 
     // The file as it is drives the engine and the live probe; the file as the preset wants it
     // drives what OpenClaw must report.
     let actual = expect::sandboxes(&value);
-    let wanted_config = recognized.as_ref().map(|r| r.expected.clone()).unwrap_or_else(|| value.clone());
+    let wanted_config = recognized
+        .as_ref()
+        .map(|r| r.expected.clone())
+        .unwrap_or_else(|| value.clone());
     let sandboxed: Vec<AgentSandbox> = actual.iter().filter(|s| s.enabled()).cloned().collect();
     let mut report = Report {
         config: opts.config.clone(),
@@ -181,7 +266,20 @@ pub fn verify(opts: &Options) -> Report {
             Some(e) => e.map(|e| e.rootless),
             None => recognized.as_ref().and_then(|r| r.rootless()),
         };
-        let (endpoint, source) = engine::resolve_endpoint(opts.engine_host.as_deref(), kind, rootless, &opts.env, opts.uid, &|p| p.exists());
+        let (endpoint, source) = match (&opts.engine_host, opts.detect) {
+            (None, true) => detected_endpoint(&opts.config, kind, rootless),
+            _ => None,
+        }
+        .unwrap_or_else(|| {
+            engine::resolve_endpoint(
+                opts.engine_host.as_deref(),
+                kind,
+                rootless,
+                &opts.env,
+                opts.uid,
+                &|p| p.exists(),
+            )
+        });
         let mut images: Vec<String> = Vec::new();
         for sb in &sandboxed {
             if !images.contains(&sb.docker.image) {
@@ -211,7 +309,12 @@ pub fn verify(opts: &Options) -> Report {
 
     if opts.live && parsed.is_ok() {
         match &engine_facts {
-            None => outcomes.push(Outcome::skip("live.container", Group::Live, "a container with the sandbox settings runs the probe", "no agent has a sandbox (mode off everywhere): there is nothing to probe")),
+            None => outcomes.push(Outcome::skip(
+                "live.container",
+                Group::Live,
+                "a container with the sandbox settings runs the probe",
+                "no agent has a sandbox (mode off everywhere): there is nothing to probe",
+            )),
             Some(facts) => match live_outcomes(opts, &sandboxed, facts) {
                 Ok(o) => outcomes.extend(o),
                 Err(live::Interrupted(sig)) => {
@@ -224,13 +327,28 @@ pub fn verify(opts: &Options) -> Report {
     }
 
     if opts.openclaw != OpenClaw::Off && parsed.is_ok() {
-        outcomes.extend(openclaw_outcomes(opts, &wanted_config, report.preset.as_deref()));
+        outcomes.extend(openclaw_outcomes(
+            opts,
+            &wanted_config,
+            report.preset.as_deref(),
+        ));
     }
 
     if opts.gateway && parsed.is_ok() {
-        let (port, source) = match opts.env.get("OPENCLAW_GATEWAY_PORT").and_then(|p| p.parse::<u16>().ok()) {
+        let (port, source) = match opts
+            .env
+            .get("OPENCLAW_GATEWAY_PORT")
+            .and_then(|p| p.parse::<u16>().ok())
+        {
             Some(p) => (p, "OPENCLAW_GATEWAY_PORT"),
-            None => (expect::gateway_port(&value), if value.pointer("/gateway/port").is_some() { "gateway.port" } else { "the default port" }),
+            None => (
+                expect::gateway_port(&value),
+                if value.pointer("/gateway/port").is_some() {
+                    "gateway.port"
+                } else {
+                    "the default port"
+                },
+            ),
         };
         outcomes.push(host::judge_listen(port, source, &host::read_listeners()));
         let mut modes = BTreeMap::new();
@@ -239,8 +357,15 @@ pub fn verify(opts: &Options) -> Report {
                 modes.insert(agent, m);
             }
         }
-        let sources = vec![host::read_sqlite(&opts.state_dir, Duration::from_secs(10)), host::read_legacy(&opts.state_dir)];
-        outcomes.push(host::judge_approvals(&sources, expect::exec_mode(&wanted_config, None).as_deref(), &modes));
+        let sources = vec![
+            host::read_sqlite(&opts.state_dir, Duration::from_secs(10)),
+            host::read_legacy(&opts.state_dir),
+        ];
+        outcomes.push(host::judge_approvals(
+            &sources,
+            expect::exec_mode(&wanted_config, None).as_deref(),
+            &modes,
+        ));
     }
 
     // Report order follows the checklist, whatever order the checks ran in.
@@ -256,41 +381,80 @@ pub fn verify(opts: &Options) -> Report {
     report
 }
 
-fn live_outcomes(opts: &Options, sandboxed: &[AgentSandbox], facts: &engine::EngineFacts) -> Result<Vec<Outcome>, live::Interrupted> {
+fn live_outcomes(
+    opts: &Options,
+    sandboxed: &[AgentSandbox],
+    facts: &engine::EngineFacts,
+) -> Result<Vec<Outcome>, live::Interrupted> {
     let targets = probe_targets(sandboxed);
     let run_id = live::run_id();
     let pid = std::process::id();
     let kind = facts.kind.unwrap_or_else(|| backend_kind(targets[0]));
-    let target = probe::Target { kind, rootless: facts.rootless.unwrap_or(false) };
+    let target = probe::Target {
+        kind,
+        rootless: facts.rootless.unwrap_or(false),
+    };
     let specs: Vec<probe::ProbeSpec> = targets
         .iter()
         .map(|sb| {
-            let image = opts.probe_image.clone().unwrap_or_else(|| sb.docker.image.clone());
+            let image = opts
+                .probe_image
+                .clone()
+                .unwrap_or_else(|| sb.docker.image.clone());
             probe::spec(&sb.docker, &image, target, &run_id, pid, opts.hold_secs)
         })
         .collect();
-    let runnable: Vec<probe::ProbeSpec> = specs.iter().filter(|s| s.refusal.is_none()).cloned().collect();
+    let runnable: Vec<probe::ProbeSpec> = specs
+        .iter()
+        .filter(|s| s.refusal.is_none())
+        .cloned()
+        .collect();
     let runs = if facts.reachable() {
-        let mut done = live::run_probes(&facts.endpoint, kind == EngineKind::Podman, &runnable, &run_id)?.into_iter();
+        let mut done = live::run_probes(
+            &facts.endpoint,
+            kind == EngineKind::Podman,
+            &runnable,
+            &run_id,
+        )?
+        .into_iter();
         specs
             .iter()
             .map(|s| match &s.refusal {
-                Some(why) => probe::Run { error: Some(why.clone()), ..Default::default() },
+                Some(why) => probe::Run {
+                    error: Some(why.clone()),
+                    ..Default::default()
+                },
                 None => done.next().unwrap_or_default(),
             })
             .collect::<Vec<_>>()
     } else {
-        specs.iter().map(|_| probe::Run { error: Some(format!("the engine could not be reached: {}", facts.error.clone().unwrap_or_default())), ..Default::default() }).collect()
+        specs
+            .iter()
+            .map(|_| probe::Run {
+                error: Some(format!(
+                    "the engine could not be reached: {}",
+                    facts.error.clone().unwrap_or_default()
+                )),
+                ..Default::default()
+            })
+            .collect()
     };
     let mut out = Vec::new();
     for ((sb, spec), run) in targets.iter().zip(&specs).zip(&runs) {
-        let suffix = if targets.len() > 1 { format!("[{}]", sb.agent) } else { String::new() };
+        let suffix = if targets.len() > 1 {
+            format!("[{}]", sb.agent)
+        } else {
+            String::new()
+        };
         let expectation = expected_uid(sb, target, facts, &spec.image);
         let mut items = probe::judge(sb, spec, run, &expectation, &suffix);
         if opts.probe_image.is_some()
             && let Some(first) = items.first_mut()
         {
-            first.details.push(format!("probe image {} stands in for the configured {}", spec.image, sb.docker.image));
+            first.details.push(format!(
+                "probe image {} stands in for the configured {}",
+                spec.image, sb.docker.image
+            ));
         }
         out.extend(items);
     }
@@ -299,13 +463,29 @@ fn live_outcomes(opts: &Options, sandboxed: &[AgentSandbox], facts: &engine::Eng
 
 fn openclaw_outcomes(opts: &Options, wanted: &Value, preset: Option<&str>) -> Vec<Outcome> {
     let title = "the `openclaw` CLI is available and safe to run";
-    let mut ids: Vec<(String, String)> = vec![("openclaw.validate".into(), "`openclaw config validate` accepts the config".into())];
+    let mut ids: Vec<(String, String)> = vec![(
+        "openclaw.validate".into(),
+        "`openclaw config validate` accepts the config".into(),
+    )];
     let sandboxes = expect::sandboxes(wanted);
     for sb in &sandboxes {
-        ids.push((format!("openclaw.sandbox[{}]", sb.agent), format!("`openclaw sandbox explain` for agent `{}` agrees with the preset", sb.agent)));
+        ids.push((
+            format!("openclaw.sandbox[{}]", sb.agent),
+            format!(
+                "`openclaw sandbox explain` for agent `{}` agrees with the preset",
+                sb.agent
+            ),
+        ));
     }
-    ids.push(("openclaw.audit".into(), "`openclaw security audit` finds nothing critical".into()));
-    let skip_all = |why: &str| ids.iter().map(|(id, t)| Outcome::skip(id.clone(), Group::Openclaw, t.clone(), why)).collect::<Vec<_>>();
+    ids.push((
+        "openclaw.audit".into(),
+        "`openclaw security audit` finds nothing critical".into(),
+    ));
+    let skip_all = |why: &str| {
+        ids.iter()
+            .map(|(id, t)| Outcome::skip(id.clone(), Group::Openclaw, t.clone(), why))
+            .collect::<Vec<_>>()
+    };
 
     let bin = match &opts.openclaw {
         OpenClaw::Path(p) => Some(p.clone()),
@@ -313,11 +493,20 @@ fn openclaw_outcomes(opts: &Options, wanted: &Value, preset: Option<&str>) -> Ve
         OpenClaw::Off => None,
     };
     let Some(bin) = bin else {
-        let mut v = vec![Outcome::skip("openclaw.binary", Group::Openclaw, title, "`openclaw` is not on PATH").fix("pass --openclaw PATH to check with OpenClaw itself")];
+        let mut v = vec![
+            Outcome::skip(
+                "openclaw.binary",
+                Group::Openclaw,
+                title,
+                "`openclaw` is not on PATH",
+            )
+            .fix("pass --openclaw PATH to check with OpenClaw itself"),
+        ];
         v.extend(skip_all("the OpenClaw CLI is not available"));
         return v;
     };
-    if let Err(e) = openclaw::path_components(&bin).and_then(|c| openclaw::judge_path(&c, opts.uid)) {
+    if let Err(e) = openclaw::path_components(&bin).and_then(|c| openclaw::judge_path(&c, opts.uid))
+    {
         let mut v = vec![Outcome::fail("openclaw.binary", Group::Openclaw, title, format!("refused to run {}: {e}", bin.display()))
             .fix("install OpenClaw where only root or you can write (e.g. `npm install -g` under your own prefix), or tighten those directories")];
         v.extend(skip_all("the openclaw binary was refused"));
@@ -327,7 +516,12 @@ fn openclaw_outcomes(opts: &Options, wanted: &Value, preset: Option<&str>) -> Ve
         openclaw::Network::Namespace(p) => p,
         openclaw::Network::Allowed => Vec::new(),
         openclaw::Network::Unavailable(why) => {
-            let mut v = vec![Outcome::pass("openclaw.binary", Group::Openclaw, title, bin.display().to_string())];
+            let mut v = vec![Outcome::pass(
+                "openclaw.binary",
+                Group::Openclaw,
+                title,
+                bin.display().to_string(),
+            )];
             v.extend(skip_all(&format!("cannot keep OpenClaw off the network: {why}")).into_iter().map(|o| o.fix("pass --allow-network to run it anyway (the audit may then install channel plugins)")));
             return v;
         }
@@ -336,12 +530,30 @@ fn openclaw_outcomes(opts: &Options, wanted: &Value, preset: Option<&str>) -> Ve
         "openclaw.binary",
         Group::Openclaw,
         title,
-        format!("{}{}", bin.display(), if prefix.is_empty() { " (network allowed)" } else { " (in an empty network namespace, OPENCLAW_OFFLINE=1)" }),
+        format!(
+            "{}{}",
+            bin.display(),
+            if prefix.is_empty() {
+                " (network allowed)"
+            } else {
+                " (in an empty network namespace, OPENCLAW_OFFLINE=1)"
+            }
+        ),
     )];
-    let runner = openclaw::Runner::new(&bin, prefix, &opts.config, &opts.state_dir, !opts.allow_network, opts.openclaw_timeout);
+    let runner = openclaw::Runner::new(
+        &bin,
+        prefix,
+        &opts.config,
+        &opts.state_dir,
+        !opts.allow_network,
+        opts.openclaw_timeout,
+    );
 
     // Every call as a job; run a few at a time (each is a Node process).
-    let mut jobs: Vec<Vec<String>> = vec![vec!["config".into(), "validate".into(), "--json".into()], vec!["security".into(), "audit".into(), "--json".into()]];
+    let mut jobs: Vec<Vec<String>> = vec![
+        vec!["config".into(), "validate".into(), "--json".into()],
+        vec!["security".into(), "audit".into(), "--json".into()],
+    ];
     let mut explain_jobs: Vec<(usize, openclaw::ExplainCase, usize)> = Vec::new();
     for (si, sb) in sandboxes.iter().enumerate() {
         for case in openclaw::explain_cases(sb) {
@@ -349,22 +561,42 @@ fn openclaw_outcomes(opts: &Options, wanted: &Value, preset: Option<&str>) -> Ve
             jobs.push(openclaw::explain_args(&sb.agent, &case));
         }
     }
-    eprintln!("clawposture: running {} OpenClaw checks (each may take up to {} s)…", jobs.len(), opts.openclaw_timeout.as_secs());
+    eprintln!(
+        "clawposture: running {} OpenClaw checks (each may take up to {} s)…",
+        jobs.len(),
+        opts.openclaw_timeout.as_secs()
+    );
     let results = run_jobs(&runner, &jobs);
     out.push(openclaw::judge_validate(&results[0], opts.openclaw_timeout));
     for (si, sb) in sandboxes.iter().enumerate() {
-        let calls: Vec<(openclaw::ExplainCase, openclaw::CallResult)> =
-            explain_jobs.iter().filter(|(s, _, _)| *s == si).map(|(_, case, j)| (case.clone(), results[*j].clone())).collect();
-        out.push(openclaw::judge_explain(sb, expect::elevated_enabled(wanted, &sb.agent), &calls, opts.openclaw_timeout));
+        let calls: Vec<(openclaw::ExplainCase, openclaw::CallResult)> = explain_jobs
+            .iter()
+            .filter(|(s, _, _)| *s == si)
+            .map(|(_, case, j)| (case.clone(), results[*j].clone()))
+            .collect();
+        out.push(openclaw::judge_explain(
+            sb,
+            expect::elevated_enabled(wanted, &sb.agent),
+            &calls,
+            opts.openclaw_timeout,
+        ));
     }
-    out.push(openclaw::judge_audit(&results[1], preset, opts.openclaw_timeout));
+    out.push(openclaw::judge_audit(
+        &results[1],
+        preset,
+        opts.openclaw_timeout,
+    ));
     out
 }
 
 fn run_jobs(runner: &openclaw::Runner, jobs: &[Vec<String>]) -> Vec<openclaw::CallResult> {
-    let workers = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2).clamp(1, 3);
+    let workers = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(2)
+        .clamp(1, 3);
     let next = std::sync::atomic::AtomicUsize::new(0);
-    let results: std::sync::Mutex<Vec<Option<openclaw::CallResult>>> = std::sync::Mutex::new(vec![None; jobs.len()]);
+    let results: std::sync::Mutex<Vec<Option<openclaw::CallResult>>> =
+        std::sync::Mutex::new(vec![None; jobs.len()]);
     std::thread::scope(|s| {
         for _ in 0..workers {
             s.spawn(|| {
@@ -380,5 +612,10 @@ fn run_jobs(runner: &openclaw::Runner, jobs: &[Vec<String>]) -> Vec<openclaw::Ca
             });
         }
     });
-    results.into_inner().unwrap_or_default().into_iter().map(Option::unwrap_or_default).collect()
+    results
+        .into_inner()
+        .unwrap_or_default()
+        .into_iter()
+        .map(Option::unwrap_or_default)
+        .collect()
 }

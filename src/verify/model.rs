@@ -59,19 +59,49 @@ pub struct Outcome {
 }
 
 impl Outcome {
-    pub fn new(id: impl Into<String>, group: Group, title: impl Into<String>, status: Status, reason: impl Into<String>) -> Outcome {
-        Outcome { id: id.into(), group, title: title.into(), status, reason: reason.into(), fix: None, details: Vec::new(), doc: None }
+    pub fn new(
+        id: impl Into<String>,
+        group: Group,
+        title: impl Into<String>,
+        status: Status,
+        reason: impl Into<String>,
+    ) -> Outcome {
+        Outcome {
+            id: id.into(),
+            group,
+            title: title.into(),
+            status,
+            reason: reason.into(),
+            fix: None,
+            details: Vec::new(),
+            doc: None,
+        }
     }
 
-    pub fn pass(id: impl Into<String>, group: Group, title: impl Into<String>, reason: impl Into<String>) -> Outcome {
+    pub fn pass(
+        id: impl Into<String>,
+        group: Group,
+        title: impl Into<String>,
+        reason: impl Into<String>,
+    ) -> Outcome {
         Outcome::new(id, group, title, Status::Pass, reason)
     }
 
-    pub fn fail(id: impl Into<String>, group: Group, title: impl Into<String>, reason: impl Into<String>) -> Outcome {
+    pub fn fail(
+        id: impl Into<String>,
+        group: Group,
+        title: impl Into<String>,
+        reason: impl Into<String>,
+    ) -> Outcome {
         Outcome::new(id, group, title, Status::Fail, reason)
     }
 
-    pub fn skip(id: impl Into<String>, group: Group, title: impl Into<String>, reason: impl Into<String>) -> Outcome {
+    pub fn skip(
+        id: impl Into<String>,
+        group: Group,
+        title: impl Into<String>,
+        reason: impl Into<String>,
+    ) -> Outcome {
         Outcome::new(id, group, title, Status::Skipped, reason)
     }
 
@@ -173,7 +203,10 @@ impl Report {
             out,
             "clawposture verify: {}{}{}",
             self.config.display(),
-            self.preset.as_ref().map(|p| format!(" ({p} preset)")).unwrap_or_default(),
+            self.preset
+                .as_ref()
+                .map(|p| format!(" ({p} preset)"))
+                .unwrap_or_default(),
             match (&self.engine, &self.endpoint) {
                 (Some(e), Some(p)) => format!(", engine {e} at {p}"),
                 (None, Some(p)) => format!(", engine at {p}"),
@@ -188,7 +221,14 @@ impl Report {
                 group = Some(o.group);
                 let _ = writeln!(out, "\n{}", group_title(o.group));
             }
-            let _ = writeln!(out, "  {}  {:width$}  {}: {}", o.status.label(), o.id, o.title, o.reason);
+            let _ = writeln!(
+                out,
+                "  {}  {:width$}  {}: {}",
+                o.status.label(),
+                o.id,
+                o.title,
+                o.reason
+            );
             for d in &o.details {
                 for (i, line) in d.lines().enumerate() {
                     let _ = writeln!(out, "        {} {line}", if i == 0 { "-" } else { " " });
@@ -198,7 +238,11 @@ impl Report {
                 && let Some(fix) = &o.fix
             {
                 for (i, line) in fix.lines().enumerate() {
-                    let _ = writeln!(out, "        {} {line}", if i == 0 { "fix:" } else { "    " });
+                    let _ = writeln!(
+                        out,
+                        "        {} {line}",
+                        if i == 0 { "fix:" } else { "    " }
+                    );
                 }
             }
             if o.status != Status::Pass
@@ -215,15 +259,30 @@ impl Report {
             c.fail,
             c.skipped,
             if c.skipped > 0 {
-                if self.strict { " (--strict: skipped items count as failures)" } else { " (skipped is not a pass; --strict makes it a failure)" }
+                if self.strict {
+                    " (--strict: skipped items count as failures)"
+                } else {
+                    " (skipped is not a pass; --strict makes it a failure)"
+                }
             } else {
                 ""
             }
         );
         if let Some(sig) = self.interrupted {
-            let _ = writeln!(out, "Interrupted by signal {sig}; the probe container was removed.");
+            let _ = writeln!(
+                out,
+                "Interrupted by signal {sig}; the probe container was removed."
+            );
         }
-        let _ = writeln!(out, "{}", if self.ok() { "Result: OK" } else { "Result: NOT OK" });
+        let _ = writeln!(
+            out,
+            "{}",
+            if self.ok() {
+                "Result: OK"
+            } else {
+                "Result: NOT OK"
+            }
+        );
         out
     }
 }
@@ -250,15 +309,25 @@ mod tests {
             engine: None,
             endpoint: None,
             strict,
-            outcomes: statuses.iter().enumerate().map(|(i, s)| Outcome::new(format!("x.{i}"), Group::Static, "t", *s, "r")).collect(),
+            outcomes: statuses
+                .iter()
+                .enumerate()
+                .map(|(i, s)| Outcome::new(format!("x.{i}"), Group::Static, "t", *s, "r"))
+                .collect(),
             interrupted: None,
         }
     }
 
     #[test]
     fn skipped_is_never_a_pass_and_strict_fails_it() {
-        assert_eq!(report(&[Status::Pass, Status::Skipped], false).exit_code(), 0);
-        assert_eq!(report(&[Status::Pass, Status::Skipped], true).exit_code(), 1);
+        assert_eq!(
+            report(&[Status::Pass, Status::Skipped], false).exit_code(),
+            0
+        );
+        assert_eq!(
+            report(&[Status::Pass, Status::Skipped], true).exit_code(),
+            1
+        );
         assert_eq!(report(&[Status::Pass, Status::Fail], false).exit_code(), 1);
         assert_eq!(report(&[], false).exit_code(), 0);
         let mut r = report(&[Status::Pass], false);
@@ -269,13 +338,28 @@ mod tests {
     #[test]
     fn json_has_the_documented_fields() {
         let v = report(&[Status::Pass, Status::Skipped], false).to_json();
-        for k in ["schema", "ok", "exit_code", "strict", "interrupted", "config", "state_dir", "preset", "engine", "endpoint", "counts", "items"] {
+        for k in [
+            "schema",
+            "ok",
+            "exit_code",
+            "strict",
+            "interrupted",
+            "config",
+            "state_dir",
+            "preset",
+            "engine",
+            "endpoint",
+            "counts",
+            "items",
+        ] {
             assert!(v.get(k).is_some(), "{k}");
         }
         assert_eq!(v["schema"], SCHEMA);
         assert_eq!(v["counts"]["skipped"], 1);
         let item = &v["items"][1];
-        for k in ["id", "group", "title", "status", "reason", "fix", "details", "doc"] {
+        for k in [
+            "id", "group", "title", "status", "reason", "fix", "details", "doc",
+        ] {
             assert!(item.get(k).is_some(), "{k}");
         }
         assert_eq!(item["status"], "skipped");

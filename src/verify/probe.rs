@@ -104,9 +104,20 @@ echo 'clawposture-probe.end=1'
 /// Podman policy): `--init`, read-only root, tmpfs, network, user, cap-drop, no-new-privileges,
 /// limits. Workspace mounts, binds, env and setupCommand are left out: the probe needs no host
 /// path and must never see a secret.
-pub fn spec(docker: &DockerSettings, image: &str, target: Target, run: &str, pid: u32, hold_secs: Option<u32>) -> ProbeSpec {
+pub fn spec(
+    docker: &DockerSettings,
+    image: &str,
+    target: Target,
+    run: &str,
+    pid: u32,
+    hold_secs: Option<u32>,
+) -> ProbeSpec {
     let podman = target.kind == EngineKind::Podman;
-    let mut tmpfs: Vec<String> = docker.tmpfs.iter().map(|t| t.split(':').next().unwrap_or(t).to_string()).collect();
+    let mut tmpfs: Vec<String> = docker
+        .tmpfs
+        .iter()
+        .map(|t| t.split(':').next().unwrap_or(t).to_string())
+        .collect();
     if podman && docker.tmpfs_default {
         // OpenClaw's Podman policy drops `/run` from the default list (Podman's init lives there).
         tmpfs.retain(|t| t != "/run");
@@ -120,14 +131,16 @@ pub fn spec(docker: &DockerSettings, image: &str, target: Target, run: &str, pid
     }
     // OpenClaw's Podman policy: rootless keep-id needs a numeric, non-zero user.
     let refusal = match (&docker.user, podman && target.rootless) {
-        (Some(u), true) if keep_id(u).is_none() => Some(format!("OpenClaw refuses docker.user \"{u}\" under rootless Podman: it must be a numeric UID or UID:GID")),
-        (Some(u), true) if u.split(':').any(|p| p.trim().parse::<u64>() == Ok(0)) => {
-            Some(format!("OpenClaw refuses docker.user \"{u}\" under rootless Podman (keep-id cannot map uid or gid 0): every sandboxed turn would fail; the config was written for another engine"))
-        }
+        (Some(u), true) if keep_id(u).is_none() => Some(format!(
+            "OpenClaw refuses docker.user \"{u}\" under rootless Podman: it must be a numeric UID or UID:GID"
+        )),
+        (Some(u), true) if u.split(':').any(|p| p.trim().parse::<u64>() == Ok(0)) => Some(format!(
+            "OpenClaw refuses docker.user \"{u}\" under rootless Podman (keep-id cannot map uid or gid 0): every sandboxed turn would fail; the config was written for another engine"
+        )),
         _ => None,
     };
     let userns_mode = if podman && target.rootless {
-        Some(match docker.user.as_deref().and_then(|u| keep_id(u)) {
+        Some(match docker.user.as_deref().and_then(keep_id) {
             Some(mode) => mode,
             None => "keep-id".to_string(),
         })
@@ -136,7 +149,10 @@ pub fn spec(docker: &DockerSettings, image: &str, target: Target, run: &str, pid
     };
     let mut not_reproduced = Vec::new();
     if !docker.binds.is_empty() {
-        not_reproduced.push(format!("binds ({}): the probe mounts no host path", docker.binds.len()));
+        not_reproduced.push(format!(
+            "binds ({}): the probe mounts no host path",
+            docker.binds.len()
+        ));
     }
     if docker.gpus.is_some() {
         not_reproduced.push("gpus".to_string());
@@ -179,7 +195,13 @@ pub fn spec(docker: &DockerSettings, image: &str, target: Target, run: &str, pid
         security_opt,
         pids_limit: docker.pids_limit,
         memory: docker.memory.as_deref().and_then(expect::parse_bytes),
-        memory_swap: docker.memory_swap.as_deref().and_then(|s| if s.trim() == "-1" { Some(-1) } else { expect::parse_bytes(s) }),
+        memory_swap: docker.memory_swap.as_deref().and_then(|s| {
+            if s.trim() == "-1" {
+                Some(-1)
+            } else {
+                expect::parse_bytes(s)
+            }
+        }),
         nano_cpus: docker.cpus.map(|c| (c * 1e9) as i64),
         ulimits,
         userns_mode,
@@ -194,7 +216,10 @@ pub fn spec(docker: &DockerSettings, image: &str, target: Target, run: &str, pid
 /// OpenClaw's `resolvePodmanKeepIdMode` for a configured numeric user.
 fn keep_id(user: &str) -> Option<String> {
     let (uid, gid) = match user.split_once(':') {
-        Some((u, g)) => (u.trim().parse::<u64>().ok()?, Some(g.trim().parse::<u64>().ok()?)),
+        Some((u, g)) => (
+            u.trim().parse::<u64>().ok()?,
+            Some(g.trim().parse::<u64>().ok()?),
+        ),
         None => (user.trim().parse::<u64>().ok()?, None),
     };
     Some(match gid {
@@ -240,8 +265,16 @@ pub fn parse(stdout: &str) -> Findings {
             f.complete = true;
             break;
         }
-        let Some((k, v)) = line.split_once('=') else { continue };
-        let words = |n: usize| -> Vec<String> { v.split_whitespace().map(str::to_string).chain(std::iter::repeat(String::new())).take(n).collect() };
+        let Some((k, v)) = line.split_once('=') else {
+            continue;
+        };
+        let words = |n: usize| -> Vec<String> {
+            v.split_whitespace()
+                .map(str::to_string)
+                .chain(std::iter::repeat(String::new()))
+                .take(n)
+                .collect()
+        };
         match k {
             "sysnet" => f.sysnet.push(v.to_string()),
             "netdev" => f.netdev.push(v.trim().to_string()),
@@ -249,7 +282,8 @@ pub fn parse(stdout: &str) -> Findings {
             "route.header" => f.route_header = true,
             "route" => {
                 let w = words(4);
-                f.routes.push((w[0].clone(), w[1].clone(), w[2].clone(), w[3].clone()));
+                f.routes
+                    .push((w[0].clone(), w[1].clone(), w[2].clone(), w[3].clone()));
             }
             "route6.read" => f.route6_read = true,
             "route6" => {
@@ -263,10 +297,12 @@ pub fn parse(stdout: &str) -> Findings {
             "write.tmp" => f.write_tmp = Some(v == "ok"),
             "write.root" => f.write_root = Some(v == "ok"),
             _ if k.starts_with("status.") => {
-                f.status.insert(k["status.".len()..].to_string(), v.trim().to_string());
+                f.status
+                    .insert(k["status.".len()..].to_string(), v.trim().to_string());
             }
             _ if k.starts_with("cgroup.") => {
-                f.cgroup.insert(k["cgroup.".len()..].to_string(), v.trim().to_string());
+                f.cgroup
+                    .insert(k["cgroup.".len()..].to_string(), v.trim().to_string());
             }
             _ => {}
         }
@@ -300,7 +336,11 @@ fn output_details(run: &Run) -> Vec<String> {
         let lines: Vec<&str> = s.lines().collect();
         let keep = 60;
         if lines.len() > keep {
-            format!("{}\n… ({} more lines)", lines[..keep].join("\n"), lines.len() - keep)
+            format!(
+                "{}\n… ({} more lines)",
+                lines[..keep].join("\n"),
+                lines.len() - keep
+            )
         } else {
             lines.join("\n")
         }
@@ -330,21 +370,50 @@ fn loopback_v6(dev: &str) -> bool {
 }
 
 /// Judge one probe. `suffix` distinguishes several sandboxes (`[group]`), empty for one.
-pub fn judge(sandbox: &AgentSandbox, spec: &ProbeSpec, run: &Run, expect: &Expectation, suffix: &str) -> Vec<Outcome> {
+pub fn judge(
+    sandbox: &AgentSandbox,
+    spec: &ProbeSpec,
+    run: &Run,
+    expect: &Expectation,
+    suffix: &str,
+) -> Vec<Outcome> {
     let f = parse(&run.stdout);
     let ran = run.error.is_none() && f.complete;
     let id = |s: &str| format!("live.{s}{suffix}");
     let mut out = Vec::new();
-    let title = format!("a container with the sandbox settings of agent `{}` runs the probe", sandbox.agent);
+    let title = format!(
+        "a container with the sandbox settings of agent `{}` runs the probe",
+        sandbox.agent
+    );
     let mut container = if ran {
-        Outcome::pass(id("container"), Group::Live, title, format!("image {} on the configured settings", spec.image))
+        Outcome::pass(
+            id("container"),
+            Group::Live,
+            title,
+            format!("image {} on the configured settings", spec.image),
+        )
     } else if let Some(e) = &run.error {
-        Outcome::fail(id("container"), Group::Live, title, format!("the probe did not run: {e}")).details(output_details(run))
+        Outcome::fail(
+            id("container"),
+            Group::Live,
+            title,
+            format!("the probe did not run: {e}"),
+        )
+        .details(output_details(run))
     } else {
-        Outcome::fail(id("container"), Group::Live, title, "the probe did not finish (no end marker in its output)").details(output_details(run))
+        Outcome::fail(
+            id("container"),
+            Group::Live,
+            title,
+            "the probe did not finish (no end marker in its output)",
+        )
+        .details(output_details(run))
     };
     if !spec.not_reproduced.is_empty() {
-        container = container.detail(format!("not reproduced: {}", spec.not_reproduced.join("; ")));
+        container = container.detail(format!(
+            "not reproduced: {}",
+            spec.not_reproduced.join("; ")
+        ));
     }
     for w in &run.warnings {
         if ran {
@@ -359,20 +428,58 @@ pub fn judge(sandbox: &AgentSandbox, spec: &ProbeSpec, run: &Run, expect: &Expec
     let net_title = "the sandbox has no network: only `lo`, no route";
     let net_key = "agents.defaults.sandbox.docker.network";
     let net = if sandbox.docker.network != "none" {
-        let mut o = Outcome::fail(id("network"), Group::Live, net_title, format!("the config gives the sandbox network `{}` ({net_key} or the agent's override)", sandbox.docker.network));
+        let mut o = Outcome::fail(
+            id("network"),
+            Group::Live,
+            net_title,
+            format!(
+                "the config gives the sandbox network `{}` ({net_key} or the agent's override)",
+                sandbox.docker.network
+            ),
+        );
         if ran {
-            let default = f.routes.iter().find(|r| r.1 == "00000000").map(|r| format!("a default route via {}", r.0)).unwrap_or_else(|| "no default route".into());
-            o = o.detail(format!("inside the container: interfaces {}; {}; {} IPv4 route(s)", f.sysnet.join(", "), default, f.routes.len()));
+            let default = f
+                .routes
+                .iter()
+                .find(|r| r.1 == "00000000")
+                .map(|r| format!("a default route via {}", r.0))
+                .unwrap_or_else(|| "no default route".into());
+            o = o.detail(format!(
+                "inside the container: interfaces {}; {}; {} IPv4 route(s)",
+                f.sysnet.join(", "),
+                default,
+                f.routes.len()
+            ));
         }
-        o.fix(format!("set {net_key} to \"none\" (clawposture apply restores it)"))
+        o.fix(format!(
+            "set {net_key} to \"none\" (clawposture apply restores it)"
+        ))
     } else if !ran {
         Outcome::skip(id("network"), Group::Live, net_title, not_run)
     } else {
         let lo_listed = f.sysnet.iter().any(|i| i == "lo") && f.netdev.iter().any(|i| i == "lo");
-        let others: Vec<String> = f.sysnet.iter().chain(f.netdev.iter()).filter(|i| i.as_str() != "lo").cloned().collect::<std::collections::BTreeSet<_>>().into_iter().collect();
-        let routes: Vec<String> = f.routes.iter().filter(|r| r.0 != "lo").map(|r| format!("{} dest {} gw {}", r.0, r.1, r.2)).collect();
+        let others: Vec<String> = f
+            .sysnet
+            .iter()
+            .chain(f.netdev.iter())
+            .filter(|i| i.as_str() != "lo")
+            .cloned()
+            .collect::<std::collections::BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        let routes: Vec<String> = f
+            .routes
+            .iter()
+            .filter(|r| r.0 != "lo")
+            .map(|r| format!("{} dest {} gw {}", r.0, r.1, r.2))
+            .collect();
         let default = f.routes.iter().any(|r| r.1 == "00000000");
-        let routes6: Vec<String> = f.routes6.iter().filter(|r| !loopback_v6(&r.0)).map(|r| format!("{} {}/{}", r.0, r.1, r.2)).collect();
+        let routes6: Vec<String> = f
+            .routes6
+            .iter()
+            .filter(|r| !loopback_v6(&r.0))
+            .map(|r| format!("{} {}/{}", r.0, r.1, r.2))
+            .collect();
         if !lo_listed || !f.route_header || !f.netdev_read {
             Outcome::fail(
                 id("network"),
@@ -381,7 +488,8 @@ pub fn judge(sandbox: &AgentSandbox, spec: &ProbeSpec, run: &Run, expect: &Expec
                 format!(
                     "positive control failed: {} — the probe cannot tell an empty network from an unreadable one",
                     [
-                        (!lo_listed).then_some("`lo` is not listed in /sys/class/net and /proc/net/dev"),
+                        (!lo_listed)
+                            .then_some("`lo` is not listed in /sys/class/net and /proc/net/dev"),
                         (!f.route_header).then_some("/proc/net/route is not readable"),
                         (!f.netdev_read).then_some("/proc/net/dev is not readable"),
                     ]
@@ -408,7 +516,12 @@ pub fn judge(sandbox: &AgentSandbox, spec: &ProbeSpec, run: &Run, expect: &Expec
             (Outcome::fail(id("network"), Group::Live, net_title, format!("the container has {}", why.join("; "))))
                 .fix("make sure the engine honours `--network none` (and that no agent overrides docker.network)")
         } else {
-            Outcome::pass(id("network"), Group::Live, net_title, "only `lo` in /sys/class/net and /proc/net/dev; the route tables hold no route off loopback")
+            Outcome::pass(
+                id("network"),
+                Group::Live,
+                net_title,
+                "only `lo` in /sys/class/net and /proc/net/dev; the route tables hold no route off loopback",
+            )
         }
     };
     out.push(net.doc("gateway/sandboxing.md"));
@@ -418,9 +531,22 @@ pub fn judge(sandbox: &AgentSandbox, spec: &ProbeSpec, run: &Run, expect: &Expec
     let root_mount = f.mounts.iter().rev().find(|m| m.0 == "/");
     let root_ro = root_mount.map(|m| m.2.split(',').any(|o| o == "ro"));
     let root = if !sandbox.docker.read_only_root {
-        let mut o = Outcome::fail(id("rootfs"), Group::Live, root_title, "the config sets readOnlyRoot: false");
+        let mut o = Outcome::fail(
+            id("rootfs"),
+            Group::Live,
+            root_title,
+            "the config sets readOnlyRoot: false",
+        );
         if ran {
-            o = o.detail(format!("inside the container: / is mounted {}; a write to / {}", root_mount.map(|m| m.2.as_str()).unwrap_or("(not listed)"), if f.write_root == Some(true) { "succeeded" } else { "failed" }));
+            o = o.detail(format!(
+                "inside the container: / is mounted {}; a write to / {}",
+                root_mount.map(|m| m.2.as_str()).unwrap_or("(not listed)"),
+                if f.write_root == Some(true) {
+                    "succeeded"
+                } else {
+                    "failed"
+                }
+            ));
         }
         o.fix("set agents.defaults.sandbox.docker.readOnlyRoot to true (clawposture apply restores it)")
     } else if !ran {
@@ -437,37 +563,91 @@ pub fn judge(sandbox: &AgentSandbox, spec: &ProbeSpec, run: &Run, expect: &Expec
             id("rootfs"),
             Group::Live,
             root_title,
-            format!("/ is mounted `{}` and a write to / {}", root_mount.map(|m| m.2.as_str()).unwrap_or(""), if f.write_root == Some(true) { "succeeded" } else { "failed" }),
+            format!(
+                "/ is mounted `{}` and a write to / {}",
+                root_mount.map(|m| m.2.as_str()).unwrap_or(""),
+                if f.write_root == Some(true) {
+                    "succeeded"
+                } else {
+                    "failed"
+                }
+            ),
         )
     } else {
-        Outcome::pass(id("rootfs"), Group::Live, root_title, "/ is mounted read-only and a write to it failed, while a write to the /tmp tmpfs succeeded")
+        Outcome::pass(
+            id("rootfs"),
+            Group::Live,
+            root_title,
+            "/ is mounted read-only and a write to it failed, while a write to the /tmp tmpfs succeeded",
+        )
     };
     out.push(root.doc("gateway/sandboxing.md"));
 
     // Capabilities.
     let cap_title = "the sandbox process has no capabilities";
     let names = ["CapEff", "CapPrm", "CapBnd", "CapAmb"];
-    let caps: Vec<(&str, Option<u64>)> = names.iter().map(|n| (*n, hex_caps(f.status.get(*n)))).collect();
-    let drops_all = sandbox.docker.cap_drop.iter().any(|c| c.eq_ignore_ascii_case("ALL"));
+    let caps: Vec<(&str, Option<u64>)> = names
+        .iter()
+        .map(|n| (*n, hex_caps(f.status.get(*n))))
+        .collect();
+    let drops_all = sandbox
+        .docker
+        .cap_drop
+        .iter()
+        .any(|c| c.eq_ignore_ascii_case("ALL"));
     let cap = if !drops_all {
-        let mut o = Outcome::fail(id("capabilities"), Group::Live, cap_title, format!("the config's capDrop is {:?}, not [\"ALL\"]: the engine's default capabilities stay", sandbox.docker.cap_drop));
+        let mut o = Outcome::fail(
+            id("capabilities"),
+            Group::Live,
+            cap_title,
+            format!(
+                "the config's capDrop is {:?}, not [\"ALL\"]: the engine's default capabilities stay",
+                sandbox.docker.cap_drop
+            ),
+        );
         if ran {
-            o = o.detail(format!("inside the container: {}", caps.iter().map(|(n, v)| format!("{n}={}", v.map(|v| format!("{v:016x}")).unwrap_or("?".into()))).collect::<Vec<_>>().join(" ")));
+            o = o.detail(format!(
+                "inside the container: {}",
+                caps.iter()
+                    .map(|(n, v)| format!(
+                        "{n}={}",
+                        v.map(|v| format!("{v:016x}")).unwrap_or("?".into())
+                    ))
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            ));
         }
         o.fix("set agents.defaults.sandbox.docker.capDrop to [\"ALL\"] (clawposture apply restores it)")
     } else if !ran {
         Outcome::skip(id("capabilities"), Group::Live, cap_title, not_run)
     } else if caps.iter().any(|(_, v)| v.is_none()) {
-        Outcome::fail(id("capabilities"), Group::Live, cap_title, "positive control failed: the capability lines of /proc/self/status were not read")
+        Outcome::fail(
+            id("capabilities"),
+            Group::Live,
+            cap_title,
+            "positive control failed: the capability lines of /proc/self/status were not read",
+        )
     } else if caps.iter().any(|(_, v)| *v != Some(0)) {
         Outcome::fail(
             id("capabilities"),
             Group::Live,
             cap_title,
-            format!("non-empty capability sets: {}", caps.iter().filter(|(_, v)| *v != Some(0)).map(|(n, v)| format!("{n}={:016x}", v.unwrap_or(0))).collect::<Vec<_>>().join(" ")),
+            format!(
+                "non-empty capability sets: {}",
+                caps.iter()
+                    .filter(|(_, v)| *v != Some(0))
+                    .map(|(n, v)| format!("{n}={:016x}", v.unwrap_or(0)))
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            ),
         )
     } else {
-        Outcome::pass(id("capabilities"), Group::Live, cap_title, "CapEff, CapPrm, CapBnd and CapAmb are all 0")
+        Outcome::pass(
+            id("capabilities"),
+            Group::Live,
+            cap_title,
+            "CapEff, CapPrm, CapBnd and CapAmb are all 0",
+        )
     };
     out.push(cap.doc("gateway/sandboxing.md"));
 
@@ -477,15 +657,34 @@ pub fn judge(sandbox: &AgentSandbox, spec: &ProbeSpec, run: &Run, expect: &Expec
         Outcome::skip(id("no_new_privileges"), Group::Live, nnp_title, not_run)
     } else {
         match f.status.get("NoNewPrivs").map(String::as_str) {
-            Some("1") => Outcome::pass(id("no_new_privileges"), Group::Live, nnp_title, "NoNewPrivs is 1"),
-            Some(v) => Outcome::fail(id("no_new_privileges"), Group::Live, nnp_title, format!("NoNewPrivs is {v}")),
-            None => Outcome::fail(id("no_new_privileges"), Group::Live, nnp_title, "positive control failed: NoNewPrivs was not read from /proc/self/status"),
+            Some("1") => Outcome::pass(
+                id("no_new_privileges"),
+                Group::Live,
+                nnp_title,
+                "NoNewPrivs is 1",
+            ),
+            Some(v) => Outcome::fail(
+                id("no_new_privileges"),
+                Group::Live,
+                nnp_title,
+                format!("NoNewPrivs is {v}"),
+            ),
+            None => Outcome::fail(
+                id("no_new_privileges"),
+                Group::Live,
+                nnp_title,
+                "positive control failed: NoNewPrivs was not read from /proc/self/status",
+            ),
         }
     });
 
     // User.
     let user_title = "the sandbox runs as the configured uid";
-    let uid = f.status.get("Uid").and_then(|u| u.split_whitespace().next()).and_then(|u| u.parse::<u32>().ok());
+    let uid = f
+        .status
+        .get("Uid")
+        .and_then(|u| u.split_whitespace().next())
+        .and_then(|u| u.parse::<u32>().ok());
     out.push(if !ran {
         Outcome::skip(id("user"), Group::Live, user_title, not_run)
     } else {
@@ -502,8 +701,16 @@ pub fn judge(sandbox: &AgentSandbox, spec: &ProbeSpec, run: &Run, expect: &Expec
     out.push(judge_limits(spec, &f, ran, &id("limits"), run));
     // A failed item shows what the container printed (live.container already does).
     if ran {
-        let evidence = output_details(&Run { stdout: run.stdout.clone(), stderr: run.stderr.clone(), ..Default::default() });
-        for o in out.iter_mut().skip(1).filter(|o| o.status == super::model::Status::Fail) {
+        let evidence = output_details(&Run {
+            stdout: run.stdout.clone(),
+            stderr: run.stderr.clone(),
+            ..Default::default()
+        });
+        for o in out
+            .iter_mut()
+            .skip(1)
+            .filter(|o| o.status == super::model::Status::Fail)
+        {
             o.details.extend(evidence.iter().cloned());
         }
     }
@@ -513,10 +720,20 @@ pub fn judge(sandbox: &AgentSandbox, spec: &ProbeSpec, run: &Run, expect: &Expec
 fn judge_limits(spec: &ProbeSpec, f: &Findings, ran: bool, id: &str, run: &Run) -> Outcome {
     let title = "the configured pids/memory/cpu limits are in effect";
     if spec.pids_limit.is_none() && spec.memory.is_none() && spec.nano_cpus.is_none() {
-        return Outcome::skip(id, Group::Live, title, "the config sets no limits (OpenClaw's default is none)");
+        return Outcome::skip(
+            id,
+            Group::Live,
+            title,
+            "the config sets no limits (OpenClaw's default is none)",
+        );
     }
     if !ran {
-        return Outcome::skip(id, Group::Live, title, "the probe did not run (see live.container)");
+        return Outcome::skip(
+            id,
+            Group::Live,
+            title,
+            "the probe did not run (see live.container)",
+        );
     }
     let read = |v1: &str, v2: &str| f.cgroup.get(v1).or_else(|| f.cgroup.get(v2)).cloned();
     let mut missing = Vec::new();
@@ -532,32 +749,62 @@ fn judge_limits(spec: &ProbeSpec, f: &Findings, ran: bool, id: &str, run: &Run) 
     }
     if let Some(want) = spec.memory {
         match read("memory/memory.limit_in_bytes", "memory.max") {
-            Some(v) if v.parse::<i64>().ok() == Some(want) => good.push(format!("memory {want} bytes")),
+            Some(v) if v.parse::<i64>().ok() == Some(want) => {
+                good.push(format!("memory {want} bytes"))
+            }
             // cgroup v1 reports "unlimited" as a page-rounded huge number, v2 as "max".
-            Some(v) if v == "max" || v.parse::<i64>().is_ok_and(|n| n >= 1 << 62) => missing.push(format!("memory (want {want}, found unlimited)")),
+            Some(v) if v == "max" || v.parse::<i64>().is_ok_and(|n| n >= 1 << 62) => {
+                missing.push(format!("memory (want {want}, found unlimited)"))
+            }
             Some(v) => wrong.push(format!("memory: want {want}, found {v}")),
             None => missing.push(format!("memory (want {want}, no memory controller)")),
         }
     }
     if let Some(want) = spec.nano_cpus {
-        let v1 = (f.cgroup.get("cpu/cpu.cfs_quota_us"), f.cgroup.get("cpu/cpu.cfs_period_us"));
+        let v1 = (
+            f.cgroup.get("cpu/cpu.cfs_quota_us"),
+            f.cgroup.get("cpu/cpu.cfs_period_us"),
+        );
         let got = match (v1, f.cgroup.get("cpu.max")) {
             ((Some(q), Some(p)), _) => Some((q.clone(), p.clone())),
-            (_, Some(m)) => m.split_once(' ').map(|(q, p)| (q.to_string(), p.to_string())),
+            (_, Some(m)) => m
+                .split_once(' ')
+                .map(|(q, p)| (q.to_string(), p.to_string())),
             _ => None,
         };
         match got {
             Some((q, p)) => match (q.parse::<i64>(), p.parse::<i64>()) {
-                (Ok(q), Ok(p)) if q > 0 && p > 0 && (q * 1_000_000_000 / p - want).abs() <= 1_000_000 => good.push(format!("cpus {}", want as f64 / 1e9)),
-                (Ok(q), _) if q < 0 => missing.push(format!("cpus (want {}, found unlimited)", want as f64 / 1e9)),
-                _ if q == "max" => missing.push(format!("cpus (want {}, found unlimited)", want as f64 / 1e9)),
-                _ => wrong.push(format!("cpus: want {}, found quota {q} / period {p}", want as f64 / 1e9)),
+                (Ok(q), Ok(p))
+                    if q > 0 && p > 0 && (q * 1_000_000_000 / p - want).abs() <= 1_000_000 =>
+                {
+                    good.push(format!("cpus {}", want as f64 / 1e9))
+                }
+                (Ok(q), _) if q < 0 => missing.push(format!(
+                    "cpus (want {}, found unlimited)",
+                    want as f64 / 1e9
+                )),
+                _ if q == "max" => missing.push(format!(
+                    "cpus (want {}, found unlimited)",
+                    want as f64 / 1e9
+                )),
+                _ => wrong.push(format!(
+                    "cpus: want {}, found quota {q} / period {p}",
+                    want as f64 / 1e9
+                )),
             },
-            None => missing.push(format!("cpus (want {}, no cpu controller)", want as f64 / 1e9)),
+            None => missing.push(format!(
+                "cpus (want {}, no cpu controller)",
+                want as f64 / 1e9
+            )),
         }
     }
     if !wrong.is_empty() {
-        return Outcome::fail(id, Group::Live, title, format!("limits differ from the config: {}", wrong.join("; ")));
+        return Outcome::fail(
+            id,
+            Group::Live,
+            title,
+            format!("limits differ from the config: {}", wrong.join("; ")),
+        );
     }
     if !missing.is_empty() {
         // Not a failure of the posture the config describes, but not proven either: the
@@ -585,17 +832,35 @@ mod tests {
     const CLEAN: &str = "noise\nclawposture-probe.begin=1\nsysnet=lo\nnetdev=lo\nnetdev.read=1\nroute.header=1\nroute6.read=1\nroute6=lo 00000000000000000000000000000001 80\nstatus.Uid=0\nstatus.CapPrm=0000000000000000\nstatus.CapEff=0000000000000000\nstatus.CapBnd=0000000000000000\nstatus.CapAmb=0000000000000000\nstatus.NoNewPrivs=1\nmount=/ overlay ro,relatime\nmount=/tmp tmpfs rw,nosuid\nwrite.tmp=ok\nwrite.root=fail\ncgroup.pids/pids.max=256\ncgroup.memory/memory.limit_in_bytes=1073741824\ncgroup.cpu/cpu.cfs_quota_us=100000\ncgroup.cpu/cpu.cfs_period_us=100000\nclawposture-probe.end=1\n";
 
     fn run(stdout: &str) -> Run {
-        Run { stdout: stdout.to_string(), ..Default::default() }
+        Run {
+            stdout: stdout.to_string(),
+            ..Default::default()
+        }
     }
 
     fn status(outs: &[Outcome], id: &str) -> Status {
-        outs.iter().find(|o| o.id == id).map(|o| o.status).unwrap_or_else(|| panic!("{id} missing"))
+        outs.iter()
+            .find(|o| o.id == id)
+            .map(|o| o.status)
+            .unwrap_or_else(|| panic!("{id} missing"))
     }
 
     fn judged(sb: &AgentSandbox, stdout: &str) -> Vec<Outcome> {
-        let target = Target { kind: EngineKind::Docker, rootless: true };
+        let target = Target {
+            kind: EngineKind::Docker,
+            rootless: true,
+        };
         let spec = spec(&sb.docker, &sb.docker.image, target, "r1", 1, None);
-        judge(sb, &spec, &run(stdout), &Expectation { uid: Some(0), uid_source: "docker.user 0:0".into() }, "")
+        judge(
+            sb,
+            &spec,
+            &run(stdout),
+            &Expectation {
+                uid: Some(0),
+                uid_source: "docker.user 0:0".into(),
+            },
+            "",
+        )
     }
 
     #[test]
@@ -612,11 +877,17 @@ mod tests {
         let no_lo = CLEAN.replace("sysnet=lo\n", "");
         assert_eq!(status(&judged(&sb, &no_lo), "live.network"), Status::Fail);
         let no_route_table = CLEAN.replace("route.header=1\n", "");
-        assert_eq!(status(&judged(&sb, &no_route_table), "live.network"), Status::Fail);
+        assert_eq!(
+            status(&judged(&sb, &no_route_table), "live.network"),
+            Status::Fail
+        );
         let no_tmp = CLEAN.replace("write.tmp=ok", "write.tmp=fail");
         assert_eq!(status(&judged(&sb, &no_tmp), "live.rootfs"), Status::Fail);
         let no_caps = CLEAN.replace("status.CapEff=0000000000000000\n", "");
-        assert_eq!(status(&judged(&sb, &no_caps), "live.capabilities"), Status::Fail);
+        assert_eq!(
+            status(&judged(&sb, &no_caps), "live.capabilities"),
+            Status::Fail
+        );
         let no_end = CLEAN.replace("clawposture-probe.end=1\n", "");
         let outs = judged(&sb, &no_end);
         assert_eq!(status(&outs, "live.container"), Status::Fail);
@@ -626,31 +897,60 @@ mod tests {
     #[test]
     fn network_rootfs_and_caps_failures_are_seen_inside() {
         let sb = sandbox(|_| {});
-        let eth = CLEAN.replace("sysnet=lo\n", "sysnet=lo\nsysnet=eth0\n").replace("route.header=1\n", "route.header=1\nroute=eth0 00000000 0100A8C0 0003\n");
+        let eth = CLEAN
+            .replace("sysnet=lo\n", "sysnet=lo\nsysnet=eth0\n")
+            .replace(
+                "route.header=1\n",
+                "route.header=1\nroute=eth0 00000000 0100A8C0 0003\n",
+            );
         let outs = judged(&sb, &eth);
         assert_eq!(status(&outs, "live.network"), Status::Fail);
-        assert!(outs[1].reason.contains("eth0") && outs[1].reason.contains("default route"), "{}", outs[1].reason);
-        let rw = CLEAN.replace("mount=/ overlay ro,relatime", "mount=/ overlay rw,relatime").replace("write.root=fail", "write.root=ok");
+        assert!(
+            outs[1].reason.contains("eth0") && outs[1].reason.contains("default route"),
+            "{}",
+            outs[1].reason
+        );
+        let rw = CLEAN
+            .replace("mount=/ overlay ro,relatime", "mount=/ overlay rw,relatime")
+            .replace("write.root=fail", "write.root=ok");
         assert_eq!(status(&judged(&sb, &rw), "live.rootfs"), Status::Fail);
-        let caps = CLEAN.replace("status.CapBnd=0000000000000000", "status.CapBnd=00000000a80425fb");
-        assert_eq!(status(&judged(&sb, &caps), "live.capabilities"), Status::Fail);
+        let caps = CLEAN.replace(
+            "status.CapBnd=0000000000000000",
+            "status.CapBnd=00000000a80425fb",
+        );
+        assert_eq!(
+            status(&judged(&sb, &caps), "live.capabilities"),
+            Status::Fail
+        );
     }
 
     #[test]
     fn config_violations_fail_even_without_a_probe() {
-        let bridge = sandbox(|c| c["agents"]["defaults"]["sandbox"]["docker"]["network"] = json!("bridge"));
+        let bridge =
+            sandbox(|c| c["agents"]["defaults"]["sandbox"]["docker"]["network"] = json!("bridge"));
         let outs = judged(&bridge, "");
         assert_eq!(status(&outs, "live.network"), Status::Fail);
-        let writable = sandbox(|c| c["agents"]["defaults"]["sandbox"]["docker"]["readOnlyRoot"] = json!(false));
-        assert_eq!(status(&judged(&writable, CLEAN), "live.rootfs"), Status::Fail);
+        let writable = sandbox(|c| {
+            c["agents"]["defaults"]["sandbox"]["docker"]["readOnlyRoot"] = json!(false)
+        });
+        assert_eq!(
+            status(&judged(&writable, CLEAN), "live.rootfs"),
+            Status::Fail
+        );
         let caps = sandbox(|c| c["agents"]["defaults"]["sandbox"]["docker"]["capDrop"] = json!([]));
-        assert_eq!(status(&judged(&caps, CLEAN), "live.capabilities"), Status::Fail);
+        assert_eq!(
+            status(&judged(&caps, CLEAN), "live.capabilities"),
+            Status::Fail
+        );
     }
 
     #[test]
     fn dropped_limits_are_not_proven_and_wrong_ones_fail() {
         let sb = sandbox(|_| {});
-        let unlimited = CLEAN.replace("cgroup.pids/pids.max=256\n", "").replace("=1073741824", "=9223372036854771712").replace("cpu.cfs_quota_us=100000", "cpu.cfs_quota_us=-1");
+        let unlimited = CLEAN
+            .replace("cgroup.pids/pids.max=256\n", "")
+            .replace("=1073741824", "=9223372036854771712")
+            .replace("cpu.cfs_quota_us=100000", "cpu.cfs_quota_us=-1");
         let outs = judged(&sb, &unlimited);
         assert_eq!(status(&outs, "live.limits"), Status::Skipped);
         assert!(outs.last().unwrap().reason.contains("NOT in effect"));
@@ -660,20 +960,69 @@ mod tests {
 
     #[test]
     fn spec_mirrors_openclaw_and_podman_policy() {
-        let sb = sandbox(|c| c["agents"]["defaults"]["sandbox"]["docker"]["user"] = json!("1000:1000"));
-        let s = spec(&sb.docker, "img", Target { kind: EngineKind::Podman, rootless: true }, "r", 7, None);
+        let sb =
+            sandbox(|c| c["agents"]["defaults"]["sandbox"]["docker"]["user"] = json!("1000:1000"));
+        let s = spec(
+            &sb.docker,
+            "img",
+            Target {
+                kind: EngineKind::Podman,
+                rootless: true,
+            },
+            "r",
+            7,
+            None,
+        );
         assert_eq!(s.tmpfs, ["/tmp", "/var/tmp"]);
         assert_eq!(s.userns_mode.as_deref(), Some("keep-id:uid=1000,gid=1000"));
         assert_eq!(s.memory, Some(1 << 30));
         assert_eq!(s.nano_cpus, Some(1_000_000_000));
         assert_eq!(s.security_opt, ["no-new-privileges"]);
         assert_eq!(s.labels.get(LABEL_PID).map(String::as_str), Some("7"));
-        let d = spec(&sb.docker, "img", Target { kind: EngineKind::Docker, rootless: false }, "r", 7, Some(5));
+        let d = spec(
+            &sb.docker,
+            "img",
+            Target {
+                kind: EngineKind::Docker,
+                rootless: false,
+            },
+            "r",
+            7,
+            Some(5),
+        );
         assert_eq!(d.tmpfs, ["/tmp", "/var/tmp", "/run"]);
         assert!(d.userns_mode.is_none());
         assert!(d.cmd[2].ends_with("sleep 5\n"));
         let root = sandbox(|_| {});
-        assert!(spec(&root.docker, "img", Target { kind: EngineKind::Podman, rootless: true }, "r", 7, None).refusal.is_some());
-        assert!(spec(&root.docker, "img", Target { kind: EngineKind::Docker, rootless: true }, "r", 7, None).refusal.is_none());
+        assert!(
+            spec(
+                &root.docker,
+                "img",
+                Target {
+                    kind: EngineKind::Podman,
+                    rootless: true
+                },
+                "r",
+                7,
+                None
+            )
+            .refusal
+            .is_some()
+        );
+        assert!(
+            spec(
+                &root.docker,
+                "img",
+                Target {
+                    kind: EngineKind::Docker,
+                    rootless: true
+                },
+                "r",
+                7,
+                None
+            )
+            .refusal
+            .is_none()
+        );
     }
 }

@@ -44,8 +44,16 @@ impl Recognized {
     }
 
     pub fn engine_label(&self) -> Option<String> {
-        let labels: Vec<&str> = self.engines.iter().map(|e| e.map(|e| e.label()).unwrap_or("none")).collect();
-        if labels.is_empty() { None } else { Some(labels.join(" or ")) }
+        let labels: Vec<&str> = self
+            .engines
+            .iter()
+            .map(|e| e.map(|e| e.label()).unwrap_or("none"))
+            .collect();
+        if labels.is_empty() {
+            None
+        } else {
+            Some(labels.join(" or "))
+        }
     }
 
     pub fn kind(&self) -> Option<EngineKind> {
@@ -68,7 +76,12 @@ pub fn infer_inputs(value: &Value) -> Inputs {
             list.push(c);
         }
     };
-    for b in value.get("bindings").and_then(Value::as_array).into_iter().flatten() {
+    for b in value
+        .get("bindings")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
         let m = b.get("match");
         let channel = m.and_then(|m| m.get("channel")).and_then(Value::as_str);
         let peer = m.and_then(|m| m.get("peer"));
@@ -76,33 +89,78 @@ pub fn infer_inputs(value: &Value) -> Inputs {
             && peer.get("kind").and_then(Value::as_str) == Some("group")
             && let Some(id) = peer.get("id").and_then(Value::as_str)
         {
-            push(&mut groups, ChannelId { channel: channel.to_string(), id: id.to_string() });
+            push(
+                &mut groups,
+                ChannelId {
+                    channel: channel.to_string(),
+                    id: id.to_string(),
+                },
+            );
         }
     }
     let mut members = Vec::new();
     for channel in plan::channels_in(value) {
         let block = &value["channels"][&channel];
-        for id in block.get("groups").and_then(Value::as_object).map(|m| m.keys().cloned().collect::<Vec<_>>()).unwrap_or_default() {
+        for id in block
+            .get("groups")
+            .and_then(Value::as_object)
+            .map(|m| m.keys().cloned().collect::<Vec<_>>())
+            .unwrap_or_default()
+        {
             if id != "*" {
-                push(&mut groups, ChannelId { channel: channel.clone(), id });
+                push(
+                    &mut groups,
+                    ChannelId {
+                        channel: channel.clone(),
+                        id,
+                    },
+                );
             }
         }
-        let owner_id = owner.as_ref().filter(|o| o.channel == channel).map(|o| o.id.clone());
-        for m in block.get("groupAllowFrom").and_then(Value::as_array).into_iter().flatten().filter_map(Value::as_str) {
+        let owner_id = owner
+            .as_ref()
+            .filter(|o| o.channel == channel)
+            .map(|o| o.id.clone());
+        for m in block
+            .get("groupAllowFrom")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str)
+        {
             if m != "*" && Some(m) != owner_id.as_deref() {
-                push(&mut members, ChannelId { channel: channel.clone(), id: m.to_string() });
+                push(
+                    &mut members,
+                    ChannelId {
+                        channel: channel.clone(),
+                        id: m.to_string(),
+                    },
+                );
             }
         }
     }
-    Inputs { owner, groups, members, accept_risk: true }
+    Inputs {
+        owner,
+        groups,
+        members,
+        accept_risk: true,
+    }
 }
 
 /// Every environment a file may have been written for, as this user.
 pub fn environments(uid: u32, gid: u32) -> Vec<Environment> {
-    let mut out = vec![Environment { engine: None, uid, gid }];
+    let mut out = vec![Environment {
+        engine: None,
+        uid,
+        gid,
+    }];
     for kind in [EngineKind::Docker, EngineKind::Podman] {
         for rootless in [false, true] {
-            out.push(Environment { engine: Some(Engine { kind, rootless }), uid, gid });
+            out.push(Environment {
+                engine: Some(Engine { kind, rootless }),
+                uid,
+                gid,
+            });
         }
     }
     out
@@ -120,43 +178,90 @@ struct Candidate {
 fn evaluate(text: &str, choice: Choice) -> Option<Candidate> {
     let value = crate::document::Document::parse(text).ok()?.value();
     let channels = plan::channels_in(&value);
-    let p = plan::plan(Some(text), &choice, &[], TokenState { env_file_has_token: true }).ok()?;
+    let p = plan::plan(
+        Some(text),
+        &choice,
+        &[],
+        TokenState {
+            env_file_has_token: true,
+        },
+    )
+    .ok()?;
     let drift = p
         .masked_changes()
         .into_iter()
         .map(|c| {
             // A literal token is drift, but its value must never be shown.
             if c.key == "gateway.auth.token" {
-                Drift { key: c.key, found: Some(Value::String("(a literal token)".into())), wanted: c.after }
+                Drift {
+                    key: c.key,
+                    found: Some(Value::String("(a literal token)".into())),
+                    wanted: c.after,
+                }
             } else {
-                Drift { key: c.key, found: c.before, wanted: c.after }
+                Drift {
+                    key: c.key,
+                    found: c.before,
+                    wanted: c.after,
+                }
             }
         })
         .collect();
     let owned = choice::desired(&choice, &channels).leaves.len();
     let expected = crate::document::Document::parse(&p.new_text).ok()?.value();
-    Some(Candidate { preset: choice.preset.name.clone(), engine: choice.environment.engine, drift, owned, choice, expected })
+    Some(Candidate {
+        preset: choice.preset.name.clone(),
+        engine: choice.environment.engine,
+        drift,
+        owned,
+        choice,
+        expected,
+    })
 }
 
 /// The preset (and engine variants) the file fits best. With `preset` or `environment` given,
 /// only those are tried, and the best fit is returned however much it drifted; otherwise a
 /// preset must hold more than half of its values to be recognised.
-pub fn recognize(text: &str, presets: &[Preset], environments: &[Environment], preset: Option<&str>) -> Option<Recognized> {
+pub fn recognize(
+    text: &str,
+    presets: &[Preset],
+    environments: &[Environment],
+    preset: Option<&str>,
+) -> Option<Recognized> {
     let value = crate::document::Document::parse(text).ok()?.value();
     let inputs = infer_inputs(&value);
     let mut cands: Vec<Candidate> = Vec::new();
-    for p in presets.iter().filter(|p| preset.is_none_or(|name| p.name == name)) {
+    for p in presets
+        .iter()
+        .filter(|p| preset.is_none_or(|name| p.name == name))
+    {
         for env in environments {
             if let Some(c) = evaluate(text, choice::adjust(p, env, &inputs)) {
                 cands.push(c);
             }
         }
     }
-    let best = cands.iter().filter(|c| preset.is_some() || c.drift.len() * 2 < c.owned).min_by_key(|c| c.drift.len())?;
+    let best = cands
+        .iter()
+        .filter(|c| preset.is_some() || c.drift.len() * 2 < c.owned)
+        .min_by_key(|c| c.drift.len())?;
     let (name, n) = (best.preset.clone(), best.drift.len());
-    let engines: Vec<Option<Engine>> = cands.iter().filter(|c| c.preset == name && c.drift.len() == n).map(|c| c.engine).collect();
-    let best = cands.into_iter().find(|c| c.preset == name && c.drift.len() == n)?;
-    Some(Recognized { preset: best.preset, engines, drift: best.drift, owned: best.owned, choice: best.choice, expected: best.expected })
+    let engines: Vec<Option<Engine>> = cands
+        .iter()
+        .filter(|c| c.preset == name && c.drift.len() == n)
+        .map(|c| c.engine)
+        .collect();
+    let best = cands
+        .into_iter()
+        .find(|c| c.preset == name && c.drift.len() == n)?;
+    Some(Recognized {
+        preset: best.preset,
+        engines,
+        drift: best.drift,
+        owned: best.owned,
+        choice: best.choice,
+        expected: best.expected,
+    })
 }
 
 #[cfg(test)]
@@ -170,9 +275,15 @@ mod tests {
 
     fn written(threat: &str, engine: Option<Engine>, inputs: &Inputs, base: &str) -> String {
         let p = presets().into_iter().find(|p| p.name == threat).unwrap();
-        let env = Environment { engine, uid: 1000, gid: 1000 };
+        let env = Environment {
+            engine,
+            uid: 1000,
+            gid: 1000,
+        };
         let choice = choice::adjust(&p, &env, inputs);
-        plan::plan(Some(base), &choice, &[], TokenState::default()).unwrap().new_text
+        plan::plan(Some(base), &choice, &[], TokenState::default())
+            .unwrap()
+            .new_text
     }
 
     #[test]
@@ -185,7 +296,16 @@ mod tests {
         };
         let base = r#"{"channels": {"telegram": {"botToken": {"source": "env", "provider": "default", "id": "T"}}}}"#;
         for threat in ["private", "group", "public"] {
-            for engine in [Some(Engine { kind: EngineKind::Docker, rootless: true }), Some(Engine { kind: EngineKind::Podman, rootless: false })] {
+            for engine in [
+                Some(Engine {
+                    kind: EngineKind::Docker,
+                    rootless: true,
+                }),
+                Some(Engine {
+                    kind: EngineKind::Podman,
+                    rootless: false,
+                }),
+            ] {
                 let text = written(threat, engine, &inputs, base);
                 let r = recognize(&text, &presets(), &environments(1000, 1000), None).unwrap();
                 assert_eq!(r.preset, threat);
@@ -198,8 +318,22 @@ mod tests {
     #[test]
     fn root_user_cannot_tell_rootful_from_rootless_docker() {
         let p = presets().into_iter().find(|p| p.name == "private").unwrap();
-        let env = Environment { engine: Some(Engine { kind: EngineKind::Docker, rootless: false }), uid: 0, gid: 0 };
-        let text = plan::plan(None, &choice::adjust(&p, &env, &Inputs::default()), &[], TokenState::default()).unwrap().new_text;
+        let env = Environment {
+            engine: Some(Engine {
+                kind: EngineKind::Docker,
+                rootless: false,
+            }),
+            uid: 0,
+            gid: 0,
+        };
+        let text = plan::plan(
+            None,
+            &choice::adjust(&p, &env, &Inputs::default()),
+            &[],
+            TokenState::default(),
+        )
+        .unwrap()
+        .new_text;
         let r = recognize(&text, &presets(), &environments(0, 0), None).unwrap();
         assert_eq!(r.engines.len(), 2);
         assert_eq!(r.rootless(), None);
@@ -208,16 +342,34 @@ mod tests {
 
     #[test]
     fn drift_is_listed_by_key() {
-        let mut v: Value = serde_json::from_str(&written("private", Some(Engine { kind: EngineKind::Docker, rootless: true }), &Inputs::default(), "")).unwrap();
+        let mut v: Value = serde_json::from_str(&written(
+            "private",
+            Some(Engine {
+                kind: EngineKind::Docker,
+                rootless: true,
+            }),
+            &Inputs::default(),
+            "",
+        ))
+        .unwrap();
         v["agents"]["defaults"]["sandbox"]["docker"]["network"] = json!("bridge");
         v["gateway"]["auth"]["token"] = json!("a-literal-token-that-is-long-enough");
         let text = serde_json::to_string_pretty(&v).unwrap();
         let r = recognize(&text, &presets(), &environments(1000, 1000), None).unwrap();
         let keys: Vec<&str> = r.drift.iter().map(|d| d.key.as_str()).collect();
-        assert_eq!(keys, ["agents.defaults.sandbox.docker.network", "gateway.auth.token"]);
+        assert_eq!(
+            keys,
+            [
+                "agents.defaults.sandbox.docker.network",
+                "gateway.auth.token"
+            ]
+        );
         assert_eq!(r.drift[0].found, Some(json!("bridge")));
         assert!(!format!("{:?}", r.drift).contains("a-literal-token"));
-        assert_eq!(r.expected["agents"]["defaults"]["sandbox"]["docker"]["network"], "none");
+        assert_eq!(
+            r.expected["agents"]["defaults"]["sandbox"]["docker"]["network"],
+            "none"
+        );
     }
 
     #[test]

@@ -27,7 +27,11 @@ pub fn stat(path: &Path) -> io::Result<Option<FileFacts>> {
             let symlink = m.file_type().is_symlink();
             // Judge the file a symlink points at; the link itself is reported separately.
             let m = if symlink { std::fs::metadata(path)? } else { m };
-            Ok(Some(FileFacts { mode: m.permissions().mode() & 0o7777, uid: m.uid(), symlink }))
+            Ok(Some(FileFacts {
+                mode: m.permissions().mode() & 0o7777,
+                uid: m.uid(),
+                symlink,
+            }))
         }
         Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
         Err(e) => Err(e),
@@ -48,7 +52,10 @@ pub enum TokenSource {
 
 pub fn token_source(config: &Value) -> TokenSource {
     match config.pointer("/gateway/auth/token") {
-        Some(Value::Object(m)) => match (m.get("source").and_then(Value::as_str), m.get("id").and_then(Value::as_str)) {
+        Some(Value::Object(m)) => match (
+            m.get("source").and_then(Value::as_str),
+            m.get("id").and_then(Value::as_str),
+        ) {
             (Some("env"), Some(id)) => TokenSource::Env(id.to_string()),
             (Some(s), _) => TokenSource::Other(s.to_string()),
             _ => TokenSource::Other("unknown".into()),
@@ -112,16 +119,42 @@ pub fn gather(config_path: &Path, state_dir: &Path, token: &TokenSource, uid: u3
     }
 }
 
-fn mode_outcome(id: &str, title: &str, path: &Path, facts: &Result<Option<FileFacts>, String>, want: u32, uid: u32, missing_ok: bool) -> Outcome {
+fn mode_outcome(
+    id: &str,
+    title: &str,
+    path: &Path,
+    facts: &Result<Option<FileFacts>, String>,
+    want: u32,
+    uid: u32,
+    missing_ok: bool,
+) -> Outcome {
     let o = match facts {
-        Err(e) => Outcome::fail(id, Group::Static, title, format!("cannot inspect {}: {e}", path.display())),
-        Ok(None) if missing_ok => Outcome::skip(id, Group::Static, title, format!("{} does not exist", path.display())),
-        Ok(None) => Outcome::fail(id, Group::Static, title, format!("{} does not exist", path.display())),
+        Err(e) => Outcome::fail(
+            id,
+            Group::Static,
+            title,
+            format!("cannot inspect {}: {e}", path.display()),
+        ),
+        Ok(None) if missing_ok => Outcome::skip(
+            id,
+            Group::Static,
+            title,
+            format!("{} does not exist", path.display()),
+        ),
+        Ok(None) => Outcome::fail(
+            id,
+            Group::Static,
+            title,
+            format!("{} does not exist", path.display()),
+        ),
         Ok(Some(f)) => {
             let loose = f.mode & 0o077;
             let mut problems = Vec::new();
             if loose != 0 {
-                problems.push(format!("mode is {:o}, group or others have access (want {want:o})", f.mode & 0o777));
+                problems.push(format!(
+                    "mode is {:o}, group or others have access (want {want:o})",
+                    f.mode & 0o777
+                ));
             }
             if f.uid != uid && f.uid != 0 {
                 problems.push(format!("owned by uid {}, not by you (uid {uid})", f.uid));
@@ -130,32 +163,76 @@ fn mode_outcome(id: &str, title: &str, path: &Path, facts: &Result<Option<FileFa
                 problems.push("it is a symlink (OpenClaw's atomic writes replace the link's target; the audit warns)".into());
             }
             if problems.is_empty() {
-                Outcome::pass(id, Group::Static, title, format!("{} is {:o}", path.display(), f.mode & 0o777))
+                Outcome::pass(
+                    id,
+                    Group::Static,
+                    title,
+                    format!("{} is {:o}", path.display(), f.mode & 0o777),
+                )
             } else {
-                Outcome::fail(id, Group::Static, title, format!("{}: {}", path.display(), problems.join("; ")))
+                Outcome::fail(
+                    id,
+                    Group::Static,
+                    title,
+                    format!("{}: {}", path.display(), problems.join("; ")),
+                )
             }
         }
     };
-    o.fix(format!("chmod {want:o} '{}'", path.display())).doc("gateway/security/audit-checks.md")
+    o.fix(format!("chmod {want:o} '{}'", path.display()))
+        .doc("gateway/security/audit-checks.md")
 }
 
 /// The static outcomes, in checklist order.
-pub fn judge(facts: &Facts, parsed: &Result<Value, String>, recognized: Option<&Recognized>, forced: Option<&str>, token: &TokenSource) -> Vec<Outcome> {
+pub fn judge(
+    facts: &Facts,
+    parsed: &Result<Value, String>,
+    recognized: Option<&Recognized>,
+    forced: Option<&str>,
+    token: &TokenSource,
+) -> Vec<Outcome> {
     let mut out = Vec::new();
     let cfg = &facts.config_path;
     out.push(match (&facts.config, parsed) {
-        (Ok(None), _) => Outcome::fail("static.config_parses", Group::Static, "the config exists and parses", format!("no config at {}", cfg.display()))
-            .fix("run `clawposture apply --threat private|group|public` (or pass --config)"),
-        (_, Err(e)) => Outcome::fail("static.config_parses", Group::Static, "the config exists and parses", format!("{}:{e}", cfg.display()))
-            .fix("fix the file (or restore a clawposture backup beside it)")
-            .doc("gateway/configuration.md"),
-        (_, Ok(_)) => Outcome::pass("static.config_parses", Group::Static, "the config exists and parses", format!("{} is JSON5 OpenClaw can read", cfg.display())),
+        (Ok(None), _) => Outcome::fail(
+            "static.config_parses",
+            Group::Static,
+            "the config exists and parses",
+            format!("no config at {}", cfg.display()),
+        )
+        .fix("run `clawposture apply --threat private|group|public` (or pass --config)"),
+        (_, Err(e)) => Outcome::fail(
+            "static.config_parses",
+            Group::Static,
+            "the config exists and parses",
+            format!("{}:{e}", cfg.display()),
+        )
+        .fix("fix the file (or restore a clawposture backup beside it)")
+        .doc("gateway/configuration.md"),
+        (_, Ok(_)) => Outcome::pass(
+            "static.config_parses",
+            Group::Static,
+            "the config exists and parses",
+            format!("{} is JSON5 OpenClaw can read", cfg.display()),
+        ),
     });
     let parses = parsed.is_ok() && matches!(facts.config, Ok(Some(_)));
     out.push(match (parses, recognized) {
-        (false, _) => Outcome::skip("static.preset", Group::Static, "the config holds a clawposture preset", "the config could not be read"),
-        (true, None) => Outcome::fail("static.preset", Group::Static, "the config holds a clawposture preset", "it matches no preset: more than half of every preset's values differ")
-            .fix("run `clawposture plan --threat <preset>` to see the changes, then `clawposture apply`"),
+        (false, _) => Outcome::skip(
+            "static.preset",
+            Group::Static,
+            "the config holds a clawposture preset",
+            "the config could not be read",
+        ),
+        (true, None) => Outcome::fail(
+            "static.preset",
+            Group::Static,
+            "the config holds a clawposture preset",
+            "it matches no preset: more than half of every preset's values differ",
+        )
+        .fix(
+            "run `clawposture plan --threat <preset>` to see the changes, then `clawposture apply`",
+        ),
         (true, Some(r)) => Outcome::pass(
             "static.preset",
             Group::Static,
@@ -163,33 +240,93 @@ pub fn judge(facts: &Facts, parsed: &Result<Value, String>, recognized: Option<&
             format!(
                 "{} preset{}{}",
                 r.preset,
-                r.engine_label().map(|e| format!(", written for engine {e}")).unwrap_or_default(),
-                if forced.is_some() { " (as asked with --preset)" } else { "" }
+                r.engine_label()
+                    .map(|e| format!(", written for engine {e}"))
+                    .unwrap_or_default(),
+                if forced.is_some() {
+                    " (as asked with --preset)"
+                } else {
+                    ""
+                }
             ),
         ),
     });
     out.push(match (parses, recognized) {
-        (true, Some(r)) if r.drift.is_empty() => Outcome::pass("static.drift", Group::Static, "every owned key holds the preset's value", format!("all {} owned values hold", r.owned)),
+        (true, Some(r)) if r.drift.is_empty() => Outcome::pass(
+            "static.drift",
+            Group::Static,
+            "every owned key holds the preset's value",
+            format!("all {} owned values hold", r.owned),
+        ),
         (true, Some(r)) => {
             let details = r
                 .drift
                 .iter()
-                .map(|d| format!("{}: found {}, the {} preset wants {}", d.key, show(&d.found), r.preset, show(&d.wanted)))
+                .map(|d| {
+                    format!(
+                        "{}: found {}, the {} preset wants {}",
+                        d.key,
+                        show(&d.found),
+                        r.preset,
+                        show(&d.wanted)
+                    )
+                })
                 .collect();
             Outcome::fail(
                 "static.drift",
                 Group::Static,
                 "every owned key holds the preset's value",
-                format!("{} of {} owned keys drifted: {}", r.drift.len(), r.owned, r.drift.iter().map(|d| d.key.as_str()).collect::<Vec<_>>().join(", ")),
+                format!(
+                    "{} of {} owned keys drifted: {}",
+                    r.drift.len(),
+                    r.owned,
+                    r.drift
+                        .iter()
+                        .map(|d| d.key.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
             )
             .details(details)
-            .fix(format!("run `clawposture apply --threat {}` to restore them (it shows the diff first)", r.preset))
+            .fix(format!(
+                "run `clawposture apply --threat {}` to restore them (it shows the diff first)",
+                r.preset
+            ))
         }
-        _ => Outcome::skip("static.drift", Group::Static, "every owned key holds the preset's value", "no preset to compare with"),
+        _ => Outcome::skip(
+            "static.drift",
+            Group::Static,
+            "every owned key holds the preset's value",
+            "no preset to compare with",
+        ),
     });
-    out.push(mode_outcome("static.config_perms", "the config is private (0600)", cfg, &facts.config, 0o600, facts.uid, false));
-    out.push(mode_outcome("static.state_dir_perms", "the state dir is private (0700)", &facts.state_dir, &facts.state, 0o700, facts.uid, false));
-    out.push(mode_outcome("static.env_perms", "the .env file is private (0600)", &facts.state_dir.join(".env"), &facts.env_file, 0o600, facts.uid, false));
+    out.push(mode_outcome(
+        "static.config_perms",
+        "the config is private (0600)",
+        cfg,
+        &facts.config,
+        0o600,
+        facts.uid,
+        false,
+    ));
+    out.push(mode_outcome(
+        "static.state_dir_perms",
+        "the state dir is private (0700)",
+        &facts.state_dir,
+        &facts.state,
+        0o700,
+        facts.uid,
+        false,
+    ));
+    out.push(mode_outcome(
+        "static.env_perms",
+        "the .env file is private (0600)",
+        &facts.state_dir.join(".env"),
+        &facts.env_file,
+        0o600,
+        facts.uid,
+        false,
+    ));
     out.push(judge_token(facts, token).doc("gateway/configuration/environment-variables.md"));
     out
 }
@@ -199,13 +336,19 @@ fn show(v: &Option<Value>) -> String {
         None => "(unset)".into(),
         Some(v) => {
             let s = v.to_string();
-            if s.chars().count() > 80 { format!("{}…", s.chars().take(79).collect::<String>()) } else { s }
+            if s.chars().count() > 80 {
+                format!("{}…", s.chars().take(79).collect::<String>())
+            } else {
+                s
+            }
         }
     }
 }
 
 fn judge_token(facts: &Facts, token: &TokenSource) -> Outcome {
-    let title = format!("the Gateway token exists and has at least {MIN_TOKEN_LEN} characters (never shown)");
+    let title = format!(
+        "the Gateway token exists and has at least {MIN_TOKEN_LEN} characters (never shown)"
+    );
     let id = "static.token";
     let env_path = facts.state_dir.join(".env");
     match token {
@@ -247,7 +390,13 @@ mod tests {
     use serde_json::json;
 
     fn facts(config_mode: u32, env_len: Option<usize>) -> Facts {
-        let f = |mode| Ok(Some(FileFacts { mode, uid: 1000, symlink: false }));
+        let f = |mode| {
+            Ok(Some(FileFacts {
+                mode,
+                uid: 1000,
+                symlink: false,
+            }))
+        };
         Facts {
             config_path: "/s/openclaw.json".into(),
             state_dir: "/s".into(),
@@ -265,7 +414,9 @@ mod tests {
         let text = "A=1\nexport OPENCLAW_GATEWAY_TOKEN=\"abcdefghijklmnopqrstuvwxyz0123\"\n";
         assert_eq!(env_value_len(text, TOKEN_ENV), Some(30));
         assert_eq!(env_value_len("OPENCLAW_GATEWAY_TOKEN_X=1", TOKEN_ENV), None);
-        let src = token_source(&json!({"gateway": {"auth": {"token": {"source": "env", "provider": "default", "id": TOKEN_ENV}}}}));
+        let src = token_source(
+            &json!({"gateway": {"auth": {"token": {"source": "env", "provider": "default", "id": TOKEN_ENV}}}}),
+        );
         assert_eq!(src, TokenSource::Env(TOKEN_ENV.into()));
         let o = judge_token(&facts(0o600, Some(64)), &src);
         assert_eq!(o.status, super::super::model::Status::Pass);
@@ -274,7 +425,10 @@ mod tests {
         let lit = token_source(&json!({"gateway": {"auth": {"token": "supersecretvalue"}}}));
         let o = judge_token(&facts(0o600, None), &lit);
         assert!(!format!("{o:?}").contains("supersecretvalue"));
-        assert_eq!(token_source(&json!({"gateway": {"auth": {"token": "${MY_TOKEN}"}}})), TokenSource::Env("MY_TOKEN".into()));
+        assert_eq!(
+            token_source(&json!({"gateway": {"auth": {"token": "${MY_TOKEN}"}}})),
+            TokenSource::Env("MY_TOKEN".into())
+        );
     }
 
     #[test]
@@ -284,8 +438,23 @@ mod tests {
         let perms = out.iter().find(|o| o.id == "static.config_perms").unwrap();
         assert_eq!(perms.status, super::super::model::Status::Fail);
         assert!(perms.reason.contains("644"), "{}", perms.reason);
-        let ok = judge(&facts(0o600, Some(64)), &Ok(json!({})), None, None, &TokenSource::Missing);
-        assert_eq!(ok.iter().find(|o| o.id == "static.config_perms").unwrap().status, super::super::model::Status::Pass);
-        assert_eq!(ok.iter().find(|o| o.id == "static.preset").unwrap().status, super::super::model::Status::Fail);
+        let ok = judge(
+            &facts(0o600, Some(64)),
+            &Ok(json!({})),
+            None,
+            None,
+            &TokenSource::Missing,
+        );
+        assert_eq!(
+            ok.iter()
+                .find(|o| o.id == "static.config_perms")
+                .unwrap()
+                .status,
+            super::super::model::Status::Pass
+        );
+        assert_eq!(
+            ok.iter().find(|o| o.id == "static.preset").unwrap().status,
+            super::super::model::Status::Fail
+        );
     }
 }
