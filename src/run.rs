@@ -114,8 +114,16 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
             })
             .map_err(|e| fail(EXIT_REFUSED, format!("refused to write: {e}")))?;
             // verify branch (temporary wiring, the lead redoes it): the checklist beside the config.
-            let checklist = crate::checklist::write(&crate::checklist::Context::from_plan(&ctx.choice, &ctx.plan, &resolved))
-                .map_err(|e| fail(EXIT_REFUSED, format!("wrote the config, but not the checklist: {e}")))?;
+            let mut list = crate::checklist::Context::from_plan(&ctx.choice, &ctx.plan, &resolved);
+            if let Some(report) = &ctx.detection {
+                list = list.with_detection(report);
+            }
+            let checklist = crate::checklist::write(&list).map_err(|e| {
+                fail(
+                    EXIT_REFUSED,
+                    format!("wrote the config, but not the checklist: {e}"),
+                )
+            })?;
             if json {
                 let mut v = ctx.json(&resolved);
                 v["written"] = serde_json::json!({
@@ -129,10 +137,13 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
             }
             Ok(())
         }
-        Some(Command::Verify(args)) => match crate::verify::args::run_verify(&args, &resolved, &presets)? {
-            0 => Ok(()),
-            code => std::process::exit(code),
-        },
+        Some(Command::Verify(mut args)) => {
+            args.docker_host = cli.global.docker_host.clone();
+            match crate::verify::args::run_verify(&args, &resolved, &presets)? {
+                0 => Ok(()),
+                code => std::process::exit(code),
+            }
+        }
         None => Err(fail(
             EXIT_USAGE,
             "the interactive wizard is not built yet; use `clawposture apply --threat private|group|public` (see --help).",
