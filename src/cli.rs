@@ -128,6 +128,8 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Check that the posture holds (static, engine, OpenClaw; --live proves the sandbox).
+    Verify(crate::verify::args::VerifyArgs),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -1,5 +1,6 @@
 //! clawposture: one pure core (presets, choice, plan, checklist) shared by three front ends.
 
+pub mod checklist;
 pub mod choice;
 pub mod cli;
 pub mod detect;
@@ -15,5 +16,6 @@ pub mod run;
 pub mod screenshot;
 pub mod secrets;
 pub mod tui;
+pub mod verify;
 pub mod wizard;
 pub mod write;

@@ -6,7 +6,9 @@ use clawposture::run;
 fn main() {
     let cli = Cli::parse();
     if let Err(f) = run::run(cli) {
-        eprintln!("clawposture: {}", f.message);
+        if !f.message.is_empty() {
+            eprintln!("clawposture: {}", f.message);
+        }
         std::process::exit(f.code);
     }
 }

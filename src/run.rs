@@ -125,6 +125,17 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
                 now: SystemTime::now(),
             })
             .map_err(|e| fail(EXIT_REFUSED, format!("refused to write: {e}")))?;
+            // The checklist beside the config: what to check, why, and how, for this plan.
+            let mut list = crate::checklist::Context::from_plan(&ctx.choice, &ctx.plan, &resolved);
+            if let Some(report) = &ctx.detection {
+                list = list.with_detection(report);
+            }
+            let checklist = crate::checklist::write(&list).map_err(|e| {
+                fail(
+                    EXIT_REFUSED,
+                    format!("wrote the config, but not the checklist: {e}"),
+                )
+            })?;
             if json {
                 let mut v = ctx.json(&resolved);
                 v["written"] = serde_json::json!({
@@ -134,8 +145,20 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
                 println!("{}", pretty(&v));
             } else {
                 print!("{}", report::written_text(&outcome));
+                println!("Checklist: {}", checklist.display());
             }
             Ok(())
+        }
+        Some(Command::Verify(mut args)) => {
+            args.docker_host = cli.global.docker_host.clone();
+            match crate::verify::args::run_verify(&args, &resolved, &presets)? {
+                0 => Ok(()),
+                // The report is printed already; only the exit code is left to give.
+                code => Err(Failure {
+                    code,
+                    message: String::new(),
+                }),
+            }
         }
         None => crate::tui::start(&cli.global, &cli.wizard, presets, &resolved),
     }

@@ -87,7 +87,8 @@ fn fault(point: &str) {
 }
 
 /// Make `dir` exist with mode 0700; tighten it when group or others can enter it.
-fn private_dir(dir: &Path, tightened: &mut Vec<String>) -> Result<(), WriteError> {
+/// (pub: the checklist writer reuses it.)
+pub fn private_dir(dir: &Path, tightened: &mut Vec<String>) -> Result<(), WriteError> {
     if !dir.exists() {
         fs::create_dir_all(dir).map_err(io_err("create the directory", dir))?;
         fs::set_permissions(dir, fs::Permissions::from_mode(0o700))
@@ -114,7 +115,8 @@ fn sync_dir(dir: &Path) -> Result<(), WriteError> {
 }
 
 /// Replace `target` with `bytes` atomically: a 0600 temp file beside it, fsync, rename, fsync dir.
-fn atomic_replace(target: &Path, bytes: &[u8], label: &str) -> Result<(), WriteError> {
+/// (pub: the checklist writer reuses it.)
+pub fn atomic_replace(target: &Path, bytes: &[u8], label: &str) -> Result<(), WriteError> {
     let dir = target.parent().unwrap_or(Path::new("."));
     let name = target
         .file_name()
