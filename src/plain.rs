@@ -184,19 +184,19 @@ pub fn run(setup: Setup) -> Result<(), Failure> {
             message: "nothing written: not confirmed.".into(),
         });
     }
-    let outcome = write::write(&WriteRequest {
-        config: &r.config,
-        original: prepared.original.as_deref(),
-        new_text: &prepared.plan.new_text,
-        state_dir: &r.state_dir,
-        env_file: &prepared.plan.env_file,
-        now: SystemTime::now(),
-    })
-    .map_err(|e| Failure {
-        code: EXIT_REFUSED,
-        message: format!("refused to write: {e}"),
-    })?;
+    let (outcome, checklist) = crate::run::write_with_checklist(
+        &WriteRequest {
+            config: &r.config,
+            original: prepared.original.as_deref(),
+            new_text: &prepared.plan.new_text,
+            state_dir: &r.state_dir,
+            env_file: &prepared.plan.env_file,
+            now: SystemTime::now(),
+        },
+        &prepared.checklist(r),
+    )?;
     print!("{}", report::written_text(&outcome));
+    println!("Checklist: {}", checklist.display());
     Ok(())
 }
 

@@ -116,26 +116,17 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
             if !yes && !confirm("Write these changes? [y/N] ")? {
                 return Err(fail(EXIT_REFUSED, "nothing written: not confirmed."));
             }
-            let outcome = write::write(&WriteRequest {
-                config: &resolved.config,
-                original: ctx.original.as_deref(),
-                new_text: &ctx.plan.new_text,
-                state_dir: &resolved.state_dir,
-                env_file: &ctx.plan.env_file,
-                now: SystemTime::now(),
-            })
-            .map_err(|e| fail(EXIT_REFUSED, format!("refused to write: {e}")))?;
-            // The checklist beside the config: what to check, why, and how, for this plan.
-            let mut list = crate::checklist::Context::from_plan(&ctx.choice, &ctx.plan, &resolved);
-            if let Some(report) = &ctx.detection {
-                list = list.with_detection(report);
-            }
-            let checklist = crate::checklist::write(&list).map_err(|e| {
-                fail(
-                    EXIT_REFUSED,
-                    format!("wrote the config, but not the checklist: {e}"),
-                )
-            })?;
+            let (outcome, checklist) = write_with_checklist(
+                &WriteRequest {
+                    config: &resolved.config,
+                    original: ctx.original.as_deref(),
+                    new_text: &ctx.plan.new_text,
+                    state_dir: &resolved.state_dir,
+                    env_file: &ctx.plan.env_file,
+                    now: SystemTime::now(),
+                },
+                &ctx.checklist(&resolved),
+            )?;
             if json {
                 let mut v = ctx.json(&resolved);
                 v["written"] = serde_json::json!({
@@ -190,7 +181,33 @@ pub struct Prepared {
     pub detection: Option<Report>,
 }
 
+/// The one write path of every front end: the config (and `.env`), then the checklist beside
+/// it, which says how to check what was just written.
+pub fn write_with_checklist(
+    req: &WriteRequest,
+    list: &crate::checklist::Context,
+) -> Result<(write::WriteOutcome, std::path::PathBuf), Failure> {
+    let outcome =
+        write::write(req).map_err(|e| fail(EXIT_REFUSED, format!("refused to write: {e}")))?;
+    let path = crate::checklist::write(list).map_err(|e| {
+        fail(
+            EXIT_REFUSED,
+            format!("wrote the config, but not the checklist: {e}"),
+        )
+    })?;
+    Ok((outcome, path))
+}
+
 impl Prepared {
+    /// The checklist for this plan (pure: what to check, why and how).
+    pub fn checklist(&self, resolved: &Resolved) -> crate::checklist::Context {
+        let list = crate::checklist::Context::from_plan(&self.choice, &self.plan, resolved);
+        match &self.detection {
+            Some(report) => list.with_detection(report),
+            None => list,
+        }
+    }
+
     /// The plan as people read it (secrets masked).
     pub fn text(&self, resolved: &Resolved) -> String {
         report::plan_text(&self.plan, &self.choice, resolved, self.recognized.as_ref())

@@ -186,15 +186,19 @@ fn spawn(effect: Effect, tx: &Sender<Msg>) {
                 },
             },
             Effect::Write(job) => Msg::Written(
-                write::write(&WriteRequest {
-                    config: &job.config,
-                    original: job.original.as_deref(),
-                    new_text: &job.new_text,
-                    state_dir: &job.state_dir,
-                    env_file: &job.env_file,
-                    now: SystemTime::now(),
-                })
-                .map_err(|e| e.to_string()),
+                crate::run::write_with_checklist(
+                    &WriteRequest {
+                        config: &job.config,
+                        original: job.original.as_deref(),
+                        new_text: &job.new_text,
+                        state_dir: &job.state_dir,
+                        env_file: &job.env_file,
+                        now: SystemTime::now(),
+                    },
+                    &job.checklist,
+                )
+                .map(|(outcome, _)| outcome)
+                .map_err(|f| f.message),
             ),
             Effect::Quit => return,
         };

@@ -297,6 +297,7 @@ mod tests {
             groups: vec![ChannelId::parse("telegram:-100").unwrap()],
             members: vec![ChannelId::parse("telegram:222").unwrap()],
             accept_risk: true,
+            ..Inputs::default()
         };
         let base = r#"{"channels": {"telegram": {"botToken": {"source": "env", "provider": "default", "id": "T"}}}}"#;
         for threat in ["private", "group", "public"] {

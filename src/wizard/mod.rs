@@ -109,6 +109,8 @@ pub struct WriteJob {
     pub new_text: String,
     pub state_dir: PathBuf,
     pub env_file: EnvFileAction,
+    /// Written beside the config once the config is written.
+    pub checklist: crate::checklist::Context,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -518,6 +520,7 @@ impl Wizard {
             new_text: p.plan.new_text.clone(),
             state_dir: self.setup.resolved.state_dir.clone(),
             env_file: p.plan.env_file.clone(),
+            checklist: p.checklist(&self.setup.resolved),
         };
         self.write = WriteState::Writing;
         vec![Effect::Write(Box::new(job))]

@@ -7,10 +7,26 @@ use crate::report;
 use crate::tui::theme::Theme;
 use crate::wizard::{Wizard, WriteState};
 
-/// The checklist's static results (issue 5: `crate::checklist`). The lead wires the real
-/// results in here at merge; until then the Done screen shows nothing for them.
-pub fn checklist_results(_w: &Wizard, _t: &Theme) -> Vec<Line<'static>> {
-    Vec::new()
+/// The checklist written beside the config: where it is, and its items (what to check now).
+pub fn checklist_results(w: &Wizard, t: &Theme) -> Vec<Line<'static>> {
+    let Some(p) = w.plan() else { return Vec::new() };
+    let list = p.checklist(&w.setup.resolved);
+    let mut l = vec![Line::from(vec![
+        Span::styled("Checklist ", t.heading()),
+        Span::raw(
+            crate::checklist::path(&w.setup.resolved.state_dir)
+                .display()
+                .to_string(),
+        ),
+    ])];
+    for item in crate::checklist::items(&list) {
+        l.push(Line::raw(format!("  ☐ {}", item.title)));
+    }
+    l.push(Line::styled(
+        "  `clawposture verify --live` runs them and proves the sandbox.",
+        t.dim(),
+    ));
+    l
 }
 
 pub fn body(w: &Wizard, t: &Theme) -> Body {

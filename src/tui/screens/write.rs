@@ -8,10 +8,13 @@ use crate::plan::EnvFileAction;
 use crate::tui::theme::Theme;
 use crate::wizard::{Wizard, WriteState};
 
-/// Where issue 5's checklist will be written, once that writer exists (None: not in this build).
-/// The lead wires this at merge; until then the Write screen says the checklist is not written.
-pub fn checklist_target(_w: &Wizard) -> Option<String> {
-    None
+/// Where the checklist is written: `$STATE_DIR/clawposture-checklist.md`.
+pub fn checklist_target(w: &Wizard) -> Option<String> {
+    Some(
+        crate::checklist::path(&w.setup.resolved.state_dir)
+            .display()
+            .to_string(),
+    )
 }
 
 pub fn body(w: &Wizard, t: &Theme) -> Body {
