@@ -197,6 +197,11 @@ pub fn run(setup: Setup) -> Result<(), Failure> {
     )?;
     print!("{}", report::written_text(&outcome));
     println!("Checklist: {}", checklist.display());
+    let checks = prepared.checks_after_write(r, presets, setup.detect.docker_host_flag.clone());
+    print!(
+        "\nChecked right after writing (static and engine items; `clawposture verify --live` runs the rest):\n{}",
+        checks.to_text()
+    );
     Ok(())
 }
 

@@ -127,16 +127,24 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
                 },
                 &ctx.checklist(&resolved),
             )?;
+            let checks =
+                ctx.checks_after_write(&resolved, &presets, cli.global.docker_host.clone());
             if json {
                 let mut v = ctx.json(&resolved);
                 v["written"] = serde_json::json!({
                     "config": outcome.written, "backup": outcome.backup, "env_file": outcome.env_file,
                     "via_symlink": outcome.via_symlink, "tightened": outcome.tightened,
+                    "checklist": checklist,
                 });
+                v["checks"] = checks.to_json();
                 println!("{}", pretty(&v));
             } else {
                 print!("{}", report::written_text(&outcome));
                 println!("Checklist: {}", checklist.display());
+                print!(
+                    "\nChecked right after writing (static and engine items; `clawposture verify --live` runs the rest):\n{}",
+                    checks.to_text()
+                );
             }
             Ok(())
         }
@@ -199,6 +207,28 @@ pub fn write_with_checklist(
 }
 
 impl Prepared {
+    /// The static and engine items of `verify`, run on what was just written (reads files and
+    /// asks the engine: call it at the edge, after the write).
+    pub fn checks_after_write(
+        &self,
+        resolved: &Resolved,
+        presets: &[Preset],
+        docker_host: Option<String>,
+    ) -> crate::verify::model::Report {
+        let endpoint = self
+            .detection
+            .as_ref()
+            .and_then(|r| r.selected.index.and_then(|i| r.engines.get(i)))
+            .map(|e| e.endpoint.clone())
+            .or(docker_host);
+        crate::verify::args::after_apply(
+            resolved,
+            presets,
+            Some(self.choice.environment.engine),
+            endpoint,
+        )
+    }
+
     /// The checklist for this plan (pure: what to check, why and how).
     pub fn checklist(&self, resolved: &Resolved) -> crate::checklist::Context {
         let list = crate::checklist::Context::from_plan(&self.choice, &self.plan, resolved);
