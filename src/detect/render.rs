@@ -3,7 +3,6 @@
 use std::fmt::Write;
 
 use super::report::{EngineReport, Report, State};
-use crate::environment::EngineKind;
 
 pub fn render_human(r: &Report) -> String {
     let mut s = String::new();
@@ -29,7 +28,7 @@ pub fn render_human(r: &Report) -> String {
             s,
             "{mark}  {:<2} {:<16} {:<17} {:<15} {:<8} {} ({}){}",
             i,
-            engine_label(e),
+            e.label(),
             e.state.label(),
             e.version.as_deref().unwrap_or("-"),
             image_label(e),
@@ -117,26 +116,6 @@ pub fn render_human(r: &Report) -> String {
     let _ = writeln!(s, "OpenClaw: {installed}; config {config}");
     let _ = writeln!(s, "  note: {}", o.note);
     s
-}
-
-fn engine_label(e: &EngineReport) -> String {
-    let kind = match e.kind {
-        Some(EngineKind::Docker) => "docker",
-        Some(EngineKind::Podman) => "podman",
-        None => "?",
-    };
-    let mode = match e.rootless {
-        Some(true) => " rootless",
-        Some(false) => " rootful",
-        None => "",
-    };
-    // Not confirmed: what the socket's location suggests, not what the engine said.
-    let hedge = if e.confirmed || e.kind.is_none() {
-        ""
-    } else {
-        "?"
-    };
-    format!("{kind}{mode}{hedge}")
 }
 
 fn image_label(e: &EngineReport) -> &'static str {

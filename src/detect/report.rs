@@ -147,6 +147,27 @@ pub struct EngineReport {
 
 impl EngineReport {
     /// A blank report for an endpoint not yet probed.
+    /// `docker rootless`, `podman rootful?`: a `?` when only the socket's location suggests
+    /// the kind, not the engine itself.
+    pub fn label(&self) -> String {
+        let kind = match self.kind {
+            Some(EngineKind::Docker) => "docker",
+            Some(EngineKind::Podman) => "podman",
+            None => "?",
+        };
+        let mode = match self.rootless {
+            Some(true) => " rootless",
+            Some(false) => " rootful",
+            None => "",
+        };
+        let hedge = if self.confirmed || self.kind.is_none() {
+            ""
+        } else {
+            "?"
+        };
+        format!("{kind}{mode}{hedge}")
+    }
+
     pub fn new(endpoint: impl Into<String>, source: Source) -> EngineReport {
         EngineReport {
             kind: None,

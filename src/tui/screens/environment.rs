@@ -4,8 +4,7 @@
 use ratatui::text::{Line, Span};
 
 use super::{Body, blank, spinner};
-use crate::detect::{EngineReport, Report, State};
-use crate::environment::EngineKind;
+use crate::detect::{Report, State};
 use crate::tui::theme::Theme;
 use crate::wizard::{Detection, Wizard};
 
@@ -83,7 +82,7 @@ fn done(r: &Report, t: &Theme) -> Body {
         };
         l.push(Line::from(vec![
             Span::styled(format!("{mark} "), style),
-            Span::styled(format!("{:<17}", engine_label(e)), t.heading()),
+            Span::styled(format!("{:<17}", e.label()), t.heading()),
             Span::styled(format!("{:<18}", e.state.label()), style),
             Span::raw(e.version.clone().unwrap_or_default()),
         ]));
@@ -164,24 +163,4 @@ fn done(r: &Report, t: &Theme) -> Body {
         scrolled: l,
         wrap: true,
     }
-}
-
-fn engine_label(e: &EngineReport) -> String {
-    let kind = match e.kind {
-        Some(EngineKind::Docker) => "docker",
-        Some(EngineKind::Podman) => "podman",
-        None => "?",
-    };
-    let mode = match e.rootless {
-        Some(true) => " rootless",
-        Some(false) => " rootful",
-        None => "",
-    };
-    // Not confirmed by the engine itself: only what the socket's location suggests.
-    let hedge = if e.confirmed || e.kind.is_none() {
-        ""
-    } else {
-        "?"
-    };
-    format!("{kind}{mode}{hedge}")
 }
