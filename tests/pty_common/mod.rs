@@ -3,7 +3,11 @@
 //! synchronisation by polling for text under a deadline (never a fixed sleep).
 #![allow(dead_code)]
 
-use std::collections::HashMap;
+#[path = "../engines_common/mod.rs"]
+mod engines_common;
+#[allow(unused_imports)] // each test crate uses a different subset
+pub use engines_common::{engines_env as engines, skipped};
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -11,39 +15,6 @@ use std::time::{Duration, Instant};
 
 /// Generous: a loaded 2-core CI machine must not turn slowness into a failure.
 pub const DEADLINE: Duration = Duration::from_secs(30);
-
-pub fn skipped(why: &str) {
-    use std::io::Write;
-    let test = std::thread::current().name().unwrap_or("?").to_string();
-    let _ = writeln!(std::io::stderr(), "SKIPPED {test}: {why}");
-}
-
-/// The sockets of `tests/support/engines.sh start`, or None after saying so (in CI: fail).
-pub fn engines() -> Option<HashMap<String, String>> {
-    let Some(path) = std::env::var_os("CLAWPOSTURE_ENGINES_ENV") else {
-        if std::env::var_os("CI").is_some() {
-            panic!(
-                "CI is set but CLAWPOSTURE_ENGINES_ENV is not: run `bash tests/support/engines.sh start` first"
-            );
-        }
-        skipped(
-            "needs CLAWPOSTURE_ENGINES_ENV (as root: bash tests/support/engines.sh start; export CLAWPOSTURE_ENGINES_ENV=/tmp/clawposture-engines/engines.env)",
-        );
-        return None;
-    };
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| {
-        panic!(
-            "CLAWPOSTURE_ENGINES_ENV={}: {e}",
-            Path::new(&path).display()
-        )
-    });
-    Some(
-        text.lines()
-            .filter_map(|l| l.split_once('='))
-            .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
-            .collect(),
-    )
-}
 
 /// tmux itself, or None after saying so (in CI: fail; `.ci/run` installs it).
 pub fn have_tmux() -> bool {

@@ -2,48 +2,18 @@
 //! `tests/support/engines.sh`, apply + verify in a throwaway home, and reading the JSON report.
 #![allow(dead_code)] // each test crate uses a different subset
 
+#[path = "../engines_common/mod.rs"]
+mod engines_common;
+#[allow(unused_imports)] // each test crate uses a different subset
+pub use engines_common::{engines_env as engines, skipped};
+
 use std::collections::HashMap;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
 use serde_json::Value;
 
 pub const TELEGRAM: &str = r#"{"channels": {"telegram": {"botToken": {"source": "env", "provider": "default", "id": "TELEGRAM_BOT_TOKEN"}}}}"#;
-
-/// Say a test is skipped where it is seen (past the harness's output capture).
-pub fn skipped(why: &str) {
-    let test = std::thread::current().name().unwrap_or("?").to_string();
-    let _ = writeln!(std::io::stderr(), "SKIPPED {test}: {why}");
-}
-
-/// The engines of `tests/support/engines.sh start` (its engines.env), or None after saying so.
-/// In CI (`CI` set) their absence is a failure, never a skip.
-pub fn engines() -> Option<HashMap<String, String>> {
-    let Some(path) = std::env::var_os("CLAWPOSTURE_ENGINES_ENV") else {
-        if std::env::var_os("CI").is_some() {
-            panic!(
-                "CI is set but CLAWPOSTURE_ENGINES_ENV is not: run `tests/support/engines.sh start` first"
-            );
-        }
-        skipped(
-            "needs real engines: set CLAWPOSTURE_ENGINES_ENV (as root: bash tests/support/engines.sh start prints it)",
-        );
-        return None;
-    };
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| {
-        panic!(
-            "CLAWPOSTURE_ENGINES_ENV={}: {e}",
-            Path::new(&path).display()
-        )
-    });
-    Some(
-        text.lines()
-            .filter_map(|l| l.split_once('='))
-            .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
-            .collect(),
-    )
-}
 
 /// One engine to test against: the `--engine` label apply gets and its endpoint.
 #[derive(Debug, Clone)]
