@@ -48,6 +48,8 @@ pub struct Context {
     pub profile: Option<String>,
     /// The DOCKER_HOST the Gateway service needs (None: the docker CLI's default reaches it).
     pub service_docker_host: Option<String>,
+    /// The advanced answers as verify flags (`--sandbox-network bridge`), empty when none.
+    pub verify_flags: String,
 }
 
 impl Context {
@@ -64,6 +66,7 @@ impl Context {
         )
         .owner(choice.inputs.owner.as_ref().map(|o| o.to_string()))
         .changes(plan.changes.iter().map(|c| c.key.as_str()))
+        .verify_flags(choice.inputs.advanced().flags())
     }
 
     /// The context of a config as it is (verify uses this to name the manual items).
@@ -97,7 +100,13 @@ impl Context {
             restart_needed: false,
             profile,
             service_docker_host: None,
+            verify_flags: String::new(),
         }
+    }
+
+    pub fn verify_flags(mut self, flags: String) -> Context {
+        self.verify_flags = flags;
+        self
     }
 
     pub fn owner(mut self, owner: Option<String>) -> Context {
@@ -633,6 +642,13 @@ pub fn markdown(ctx: &Context) -> String {
         out,
         "Tick each box after checking by hand. `clawposture verify` checks every item marked *(verify)* and prints pass, fail or skipped for each; `clawposture verify --live` also starts a throw-away container with the sandbox settings and proves them from inside. Run it again after every OpenClaw or engine upgrade. A skipped item is not a pass.\n"
     );
+    if !ctx.verify_flags.is_empty() {
+        let f = &ctx.verify_flags;
+        let _ = writeln!(
+            out,
+            "This config was written with `{f}`, a choice the file cannot tell from a hand edit: run `clawposture verify {f}` (and `clawposture verify {f} --live`) so it is not reported as drift.\n"
+        );
+    }
     let mut section = "";
     for it in &items {
         if it.section != section {

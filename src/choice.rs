@@ -60,6 +60,38 @@ pub struct Inputs {
     pub sandbox_network: Option<SandboxNetwork>,
 }
 
+impl Inputs {
+    pub fn advanced(&self) -> Advanced {
+        Advanced {
+            workspace_access: self.workspace_access,
+            sandbox_network: self.sandbox_network,
+        }
+    }
+}
+
+/// The advanced answers that override a preset's value. A file cannot tell them from a hand
+/// edit, so `verify` is told them (`--workspace-access`, `--sandbox-network`) rather than
+/// reading them back; the checklist writes the command with them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Advanced {
+    pub workspace_access: Option<WorkspaceAccess>,
+    pub sandbox_network: Option<SandboxNetwork>,
+}
+
+impl Advanced {
+    /// The flags that repeat these answers, e.g. `--sandbox-network bridge`.
+    pub fn flags(&self) -> String {
+        let mut out = Vec::new();
+        if let Some(w) = self.workspace_access {
+            out.push(format!("--workspace-access {}", w.label()));
+        }
+        if let Some(n) = self.sandbox_network {
+            out.push(format!("--sandbox-network {}", n.label()));
+        }
+        out.join(" ")
+    }
+}
+
 /// `agents.defaults.sandbox.workspaceAccess`: what sandboxed runs see of the agent workspace.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]

@@ -195,12 +195,17 @@ pub fn run(setup: Setup) -> Result<(), Failure> {
         },
         &prepared.checklist(r),
     )?;
-    print!("{}", report::written_text(&outcome));
-    println!("Checklist: {}", checklist.display());
-    let checks = prepared.checks_after_write(r, presets, setup.detect.docker_host_flag.clone());
+    let checks = prepared
+        .check_job(r, presets, setup.detect.docker_host_flag.clone())
+        .run();
     print!(
-        "\nChecked right after writing (static and engine items; `clawposture verify --live` runs the rest):\n{}",
-        checks.to_text()
+        "{}",
+        report::after_write_text(
+            &outcome,
+            &checklist,
+            &checks,
+            prepared.choice.inputs.advanced()
+        )
     );
     Ok(())
 }

@@ -192,7 +192,32 @@ pub fn written_text(outcome: &WriteOutcome) -> String {
 }
 
 /// The commands to run after a write, each with the reason, for every front end's last screen.
-pub fn next_steps(plan: &Plan) -> Vec<(String, String)> {
+/// The command that runs the whole checklist, repeating the advanced answers so a deliberate
+/// choice is not reported as drift.
+pub fn verify_live(advanced: crate::choice::Advanced) -> String {
+    match advanced.flags() {
+        f if f.is_empty() => "clawposture verify --live".to_string(),
+        f => format!("clawposture verify {f} --live"),
+    }
+}
+
+/// What apply and `--plain` print after writing: where things went, and the checks run on them.
+pub fn after_write_text(
+    outcome: &crate::write::WriteOutcome,
+    checklist: &std::path::Path,
+    checks: &crate::verify::model::Report,
+    advanced: crate::choice::Advanced,
+) -> String {
+    format!(
+        "{}Checklist: {}\n\nChecked right after writing (static and engine items; `{}` runs the rest):\n{}",
+        written_text(outcome),
+        checklist.display(),
+        verify_live(advanced),
+        checks.to_text()
+    )
+}
+
+pub fn next_steps(plan: &Plan, advanced: crate::choice::Advanced) -> Vec<(String, String)> {
     let mut steps = vec![
         (
             "openclaw config validate".to_string(),
@@ -210,7 +235,7 @@ pub fn next_steps(plan: &Plan) -> Vec<(String, String)> {
         ));
     }
     steps.push((
-        "clawposture verify --live".to_string(),
+        verify_live(advanced),
         "Proves the running Gateway enforces the new posture.".to_string(),
     ));
     steps

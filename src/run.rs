@@ -127,8 +127,9 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
                 },
                 &ctx.checklist(&resolved),
             )?;
-            let checks =
-                ctx.checks_after_write(&resolved, &presets, cli.global.docker_host.clone());
+            let checks = ctx
+                .check_job(&resolved, &presets, cli.global.docker_host.clone())
+                .run();
             if json {
                 let mut v = ctx.json(&resolved);
                 v["written"] = serde_json::json!({
@@ -139,11 +140,14 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
                 v["checks"] = checks.to_json();
                 println!("{}", pretty(&v));
             } else {
-                print!("{}", report::written_text(&outcome));
-                println!("Checklist: {}", checklist.display());
                 print!(
-                    "\nChecked right after writing (static and engine items; `clawposture verify --live` runs the rest):\n{}",
-                    checks.to_text()
+                    "{}",
+                    report::after_write_text(
+                        &outcome,
+                        &checklist,
+                        &checks,
+                        ctx.choice.inputs.advanced()
+                    )
                 );
             }
             Ok(())
@@ -206,27 +210,51 @@ pub fn write_with_checklist(
     Ok((outcome, path))
 }
 
+/// The static and engine items of `verify` to run on what was just written, as data: built by
+/// the pure core, run at the edge (it reads files and asks the engine).
+#[derive(Debug, Clone, PartialEq)]
+pub struct CheckJob {
+    pub resolved: Resolved,
+    pub presets: Vec<Preset>,
+    pub engine: Option<crate::environment::Engine>,
+    pub endpoint: Option<String>,
+    pub advanced: crate::choice::Advanced,
+}
+
+impl CheckJob {
+    pub fn run(&self) -> crate::verify::model::Report {
+        crate::verify::args::after_apply(
+            &self.resolved,
+            &self.presets,
+            Some(self.engine),
+            self.endpoint.clone(),
+            self.advanced,
+        )
+    }
+}
+
 impl Prepared {
-    /// The static and engine items of `verify`, run on what was just written (reads files and
-    /// asks the engine: call it at the edge, after the write).
-    pub fn checks_after_write(
+    /// What to check right after writing this plan: the engine detection chose (or
+    /// `--docker-host`), and the answers it was written with.
+    pub fn check_job(
         &self,
         resolved: &Resolved,
         presets: &[Preset],
         docker_host: Option<String>,
-    ) -> crate::verify::model::Report {
+    ) -> CheckJob {
         let endpoint = self
             .detection
             .as_ref()
             .and_then(|r| r.selected.index.and_then(|i| r.engines.get(i)))
             .map(|e| e.endpoint.clone())
             .or(docker_host);
-        crate::verify::args::after_apply(
-            resolved,
-            presets,
-            Some(self.choice.environment.engine),
+        CheckJob {
+            resolved: resolved.clone(),
+            presets: presets.to_vec(),
+            engine: self.choice.environment.engine,
             endpoint,
-        )
+            advanced: self.choice.inputs.advanced(),
+        }
     }
 
     /// The checklist for this plan (pure: what to check, why and how).

@@ -44,11 +44,21 @@ fn welcome_to_done_against_rootless_docker() {
     t.wait_for("These files will be written:");
     t.keys(&["Enter"]);
     t.wait_for("✓ Wrote");
+    // verify's static and engine items run on the written file, against the same daemon.
+    t.wait_for("PASS  every owned key holds the preset's value");
+    t.wait_for("PASS  the sandbox's container engine answers");
     t.keys(&["q"]);
-    let screen = t.wait_for("EXIT=0");
+    t.wait_for("EXIT=0");
+    let printed = t.history();
     assert!(
-        screen.contains("Wrote "),
-        "summary on the primary screen:\n{screen}"
+        printed.contains("Wrote ") && printed.contains("Checked right after writing"),
+        "summary on the primary screen:\n{printed}"
+    );
+    assert!(
+        printed
+            .lines()
+            .any(|l| l.contains("PASS") && l.contains("engine.rootless")),
+        "the checks are printed after the wizard too:\n{printed}"
     );
     restored(&t);
     check_written(&h, Some("0:0"));

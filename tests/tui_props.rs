@@ -46,6 +46,8 @@ proptest! {
             keys(&mut w, &[KEYS[i]]);
             if w.write == WriteState::Writing {
                 wizard::update(&mut w, Msg::Written(Ok(outcome())));
+                let report = checks(&w, env);
+                wizard::update(&mut w, Msg::Checked(Box::new(report)));
             }
             if w.exit.is_some() {
                 break;

@@ -4,7 +4,7 @@
 
 mod tui_common;
 
-use clawposture::wizard::{self, Key, Msg, Setup};
+use clawposture::wizard::{self, Effect, Key, Msg, Setup};
 use tui_common::*;
 
 const SIZES: [(u16, u16); 2] = [(80, 24), (120, 40)];
@@ -59,7 +59,15 @@ fn every_screen_every_environment_both_sizes() {
                 let effects = keys(&mut w, &[Key::Enter]);
                 assert_eq!(effects.len(), 1, "{}: Enter on Write writes", env.name());
                 insta::assert_snapshot!(name("6_write_running"), draw(&mut w, cols, rows));
-                wizard::update(&mut w, Msg::Written(Ok(outcome())));
+                let effects = wizard::update(&mut w, Msg::Written(Ok(outcome())));
+                assert!(
+                    matches!(effects.as_slice(), [Effect::Check(_)]),
+                    "{}: Done checks what was written",
+                    env.name()
+                );
+                insta::assert_snapshot!(name("7_done_checking"), draw(&mut w, cols, rows));
+                let report = checks(&w, env);
+                wizard::update(&mut w, Msg::Checked(Box::new(report)));
                 insta::assert_snapshot!(name("7_done"), draw(&mut w, cols, rows));
             }
         }
@@ -152,7 +160,11 @@ fn boundary_conflict_and_noop() {
         wizard::update(&mut w, Msg::Detected(Box::new(report(Env::RootlessDocker))));
         keys(&mut w, &[Key::Enter]);
         insta::assert_snapshot!("noop_80x24_preview", draw(&mut w, 80, 24));
-        keys(&mut w, &[Key::Enter]);
+        // Nothing written, but the file is still checked: it holds the posture, does it work?
+        let effects = keys(&mut w, &[Key::Enter]);
+        assert!(matches!(effects.as_slice(), [Effect::Check(_)]), "{effects:?}");
+        let report = checks(&w, Env::RootlessDocker);
+        wizard::update(&mut w, Msg::Checked(Box::new(report)));
         insta::assert_snapshot!("noop_80x24_done", draw(&mut w, 80, 24));
     });
 }

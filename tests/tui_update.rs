@@ -5,7 +5,7 @@ mod tui_common;
 
 use clawposture::choice::WorkspaceAccess;
 use clawposture::run::{self, Facts};
-use clawposture::wizard::{self, Effect, Exit, Key, Msg, Setup, Step, Wizard, WriteState};
+use clawposture::wizard::{self, Checks, Effect, Exit, Key, Msg, Setup, Step, Wizard, WriteState};
 use tui_common::*;
 
 fn at(w: &Wizard) -> Step {
@@ -56,8 +56,25 @@ fn walks_forward_to_done_and_quits() {
     // Keys other than Ctrl-C do nothing while the write runs.
     assert!(keys(&mut w, &[Key::Esc, Key::Char('q')]).is_empty());
     assert_eq!(at(&w), Step::Write);
-    wizard::update(&mut w, Msg::Written(Ok(outcome())));
+    // Reaching Done asks the edge to check what was written, with the same engine and
+    // answers the plan used.
+    let effects = wizard::update(&mut w, Msg::Written(Ok(outcome())));
     assert_eq!(at(&w), Step::Done);
+    let [Effect::Check(check)] = effects.as_slice() else {
+        panic!("expected one check, got {effects:?}");
+    };
+    assert_eq!(check.resolved.config, w.setup.resolved.config);
+    assert_eq!(check.engine, w.environment().expect("environment").engine);
+    assert_eq!(
+        check.endpoint.as_deref(),
+        Some("unix:///run/user/1000/docker.sock")
+    );
+    assert_eq!(w.checks, Checks::Running);
+    assert!(w.busy(), "the spinner runs while the checks do");
+    let report = checks(&w, Env::RootlessDocker);
+    wizard::update(&mut w, Msg::Checked(Box::new(report.clone())));
+    assert_eq!(w.checks, Checks::Done(Box::new(report)));
+    assert!(!w.busy());
     assert!(!w.unsaved());
     assert_eq!(keys(&mut w, &[Key::Enter]), vec![Effect::Quit]);
     assert_eq!(w.exit, Some(Exit::Finished));

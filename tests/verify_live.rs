@@ -215,11 +215,43 @@ fn a_bridge_network_is_seen_from_inside_the_container() {
             v.text("live.container")
         );
         let text = v.text("live.network");
+        assert_eq!(v.status("live.network"), "fail", "{}: {text}", t.label);
         assert!(
             text.contains("eth0") && text.contains("a default route via"),
             "{}: {text}",
             t.label
         );
+
+        // The same network chosen with apply and told to verify: not drift, and the network
+        // item is skipped (not proven isolated), still with what the container has.
+        let h = Home::new();
+        h.apply("private", t.label, &["--sandbox-network", "bridge"]);
+        let v = h.verify(&[
+            "--live",
+            "--no-openclaw",
+            "--sandbox-network",
+            "bridge",
+            "--docker-host",
+            &t.endpoint,
+            "--probe-image",
+            &image,
+        ]);
+        assert_eq!(
+            v.status("static.drift"),
+            "pass",
+            "{}",
+            v.text("static.drift")
+        );
+        let text = v.text("live.network");
+        assert_eq!(v.status("live.network"), "skipped", "{}: {text}", t.label);
+        assert!(
+            text.contains("chosen with --sandbox-network") && text.contains("eth0"),
+            "{}: {text}",
+            t.label
+        );
+        for id in ["live.rootfs", "live.capabilities", "live.user"] {
+            assert_eq!(v.status(id), "pass", "{}: {id}: {}", t.label, v.text(id));
+        }
     }
 }
 

@@ -291,3 +291,74 @@ fn the_json_report_has_the_documented_shape() {
     }
     assert_eq!(v.report["exit_code"], v.code.unwrap_or(-1));
 }
+
+#[test]
+fn advanced_answers_chosen_with_apply_are_not_drift_once_verify_is_told() {
+    let h = Home::new();
+    let chosen = ["--sandbox-network", "bridge", "--workspace-access", "rw"];
+    h.apply("private", "docker-rootless", &chosen);
+    let none = h.path("no-engine.sock");
+    let flags = vec![
+        "--no-openclaw".to_string(),
+        "--docker-host".into(),
+        format!("unix://{}", none.display()),
+    ];
+    // Told: both values are the user's, not drift.
+    let mut told = flags.clone();
+    told.extend(chosen.iter().map(|s| s.to_string()));
+    let v = h.verify(&args(&told));
+    assert_eq!(v.status("static.drift"), "pass", "{}", v.pretty());
+    // Not told: the file cannot tell a choice from a hand edit, so both keys drift, and the fix
+    // names the flags that say it was chosen.
+    let v = h.verify(&args(&flags));
+    assert_eq!(v.status("static.drift"), "fail");
+    let fix = v.item("static.drift")["fix"]
+        .as_str()
+        .unwrap_or("")
+        .to_string();
+    assert!(
+        fix.contains("--workspace-access rw") && fix.contains("--sandbox-network bridge"),
+        "{fix}"
+    );
+    // The checklist written with the config carries the command with the flags.
+    let list =
+        std::fs::read_to_string(h.state().join("clawposture-checklist.md")).expect("checklist");
+    assert!(
+        list.contains("clawposture verify --workspace-access rw --sandbox-network bridge"),
+        "{list}"
+    );
+}
+
+#[test]
+fn apply_checks_what_it_wrote_with_the_answers_it_was_given() {
+    let h = Home::new();
+    let config = h.config();
+    let state = h.state();
+    let none = h.path("no-engine.sock");
+    let host = format!("unix://{}", none.display());
+    let out = h.run(&[
+        "apply",
+        "--yes",
+        "--json",
+        "--threat",
+        "private",
+        "--engine",
+        "docker-rootless",
+        "--sandbox-network",
+        "bridge",
+        "--docker-host",
+        &host,
+        "--config",
+        config.to_str().expect("utf-8"),
+        "--state-dir",
+        state.to_str().expect("utf-8"),
+    ]);
+    assert!(out.status.success(), "{}{}", stdout(&out), stderr(&out));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&out)).expect("apply --json");
+    let drift = v["checks"]["items"]
+        .as_array()
+        .and_then(|items| items.iter().find(|i| i["id"] == "static.drift"))
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(drift["status"], "pass", "{drift}");
+}

@@ -12,6 +12,7 @@ use crate::environment::EngineKind;
 use crate::paths::Resolved;
 use crate::plan::TokenState;
 use crate::preset;
+use crate::verify::{self, statics};
 use crate::wizard::{self, Msg, Setup, Wizard};
 use crate::write::WriteOutcome;
 
@@ -259,5 +260,93 @@ pub fn outcome() -> WriteOutcome {
         )),
         env_file: Some(PathBuf::from("/home/alice/.openclaw/.env")),
         tightened: Vec::new(),
+    }
+}
+
+/// verify's static and engine results on the fixture machine after the wizard wrote its plan:
+/// the real judges, fed the facts this machine would give (private files, a 64-character token,
+/// the selected engine of `report(env)` with its sandbox image as detection found it).
+pub fn checks(w: &Wizard, env: Env) -> verify::model::Report {
+    let text = w
+        .plan()
+        .map(|p| p.plan.new_text.clone())
+        .unwrap_or_default();
+    let value = crate::document::Document::parse(&text)
+        .map(|d| d.value())
+        .map_err(|e| e.to_string());
+    let config_value = value.clone().unwrap_or_default();
+    let environment = w.environment();
+    let recognized = verify::recognize::recognize(
+        &text,
+        &w.setup.presets,
+        &environment.into_iter().collect::<Vec<_>>(),
+        None,
+        w.inputs.advanced(),
+    );
+    let file = |mode| {
+        Ok(Some(statics::FileFacts {
+            mode,
+            uid: 1000,
+            symlink: false,
+        }))
+    };
+    let files = statics::Facts {
+        config_path: PathBuf::from(CONFIG),
+        state_dir: PathBuf::from(STATE),
+        config: file(0o600),
+        state: file(0o700),
+        env_file: file(0o600),
+        token_len_env_file: Some(64),
+        token_len_process: None,
+        uid: 1000,
+    };
+    let token = statics::token_source(&config_value);
+    let mut outcomes = statics::judge(&files, &value, recognized.as_ref(), None, &token);
+    let sandboxed: Vec<_> = verify::expect::sandboxes(&config_value)
+        .into_iter()
+        .filter(|s| s.enabled())
+        .collect();
+    let det = report(env);
+    let engine = det.selected.index.and_then(|i| det.engines.get(i));
+    let mut endpoint = None;
+    if let (Some(e), false) = (engine, sandboxed.is_empty()) {
+        let mut images: Vec<String> = sandboxed.iter().map(|s| s.docker.image.clone()).collect();
+        images.dedup();
+        let facts = verify::engine::EngineFacts {
+            endpoint: e.endpoint.clone(),
+            source: format!("detected: {}", e.source.label()),
+            error: None,
+            server: e.version.as_ref().map(|v| format!("{} {v}", e.label())),
+            kind: e.kind,
+            rootless: e.rootless,
+            socket_owner: Some(1000),
+            images: images
+                .iter()
+                .map(|name| verify::engine::ImageFact {
+                    name: name.clone(),
+                    present: e.sandbox_image.as_ref().and_then(|i| i.present),
+                    user: Some(String::new()),
+                    error: None,
+                })
+                .collect(),
+        };
+        let wanted = verify::engine::Wanted {
+            kind: e.kind,
+            rootless: e.rootless,
+            label: recognized.as_ref().and_then(|r| r.engine_label()),
+            images,
+        };
+        outcomes.extend(verify::engine::judge(&facts, &wanted));
+        endpoint = Some(e.endpoint.clone());
+    }
+    verify::model::Report {
+        config: PathBuf::from(CONFIG),
+        state_dir: PathBuf::from(STATE),
+        preset: recognized.as_ref().map(|r| r.preset.clone()),
+        engine: recognized.as_ref().and_then(|r| r.engine_label()),
+        endpoint,
+        strict: false,
+        outcomes,
+        interrupted: None,
     }
 }

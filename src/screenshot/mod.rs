@@ -11,7 +11,7 @@ use ratatui::layout::Rect;
 
 use crate::tui;
 use crate::wizard::{self, Key, Msg, Setup, Wizard};
-use fixtures::{COMMENTED, Env, loaded, outcome, setup};
+use fixtures::{COMMENTED, Env, checks, loaded, outcome, setup};
 
 /// The size the committed pictures are drawn at.
 pub const DEFAULT_SIZE: (u16, u16) = (100, 30);
@@ -93,10 +93,12 @@ pub fn shots(cols: u16, rows: u16) -> Vec<Shot> {
     shot(&mut w, "first-run-6-write", "first run: write");
     press(&mut w, &[Key::Enter]);
     wizard::update(&mut w, Msg::Written(Ok(outcome())));
+    let report = checks(&w, Env::RootlessDocker);
+    wizard::update(&mut w, Msg::Checked(Box::new(report)));
     shot(
         &mut w,
         "first-run-7-done",
-        "first run: done, with the checklist",
+        "first run: done, checked, with the checklist",
     );
 
     // Re-run: the file holds the private preset; switch to public.

@@ -25,7 +25,7 @@ use crate::paths::Resolved;
 use crate::plan::TokenState;
 use crate::preset::Preset;
 use crate::run::{self, EXIT_USAGE, Failure};
-use crate::wizard::{self, Effect, Exit, Key, Msg, Setup, Wizard, WriteState};
+use crate::wizard::{self, Checks, Effect, Exit, Key, Msg, Setup, Wizard, WriteState};
 use crate::write::{self, WriteRequest};
 
 pub use view::{MIN_COLS, MIN_ROWS, scroll_limit, view};
@@ -200,6 +200,7 @@ fn spawn(effect: Effect, tx: &Sender<Msg>) {
                 .map(|(outcome, _)| outcome)
                 .map_err(|f| f.message),
             ),
+            Effect::Check(job) => Msg::Checked(Box::new(job.run())),
             Effect::Quit => return,
         };
         // The loop may have ended (Ctrl-C) before a slow probe answered; nobody to tell then.
@@ -307,7 +308,23 @@ fn finish(w: &Wizard) -> Result<(), Failure> {
             message: "interrupted; nothing was written.".into(),
         }),
         (_, WriteState::Written(outcome)) => {
-            print!("{}", crate::report::written_text(outcome));
+            let advanced = w
+                .plan()
+                .map(|p| p.choice.inputs.advanced())
+                .unwrap_or_default();
+            let checklist = crate::checklist::path(&w.setup.resolved.state_dir);
+            match &w.checks {
+                Checks::Done(report) => print!(
+                    "{}",
+                    crate::report::after_write_text(outcome, &checklist, report, advanced)
+                ),
+                _ => print!(
+                    "{}Checklist: {}\n(The wizard ended before its checks did: `{}` runs them.)\n",
+                    crate::report::written_text(outcome),
+                    checklist.display(),
+                    crate::report::verify_live(advanced)
+                ),
+            }
             Ok(())
         }
         (_, WriteState::Unneeded) => {

@@ -6,6 +6,7 @@ use std::time::Duration;
 use clap::Args;
 
 use super::{OpenClaw, Options, verify};
+use crate::choice::{Advanced, SandboxNetwork, WorkspaceAccess};
 use crate::cli::EngineArg;
 use crate::environment::Engine;
 use crate::paths::Resolved;
@@ -38,6 +39,15 @@ pub struct VerifyArgs {
     /// Compare with this preset instead of recognising one from the file.
     #[arg(long, value_name = "PRESET")]
     pub preset: Option<String>,
+    /// The workspace access the config was written with on purpose (apply's
+    /// --workspace-access): that value is then not reported as drift.
+    #[arg(long, value_name = "none|ro|rw", value_parser = WorkspaceAccess::parse)]
+    pub workspace_access: Option<WorkspaceAccess>,
+    /// The sandbox network the config was written with on purpose (apply's --sandbox-network):
+    /// that value is then not drift, and a network the config grants is reported as chosen
+    /// (skipped, not proven isolated) instead of failed.
+    #[arg(long, value_name = "none|bridge", value_parser = SandboxNetwork::parse)]
+    pub sandbox_network: Option<SandboxNetwork>,
     /// The engine the config was written for, instead of inferring it from the file.
     #[arg(long, value_enum)]
     pub engine: Option<EngineArg>,
@@ -73,6 +83,10 @@ pub fn options(
     }
     let mut o = Options::new(&resolved.config, &resolved.state_dir, presets.to_vec());
     o.preset = args.preset.clone();
+    o.advanced = Advanced {
+        workspace_access: args.workspace_access,
+        sandbox_network: args.sandbox_network,
+    };
     o.engine = args
         .engine
         .map(|e| Engine::parse_label(e.label()).flatten());
@@ -132,8 +146,10 @@ pub fn after_apply(
     presets: &[Preset],
     engine: Option<Option<Engine>>,
     engine_host: Option<String>,
+    advanced: Advanced,
 ) -> super::model::Report {
     let mut o = Options::new(&resolved.config, &resolved.state_dir, presets.to_vec());
+    o.advanced = advanced;
     o.engine = engine;
     o.engine_host = engine_host;
     o.openclaw = OpenClaw::Off;

@@ -33,6 +33,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 
+use crate::choice::{Advanced, SandboxNetwork};
 use crate::environment::{Engine, EngineKind, Environment};
 use crate::preset::Preset;
 use expect::AgentSandbox;
@@ -56,6 +57,8 @@ pub struct Options {
     pub presets: Vec<Preset>,
     /// Compare with this preset instead of recognising one.
     pub preset: Option<String>,
+    /// Advanced answers the config was written with on purpose (not drift).
+    pub advanced: Advanced,
     /// The engine the config was written for (`--engine`), instead of inferring it.
     pub engine: Option<Option<Engine>>,
     /// The engine endpoint (`--docker-host`), instead of resolving it.
@@ -87,6 +90,7 @@ impl Options {
             state_dir: state_dir.to_path_buf(),
             presets,
             preset: None,
+            advanced: Advanced::default(),
             engine: None,
             engine_host: None,
             live: false,
@@ -225,9 +229,13 @@ pub fn verify(opts: &Options) -> Report {
         None => recognize::environments(opts.uid, opts.gid),
     };
     let recognized = match (&text, &parsed) {
-        (Some(t), Ok(_)) => {
-            recognize::recognize(t, &opts.presets, &environments, opts.preset.as_deref())
-        }
+        (Some(t), Ok(_)) => recognize::recognize(
+            t,
+            &opts.presets,
+            &environments,
+            opts.preset.as_deref(),
+            opts.advanced,
+        ),
         _ => None,
     };
     let token = statics::token_source(&value);
@@ -448,6 +456,9 @@ fn live_outcomes(
         };
         let expectation = expected_uid(sb, target, facts, &spec.image);
         let mut items = probe::judge(sb, spec, run, &expectation, &suffix);
+        if opts.advanced.sandbox_network == Some(SandboxNetwork::Bridge) {
+            items = items.into_iter().map(|o| network_chosen(o, sb)).collect();
+        }
         if opts.probe_image.is_some()
             && let Some(first) = items.first_mut()
         {
@@ -459,6 +470,28 @@ fn live_outcomes(
         out.extend(items);
     }
     Ok(out)
+}
+
+/// A network the user chose on purpose is not a failure of the sandbox, but it is not isolation
+/// either: the item is skipped (never a pass; `--strict` fails it), with what the probe saw.
+fn network_chosen(o: Outcome, sb: &AgentSandbox) -> Outcome {
+    if !(o.id.starts_with("live.network") && o.status == model::Status::Fail)
+        || sb.docker.network != SandboxNetwork::Bridge.label()
+    {
+        return o;
+    }
+    Outcome {
+        status: model::Status::Skipped,
+        reason: format!(
+            "the sandbox has network `{}`, chosen with --sandbox-network: isolation from the network is not claimed, so it is not proven",
+            sb.docker.network
+        ),
+        fix: Some(
+            "to isolate it, run `clawposture apply` without --sandbox-network bridge (the preset's value is none)"
+                .into(),
+        ),
+        ..o
+    }
 }
 
 fn openclaw_outcomes(opts: &Options, wanted: &Value, preset: Option<&str>) -> Vec<Outcome> {

@@ -5,7 +5,7 @@
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::choice::{self, ChannelId, Choice, Inputs};
+use crate::choice::{self, Advanced, ChannelId, Choice, Inputs};
 use crate::environment::{Engine, EngineKind, Environment};
 use crate::plan::{self, TokenState};
 use crate::preset::Preset;
@@ -139,9 +139,9 @@ pub fn infer_inputs(value: &Value) -> Inputs {
             }
         }
     }
-    // The wizard's advanced settings (workspace access, sandbox network) are not read back:
-    // a hand edit to `network: "bridge"` must show as drift, and the file cannot tell the two
-    // apart, so a deliberate choice is reported as drift too.
+    // The advanced settings (workspace access, sandbox network) are not read back: a hand edit
+    // to `network: "bridge"` must show as drift, and the file cannot tell the two apart. A
+    // deliberate choice is given to `recognize` instead (verify's flags, or apply's answers).
     Inputs {
         owner,
         groups,
@@ -231,9 +231,14 @@ pub fn recognize(
     presets: &[Preset],
     environments: &[Environment],
     preset: Option<&str>,
+    advanced: Advanced,
 ) -> Option<Recognized> {
     let value = crate::document::Document::parse(text).ok()?.value();
-    let inputs = infer_inputs(&value);
+    let inputs = Inputs {
+        workspace_access: advanced.workspace_access,
+        sandbox_network: advanced.sandbox_network,
+        ..infer_inputs(&value)
+    };
     let mut cands: Vec<Candidate> = Vec::new();
     for p in presets
         .iter()
@@ -312,7 +317,14 @@ mod tests {
                 }),
             ] {
                 let text = written(threat, engine, &inputs, base);
-                let r = recognize(&text, &presets(), &environments(1000, 1000), None).unwrap();
+                let r = recognize(
+                    &text,
+                    &presets(),
+                    &environments(1000, 1000),
+                    None,
+                    Advanced::default(),
+                )
+                .unwrap();
                 assert_eq!(r.preset, threat);
                 assert!(r.drift.is_empty(), "{threat} {engine:?}: {:?}", r.drift);
                 assert_eq!(r.engines, vec![engine], "{threat}");
@@ -339,7 +351,14 @@ mod tests {
         )
         .unwrap()
         .new_text;
-        let r = recognize(&text, &presets(), &environments(0, 0), None).unwrap();
+        let r = recognize(
+            &text,
+            &presets(),
+            &environments(0, 0),
+            None,
+            Advanced::default(),
+        )
+        .unwrap();
         assert_eq!(r.engines.len(), 2);
         assert_eq!(r.rootless(), None);
         assert_eq!(r.kind(), Some(EngineKind::Docker));
@@ -360,7 +379,14 @@ mod tests {
         v["agents"]["defaults"]["sandbox"]["docker"]["network"] = json!("bridge");
         v["gateway"]["auth"]["token"] = json!("a-literal-token-that-is-long-enough");
         let text = serde_json::to_string_pretty(&v).unwrap();
-        let r = recognize(&text, &presets(), &environments(1000, 1000), None).unwrap();
+        let r = recognize(
+            &text,
+            &presets(),
+            &environments(1000, 1000),
+            None,
+            Advanced::default(),
+        )
+        .unwrap();
         let keys: Vec<&str> = r.drift.iter().map(|d| d.key.as_str()).collect();
         assert_eq!(
             keys,
@@ -378,10 +404,58 @@ mod tests {
     }
 
     #[test]
+    fn a_deliberate_advanced_choice_is_not_drift_when_verify_is_told_it() {
+        let chosen = Advanced {
+            workspace_access: Some(choice::WorkspaceAccess::Rw),
+            sandbox_network: Some(choice::SandboxNetwork::Bridge),
+        };
+        let engine = Some(Engine {
+            kind: EngineKind::Docker,
+            rootless: true,
+        });
+        let inputs = Inputs {
+            workspace_access: chosen.workspace_access,
+            sandbox_network: chosen.sandbox_network,
+            ..Inputs::default()
+        };
+        let text = written("private", engine, &inputs, "");
+        let envs = environments(1000, 1000);
+        let told = recognize(&text, &presets(), &envs, None, chosen).unwrap();
+        assert_eq!(told.preset, "private");
+        assert!(told.drift.is_empty(), "{:?}", told.drift);
+        // Not told: the same file is the private preset with two drifted keys.
+        let untold = recognize(&text, &presets(), &envs, None, Advanced::default()).unwrap();
+        let keys: Vec<&str> = untold.drift.iter().map(|d| d.key.as_str()).collect();
+        assert_eq!(
+            keys,
+            [
+                "agents.defaults.sandbox.workspaceAccess",
+                "agents.defaults.sandbox.docker.network"
+            ]
+        );
+    }
+
+    #[test]
     fn unrelated_file_is_not_recognised_unless_forced() {
         let text = r#"{"gateway": {"bind": "lan"}}"#;
-        assert!(recognize(text, &presets(), &environments(1000, 1000), None).is_none());
-        let r = recognize(text, &presets(), &environments(1000, 1000), Some("private")).unwrap();
+        assert!(
+            recognize(
+                text,
+                &presets(),
+                &environments(1000, 1000),
+                None,
+                Advanced::default()
+            )
+            .is_none()
+        );
+        let r = recognize(
+            text,
+            &presets(),
+            &environments(1000, 1000),
+            Some("private"),
+            Advanced::default(),
+        )
+        .unwrap();
         assert!(!r.drift.is_empty());
     }
 }

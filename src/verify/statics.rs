@@ -9,6 +9,7 @@ use serde_json::Value;
 
 use super::model::{Group, Outcome};
 use super::recognize::Recognized;
+use crate::choice::{SandboxNetwork, WorkspaceAccess};
 use crate::keypath;
 use crate::plan::{MIN_TOKEN_LEN, TOKEN_ENV};
 
@@ -288,10 +289,7 @@ pub fn judge(
                 ),
             )
             .details(details)
-            .fix(format!(
-                "run `clawposture apply --threat {}` to restore them (it shows the diff first)",
-                r.preset
-            ))
+            .fix(drift_fix(r))
         }
         _ => Outcome::skip(
             "static.drift",
@@ -382,6 +380,39 @@ fn judge_token(facts: &Facts, token: &TokenSource) -> Outcome {
 /// `agents.defaults.sandbox.docker.network` etc. for messages.
 pub fn key(path: &[&str]) -> String {
     keypath::display(&path.iter().map(|s| s.to_string()).collect::<Vec<_>>())
+}
+
+/// How to end the drift: restore the preset, or, for a value chosen on purpose with apply's
+/// advanced flags, tell verify so.
+fn drift_fix(r: &Recognized) -> String {
+    let mut fix = format!(
+        "run `clawposture apply --threat {}` to restore them (it shows the diff first)",
+        r.preset
+    );
+    let chosen: Vec<String> = r
+        .drift
+        .iter()
+        .filter_map(|d| {
+            let found = d.found.as_ref()?.as_str()?;
+            let flag = match d.key.as_str() {
+                WorkspaceAccess::KEY => WorkspaceAccess::parse(found)
+                    .ok()
+                    .map(|_| "--workspace-access"),
+                SandboxNetwork::KEY => SandboxNetwork::parse(found)
+                    .ok()
+                    .map(|_| "--sandbox-network"),
+                _ => None,
+            }?;
+            Some(format!("{flag} {found}"))
+        })
+        .collect();
+    if !chosen.is_empty() {
+        fix.push_str(&format!(
+            "; if you chose this on purpose, say so: `clawposture verify {}`",
+            chosen.join(" ")
+        ));
+    }
+    fix
 }
 
 #[cfg(test)]

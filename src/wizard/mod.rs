@@ -16,7 +16,7 @@ use crate::environment::{Engine, Environment};
 use crate::paths::Resolved;
 use crate::plan::{self, EnvFileAction, Recognition, TokenState};
 use crate::preset::{EngineNeed, Preset};
-use crate::run::{self, Facts, Prepared};
+use crate::run::{self, CheckJob, Facts, Prepared};
 use crate::write::WriteOutcome;
 
 pub use hints::{Hint, hints};
@@ -99,6 +99,8 @@ pub enum Msg {
         token: TokenState,
     },
     Written(Result<WriteOutcome, String>),
+    /// verify's static and engine items, run on the file as it is after Done was reached.
+    Checked(Box<crate::verify::model::Report>),
 }
 
 /// The write the edge performs, as data.
@@ -116,8 +118,13 @@ pub struct WriteJob {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Effect {
     Detect(Box<DetectOptions>),
-    LoadConfig { config: PathBuf, state_dir: PathBuf },
+    LoadConfig {
+        config: PathBuf,
+        state_dir: PathBuf,
+    },
     Write(Box<WriteJob>),
+    /// Check what was written (or found to hold the posture already).
+    Check(Box<CheckJob>),
     Quit,
 }
 
@@ -185,6 +192,14 @@ pub enum WriteState {
     Unneeded,
 }
 
+/// verify's static and engine items on the Done screen.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Checks {
+    NotRun,
+    Running,
+    Done(Box<crate::verify::model::Report>),
+}
+
 /// The rows of the Preset screen's advanced settings.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Toggle {
@@ -224,6 +239,7 @@ pub struct Wizard {
     pub scroll_limit: usize,
     pub size: (u16, u16),
     pub write: WriteState,
+    pub checks: Checks,
     /// The user accepted turning a Gateway that serves an owner public.
     pub ack_boundary: bool,
     pub confirm_quit: bool,
@@ -278,6 +294,7 @@ impl Wizard {
             scroll_limit: 0,
             size: (80, 24),
             write: WriteState::Idle,
+            checks: Checks::NotRun,
             ack_boundary: false,
             confirm_quit: false,
             help: false,
@@ -323,6 +340,7 @@ impl Wizard {
         self.detection == Detection::Pending
             || self.config == ConfigState::Pending
             || self.write == WriteState::Writing
+            || self.checks == Checks::Running
     }
 
     /// Answers were given that quitting would throw away.
@@ -525,6 +543,22 @@ impl Wizard {
         self.write = WriteState::Writing;
         vec![Effect::Write(Box::new(job))]
     }
+
+    /// Reach Done and check the file as it now is.
+    fn finish(&mut self, write: WriteState) -> Vec<Effect> {
+        self.write = write;
+        self.go(Step::Done);
+        let Some(p) = self.plan() else {
+            return Vec::new();
+        };
+        let job = p.check_job(
+            &self.setup.resolved,
+            &self.setup.presets,
+            self.setup.detect.docker_host_flag.clone(),
+        );
+        self.checks = Checks::Running;
+        vec![Effect::Check(Box::new(job))]
+    }
 }
 
 fn quit(w: &mut Wizard, exit: Exit) -> Vec<Effect> {
@@ -561,13 +595,13 @@ pub fn update(w: &mut Wizard, msg: Msg) -> Vec<Effect> {
             w.refresh();
             Vec::new()
         }
-        Msg::Written(Ok(outcome)) => {
-            w.write = WriteState::Written(outcome);
-            w.go(Step::Done);
-            Vec::new()
-        }
+        Msg::Written(Ok(outcome)) => w.finish(WriteState::Written(outcome)),
         Msg::Written(Err(e)) => {
             w.write = WriteState::Failed(e);
+            Vec::new()
+        }
+        Msg::Checked(report) => {
+            w.checks = Checks::Done(report);
             Vec::new()
         }
         Msg::Key(key) => on_key(w, key),
@@ -708,8 +742,7 @@ fn on_key(w: &mut Wizard, key: Key) -> Vec<Effect> {
             Key::Enter => {
                 if let Some(p) = w.plan() {
                     if p.plan.is_noop() {
-                        w.write = WriteState::Unneeded;
-                        w.go(Step::Done);
+                        return w.finish(WriteState::Unneeded);
                     } else {
                         w.go(Step::Write);
                     }

@@ -1,11 +1,77 @@
-//! Done: what was written, the plan's warnings and notes, the checklist, the next commands.
+//! Done: what was written, verify's static and engine results on it, the next commands, the
+//! checklist, the plan's warnings and notes.
 
 use ratatui::text::{Line, Span};
 
-use super::{Body, blank};
+use super::{Body, blank, spinner};
 use crate::report;
 use crate::tui::theme::Theme;
-use crate::wizard::{Wizard, WriteState};
+use crate::verify::model::Status;
+use crate::wizard::{Checks, Wizard, WriteState};
+
+/// verify's static and engine items, run on the file right after Done was reached.
+pub fn check_results(w: &Wizard, t: &Theme) -> Vec<Line<'static>> {
+    let heading = match w.write {
+        WriteState::Unneeded => "Checked just now",
+        _ => "Checked right after writing",
+    };
+    let mut l = vec![Line::styled(heading, t.heading())];
+    let report = match &w.checks {
+        Checks::NotRun => return Vec::new(),
+        Checks::Running => {
+            l.push(Line::raw(format!(
+                "  {} checking the files and the engine…",
+                spinner(w)
+            )));
+            return l;
+        }
+        Checks::Done(r) => r,
+    };
+    for o in &report.outcomes {
+        let style = match o.status {
+            Status::Pass => t.good(),
+            Status::Fail => t.bad(),
+            Status::Skipped => t.warn(),
+        };
+        l.push(Line::from(vec![
+            Span::styled(format!("  {}  ", o.status.label()), style),
+            Span::raw(o.title.clone()),
+        ]));
+        if o.status == Status::Pass {
+            continue;
+        }
+        l.push(Line::from(vec![
+            Span::raw("        "),
+            Span::styled(o.reason.clone(), t.dim()),
+        ]));
+        // A fix may be a recipe (the image's Dockerfile): keep its lines.
+        for (i, line) in o.fix.iter().flat_map(|f| f.lines()).enumerate() {
+            l.push(Line::from(vec![
+                Span::styled(
+                    if i == 0 {
+                        "        fix: "
+                    } else {
+                        "             "
+                    },
+                    t.key(),
+                ),
+                Span::raw(line.to_string()),
+            ]));
+        }
+    }
+    let c = report.counts();
+    l.push(Line::styled(
+        format!(
+            "  {} passed, {} failed, {} skipped (skipped is not a pass). `{}` runs the rest: OpenClaw, the live probe, the Gateway.",
+            c.pass,
+            c.fail,
+            c.skipped,
+            report::verify_live(w.plan().map(|p| p.choice.inputs.advanced()).unwrap_or_default())
+        ),
+        if c.fail > 0 { t.bad() } else { t.dim() },
+    ));
+    l
+}
 
 /// The checklist written beside the config: where it is, and its items (what to check now).
 pub fn checklist_results(w: &Wizard, t: &Theme) -> Vec<Line<'static>> {
@@ -23,7 +89,10 @@ pub fn checklist_results(w: &Wizard, t: &Theme) -> Vec<Line<'static>> {
         l.push(Line::raw(format!("  ☐ {}", item.title)));
     }
     l.push(Line::styled(
-        "  `clawposture verify --live` runs them and proves the sandbox.",
+        format!(
+            "  `{}` runs them and proves the sandbox.",
+            report::verify_live(p.choice.inputs.advanced())
+        ),
         t.dim(),
     ));
     l
@@ -74,21 +143,28 @@ pub fn body(w: &Wizard, t: &Theme) -> Body {
         )),
         _ => l.push(Line::styled("Nothing was written.", t.dim())),
     }
+    let checks = check_results(w, t);
+    if !checks.is_empty() {
+        l.push(blank());
+        l.extend(checks);
+    }
     if let Some(p) = w.plan() {
         l.push(blank());
         l.push(Line::styled("Next", t.heading()));
-        for (i, (cmd, why)) in report::next_steps(&p.plan).into_iter().enumerate() {
+        for (i, (cmd, why)) in report::next_steps(&p.plan, p.choice.inputs.advanced())
+            .into_iter()
+            .enumerate()
+        {
             l.push(Line::from(vec![
                 Span::styled(format!("  {}. ", i + 1), t.key()),
                 Span::styled(cmd, t.heading()),
                 Span::styled(format!(" — {why}"), t.dim()),
             ]));
         }
-        let checks = checklist_results(w, t);
-        if !checks.is_empty() {
+        let list = checklist_results(w, t);
+        if !list.is_empty() {
             l.push(blank());
-            l.push(Line::styled("Checklist", t.heading()));
-            l.extend(checks);
+            l.extend(list);
         }
         if !p.plan.warnings.is_empty() || !p.plan.notes.is_empty() {
             l.push(blank());
