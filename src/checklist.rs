@@ -334,7 +334,12 @@ pub fn items(ctx: &Context) -> Vec<Item> {
         format!("Every value the {} preset owns is still in place", ctx.preset),
         "OpenClaw's own writers (onboarding, doctor, `config set`) and hand edits can undo a setting without notice.",
         "gateway/configuration.md",
-        Some(format!("clawposture plan --threat {} --config {cfg} --state-dir {state}", ctx.preset)),
+        Some(format!(
+            "clawposture plan --threat {} --engine {}{} --config {cfg} --state-dir {state}",
+            ctx.preset,
+            ctx.engine.map(|e| e.label()).unwrap_or("none"),
+            if ctx.verify_flags.is_empty() { String::new() } else { format!(" {}", ctx.verify_flags) }
+        )),
         "\"Nothing to change: the file already holds this posture.\"",
         Check::Verify,
     ));

@@ -324,8 +324,8 @@ pub fn write(req: &WriteRequest) -> Result<WriteOutcome, WriteError> {
         .mode(0o600)
         .open(&lock_path)
         .map_err(io_err("create the lock file", &lock_path))?;
-    match lock.try_lock() {
-        Ok(()) => {}
+    let lock = match lock.try_lock() {
+        Ok(()) => Held(lock),
         Err(fs::TryLockError::WouldBlock) => return Err(WriteError::Locked(target)),
         Err(fs::TryLockError::Error(err)) => {
             return Err(WriteError::Io {
@@ -334,7 +334,7 @@ pub fn write(req: &WriteRequest) -> Result<WriteOutcome, WriteError> {
                 err,
             });
         }
-    }
+    };
     remove_stale_temps(&dir, &name);
 
     let now_bytes = match fs::read(&target) {
@@ -365,6 +365,17 @@ pub fn write(req: &WriteRequest) -> Result<WriteOutcome, WriteError> {
         env_file,
         tightened,
     })
+}
+
+/// The run's lock, released explicitly on every path: a child process forked by another thread
+/// (detection runs `docker`) shares the open file until it execs, so closing our descriptor
+/// alone may leave the lock held for a moment after this run is done.
+struct Held(File);
+
+impl Drop for Held {
+    fn drop(&mut self) {
+        let _ = self.0.unlock();
+    }
 }
 
 #[cfg(test)]

@@ -594,6 +594,9 @@ fn a_second_run_cannot_interleave() {
         "{}",
         stderr(&out)
     );
+    // Unlock, not just close: a child forked meanwhile by another test's thread holds a copy of
+    // this descriptor until it execs, and the lock lives as long as any copy does.
+    lock.unlock().expect("unlock");
     drop(lock);
     assert!(
         apply(&sb, &["--threat", "private", "--engine", "docker"])

@@ -323,9 +323,25 @@ fn advanced_answers_chosen_with_apply_are_not_drift_once_verify_is_told() {
     // The checklist written with the config carries the command with the flags.
     let list =
         std::fs::read_to_string(h.state().join("clawposture-checklist.md")).expect("checklist");
+    for cmd in [
+        "clawposture verify --workspace-access rw --sandbox-network bridge",
+        "clawposture plan --threat private --engine docker-rootless --workspace-access rw --sandbox-network bridge --config",
+    ] {
+        assert!(list.contains(cmd), "{cmd}:\n{list}");
+    }
+    // The by-hand drift check, run as the checklist writes it, finds nothing to change.
+    let by_hand = list
+        .lines()
+        .map(str::trim)
+        .find(|l| l.starts_with("clawposture plan "))
+        .expect("the by-hand drift command");
+    let words: Vec<&str> = by_hand.split_whitespace().skip(1).collect();
+    let out = h.run(&words);
     assert!(
-        list.contains("clawposture verify --workspace-access rw --sandbox-network bridge"),
-        "{list}"
+        out.status.success() && stdout(&out).contains("Nothing to change"),
+        "{by_hand}:\n{}{}",
+        stdout(&out),
+        stderr(&out)
     );
 }
 
