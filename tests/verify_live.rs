@@ -61,6 +61,29 @@ fn live_items_pass(v: &Verified, label: &str) {
     }
 }
 
+/// `verify --live` on target `t` with the probe image, without OpenClaw, plus `extra`.
+fn live(h: &Home, t: &Target, image: &str, extra: &[&str]) -> Verified {
+    let mut args = vec![
+        "--live",
+        "--no-openclaw",
+        "--docker-host",
+        &t.endpoint,
+        "--probe-image",
+        image,
+    ];
+    args.extend(extra);
+    h.verify(&args)
+}
+
+/// Item `id` has `status`, and its text names every one of `words`.
+fn expect_item(v: &Verified, id: &str, status: &str, words: &[&str], label: &str) {
+    let text = v.text(id);
+    assert_eq!(v.status(id), status, "{label}: {id}: {text}");
+    for w in words {
+        assert!(text.contains(w), "{label}: {id} lacks `{w}`: {text}");
+    }
+}
+
 fn no_probe_containers_of(endpoint: &str, pid: u32) {
     let left: Vec<_> = live::list_probe_containers(endpoint)
         .expect("list containers")
@@ -87,14 +110,7 @@ fn verify_live_passes_for_every_preset_written_by_apply() {
             let h = Home::new();
             h.put_config(TELEGRAM);
             h.apply(threat, t.label, &answers(threat));
-            let v = h.verify(&[
-                "--live",
-                "--no-openclaw",
-                "--docker-host",
-                &t.endpoint,
-                "--probe-image",
-                &image,
-            ]);
+            let v = live(&h, &t, &image, &[]);
             for id in [
                 "static.config_parses",
                 "static.preset",
@@ -149,14 +165,7 @@ fn edited_configs_fail_the_matching_live_item() {
             let h = Home::new();
             h.apply("private", t.label, &[]);
             h.edit(|c| c["agents"]["defaults"]["sandbox"]["docker"][key] = value.clone());
-            let v = h.verify(&[
-                "--live",
-                "--no-openclaw",
-                "--docker-host",
-                &t.endpoint,
-                "--probe-image",
-                &image,
-            ]);
+            let v = live(&h, &t, &image, &[]);
             assert_eq!(v.status(item), "fail", "{label}: {}", v.pretty());
             assert!(
                 v.text(item).contains(key),
@@ -199,14 +208,7 @@ fn a_bridge_network_is_seen_from_inside_the_container() {
         let h = Home::new();
         h.apply("private", t.label, &[]);
         h.edit(|c| c["agents"]["defaults"]["sandbox"]["docker"]["network"] = json!("bridge"));
-        let v = h.verify(&[
-            "--live",
-            "--no-openclaw",
-            "--docker-host",
-            &t.endpoint,
-            "--probe-image",
-            &image,
-        ]);
+        let v = live(&h, &t, &image, &[]);
         assert_eq!(
             v.status("live.container"),
             "pass",
@@ -214,43 +216,28 @@ fn a_bridge_network_is_seen_from_inside_the_container() {
             t.label,
             v.text("live.container")
         );
-        let text = v.text("live.network");
-        assert_eq!(v.status("live.network"), "fail", "{}: {text}", t.label);
-        assert!(
-            text.contains("eth0") && text.contains("a default route via"),
-            "{}: {text}",
-            t.label
+        expect_item(
+            &v,
+            "live.network",
+            "fail",
+            &["eth0", "a default route via"],
+            t.label,
         );
 
         // The same network chosen with apply and told to verify: not drift, and the network
         // item is skipped (not proven isolated), still with what the container has.
         let h = Home::new();
         h.apply("private", t.label, &["--sandbox-network", "bridge"]);
-        let v = h.verify(&[
-            "--live",
-            "--no-openclaw",
-            "--sandbox-network",
-            "bridge",
-            "--docker-host",
-            &t.endpoint,
-            "--probe-image",
-            &image,
-        ]);
-        assert_eq!(
-            v.status("static.drift"),
-            "pass",
-            "{}",
-            v.text("static.drift")
-        );
-        let text = v.text("live.network");
-        assert_eq!(v.status("live.network"), "skipped", "{}: {text}", t.label);
-        assert!(
-            text.contains("chosen with --sandbox-network") && text.contains("eth0"),
-            "{}: {text}",
-            t.label
-        );
-        for id in ["live.rootfs", "live.capabilities", "live.user"] {
-            assert_eq!(v.status(id), "pass", "{}: {id}: {}", t.label, v.text(id));
+        let v = live(&h, &t, &image, &["--sandbox-network", "bridge"]);
+        let chosen = ["chosen with --sandbox-network", "eth0"];
+        expect_item(&v, "live.network", "skipped", &chosen, t.label);
+        for id in [
+            "static.drift",
+            "live.rootfs",
+            "live.capabilities",
+            "live.user",
+        ] {
+            expect_item(&v, id, "pass", &[], t.label);
         }
     }
 }
@@ -402,14 +389,7 @@ fn a_killed_verify_leaves_no_probe_container_after_the_next_run() {
             t.label
         );
         // ...until the next live run removes leftovers of dead clawposture processes first.
-        let v = h.verify(&[
-            "--live",
-            "--no-openclaw",
-            "--docker-host",
-            &t.endpoint,
-            "--probe-image",
-            &image,
-        ]);
+        let v = live(&h, &t, &image, &[]);
         assert_eq!(v.status("live.container"), "pass", "{}", t.label);
         assert!(
             v.stderr.contains("left by an earlier, interrupted run"),

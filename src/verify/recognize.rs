@@ -282,6 +282,11 @@ mod tests {
         crate::preset::builtin()
     }
 
+    /// Recognise with the built-in presets and no advanced answers given.
+    fn untold(text: &str, envs: &[Environment], preset: Option<&str>) -> Option<Recognized> {
+        recognize(text, &presets(), envs, preset, Advanced::default())
+    }
+
     fn written(threat: &str, engine: Option<Engine>, inputs: &Inputs, base: &str) -> String {
         let p = presets().into_iter().find(|p| p.name == threat).unwrap();
         let env = Environment {
@@ -317,14 +322,7 @@ mod tests {
                 }),
             ] {
                 let text = written(threat, engine, &inputs, base);
-                let r = recognize(
-                    &text,
-                    &presets(),
-                    &environments(1000, 1000),
-                    None,
-                    Advanced::default(),
-                )
-                .unwrap();
+                let r = untold(&text, &environments(1000, 1000), None).unwrap();
                 assert_eq!(r.preset, threat);
                 assert!(r.drift.is_empty(), "{threat} {engine:?}: {:?}", r.drift);
                 assert_eq!(r.engines, vec![engine], "{threat}");
@@ -351,14 +349,7 @@ mod tests {
         )
         .unwrap()
         .new_text;
-        let r = recognize(
-            &text,
-            &presets(),
-            &environments(0, 0),
-            None,
-            Advanced::default(),
-        )
-        .unwrap();
+        let r = untold(&text, &environments(0, 0), None).unwrap();
         assert_eq!(r.engines.len(), 2);
         assert_eq!(r.rootless(), None);
         assert_eq!(r.kind(), Some(EngineKind::Docker));
@@ -379,14 +370,7 @@ mod tests {
         v["agents"]["defaults"]["sandbox"]["docker"]["network"] = json!("bridge");
         v["gateway"]["auth"]["token"] = json!("a-literal-token-that-is-long-enough");
         let text = serde_json::to_string_pretty(&v).unwrap();
-        let r = recognize(
-            &text,
-            &presets(),
-            &environments(1000, 1000),
-            None,
-            Advanced::default(),
-        )
-        .unwrap();
+        let r = untold(&text, &environments(1000, 1000), None).unwrap();
         let keys: Vec<&str> = r.drift.iter().map(|d| d.key.as_str()).collect();
         assert_eq!(
             keys,
@@ -424,8 +408,8 @@ mod tests {
         assert_eq!(told.preset, "private");
         assert!(told.drift.is_empty(), "{:?}", told.drift);
         // Not told: the same file is the private preset with two drifted keys.
-        let untold = recognize(&text, &presets(), &envs, None, Advanced::default()).unwrap();
-        let keys: Vec<&str> = untold.drift.iter().map(|d| d.key.as_str()).collect();
+        let r = untold(&text, &envs, None).unwrap();
+        let keys: Vec<&str> = r.drift.iter().map(|d| d.key.as_str()).collect();
         assert_eq!(
             keys,
             [
@@ -438,24 +422,8 @@ mod tests {
     #[test]
     fn unrelated_file_is_not_recognised_unless_forced() {
         let text = r#"{"gateway": {"bind": "lan"}}"#;
-        assert!(
-            recognize(
-                text,
-                &presets(),
-                &environments(1000, 1000),
-                None,
-                Advanced::default()
-            )
-            .is_none()
-        );
-        let r = recognize(
-            text,
-            &presets(),
-            &environments(1000, 1000),
-            Some("private"),
-            Advanced::default(),
-        )
-        .unwrap();
+        assert!(untold(text, &environments(1000, 1000), None).is_none());
+        let r = untold(text, &environments(1000, 1000), Some("private")).unwrap();
         assert!(!r.drift.is_empty());
     }
 }
