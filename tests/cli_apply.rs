@@ -38,7 +38,19 @@ fn backups(sb: &Sandbox) -> Vec<String> {
 #[test]
 fn new_file_is_plain_json_with_private_modes_and_a_hidden_token() {
     let sb = Sandbox::new();
-    let out = apply(&sb, &["--threat", "private", "--engine", "docker-rootless"]);
+    // An endpoint where nothing listens, whatever this machine runs.
+    let nothing = format!("unix://{}", sb.path("nothing.sock").display());
+    let out = apply(
+        &sb,
+        &[
+            "--threat",
+            "private",
+            "--engine",
+            "docker-rootless",
+            "--docker-host",
+            &nothing,
+        ],
+    );
     assert!(out.status.success(), "{}", stderr(&out));
     let text = std::fs::read_to_string(sb.config()).expect("written");
     let v: Value = serde_json::from_str(&text).expect("a new file is plain JSON");
@@ -61,6 +73,31 @@ fn new_file_is_plain_json_with_private_modes_and_a_hidden_token() {
     assert!(!stdout(&out).contains(&token) && !stderr(&out).contains(&token));
     assert!(!text.contains(&token));
     assert!(backups(&sb).is_empty(), "no file, no backup");
+    // What was written is checked at once: the static items pass; the engine does not answer,
+    // which fails its item instead of passing.
+    let printed = stdout(&out);
+    let line = |id: &str| {
+        printed
+            .lines()
+            .find(|l| l.split_whitespace().nth(1) == Some(id))
+            .unwrap_or_default()
+            .to_string()
+    };
+    for id in [
+        "static.drift",
+        "static.config_perms",
+        "static.env_perms",
+        "static.token",
+    ] {
+        assert!(
+            line(id).trim_start().starts_with("PASS"),
+            "{id}:\n{printed}"
+        );
+    }
+    assert!(
+        line("engine.reachable").trim_start().starts_with("FAIL"),
+        "{printed}"
+    );
 }
 
 #[test]

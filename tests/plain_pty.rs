@@ -40,6 +40,16 @@ fn plain_writes_the_same_file_as_apply() {
     let history = t.history();
     assert!(history.contains("Container engines"), "{history}");
     assert!(history.contains("docker rootless"), "{history}");
+    // verify's static and engine items run on the written file, against the same daemon.
+    assert!(history.contains("Checked right after writing"), "{history}");
+    for id in ["static.drift", "static.config_perms", "engine.reachable"] {
+        assert!(
+            history
+                .lines()
+                .any(|l| l.contains("PASS") && l.contains(id)),
+            "{id}:\n{history}"
+        );
+    }
     check_written(&h, Some("0:0"));
     assert_eq!(
         h.read("openclaw.json"),
@@ -66,6 +76,12 @@ fn stdout_not_a_terminal_switches_to_line_mode() {
     let summary = h.read("stdout.txt");
     assert!(summary.starts_with("Wrote "), "{summary}");
     assert!(!summary.contains("Threat model"), "{summary}");
+    assert!(
+        summary
+            .lines()
+            .any(|l| l.contains("PASS") && l.contains("static.drift")),
+        "the checks are part of the summary:\n{summary}"
+    );
 }
 
 /// Run the binary with stdin from /dev/null under a deadline: it must not wait for input.
