@@ -191,7 +191,6 @@ pub fn written_text(outcome: &WriteOutcome) -> String {
     out
 }
 
-/// The commands to run after a write, each with the reason, for every front end's last screen.
 /// The command that runs the whole checklist, repeating the advanced answers so a deliberate
 /// choice is not reported as drift.
 pub fn verify_live(advanced: crate::choice::Advanced) -> String {
@@ -217,6 +216,7 @@ pub fn after_write_text(
     )
 }
 
+/// The commands to run after a write, each with the reason, for every front end's last screen.
 pub fn next_steps(plan: &Plan, advanced: crate::choice::Advanced) -> Vec<(String, String)> {
     let mut steps = vec![
         (

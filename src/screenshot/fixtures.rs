@@ -310,8 +310,12 @@ pub fn checks(w: &Wizard, env: Env) -> verify::model::Report {
     let engine = det.selected.index.and_then(|i| det.engines.get(i));
     let mut endpoint = None;
     if let (Some(e), false) = (engine, sandboxed.is_empty()) {
-        let mut images: Vec<String> = sandboxed.iter().map(|s| s.docker.image.clone()).collect();
-        images.dedup();
+        let mut images: Vec<String> = Vec::new();
+        for s in &sandboxed {
+            if !images.contains(&s.docker.image) {
+                images.push(s.docker.image.clone());
+            }
+        }
         let facts = verify::engine::EngineFacts {
             endpoint: e.endpoint.clone(),
             source: format!("detected: {}", e.source.label()),
