@@ -92,6 +92,54 @@ impl Advanced {
     }
 }
 
+/// An advanced setting: one preset key with a closed set of values, each with what it means
+/// for the user. Every front end asks, shows and parses them through this one trait.
+pub trait Setting: Copy + PartialEq + Sized + 'static {
+    const ALL: &'static [Self];
+    /// The dotted key the setting overrides.
+    const KEY: &'static str;
+    /// What one value is called in an error, e.g. "a workspace access".
+    const WHAT: &'static str;
+
+    fn label(self) -> &'static str;
+
+    /// What this value means for the user, in one sentence (shown by every front end).
+    fn consequence(self) -> &'static str;
+
+    fn parse(s: &str) -> Result<Self, String> {
+        Self::ALL
+            .iter()
+            .copied()
+            .find(|v| v.label() == s)
+            .ok_or_else(|| {
+                let labels: Vec<&str> = Self::ALL.iter().map(|v| v.label()).collect();
+                let choices = match labels.split_last() {
+                    Some((last, [])) => last.to_string(),
+                    Some((last, rest)) => format!("{} or {last}", rest.join(", ")),
+                    None => String::new(),
+                };
+                format!("`{s}` is not {}: {choices}", Self::WHAT)
+            })
+    }
+
+    /// The preset's own value (None: the preset does not set it).
+    fn preset_default(preset: &Preset) -> Option<Self> {
+        let v = preset_value(preset, Self::KEY)?;
+        Self::parse(v.as_str()?).ok()
+    }
+
+    /// The value after `current` in `ALL`, cycling (backwards when `forward` is false).
+    fn cycle(current: Self, forward: bool) -> Self {
+        let n = Self::ALL.len();
+        let i = Self::ALL.iter().position(|v| *v == current).unwrap_or(0);
+        Self::ALL[if forward {
+            (i + 1) % n
+        } else {
+            (i + n - 1) % n
+        }]
+    }
+}
+
 /// `agents.defaults.sandbox.workspaceAccess`: what sandboxed runs see of the agent workspace.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -101,15 +149,16 @@ pub enum WorkspaceAccess {
     Rw,
 }
 
-impl WorkspaceAccess {
-    pub const ALL: [WorkspaceAccess; 3] = [
+impl Setting for WorkspaceAccess {
+    const ALL: &'static [WorkspaceAccess] = &[
         WorkspaceAccess::None,
         WorkspaceAccess::Ro,
         WorkspaceAccess::Rw,
     ];
-    pub const KEY: &'static str = "agents.defaults.sandbox.workspaceAccess";
+    const KEY: &'static str = "agents.defaults.sandbox.workspaceAccess";
+    const WHAT: &'static str = "a workspace access";
 
-    pub fn label(self) -> &'static str {
+    fn label(self) -> &'static str {
         match self {
             WorkspaceAccess::None => "none",
             WorkspaceAccess::Ro => "ro",
@@ -117,15 +166,7 @@ impl WorkspaceAccess {
         }
     }
 
-    pub fn parse(s: &str) -> Result<WorkspaceAccess, String> {
-        WorkspaceAccess::ALL
-            .into_iter()
-            .find(|w| w.label() == s)
-            .ok_or_else(|| format!("`{s}` is not a workspace access: none, ro or rw"))
-    }
-
-    /// What this value means for the user, in one sentence (shown by every front end).
-    pub fn consequence(self) -> &'static str {
+    fn consequence(self) -> &'static str {
         match self {
             WorkspaceAccess::None => {
                 "Sandboxed runs see no workspace at all: your memory and notes cannot leak into them, but they cannot read your files either."
@@ -148,25 +189,19 @@ pub enum SandboxNetwork {
     Bridge,
 }
 
-impl SandboxNetwork {
-    pub const ALL: [SandboxNetwork; 2] = [SandboxNetwork::None, SandboxNetwork::Bridge];
-    pub const KEY: &'static str = "agents.defaults.sandbox.docker.network";
+impl Setting for SandboxNetwork {
+    const ALL: &'static [SandboxNetwork] = &[SandboxNetwork::None, SandboxNetwork::Bridge];
+    const KEY: &'static str = "agents.defaults.sandbox.docker.network";
+    const WHAT: &'static str = "a sandbox network";
 
-    pub fn label(self) -> &'static str {
+    fn label(self) -> &'static str {
         match self {
             SandboxNetwork::None => "none",
             SandboxNetwork::Bridge => "bridge",
         }
     }
 
-    pub fn parse(s: &str) -> Result<SandboxNetwork, String> {
-        SandboxNetwork::ALL
-            .into_iter()
-            .find(|w| w.label() == s)
-            .ok_or_else(|| format!("`{s}` is not a sandbox network: none or bridge"))
-    }
-
-    pub fn consequence(self) -> &'static str {
+    fn consequence(self) -> &'static str {
         match self {
             SandboxNetwork::None => {
                 "Sandboxed runs have no network: nothing they read can be sent anywhere, but they cannot download packages or fetch pages either."
@@ -683,6 +718,29 @@ mod tests {
     fn leaf(c: &Choice, key: &str) -> Option<Option<Value>> {
         let path = keypath::parse(key).expect("key");
         desired(c, &[]).leaf(&path).map(|l| l.value.clone())
+    }
+
+    #[test]
+    fn settings_parse_their_labels_and_name_the_choices_otherwise() {
+        for w in WorkspaceAccess::ALL {
+            assert_eq!(WorkspaceAccess::parse(w.label()), Ok(*w));
+        }
+        assert_eq!(
+            WorkspaceAccess::parse("write"),
+            Err("`write` is not a workspace access: none, ro or rw".into())
+        );
+        assert_eq!(
+            SandboxNetwork::parse("host"),
+            Err("`host` is not a sandbox network: none or bridge".into())
+        );
+        assert_eq!(
+            SandboxNetwork::cycle(SandboxNetwork::Bridge, true),
+            SandboxNetwork::None
+        );
+        assert_eq!(
+            WorkspaceAccess::cycle(WorkspaceAccess::None, false),
+            WorkspaceAccess::Rw
+        );
     }
 
     #[test]

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use crate::choice::{SandboxNetwork, WorkspaceAccess};
+use crate::choice::{SandboxNetwork, Setting, WorkspaceAccess};
 
 #[derive(Debug, Parser)]
 #[command(

@@ -6,11 +6,10 @@
 //! only the final summary, so `clawposture --plain > log` still shows the questions.
 
 use std::fmt;
-use std::time::SystemTime;
 
 use inquire::{Confirm, InquireError, Select, Text};
 
-use crate::choice::{ChannelId, SandboxNetwork, WorkspaceAccess, preset_value};
+use crate::choice::{ChannelId, Setting};
 use crate::detect;
 use crate::environment::Environment;
 use crate::plan::{self, TokenState};
@@ -19,7 +18,7 @@ use crate::report;
 use crate::run::{self, EXIT_ENVIRONMENT, EXIT_REFUSED, EXIT_USAGE, Facts, Failure, Prepared};
 use crate::tui::EXIT_INTERRUPTED;
 use crate::wizard::{Setup, text};
-use crate::write::{self, WriteRequest};
+use crate::write;
 
 fn asked(e: InquireError) -> Failure {
     match e {
@@ -184,17 +183,7 @@ pub fn run(setup: Setup) -> Result<(), Failure> {
             message: "nothing written: not confirmed.".into(),
         });
     }
-    let (outcome, checklist) = crate::run::write_with_checklist(
-        &WriteRequest {
-            config: &r.config,
-            original: prepared.original.as_deref(),
-            new_text: &prepared.plan.new_text,
-            state_dir: &r.state_dir,
-            env_file: &prepared.plan.env_file,
-            now: SystemTime::now(),
-        },
-        &prepared.checklist(r),
-    )?;
+    let (outcome, checklist) = prepared.write_job(r).run()?;
     let checks = prepared
         .check_job(r, presets, setup.detect.docker_host_flag.clone())
         .run();
@@ -254,45 +243,44 @@ fn show_adjustments(p: &Prepared) {
     eprintln!();
 }
 
+/// Ask for one advanced setting, starting on the current answer (or the preset's value). The
+/// result is an override only when it differs from the preset's value, so nothing extra is
+/// written; a preset that does not set it is not asked about.
+fn ask_setting<S: Setting>(
+    prompt: &str,
+    preset: &Preset,
+    current: Option<S>,
+) -> Result<Option<S>, Failure> {
+    let Some(default) = S::preset_default(preset) else {
+        return Ok(current);
+    };
+    let options: Vec<Option_<S>> = S::ALL
+        .iter()
+        .map(|&v| Option_(v, v.label(), v.consequence(), v == default))
+        .collect();
+    let start = S::ALL
+        .iter()
+        .position(|v| *v == current.unwrap_or(default))
+        .unwrap_or(0);
+    let picked = Select::new(prompt, options)
+        .with_starting_cursor(start)
+        .prompt()
+        .map_err(asked)?;
+    Ok((picked.0 != default).then_some(picked.0))
+}
+
 fn ask_advanced(
     preset: &Preset,
     environment: &Environment,
     inputs: &mut crate::choice::Inputs,
 ) -> Result<(), Failure> {
-    let default_of =
-        |key: &str| preset_value(preset, key).and_then(|v| v.as_str().map(str::to_string));
-    let sandboxed = environment.engine.is_some();
-    if sandboxed && let Some(default) = default_of(WorkspaceAccess::KEY) {
-        let options: Vec<Option_<WorkspaceAccess>> = WorkspaceAccess::ALL
-            .into_iter()
-            .map(|w| Option_(w, w.label(), w.consequence(), w.label() == default))
-            .collect();
-        let current = inputs
-            .workspace_access
-            .map(|w| w.label())
-            .unwrap_or(&default);
-        let start = options.iter().position(|o| o.1 == current).unwrap_or(0);
-        let picked = Select::new("Workspace access for sandboxed runs:", options)
-            .with_starting_cursor(start)
-            .prompt()
-            .map_err(asked)?;
-        inputs.workspace_access = (picked.1 != default).then_some(picked.0);
-    }
-    if sandboxed && let Some(default) = default_of(SandboxNetwork::KEY) {
-        let options: Vec<Option_<SandboxNetwork>> = SandboxNetwork::ALL
-            .into_iter()
-            .map(|n| Option_(n, n.label(), n.consequence(), n.label() == default))
-            .collect();
-        let current = inputs
-            .sandbox_network
-            .map(|n| n.label())
-            .unwrap_or(&default);
-        let start = options.iter().position(|o| o.1 == current).unwrap_or(0);
-        let picked = Select::new("Sandbox network:", options)
-            .with_starting_cursor(start)
-            .prompt()
-            .map_err(asked)?;
-        inputs.sandbox_network = (picked.1 != default).then_some(picked.0);
+    if environment.engine.is_some() {
+        inputs.workspace_access = ask_setting(
+            "Workspace access for sandboxed runs:",
+            preset,
+            inputs.workspace_access,
+        )?;
+        inputs.sandbox_network = ask_setting("Sandbox network:", preset, inputs.sandbox_network)?;
     }
     let initial = inputs
         .owner

@@ -2,7 +2,7 @@
 //! print, write. Errors come back as (exit code, one sentence with the fix).
 
 use std::io::{BufRead, IsTerminal, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
 use crate::choice::{self, ChannelId, Choice, Inputs};
@@ -10,7 +10,7 @@ use crate::cli::{Answers, Cli, Command, Global};
 use crate::detect::{self, DetectOptions, Report};
 use crate::environment::{Engine, Environment};
 use crate::paths::{self, PathInputs, Resolved};
-use crate::plan::{self, Plan, TokenState};
+use crate::plan::{self, EnvFileAction, Plan, TokenState};
 use crate::preset::{self, Preset};
 use crate::report;
 use crate::write::{self, WriteRequest};
@@ -116,17 +116,7 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
             if !yes && !confirm("Write these changes? [y/N] ")? {
                 return Err(fail(EXIT_REFUSED, "nothing written: not confirmed."));
             }
-            let (outcome, checklist) = write_with_checklist(
-                &WriteRequest {
-                    config: &resolved.config,
-                    original: ctx.original.as_deref(),
-                    new_text: &ctx.plan.new_text,
-                    state_dir: &resolved.state_dir,
-                    env_file: &ctx.plan.env_file,
-                    now: SystemTime::now(),
-                },
-                &ctx.checklist(&resolved),
-            )?;
+            let (outcome, checklist) = ctx.write_job(&resolved).run()?;
             let checks = ctx
                 .check_job(&resolved, &presets, cli.global.docker_host.clone())
                 .run();
@@ -193,21 +183,39 @@ pub struct Prepared {
     pub detection: Option<Report>,
 }
 
-/// The one write path of every front end: the config (and `.env`), then the checklist beside
-/// it, which says how to check what was just written.
-pub fn write_with_checklist(
-    req: &WriteRequest,
-    list: &crate::checklist::Context,
-) -> Result<(write::WriteOutcome, std::path::PathBuf), Failure> {
-    let outcome =
-        write::write(req).map_err(|e| fail(EXIT_REFUSED, format!("refused to write: {e}")))?;
-    let path = crate::checklist::write(list).map_err(|e| {
-        fail(
-            EXIT_REFUSED,
-            format!("wrote the config, but not the checklist: {e}"),
-        )
-    })?;
-    Ok((outcome, path))
+/// The write every front end performs, as data: the config (and `.env`), then the checklist
+/// beside it, which says how to check what was just written.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WriteJob {
+    pub config: PathBuf,
+    pub original: Option<Vec<u8>>,
+    pub new_text: String,
+    pub state_dir: PathBuf,
+    pub env_file: EnvFileAction,
+    /// Written beside the config once the config is written.
+    pub checklist: crate::checklist::Context,
+}
+
+impl WriteJob {
+    /// The one write path of every front end (the edge: it touches the disk).
+    pub fn run(&self) -> Result<(write::WriteOutcome, PathBuf), Failure> {
+        let outcome = write::write(&WriteRequest {
+            config: &self.config,
+            original: self.original.as_deref(),
+            new_text: &self.new_text,
+            state_dir: &self.state_dir,
+            env_file: &self.env_file,
+            now: SystemTime::now(),
+        })
+        .map_err(|e| fail(EXIT_REFUSED, format!("refused to write: {e}")))?;
+        let path = crate::checklist::write(&self.checklist).map_err(|e| {
+            fail(
+                EXIT_REFUSED,
+                format!("wrote the config, but not the checklist: {e}"),
+            )
+        })?;
+        Ok((outcome, path))
+    }
 }
 
 /// The static and engine items of `verify` to run on what was just written, as data: built by
@@ -254,6 +262,18 @@ impl Prepared {
             engine: self.choice.environment.engine,
             endpoint,
             advanced: self.choice.inputs.advanced(),
+        }
+    }
+
+    /// What writing this plan means, at the resolved paths (pure).
+    pub fn write_job(&self, resolved: &Resolved) -> WriteJob {
+        WriteJob {
+            config: resolved.config.clone(),
+            original: self.original.clone(),
+            new_text: self.plan.new_text.clone(),
+            state_dir: resolved.state_dir.clone(),
+            env_file: self.plan.env_file.clone(),
+            checklist: self.checklist(resolved),
         }
     }
 

@@ -29,24 +29,40 @@ const ROOTLESS: &str = "unix:///run/user/1000/docker.sock";
 const SYSTEM: &str = "unix:///var/run/docker.sock";
 const PODMAN: &str = "unix:///run/user/1000/podman/podman.sock";
 
+/// The three usual engines: the system Docker socket, rootless Docker, rootless Podman.
+fn system(state: State) -> EngineReport {
+    engine(
+        SYSTEM,
+        Source::SystemDocker,
+        state,
+        EngineKind::Docker,
+        false,
+    )
+}
+
+fn rootless(state: State) -> EngineReport {
+    engine(
+        ROOTLESS,
+        Source::RootlessDocker,
+        state,
+        EngineKind::Docker,
+        true,
+    )
+}
+
+fn podman(state: State) -> EngineReport {
+    engine(
+        PODMAN,
+        Source::RootlessPodman,
+        state,
+        EngineKind::Podman,
+        true,
+    )
+}
+
 #[test]
 fn rootless_ready_beats_rootful_ready() {
-    let engines = [
-        engine(
-            SYSTEM,
-            Source::SystemDocker,
-            State::Ready,
-            EngineKind::Docker,
-            false,
-        ),
-        engine(
-            ROOTLESS,
-            Source::RootlessDocker,
-            State::Ready,
-            EngineKind::Docker,
-            true,
-        ),
-    ];
+    let engines = [system(State::Ready), rootless(State::Ready)];
     let s = select(&engines);
     assert_eq!(s.index, Some(1));
     assert!(
@@ -61,24 +77,9 @@ fn rootless_ready_beats_rootful_ready() {
 
 #[test]
 fn reachable_rootful_beats_unreachable_rootless_and_says_why() {
-    let mut down = engine(
-        ROOTLESS,
-        Source::RootlessDocker,
-        State::NotRunning,
-        EngineKind::Docker,
-        true,
-    );
+    let mut down = rootless(State::NotRunning);
     down.fix = Some("systemctl --user start docker".into());
-    let engines = [
-        down,
-        engine(
-            SYSTEM,
-            Source::SystemDocker,
-            State::Ready,
-            EngineKind::Docker,
-            false,
-        ),
-    ];
+    let engines = [down, system(State::Ready)];
     let s = select(&engines);
     assert_eq!(s.index, Some(1));
     assert_eq!(s.docker_host, None, "the CLI default already");
@@ -92,43 +93,13 @@ fn reachable_rootful_beats_unreachable_rootless_and_says_why() {
 
 #[test]
 fn docker_beats_podman_at_equal_rootlessness() {
-    let engines = [
-        engine(
-            PODMAN,
-            Source::RootlessPodman,
-            State::Ready,
-            EngineKind::Podman,
-            true,
-        ),
-        engine(
-            ROOTLESS,
-            Source::RootlessDocker,
-            State::Ready,
-            EngineKind::Docker,
-            true,
-        ),
-    ];
+    let engines = [podman(State::Ready), rootless(State::Ready)];
     assert_eq!(select(&engines).index, Some(1));
 }
 
 #[test]
 fn rootless_podman_beats_rootful_docker() {
-    let engines = [
-        engine(
-            SYSTEM,
-            Source::SystemDocker,
-            State::Ready,
-            EngineKind::Docker,
-            false,
-        ),
-        engine(
-            PODMAN,
-            Source::RootlessPodman,
-            State::Ready,
-            EngineKind::Podman,
-            true,
-        ),
-    ];
+    let engines = [system(State::Ready), podman(State::Ready)];
     let s = select(&engines);
     assert_eq!(s.index, Some(1));
     assert_eq!(
@@ -148,13 +119,7 @@ fn the_cli_default_beats_another_at_equal_rank() {
         false,
     );
     host.cli_default = true;
-    let mut system = engine(
-        SYSTEM,
-        Source::SystemDocker,
-        State::Ready,
-        EngineKind::Docker,
-        false,
-    );
+    let mut system = system(State::Ready);
     system.cli_default = false;
     let s = select(&[system, host]);
     assert_eq!(s.index, Some(1));
@@ -179,13 +144,7 @@ fn a_context_shadowed_by_docker_host_earns_nothing_for_being_configured() {
         EngineKind::Podman,
         true,
     );
-    let rootless = engine(
-        ROOTLESS,
-        Source::RootlessDocker,
-        State::Ready,
-        EngineKind::Docker,
-        true,
-    );
+    let rootless = rootless(State::Ready);
     let s = select(&[host, ctx, rootless]);
     assert_eq!(s.index, Some(2), "{}", s.reason);
     assert_eq!(s.docker_host.as_deref(), Some(ROOTLESS));
@@ -193,24 +152,9 @@ fn a_context_shadowed_by_docker_host_earns_nothing_for_being_configured() {
 
 #[test]
 fn nothing_usable_names_the_most_telling_problem() {
-    let mut denied = engine(
-        SYSTEM,
-        Source::SystemDocker,
-        State::PermissionDenied,
-        EngineKind::Docker,
-        false,
-    );
+    let mut denied = system(State::PermissionDenied);
     denied.fix = Some("prefer rootless".into());
-    let engines = [
-        engine(
-            ROOTLESS,
-            Source::RootlessDocker,
-            State::Missing,
-            EngineKind::Docker,
-            true,
-        ),
-        denied,
-    ];
+    let engines = [rootless(State::Missing), denied];
     let s = select(&engines);
     assert_eq!(s.index, None);
     assert!(
@@ -227,13 +171,7 @@ fn nothing_usable_names_the_most_telling_problem() {
 
 #[test]
 fn unknown_rootless_counts_as_rootful() {
-    let mut e = engine(
-        SYSTEM,
-        Source::SystemDocker,
-        State::Ready,
-        EngineKind::Docker,
-        false,
-    );
+    let mut e = system(State::Ready);
     e.rootless = None;
     let r = report(vec![e]);
     assert_eq!(
@@ -272,13 +210,7 @@ fn report(engines: Vec<EngineReport>) -> Report {
 
 #[test]
 fn human_output_puts_a_fix_under_every_problem_and_hides_plain_absences() {
-    let mut ready = engine(
-        SYSTEM,
-        Source::SystemDocker,
-        State::Ready,
-        EngineKind::Docker,
-        false,
-    );
+    let mut ready = system(State::Ready);
     ready.sandbox_image = Some(SandboxImage {
         name: "openclaw-sandbox:bookworm-slim".into(),
         present: Some(false),
@@ -292,13 +224,7 @@ fn human_output_puts_a_fix_under_every_problem_and_hides_plain_absences() {
         false,
     );
     denied.fix = Some("prefer rootless".into());
-    let absent = engine(
-        PODMAN,
-        Source::RootlessPodman,
-        State::Missing,
-        EngineKind::Podman,
-        true,
-    );
+    let absent = podman(State::Missing);
     let text = render_human(&report(vec![denied, ready, absent]));
     assert!(text.contains("permission denied"), "{text}");
     assert!(text.contains("fix: prefer rootless"));

@@ -3,7 +3,7 @@
 
 mod tui_common;
 
-use clawposture::choice::WorkspaceAccess;
+use clawposture::choice::{Setting, WorkspaceAccess};
 use clawposture::run::{self, Facts};
 use clawposture::wizard::{self, Checks, Effect, Exit, Key, Msg, Setup, Step, Wizard, WriteState};
 use tui_common::*;
@@ -167,17 +167,7 @@ fn ctrl_c_always_exits() {
     assert!(w.owner_edit.is_some());
     assert_eq!(keys(&mut w, &[Key::CtrlC]), vec![Effect::Quit]);
 
-    let mut w = loaded(setup(), Some(COMMENTED), Env::RootlessDocker);
-    keys(
-        &mut w,
-        &[
-            Key::Enter,
-            Key::Enter,
-            Key::Char('1'),
-            Key::Enter,
-            Key::Enter,
-        ],
-    );
+    let mut w = private_on_write();
     keys(&mut w, &[Key::Enter]);
     assert_eq!(w.write, WriteState::Writing);
     assert_eq!(keys(&mut w, &[Key::CtrlC]), vec![Effect::Quit]);
@@ -192,6 +182,23 @@ fn help_opens_and_closes_without_moving() {
     keys(&mut w, &[Key::Enter]);
     assert!(!w.help);
     assert_eq!(at(&w), Step::Environment);
+}
+
+/// The private preset on the commented fixture with rootless Docker, walked to the Write screen.
+fn private_on_write() -> Wizard {
+    let mut w = loaded(setup(), Some(COMMENTED), Env::RootlessDocker);
+    keys(
+        &mut w,
+        &[
+            Key::Enter,
+            Key::Enter,
+            Key::Char('1'),
+            Key::Enter,
+            Key::Enter,
+        ],
+    );
+    assert_eq!(at(&w), Step::Write);
+    w
 }
 
 /// The text the `group` preset writes into the commented fixture here.
@@ -374,18 +381,8 @@ fn preview_scrolls_within_its_text_and_switches_views() {
 
 #[test]
 fn a_failed_write_stays_on_write_and_can_be_retried() {
-    let mut w = loaded(setup(), Some(COMMENTED), Env::RootlessDocker);
-    keys(
-        &mut w,
-        &[
-            Key::Enter,
-            Key::Enter,
-            Key::Char('1'),
-            Key::Enter,
-            Key::Enter,
-            Key::Enter,
-        ],
-    );
+    let mut w = private_on_write();
+    keys(&mut w, &[Key::Enter]);
     wizard::update(&mut w, Msg::Written(Err("disk full".into())));
     assert_eq!(at(&w), Step::Write);
     assert!(matches!(w.write, WriteState::Failed(_)));

@@ -23,20 +23,6 @@ fn turn() -> std::sync::MutexGuard<'static, ()> {
     ENGINE_LOCK.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-/// Answers that give every preset its full shape (owner, a group chat, a member).
-fn answers(threat: &str) -> Vec<&'static str> {
-    let mut a = vec!["--owner", "telegram:123456789"];
-    if threat == "group" {
-        a.extend([
-            "--group",
-            "telegram:-1001234567890",
-            "--member",
-            "telegram:222222222",
-        ]);
-    }
-    a
-}
-
 fn live_items_pass(v: &Verified, label: &str) {
     for id in [
         "live.container",
@@ -61,16 +47,21 @@ fn live_items_pass(v: &Verified, label: &str) {
     }
 }
 
-/// `verify --live` on target `t` with the probe image, without OpenClaw, plus `extra`.
-fn live(h: &Home, t: &Target, image: &str, extra: &[&str]) -> Verified {
-    let mut args = vec![
+/// The flags of `verify --live` on target `t` with the probe image, without OpenClaw.
+fn live_args<'a>(t: &'a Target, image: &'a str) -> Vec<&'a str> {
+    vec![
         "--live",
         "--no-openclaw",
         "--docker-host",
         &t.endpoint,
         "--probe-image",
         image,
-    ];
+    ]
+}
+
+/// `verify --live` on target `t` with the probe image, plus `extra`.
+fn live(h: &Home, t: &Target, image: &str, extra: &[&str]) -> Verified {
+    let mut args = live_args(t, image);
     args.extend(extra);
     h.verify(&args)
 }
@@ -276,48 +267,10 @@ fn a_missing_image_fails_engine_image_and_the_probe_with_a_clear_reason() {
     }
 }
 
-#[test]
-fn a_stopped_daemon_fails_the_engine_and_live_items() {
-    let h = Home::new();
-    h.apply("private", "docker-rootless", &[]);
-    let stale = h.path("stopped.sock");
-    drop(std::os::unix::net::UnixListener::bind(&stale).expect("bind"));
-    let v = h.verify(&[
-        "--live",
-        "--no-openclaw",
-        "--docker-host",
-        &format!("unix://{}", stale.display()),
-    ]);
-    assert_eq!(v.status("engine.reachable"), "fail");
-    assert!(v.text("engine.reachable").contains("nothing listens"));
-    assert_eq!(v.status("live.container"), "fail");
-    assert!(
-        v.text("live.container").contains("could not be reached"),
-        "{}",
-        v.text("live.container")
-    );
-    assert_eq!(v.code, Some(1));
-}
-
 /// Start `verify --live` with probe containers held alive, and return once the container runs.
 fn start_held(h: &Home, t: &Target, image: &str) -> (std::process::Child, String) {
-    let config = h.config();
-    let state = h.state();
     let mut child = h
-        .cmd(&[
-            "verify",
-            "--json",
-            "--live",
-            "--no-openclaw",
-            "--config",
-            config.to_str().unwrap(),
-            "--state-dir",
-            state.to_str().unwrap(),
-            "--docker-host",
-            &t.endpoint,
-            "--probe-image",
-            image,
-        ])
+        .verify_cmd(&live_args(t, image))
         .env("CLAWPOSTURE_PROBE_HOLD_SECS", "600")
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
@@ -423,23 +376,8 @@ fn every_finished_run_leaves_no_probe_container() {
     for t in targets(&env) {
         let h = Home::new();
         h.apply("public", t.label, &[]);
-        let config = h.config();
-        let state = h.state();
         let child = h
-            .cmd(&[
-                "verify",
-                "--json",
-                "--live",
-                "--no-openclaw",
-                "--config",
-                config.to_str().unwrap(),
-                "--state-dir",
-                state.to_str().unwrap(),
-                "--docker-host",
-                &t.endpoint,
-                "--probe-image",
-                &image,
-            ])
+            .verify_cmd(&live_args(&t, &image))
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()

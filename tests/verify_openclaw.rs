@@ -55,19 +55,6 @@ fn run_verify(h: &Home, oc: &Path) -> Verified {
     )
 }
 
-fn answers(threat: &str) -> Vec<&'static str> {
-    let mut a = vec!["--owner", "telegram:123456789"];
-    if threat == "group" {
-        a.extend([
-            "--group",
-            "telegram:-1001234567890",
-            "--member",
-            "telegram:222222222",
-        ]);
-    }
-    a
-}
-
 #[test]
 fn openclaw_items_pass_on_every_preset_clawposture_writes() {
     let Some(oc) = openclaw() else { return };

@@ -70,13 +70,14 @@ fn a_drifted_key_fails_static_drift_by_name() {
 }
 
 #[test]
-fn a_stopped_daemon_and_a_missing_socket_fail_engine_reachable_with_the_reason() {
+fn a_stopped_daemon_and_a_missing_socket_fail_the_engine_and_live_items_with_the_reason() {
     let h = Home::new();
     h.apply("private", "docker-rootless", &[]);
     // A socket file nobody listens on: what a stopped daemon leaves behind.
     let stale = h.path("stale.sock");
     drop(std::os::unix::net::UnixListener::bind(&stale).expect("bind"));
     let v = h.verify(&[
+        "--live",
         "--no-openclaw",
         "--docker-host",
         &format!("unix://{}", stale.display()),
@@ -88,6 +89,14 @@ fn a_stopped_daemon_and_a_missing_socket_fail_engine_reachable_with_the_reason()
         v.text("engine.reachable")
     );
     assert_eq!(v.status("engine.image"), "skipped");
+    // The live probe cannot start either, and says why instead of passing.
+    assert_eq!(v.status("live.container"), "fail");
+    assert!(
+        v.text("live.container").contains("could not be reached"),
+        "{}",
+        v.text("live.container")
+    );
+    assert_eq!(v.code, Some(1));
     let missing = h.path("missing.sock");
     let v = h.verify(&[
         "--no-openclaw",

@@ -9,7 +9,7 @@ mod view;
 use std::io::{self, IsTerminal, Stdout};
 use std::sync::Once;
 use std::sync::mpsc::{self, Receiver, Sender};
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 use crossterm::event::{self, Event, KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 use crossterm::terminal::{EnterAlternateScreen, LeaveAlternateScreen};
@@ -26,7 +26,7 @@ use crate::plan::TokenState;
 use crate::preset::Preset;
 use crate::run::{self, EXIT_USAGE, Failure};
 use crate::wizard::{self, Checks, Effect, Exit, Key, Msg, Setup, Wizard, WriteState};
-use crate::write::{self, WriteRequest};
+use crate::write;
 
 pub use view::{MIN_COLS, MIN_ROWS, scroll_limit, view};
 
@@ -185,21 +185,9 @@ fn spawn(effect: Effect, tx: &Sender<Msg>) {
                     env_file_has_token: write::env_file_has_token(&state_dir),
                 },
             },
-            Effect::Write(job) => Msg::Written(
-                crate::run::write_with_checklist(
-                    &WriteRequest {
-                        config: &job.config,
-                        original: job.original.as_deref(),
-                        new_text: &job.new_text,
-                        state_dir: &job.state_dir,
-                        env_file: &job.env_file,
-                        now: SystemTime::now(),
-                    },
-                    &job.checklist,
-                )
-                .map(|(outcome, _)| outcome)
-                .map_err(|f| f.message),
-            ),
+            Effect::Write(job) => {
+                Msg::Written(job.run().map(|(outcome, _)| outcome).map_err(|f| f.message))
+            }
             Effect::Check(job) => Msg::Checked(Box::new(job.run())),
             Effect::Quit => return,
         };

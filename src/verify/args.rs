@@ -6,7 +6,7 @@ use std::time::Duration;
 use clap::Args;
 
 use super::{OpenClaw, Options, verify};
-use crate::choice::{Advanced, SandboxNetwork, WorkspaceAccess};
+use crate::choice::{Advanced, SandboxNetwork, Setting, WorkspaceAccess};
 use crate::cli::EngineArg;
 use crate::environment::Engine;
 use crate::paths::Resolved;

@@ -33,7 +33,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use crate::choice::{Advanced, SandboxNetwork};
+use crate::choice::{Advanced, SandboxNetwork, Setting};
 use crate::environment::{Engine, EngineKind, Environment};
 use crate::preset::Preset;
 use expect::AgentSandbox;

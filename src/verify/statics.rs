@@ -9,7 +9,7 @@ use serde_json::Value;
 
 use super::model::{Group, Outcome};
 use super::recognize::Recognized;
-use crate::choice::{SandboxNetwork, WorkspaceAccess};
+use crate::choice::{Advanced, Setting};
 use crate::keypath;
 use crate::plan::{MIN_TOKEN_LEN, TOKEN_ENV};
 
@@ -382,6 +382,12 @@ pub fn key(path: &[&str]) -> String {
     keypath::display(&path.iter().map(|s| s.to_string()).collect::<Vec<_>>())
 }
 
+/// The value an advanced setting drifted to, when it is one of its values.
+fn drifted_to<S: Setting>(r: &Recognized) -> Option<S> {
+    let d = r.drift.iter().find(|d| d.key == S::KEY)?;
+    S::parse(d.found.as_ref()?.as_str()?).ok()
+}
+
 /// How to end the drift: restore the preset, or, for a value chosen on purpose with apply's
 /// advanced flags, tell verify so.
 fn drift_fix(r: &Recognized) -> String {
@@ -389,27 +395,14 @@ fn drift_fix(r: &Recognized) -> String {
         "run `clawposture apply --threat {}` to restore them (it shows the diff first)",
         r.preset
     );
-    let chosen: Vec<String> = r
-        .drift
-        .iter()
-        .filter_map(|d| {
-            let found = d.found.as_ref()?.as_str()?;
-            let flag = match d.key.as_str() {
-                WorkspaceAccess::KEY => WorkspaceAccess::parse(found)
-                    .ok()
-                    .map(|_| "--workspace-access"),
-                SandboxNetwork::KEY => SandboxNetwork::parse(found)
-                    .ok()
-                    .map(|_| "--sandbox-network"),
-                _ => None,
-            }?;
-            Some(format!("{flag} {found}"))
-        })
-        .collect();
+    let chosen = Advanced {
+        workspace_access: drifted_to(r),
+        sandbox_network: drifted_to(r),
+    }
+    .flags();
     if !chosen.is_empty() {
         fix.push_str(&format!(
-            "; if you chose this on purpose, say so: `clawposture verify {}`",
-            chosen.join(" ")
+            "; if you chose this on purpose, say so: `clawposture verify {chosen}`"
         ));
     }
     fix

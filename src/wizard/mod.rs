@@ -10,13 +10,13 @@ pub mod text;
 
 use std::path::PathBuf;
 
-use crate::choice::{ChannelId, Inputs, SandboxNetwork, WorkspaceAccess};
+use crate::choice::{ChannelId, Inputs, SandboxNetwork, Setting, WorkspaceAccess};
 use crate::detect::{DetectOptions, Report};
 use crate::environment::{Engine, Environment};
 use crate::paths::Resolved;
-use crate::plan::{self, EnvFileAction, Recognition, TokenState};
+use crate::plan::{self, Recognition, TokenState};
 use crate::preset::{EngineNeed, Preset};
-use crate::run::{self, CheckJob, Facts, Prepared};
+use crate::run::{self, CheckJob, Facts, Prepared, WriteJob};
 use crate::write::WriteOutcome;
 
 pub use hints::{Hint, hints};
@@ -101,18 +101,6 @@ pub enum Msg {
     Written(Result<WriteOutcome, String>),
     /// verify's static and engine items, run on the file as it is after Done was reached.
     Checked(Box<crate::verify::model::Report>),
-}
-
-/// The write the edge performs, as data.
-#[derive(Debug, Clone, PartialEq)]
-pub struct WriteJob {
-    pub config: PathBuf,
-    pub original: Option<Vec<u8>>,
-    pub new_text: String,
-    pub state_dir: PathBuf,
-    pub env_file: EnvFileAction,
-    /// Written beside the config once the config is written.
-    pub checklist: crate::checklist::Context,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -375,24 +363,30 @@ impl Wizard {
         rows
     }
 
-    /// The preset's own value for an advanced key (shown as the default).
-    pub fn preset_default(&self, key: &str) -> Option<String> {
-        let v = crate::choice::preset_value(self.preset()?, key)?;
-        v.as_str().map(str::to_string)
+    /// The preset's own value of an advanced setting (shown as the default).
+    pub fn preset_default<S: Setting>(&self) -> Option<S> {
+        self.preset().and_then(S::preset_default)
     }
 
     pub fn workspace_access(&self) -> Option<WorkspaceAccess> {
-        self.inputs.workspace_access.or_else(|| {
-            self.preset_default(WorkspaceAccess::KEY)
-                .and_then(|s| WorkspaceAccess::parse(&s).ok())
-        })
+        self.inputs
+            .workspace_access
+            .or_else(|| self.preset_default())
     }
 
     pub fn sandbox_network(&self) -> Option<SandboxNetwork> {
-        self.inputs.sandbox_network.or_else(|| {
-            self.preset_default(SandboxNetwork::KEY)
-                .and_then(|s| SandboxNetwork::parse(&s).ok())
-        })
+        self.inputs
+            .sandbox_network
+            .or_else(|| self.preset_default())
+    }
+
+    /// The override after cycling a setting from `current`; None when that is the preset's own
+    /// value, so nothing extra is written.
+    fn cycled<S: Setting>(&self, current: Option<S>, forward: bool) -> Option<S> {
+        let default = self.preset_default::<S>();
+        current
+            .map(|c| S::cycle(c, forward))
+            .filter(|v| Some(*v) != default)
     }
 
     /// Recompute recognition and the plan from what is known. Pure: the core only.
@@ -460,32 +454,12 @@ impl Wizard {
     }
 
     fn cycle(&mut self, toggle: Toggle, forward: bool) {
-        fn next<T: Copy + PartialEq>(all: &[T], cur: Option<T>, forward: bool) -> Option<T> {
-            let i = cur.and_then(|c| all.iter().position(|x| *x == c))?;
-            let n = all.len();
-            Some(
-                all[if forward {
-                    (i + 1) % n
-                } else {
-                    (i + n - 1) % n
-                }],
-            )
-        }
         match toggle {
             Toggle::WorkspaceAccess => {
-                let default = self
-                    .preset_default(WorkspaceAccess::KEY)
-                    .and_then(|s| WorkspaceAccess::parse(&s).ok());
-                let v = next(&WorkspaceAccess::ALL, self.workspace_access(), forward);
-                // Equal to the preset's own value: no override, so nothing extra is written.
-                self.inputs.workspace_access = v.filter(|v| Some(*v) != default);
+                self.inputs.workspace_access = self.cycled(self.workspace_access(), forward);
             }
             Toggle::SandboxNetwork => {
-                let default = self
-                    .preset_default(SandboxNetwork::KEY)
-                    .and_then(|s| SandboxNetwork::parse(&s).ok());
-                let v = next(&SandboxNetwork::ALL, self.sandbox_network(), forward);
-                self.inputs.sandbox_network = v.filter(|v| Some(*v) != default);
+                self.inputs.sandbox_network = self.cycled(self.sandbox_network(), forward);
             }
             Toggle::Owner => {
                 self.owner_edit = Some(
@@ -532,14 +506,7 @@ impl Wizard {
         let Some(p) = self.plan() else {
             return Vec::new();
         };
-        let job = WriteJob {
-            config: self.setup.resolved.config.clone(),
-            original: p.original.clone(),
-            new_text: p.plan.new_text.clone(),
-            state_dir: self.setup.resolved.state_dir.clone(),
-            env_file: p.plan.env_file.clone(),
-            checklist: p.checklist(&self.setup.resolved),
-        };
+        let job = p.write_job(&self.setup.resolved);
         self.write = WriteState::Writing;
         vec![Effect::Write(Box::new(job))]
     }

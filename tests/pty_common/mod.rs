@@ -222,6 +222,23 @@ pub fn json5(text: &str) -> serde_json::Value {
     jsonc_parser::parse_to_serde_value(text, &Default::default()).expect("valid JSON5")
 }
 
+/// Some line of a printed `verify` report passes item `id`.
+pub fn passes(printed: &str, id: &str) -> bool {
+    printed
+        .lines()
+        .any(|l| l.contains("PASS") && l.contains(id))
+}
+
+/// A private-preset run against rootless Docker at `host` left the file behind that `apply`
+/// writes from the same answers, byte for byte: one core, every front end.
+pub fn check_same_as_apply(h: &Home, host: &str) {
+    check_written(h, Some("0:0"));
+    assert_eq!(
+        h.read("openclaw.json"),
+        Home::apply_reference(&["--threat", "private", "--docker-host", host])
+    );
+}
+
 /// What a wizard run on the commented fixture must leave behind, whichever front end.
 pub fn check_written(h: &Home, expect_user: Option<&str>) {
     let text = h.read("openclaw.json");

@@ -49,6 +49,20 @@ pub fn targets(env: &HashMap<String, String>) -> Vec<Target> {
     ]
 }
 
+/// Answers that give every preset its full shape (owner, a group chat, a member).
+pub fn answers(threat: &str) -> Vec<&'static str> {
+    let mut a = vec!["--owner", "telegram:123456789"];
+    if threat == "group" {
+        a.extend([
+            "--group",
+            "telegram:-1001234567890",
+            "--member",
+            "telegram:222222222",
+        ]);
+    }
+    a
+}
+
 pub fn probe_image(env: &HashMap<String, String>) -> String {
     env.get("CLAWPOSTURE_PROBE_IMAGE")
         .cloned()
@@ -172,7 +186,8 @@ impl Home {
         self.verify_with(args, &[])
     }
 
-    pub fn verify_with(&self, args: &[&str], env: &[(&str, &str)]) -> Verified {
+    /// The `clawposture verify --json ARGS` command on this home's config, not yet run.
+    pub fn verify_cmd(&self, args: &[&str]) -> Command {
         let config = self.config();
         let state = self.state();
         let mut all = vec![
@@ -184,7 +199,11 @@ impl Home {
             state.to_str().expect("utf-8"),
         ];
         all.extend(args);
-        let mut c = self.cmd(&all);
+        self.cmd(&all)
+    }
+
+    pub fn verify_with(&self, args: &[&str], env: &[(&str, &str)]) -> Verified {
+        let mut c = self.verify_cmd(args);
         for (k, v) in env {
             c.env(k, v);
         }

@@ -4,7 +4,7 @@
 use ratatui::text::{Line, Span};
 
 use super::{Body, blank, spinner};
-use crate::choice::{SandboxNetwork, WorkspaceAccess};
+use crate::choice::Setting;
 use crate::tui::theme::Theme;
 use crate::wizard::{Toggle, Wizard, text};
 
@@ -93,41 +93,28 @@ pub fn body(w: &Wizard, t: &Theme) -> Body {
     }
 }
 
-fn with_default(value: &str, default: Option<String>) -> String {
-    if default.as_deref() == Some(value) {
-        format!(" {value} (preset) ")
-    } else {
-        format!(" {value} ")
+/// Shown value and consequence of an advanced setting's row, "(preset)" marking its default.
+fn setting<S: Setting>(w: &Wizard, value: Option<S>) -> (String, &'static str) {
+    match value {
+        Some(v) if w.preset_default::<S>() == Some(v) => {
+            (format!(" {} (preset) ", v.label()), v.consequence())
+        }
+        Some(v) => (format!(" {} ", v.label()), v.consequence()),
+        None => (" n/a ".into(), "This preset runs no sandbox."),
     }
 }
 
 /// Label, shown value and consequence of one advanced row.
 fn describe(w: &Wizard, row: Toggle) -> (&'static str, String, &'static str) {
     match row {
-        Toggle::WorkspaceAccess => match w.workspace_access() {
-            Some(v) => (
-                "Workspace access",
-                with_default(v.label(), w.preset_default(WorkspaceAccess::KEY)),
-                v.consequence(),
-            ),
-            None => (
-                "Workspace access",
-                " n/a ".into(),
-                "This preset runs no sandbox.",
-            ),
-        },
-        Toggle::SandboxNetwork => match w.sandbox_network() {
-            Some(v) => (
-                "Sandbox network",
-                with_default(v.label(), w.preset_default(SandboxNetwork::KEY)),
-                v.consequence(),
-            ),
-            None => (
-                "Sandbox network",
-                " n/a ".into(),
-                "This preset runs no sandbox.",
-            ),
-        },
+        Toggle::WorkspaceAccess => {
+            let (value, why) = setting(w, w.workspace_access());
+            ("Workspace access", value, why)
+        }
+        Toggle::SandboxNetwork => {
+            let (value, why) = setting(w, w.sandbox_network());
+            ("Sandbox network", value, why)
+        }
         Toggle::Owner => match (&w.owner_edit, &w.inputs.owner) {
             (Some(buf), _) => (
                 "Owner",
