@@ -1,4 +1,5 @@
-//! A minimal HTTP/1.0 GET over an already-connected unix socket.
+//! A minimal HTTP/1.0 GET over an already-connected unix socket: the request and the response
+//! parser are shared with `verify`'s blocking client (`verify::engine::raw_get`).
 //!
 //! bollard always prefixes paths with its client API version (v1.53 in 0.21), which Docker
 //! 20.10 and Podman 4 reject as "too new" before negotiation, and it has no libpod endpoints.
@@ -27,18 +28,51 @@ impl Response {
             .find(|(k, _)| k == name)
             .map(|(_, v)| v.as_str())
     }
+
+    /// The body as text, chunked transfer encoding undone (Podman chunks even for HTTP/1.0).
+    pub fn body_text(&self) -> String {
+        let body = String::from_utf8_lossy(&self.body);
+        let chunked = self
+            .header("transfer-encoding")
+            .is_some_and(|v| v.to_ascii_lowercase().contains("chunked"));
+        if chunked {
+            dechunk(&body)
+        } else {
+            body.into_owned()
+        }
+    }
+}
+
+fn dechunk(body: &str) -> String {
+    let mut out = String::new();
+    let mut rest = body;
+    while let Some((size, after)) = rest.split_once("\r\n") {
+        let Ok(n) = usize::from_str_radix(size.trim(), 16) else {
+            break;
+        };
+        if n == 0 || after.len() < n {
+            break;
+        }
+        out.push_str(&after[..n]);
+        rest = after[n..].trim_start_matches("\r\n");
+    }
+    out
+}
+
+/// The request line and headers of a GET for `path`.
+pub fn request(path: &str) -> String {
+    format!("GET {path} HTTP/1.0\r\nHost: engine\r\nAccept: application/json\r\n\r\n")
 }
 
 pub async fn get(stream: &mut UnixStream, path: &str) -> std::io::Result<Response> {
-    let req = format!("GET {path} HTTP/1.0\r\nHost: engine\r\nAccept: application/json\r\n\r\n");
-    stream.write_all(req.as_bytes()).await?;
+    stream.write_all(request(path).as_bytes()).await?;
     let mut raw = Vec::new();
     stream.take(MAX_RESPONSE).read_to_end(&mut raw).await?;
     parse(&raw)
         .ok_or_else(|| std::io::Error::new(std::io::ErrorKind::InvalidData, "not an HTTP response"))
 }
 
-fn parse(raw: &[u8]) -> Option<Response> {
+pub fn parse(raw: &[u8]) -> Option<Response> {
     let split = raw.windows(4).position(|w| w == b"\r\n\r\n")?;
     let head = std::str::from_utf8(&raw[..split]).ok()?;
     let mut lines = head.split("\r\n");

@@ -8,7 +8,7 @@ mod context;
 mod endpoints;
 mod facts;
 mod fixes;
-mod http;
+pub(crate) mod http;
 mod openclaw;
 mod options;
 mod prereqs;

@@ -14,6 +14,7 @@ use serde_json::Value;
 
 use super::expect::DEFAULT_IMAGE;
 use super::model::{Group, Outcome};
+use crate::detect::http;
 use crate::environment::EngineKind;
 
 pub const TIMEOUT: Duration = Duration::from_secs(10);
@@ -135,11 +136,8 @@ pub fn raw_get(socket: &Path, uri: &str, timeout: Duration) -> Result<(u16, Valu
         .map_err(|e| e.to_string())?;
     s.set_write_timeout(Some(timeout))
         .map_err(|e| e.to_string())?;
-    s.write_all(
-        format!("GET {uri} HTTP/1.0\r\nHost: localhost\r\nAccept: application/json\r\n\r\n")
-            .as_bytes(),
-    )
-    .map_err(|e| format!("cannot send to {}: {e}", socket.display()))?;
+    s.write_all(http::request(uri).as_bytes())
+        .map_err(|e| format!("cannot send to {}: {e}", socket.display()))?;
     let mut buf = Vec::new();
     s.read_to_end(&mut buf).map_err(|e| match e.kind() {
         io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut => format!(
@@ -152,44 +150,13 @@ pub fn raw_get(socket: &Path, uri: &str, timeout: Duration) -> Result<(u16, Valu
     parse_http(&buf)
 }
 
-/// Status and JSON body of an HTTP response (chunked bodies are decoded too).
+/// Status and JSON body of an HTTP response (chunked bodies are decoded too; a body that is not
+/// JSON comes back as a string).
 pub fn parse_http(buf: &[u8]) -> Result<(u16, Value), String> {
-    let text = String::from_utf8_lossy(buf);
-    let (head, body) = text
-        .split_once("\r\n\r\n")
-        .ok_or("the engine's answer is not HTTP")?;
-    let status: u16 = head
-        .split_whitespace()
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .ok_or("the engine's answer has no status")?;
-    let chunked = head.lines().any(|l| {
-        l.to_ascii_lowercase().starts_with("transfer-encoding:")
-            && l.to_ascii_lowercase().contains("chunked")
-    });
-    let body = if chunked {
-        dechunk(body)
-    } else {
-        body.to_string()
-    };
+    let r = http::parse(buf).ok_or("the engine's answer is not HTTP")?;
+    let body = r.body_text();
     let value = serde_json::from_str(body.trim()).unwrap_or(Value::String(body.trim().to_string()));
-    Ok((status, value))
-}
-
-fn dechunk(body: &str) -> String {
-    let mut out = String::new();
-    let mut rest = body;
-    while let Some((size, after)) = rest.split_once("\r\n") {
-        let Ok(n) = usize::from_str_radix(size.trim(), 16) else {
-            break;
-        };
-        if n == 0 || after.len() < n {
-            break;
-        }
-        out.push_str(&after[..n]);
-        rest = after[n..].trim_start_matches("\r\n");
-    }
-    out
+    Ok((r.status, value))
 }
 
 fn describe_connect(socket: &Path, e: &io::Error) -> String {
