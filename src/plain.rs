@@ -155,6 +155,17 @@ pub fn run(setup: Setup) -> Result<(), Failure> {
             "Nothing to change: {} already holds this posture.",
             r.config.display()
         );
+        let checks = prepared
+            .check_job(r, presets, setup.detect.docker_host_flag.clone())
+            .run();
+        print!(
+            "{}",
+            report::checks_text(
+                report::CHECKED_NOW,
+                &checks,
+                prepared.choice.inputs.advanced()
+            )
+        );
         return Ok(());
     }
     if !setup.same_gateway

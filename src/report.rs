@@ -200,6 +200,23 @@ pub fn verify_live(advanced: crate::choice::Advanced) -> String {
     }
 }
 
+/// The heading of verify's results after a write, and when nothing needed writing.
+pub const CHECKED_AFTER_WRITE: &str = "Checked right after writing";
+pub const CHECKED_NOW: &str = "Checked just now";
+
+/// verify's static and engine results as the front ends print them at the end of a run.
+pub fn checks_text(
+    heading: &str,
+    checks: &crate::verify::model::Report,
+    advanced: crate::choice::Advanced,
+) -> String {
+    format!(
+        "\n{heading} (static and engine items; `{}` runs the rest):\n{}",
+        verify_live(advanced),
+        checks.to_text()
+    )
+}
+
 /// What apply and `--plain` print after writing: where things went, and the checks run on them.
 pub fn after_write_text(
     outcome: &crate::write::WriteOutcome,
@@ -208,11 +225,10 @@ pub fn after_write_text(
     advanced: crate::choice::Advanced,
 ) -> String {
     format!(
-        "{}Checklist: {}\n\nChecked right after writing (static and engine items; `{}` runs the rest):\n{}",
+        "{}Checklist: {}\n{}",
         written_text(outcome),
         checklist.display(),
-        verify_live(advanced),
-        checks.to_text()
+        checks_text(CHECKED_AFTER_WRITE, checks, advanced)
     )
 }
 

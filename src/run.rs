@@ -107,9 +107,30 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
             if !json {
                 print!("{}", ctx.text(&resolved));
             }
-            if dry_run || ctx.plan.is_noop() {
+            if dry_run {
                 if json {
                     println!("{}", pretty(&ctx.json(&resolved)));
+                }
+                return Ok(());
+            }
+            if ctx.plan.is_noop() {
+                // Nothing to write, but the posture the file holds is checked as after a write.
+                let checks = ctx
+                    .check_job(&resolved, &presets, cli.global.docker_host.clone())
+                    .run();
+                if json {
+                    let mut v = ctx.json(&resolved);
+                    v["checks"] = checks.to_json();
+                    println!("{}", pretty(&v));
+                } else {
+                    print!(
+                        "{}",
+                        report::checks_text(
+                            report::CHECKED_NOW,
+                            &checks,
+                            ctx.choice.inputs.advanced()
+                        )
+                    );
                 }
                 return Ok(());
             }

@@ -12,6 +12,15 @@ fn apply(sb: &Sandbox, extra: &[&str]) -> std::process::Output {
     sb.run(&args)
 }
 
+/// The status (`PASS`, `FAIL`, `SKIP`) a printed verify report gives item `id`.
+fn status_of<'a>(printed: &'a str, id: &str) -> Option<&'a str> {
+    printed.lines().find_map(|l| {
+        let mut words = l.split_whitespace();
+        let status = words.next()?;
+        (words.next() == Some(id)).then_some(status)
+    })
+}
+
 fn read_config(sb: &Sandbox) -> Value {
     json5(&std::fs::read_to_string(sb.config()).expect("config written"))
 }
@@ -76,26 +85,17 @@ fn new_file_is_plain_json_with_private_modes_and_a_hidden_token() {
     // What was written is checked at once: the static items pass; the engine does not answer,
     // which fails its item instead of passing.
     let printed = stdout(&out);
-    let line = |id: &str| {
-        printed
-            .lines()
-            .find(|l| l.split_whitespace().nth(1) == Some(id))
-            .unwrap_or_default()
-            .to_string()
-    };
     for id in [
         "static.drift",
         "static.config_perms",
         "static.env_perms",
         "static.token",
     ] {
-        assert!(
-            line(id).trim_start().starts_with("PASS"),
-            "{id}:\n{printed}"
-        );
+        assert_eq!(status_of(&printed, id), Some("PASS"), "{id}:\n{printed}");
     }
-    assert!(
-        line("engine.reachable").trim_start().starts_with("FAIL"),
+    assert_eq!(
+        status_of(&printed, "engine.reachable"),
+        Some("FAIL"),
         "{printed}"
     );
 }
@@ -174,6 +174,14 @@ fn applying_twice_changes_nothing() {
             stdout(&out).contains("Nothing to change"),
             "{threat}: {}",
             stdout(&out)
+        );
+        // Nothing written, yet the posture the file holds is checked as after a write.
+        let printed = stdout(&out);
+        assert!(printed.contains("Checked just now"), "{threat}: {printed}");
+        assert_eq!(
+            status_of(&printed, "static.drift"),
+            Some("PASS"),
+            "{threat}: {printed}"
         );
         assert_eq!(
             std::fs::read(sb.config()).expect("still there"),

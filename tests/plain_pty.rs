@@ -9,13 +9,18 @@ use std::time::{Duration, Instant};
 
 use pty_common::*;
 
-fn answer_private_and_write(t: &Tmux) {
+/// Pick private (the first preset, or the one the file already matches) and no advanced settings.
+fn answer_private(t: &Tmux) {
     t.wait_for("Threat model:");
-    // The fixture matches no preset, so the cursor starts on the first one: private.
     t.keys(&["Enter"]);
     t.wait_for("Change advanced settings");
     t.type_text("n");
     t.keys(&["Enter"]);
+}
+
+fn answer_private_and_write(t: &Tmux) {
+    // The fixture matches no preset, so the cursor starts on the first one: private.
+    answer_private(t);
     t.wait_for("Write these changes?");
     t.type_text("y");
     t.keys(&["Enter"]);
@@ -71,6 +76,21 @@ fn stdout_not_a_terminal_switches_to_line_mode() {
         passes(&summary, "static.drift"),
         "the checks are part of the summary:\n{summary}"
     );
+
+    // Run again: nothing to write, and the posture the file holds is still checked.
+    let t = Tmux::start(
+        100,
+        40,
+        &h.line("--engine docker-rootless", &format!("> {}", quote(&out))),
+    );
+    answer_private(&t);
+    t.wait_for("EXIT=0");
+    let summary = h.read("stdout.txt");
+    assert!(
+        summary.contains("Nothing to change") && summary.contains("Checked just now"),
+        "{summary}"
+    );
+    assert!(passes(&summary, "static.drift"), "{summary}");
 }
 
 /// Run the binary with stdin from /dev/null under a deadline: it must not wait for input.

@@ -296,10 +296,7 @@ fn finish(w: &Wizard) -> Result<(), Failure> {
             message: "interrupted; nothing was written.".into(),
         }),
         (_, WriteState::Written(outcome)) => {
-            let advanced = w
-                .plan()
-                .map(|p| p.choice.inputs.advanced())
-                .unwrap_or_default();
+            let advanced = w.inputs.advanced();
             let checklist = crate::checklist::path(&w.setup.resolved.state_dir);
             match &w.checks {
                 Checks::Done(report) => print!(
@@ -320,6 +317,16 @@ fn finish(w: &Wizard) -> Result<(), Failure> {
                 "Nothing to change: {} already holds this posture.",
                 w.setup.resolved.config.display()
             );
+            if let Checks::Done(report) = &w.checks {
+                print!(
+                    "{}",
+                    crate::report::checks_text(
+                        crate::report::CHECKED_NOW,
+                        report,
+                        w.inputs.advanced(),
+                    )
+                );
+            }
             Ok(())
         }
         _ => {

@@ -12,8 +12,8 @@ use crate::wizard::{Checks, Wizard, WriteState};
 /// verify's static and engine items, run on the file right after Done was reached.
 pub fn check_results(w: &Wizard, t: &Theme) -> Vec<Line<'static>> {
     let heading = match w.write {
-        WriteState::Unneeded => "Checked just now",
-        _ => "Checked right after writing",
+        WriteState::Unneeded => report::CHECKED_NOW,
+        _ => report::CHECKED_AFTER_WRITE,
     };
     let mut l = vec![Line::styled(heading, t.heading())];
     let report = match &w.checks {
@@ -66,7 +66,7 @@ pub fn check_results(w: &Wizard, t: &Theme) -> Vec<Line<'static>> {
             c.pass,
             c.fail,
             c.skipped,
-            report::verify_live(w.plan().map(|p| p.choice.inputs.advanced()).unwrap_or_default())
+            report::verify_live(w.inputs.advanced())
         ),
         if c.fail > 0 { t.bad() } else { t.dim() },
     ));
@@ -91,7 +91,7 @@ pub fn checklist_results(w: &Wizard, t: &Theme) -> Vec<Line<'static>> {
     l.push(Line::styled(
         format!(
             "  `{}` runs them and proves the sandbox.",
-            report::verify_live(p.choice.inputs.advanced())
+            report::verify_live(w.inputs.advanced())
         ),
         t.dim(),
     ));
@@ -151,7 +151,7 @@ pub fn body(w: &Wizard, t: &Theme) -> Body {
     if let Some(p) = w.plan() {
         l.push(blank());
         l.push(Line::styled("Next", t.heading()));
-        for (i, (cmd, why)) in report::next_steps(&p.plan, p.choice.inputs.advanced())
+        for (i, (cmd, why)) in report::next_steps(&p.plan, w.inputs.advanced())
             .into_iter()
             .enumerate()
         {
