@@ -50,6 +50,19 @@ fn rootless(state: State) -> EngineReport {
     )
 }
 
+/// A ready rootful Docker named by DOCKER_HOST, so the docker CLI's default.
+fn docker_host() -> EngineReport {
+    let mut e = engine(
+        "unix:///srv/docker.sock",
+        Source::DockerHost,
+        State::Ready,
+        EngineKind::Docker,
+        false,
+    );
+    e.cli_default = true;
+    e
+}
+
 fn podman(state: State) -> EngineReport {
     engine(
         PODMAN,
@@ -111,14 +124,7 @@ fn rootless_podman_beats_rootful_docker() {
 
 #[test]
 fn the_cli_default_beats_another_at_equal_rank() {
-    let mut host = engine(
-        "unix:///srv/docker.sock",
-        Source::DockerHost,
-        State::Ready,
-        EngineKind::Docker,
-        false,
-    );
-    host.cli_default = true;
+    let host = docker_host();
     let mut system = system(State::Ready);
     system.cli_default = false;
     let s = select(&[system, host]);
@@ -128,14 +134,7 @@ fn the_cli_default_beats_another_at_equal_rank() {
 
 #[test]
 fn a_context_shadowed_by_docker_host_earns_nothing_for_being_configured() {
-    let mut host = engine(
-        "unix:///srv/docker.sock",
-        Source::DockerHost,
-        State::Ready,
-        EngineKind::Docker,
-        false,
-    );
-    host.cli_default = true;
+    let host = docker_host();
     // DOCKER_CONTEXT is ignored by the docker CLI while DOCKER_HOST is set.
     let ctx = engine(
         PODMAN,

@@ -28,17 +28,9 @@ fn answer_private_and_write(t: &Tmux) {
 
 #[test]
 fn plain_writes_the_same_file_as_apply() {
-    let Some(engines) = engines() else { return };
-    if !have_tmux() {
+    let Some((h, t, host)) = against_rootless_docker(100, 40, "--plain") else {
         return;
-    }
-    let host = &engines["CLAWPOSTURE_DOCKER_ROOTLESS"];
-    let h = Home::new();
-    let t = Tmux::start(
-        100,
-        40,
-        &h.line(&format!("--plain --docker-host {}", quote(host)), ""),
-    );
+    };
     answer_private_and_write(&t);
     t.wait_for("EXIT=0");
     // The same detection report as `clawposture detect`, each problem with its fix.
@@ -50,7 +42,7 @@ fn plain_writes_the_same_file_as_apply() {
     for id in ["static.drift", "static.config_perms", "engine.reachable"] {
         assert!(passes(&history, id), "{id}:\n{history}");
     }
-    check_same_as_apply(&h, host);
+    check_same_as_apply(&h, &host);
 }
 
 #[test]

@@ -17,17 +17,9 @@ fn restored(t: &Tmux) {
 
 #[test]
 fn welcome_to_done_against_rootless_docker() {
-    let Some(engines) = engines() else { return };
-    if !have_tmux() {
+    let Some((h, t, host)) = against_rootless_docker(80, 24, "") else {
         return;
-    }
-    let host = &engines["CLAWPOSTURE_DOCKER_ROOTLESS"];
-    let h = Home::new();
-    let t = Tmux::start(
-        80,
-        24,
-        &h.line(&format!("--docker-host {}", quote(host)), ""),
-    );
+    };
     t.wait_for("1/7 Welcome");
     t.keys(&["Enter"]);
     t.wait_for("Sandbox engine: docker-rootless");
@@ -59,7 +51,7 @@ fn welcome_to_done_against_rootless_docker() {
         "the checks are printed after the wizard too:\n{printed}"
     );
     restored(&t);
-    check_same_as_apply(&h, host);
+    check_same_as_apply(&h, &host);
 }
 
 #[test]

@@ -75,12 +75,17 @@ fn expect_item(v: &Verified, id: &str, status: &str, words: &[&str], label: &str
     }
 }
 
-fn no_probe_containers_of(endpoint: &str, pid: u32) {
-    let left: Vec<_> = live::list_probe_containers(endpoint)
+/// The probe containers on `endpoint` that clawposture process `pid` started.
+fn probe_containers_of(endpoint: &str, pid: u32) -> Vec<live::ProbeContainer> {
+    live::list_probe_containers(endpoint)
         .expect("list containers")
         .into_iter()
         .filter(|c| c.pid == Some(pid))
-        .collect();
+        .collect()
+}
+
+fn no_probe_containers_of(endpoint: &str, pid: u32) {
+    let left = probe_containers_of(endpoint, pid);
     assert!(
         left.is_empty(),
         "probe containers left behind on {endpoint}: {left:?}"
@@ -102,17 +107,10 @@ fn verify_live_passes_for_every_preset_written_by_apply() {
             h.put_config(TELEGRAM);
             h.apply(threat, t.label, &answers(threat));
             let v = live(&h, &t, &image, &[]);
-            for id in [
-                "static.config_parses",
-                "static.preset",
-                "static.drift",
-                "static.config_perms",
-                "static.state_dir_perms",
-                "static.env_perms",
-                "static.token",
-                "engine.reachable",
-                "engine.rootless",
-            ] {
+            for id in STATIC_IDS
+                .into_iter()
+                .chain(["engine.reachable", "engine.rootless"])
+            {
                 assert_eq!(v.status(id), "pass", "{label}: {id}: {}", v.text(id));
             }
             assert_eq!(v.report["preset"], threat, "{label}");
@@ -301,12 +299,7 @@ fn ctrl_c_removes_the_probe_container() {
         let (mut child, started) = start_held(&h, &t, &image);
         let pid = child.id();
         assert!(
-            !live::list_probe_containers(&t.endpoint)
-                .expect("list")
-                .into_iter()
-                .filter(|c| c.pid == Some(pid))
-                .collect::<Vec<_>>()
-                .is_empty(),
+            !probe_containers_of(&t.endpoint, pid).is_empty(),
             "{}: {started}",
             t.label
         );
@@ -334,10 +327,7 @@ fn a_killed_verify_leaves_no_probe_container_after_the_next_run() {
         child.wait().expect("wait");
         // Nothing could run in the killed process: its held container is still there...
         assert!(
-            live::list_probe_containers(&t.endpoint)
-                .expect("list")
-                .iter()
-                .any(|c| c.pid == Some(pid)),
+            !probe_containers_of(&t.endpoint, pid).is_empty(),
             "{}: the held container should outlive a SIGKILL until the next run",
             t.label
         );

@@ -30,15 +30,7 @@ fn a_fresh_apply_passes_its_static_items() {
     let h = Home::new();
     let flags = private(&h);
     let v = h.verify(&args(&flags));
-    for id in [
-        "static.config_parses",
-        "static.preset",
-        "static.drift",
-        "static.config_perms",
-        "static.state_dir_perms",
-        "static.env_perms",
-        "static.token",
-    ] {
+    for id in STATIC_IDS {
         assert_eq!(v.status(id), "pass", "{id}: {}", v.pretty());
     }
     assert_eq!(v.report["preset"], "private");

@@ -222,6 +222,24 @@ pub fn json5(text: &str) -> serde_json::Value {
     jsonc_parser::parse_to_serde_value(text, &Default::default()).expect("valid JSON5")
 }
 
+/// clawposture with `args` in a new `cols`×`rows` terminal, against the real rootless dockerd
+/// of `tests/support/engines.sh`: the home, the terminal and that daemon's endpoint. None (said
+/// as SKIPPED, a failure in CI) without the daemons or tmux.
+pub fn against_rootless_docker(cols: u16, rows: u16, args: &str) -> Option<(Home, Tmux, String)> {
+    let engines = engines()?;
+    if !have_tmux() {
+        return None;
+    }
+    let host = engines["CLAWPOSTURE_DOCKER_ROOTLESS"].clone();
+    let h = Home::new();
+    let t = Tmux::start(
+        cols,
+        rows,
+        &h.line(&format!("{args} --docker-host {}", quote(&host)), ""),
+    );
+    Some((h, t, host))
+}
+
 /// Some line of a printed `verify` report passes item `id`.
 pub fn passes(printed: &str, id: &str) -> bool {
     printed

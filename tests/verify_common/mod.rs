@@ -13,6 +13,17 @@ use std::process::{Command, Output, Stdio};
 
 use serde_json::Value;
 
+/// Every static item: a freshly applied config passes them all.
+pub const STATIC_IDS: [&str; 7] = [
+    "static.config_parses",
+    "static.preset",
+    "static.drift",
+    "static.config_perms",
+    "static.state_dir_perms",
+    "static.env_perms",
+    "static.token",
+];
+
 pub const TELEGRAM: &str = r#"{"channels": {"telegram": {"botToken": {"source": "env", "provider": "default", "id": "TELEGRAM_BOT_TOKEN"}}}}"#;
 
 /// One engine to test against: the `--engine` label apply gets and its endpoint.
