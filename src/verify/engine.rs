@@ -245,29 +245,17 @@ pub fn gather(endpoint: &str, source: &str, images: &[String]) -> EngineFacts {
         return facts;
     };
     facts.socket_owner = std::fs::metadata(&path).ok().map(|m| m.uid());
-    let version = match raw_get(&path, "/version", TIMEOUT) {
-        Ok((200, v)) => v,
-        Ok((status, v)) => {
-            facts.error = Some(format!(
-                "{endpoint} answered /version with HTTP {status}: {}",
-                short(&v)
-            ));
-            return facts;
-        }
-        Err(e) => {
-            facts.error = Some(e);
-            return facts;
-        }
+    let answers = |uri: &str| match raw_get(&path, uri, TIMEOUT) {
+        Ok((200, v)) => Ok(v),
+        Ok((status, v)) => Err(format!(
+            "{endpoint} answered {uri} with HTTP {status}: {}",
+            short(&v)
+        )),
+        Err(e) => Err(e),
     };
-    let info = match raw_get(&path, "/info", TIMEOUT) {
-        Ok((200, v)) => v,
-        Ok((status, v)) => {
-            facts.error = Some(format!(
-                "{endpoint} answered /info with HTTP {status}: {}",
-                short(&v)
-            ));
-            return facts;
-        }
+    // /info only once /version answered: a hung engine costs one timeout, not two.
+    let (version, info) = match answers("/version").and_then(|v| Ok((v, answers("/info")?))) {
+        Ok(both) => both,
         Err(e) => {
             facts.error = Some(e);
             return facts;
