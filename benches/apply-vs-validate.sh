@@ -6,7 +6,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 RUNS="${1:-10}"
 cargo build --release --quiet
 BIN=target/release/clawposture
-OC="${CLAWPOSTURE_OPENCLAW:-$(bash tests/support/openclaw-setup.sh | tail -n1)}"
+OC="${CLAWPOSTURE_OPENCLAW:-$(bash .ci/support/openclaw-setup.sh | tail -n1)}"
 NODE_DIR="$(dirname "$(readlink -f "$(dirname "$OC")/node")")"
 FIX=tests/fixtures/configs/realistic-300.json5
 T="$(mktemp -d)"; trap 'rm -rf "$T"' EXIT

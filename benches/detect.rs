@@ -1,6 +1,6 @@
 //! Detection latency (`cargo bench --bench detect`; a plain main, prints figures).
 //!
-//! Scenarios: the four real daemons of `tests/support/engines.sh` at once (needs
+//! Scenarios: the four real daemons of `.ci/support/engines.sh` at once (needs
 //! `CLAWPOSTURE_ENGINES_ENV`), the Docker pair alone, the four plus a hung socket, and a
 //! machine with nothing installed. Goals: <= 100 ms with ready engines, <= 1.5 s with a hung one.
 //! Pass `--show` to print the human report of the four-engine run.
@@ -10,7 +10,9 @@ use std::os::unix::net::UnixListener;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use clawposture::detect::{DetectOptions, Report, State, detect, meta_dir_name, render_human};
+use clawposture::edge::detect::{
+    DetectOptions, Report, State, detect, meta_dir_name, render_human,
+};
 
 fn main() {
     let show = std::env::args().any(|a| a == "--show");
@@ -27,7 +29,7 @@ fn main() {
 
     let Some(env) = engines else {
         eprintln!(
-            "SKIPPED: real-engine scenarios need CLAWPOSTURE_ENGINES_ENV (tests/support/engines.sh start)"
+            "SKIPPED: real-engine scenarios need CLAWPOSTURE_ENGINES_ENV (.ci/support/engines.sh start)"
         );
         return;
     };

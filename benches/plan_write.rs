@@ -3,11 +3,11 @@
 
 use std::time::{Duration, Instant, SystemTime};
 
-use clawposture::choice::{self, Choice, Inputs};
-use clawposture::environment::{Engine, Environment};
-use clawposture::plan::{self, TokenState};
-use clawposture::preset;
-use clawposture::write::{self, WriteRequest};
+use clawposture::domain::choice::{self, Choice, Inputs};
+use clawposture::domain::plan::{self, TokenState};
+use clawposture::domain::preset;
+use clawposture::edge::write::{self, WriteRequest};
+use clawposture::model::environment::{Engine, Environment};
 
 fn stats(mut d: Vec<Duration>) -> (Duration, Duration) {
     d.sort();

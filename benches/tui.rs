@@ -12,14 +12,14 @@ use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use clawposture::choice::Inputs;
-use clawposture::detect::DetectOptions;
-use clawposture::environment::Engine;
-use clawposture::paths::Resolved;
-use clawposture::plan::TokenState;
-use clawposture::preset;
-use clawposture::tui;
-use clawposture::wizard::{self, Key, Msg, Setup, Wizard};
+use clawposture::domain::choice::Inputs;
+use clawposture::domain::plan::TokenState;
+use clawposture::domain::preset;
+use clawposture::edge::detect::DetectOptions;
+use clawposture::front::tui;
+use clawposture::front::wizard::{self, Key, Msg, Setup, Wizard};
+use clawposture::model::environment::Engine;
+use clawposture::model::paths::Resolved;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use ratatui::layout::Rect;
@@ -120,6 +120,7 @@ fn setup(engine: bool) -> Setup {
             config: PathBuf::from("/home/alice/.openclaw/openclaw.json"),
             config_source: "the default".into(),
             state_dir: PathBuf::from("/home/alice/.openclaw"),
+            profile: None,
         },
         presets: preset::builtin(),
         uid: 1000,

@@ -1,21 +1,15 @@
-//! clawposture: one pure core (presets, choice, plan, checklist) shared by three front ends.
+//! clawposture, in layers that only import downward (checked by `tests/it/layers.rs`):
+//!
+//! - [`model`]: plain data (environment, detection report, check results, paths, exit codes);
+//! - [`domain`]: the pure core (presets, choice, plan, document, recognition, checklist items);
+//! - [`app`]: the application layer, pure: facts and answers in, the next step out, for every
+//!   front end;
+//! - [`edge`]: what does I/O (detection, the safe write, verify's gathering, files);
+//! - [`front`]: the front ends (CLI, `--plain`, the wizard and its terminal, screenshots), which
+//!   only ask and show.
 
-pub mod checklist;
-pub mod choice;
-pub mod cli;
-pub mod detect;
-pub mod document;
-pub mod environment;
-pub mod keypath;
-pub mod paths;
-pub mod plain;
-pub mod plan;
-pub mod preset;
-pub mod report;
-pub mod run;
-pub mod screenshot;
-pub mod secrets;
-pub mod tui;
-pub mod verify;
-pub mod wizard;
-pub mod write;
+pub mod app;
+pub mod domain;
+pub mod edge;
+pub mod front;
+pub mod model;

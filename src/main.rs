@@ -1,11 +1,11 @@
 use clap::Parser;
 
-use clawposture::cli::Cli;
-use clawposture::run;
+use clawposture::front::cli::Cli;
+use clawposture::front::dispatch;
 
 fn main() {
     let cli = Cli::parse();
-    if let Err(f) = run::run(cli) {
+    if let Err(f) = dispatch::run(cli) {
         if !f.message.is_empty() {
             eprintln!("clawposture: {}", f.message);
         }

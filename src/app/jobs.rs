@@ -1,0 +1,36 @@
+//! The application layer's requests to the edges, as data: a front end hands them to
+//! `edge::files::{run_write, run_check}` (or the wizard's effect runner) unchanged.
+
+use std::path::PathBuf;
+
+use crate::domain::checklist::Context;
+use crate::domain::choice::Advanced;
+use crate::domain::plan::EnvFileAction;
+use crate::domain::preset::Preset;
+use crate::model::environment::Engine;
+use crate::model::paths::Resolved;
+
+/// The write every front end performs: the config (and `.env`), then the checklist beside it,
+/// which says how to check what was just written.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WriteJob {
+    pub config: PathBuf,
+    pub original: Option<Vec<u8>>,
+    pub new_text: String,
+    pub state_dir: PathBuf,
+    pub env_file: EnvFileAction,
+    /// Written beside the config once the config is written.
+    pub checklist: Context,
+}
+
+/// The static and engine items of `verify` to run on what was just written.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CheckJob {
+    pub resolved: Resolved,
+    /// The preset just written (or found): judged against it, never re-guessed from the file.
+    pub preset: String,
+    pub presets: Vec<Preset>,
+    pub engine: Option<Engine>,
+    pub endpoint: Option<String>,
+    pub advanced: Advanced,
+}

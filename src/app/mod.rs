@@ -1,0 +1,475 @@
+//! The application layer: what the edges gathered and what the user answered go in, the next
+//! step comes out. Pure, and the only place that decides: `plan`, `apply`, `--plain` and the
+//! wizard all call [`decide`] and walk its steps in the same order, so they cannot disagree.
+//!
+//! The order (each step only when the ones before it passed):
+//! 1. the config must be text (else refused, exit 4);
+//! 2. the preset must exist (else usage, exit 2);
+//! 3. the machine must be able to hold it: a preset that needs an engine when none is usable
+//!    asks to accept the risk when it has a locked-down variant, else is refused (exit 3);
+//! 4. the plan (a parse error or an `$include` under an owned key is refused, exit 4);
+//! 5. a plan that changes nothing needs nothing else: the file is checked, not written;
+//! 6. opening DMs to strangers on a Gateway that already serves an owner needs an
+//!    acknowledgement (`--same-gateway`, the wizard's `a`, `--plain`'s question; else exit 4);
+//! 7. confirm and write.
+
+pub mod jobs;
+
+use std::path::Path;
+
+pub use jobs::{CheckJob, WriteJob};
+
+/// The core's vocabulary that front ends speak (answers, presets, what a file holds): front
+/// ends import it from here, never from the core itself.
+pub mod vocabulary {
+    pub use crate::domain::choice::{
+        Advanced, ChannelId, Inputs, SandboxNetwork, Setting, WorkspaceAccess,
+    };
+    pub use crate::domain::plan::TokenState;
+    pub use crate::domain::preset::{EngineNeed, Preset};
+    pub use crate::domain::recognize::Recognition;
+}
+
+use crate::domain::choice::{self, ChannelId, Choice, Inputs};
+use crate::domain::plan::{self, Plan, TokenState};
+use crate::domain::preset::Preset;
+use crate::domain::recognize::{self as recognition, Recognition};
+use crate::model::checks::Report as Checks;
+use crate::model::detection::Report as Detection;
+use crate::model::environment::Environment;
+use crate::model::exit::{Failure, Stop};
+use crate::model::paths::Resolved;
+
+/// Everything the edges read for one decision.
+pub struct Facts<'a> {
+    pub environment: &'a Environment,
+    pub detection: Option<&'a Detection>,
+    /// The config file's bytes (None: no file).
+    pub original: Option<&'a [u8]>,
+    pub token: TokenState,
+    pub config: &'a Path,
+}
+
+/// The acknowledgements the user gave (flags, or answers to the front end's questions).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Acks {
+    /// `--same-gateway`: turn a Gateway that serves an owner public anyway.
+    pub boundary: bool,
+}
+
+/// What must be acknowledged before the next step.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Ack {
+    /// No usable engine: the preset's locked-down variant without a sandbox, or nothing.
+    AcceptRisk { why: String },
+    /// Strangers would reach a Gateway that already serves an owner.
+    Boundary { why: String },
+}
+
+impl Ack {
+    pub fn why(&self) -> &str {
+        match self {
+            Ack::AcceptRisk { why } | Ack::Boundary { why } => why,
+        }
+    }
+
+    /// What a front end that cannot ask (apply, plan) stops with.
+    pub fn refusal(&self) -> Failure {
+        match self {
+            Ack::AcceptRisk { why } => Failure::new(
+                Stop::Environment,
+                format!("refused: {why} (--accept-risk accepts it)"),
+            ),
+            Ack::Boundary { why } => Failure::new(
+                Stop::Refused,
+                format!("refused: {why} (--same-gateway acknowledges it)"),
+            ),
+        }
+    }
+}
+
+/// The next step, the same for every front end.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Next {
+    /// Stop here (the failure knows its exit code).
+    Refused(Failure),
+    /// Ask first; the plan is there when one could be made (to show it meanwhile).
+    Acknowledge {
+        ack: Ack,
+        prepared: Option<Box<Prepared>>,
+    },
+    /// The file already holds the posture: check it, write nothing.
+    NothingToWrite(Box<Prepared>),
+    /// Show the plan, confirm, write.
+    Write(Box<Prepared>),
+}
+
+impl Next {
+    pub fn prepared(&self) -> Option<&Prepared> {
+        match self {
+            Next::Refused(_) => None,
+            Next::Acknowledge { prepared, .. } => prepared.as_deref(),
+            Next::NothingToWrite(p) | Next::Write(p) => Some(p),
+        }
+    }
+
+    /// The step as a front end that cannot ask sees it: the plan to write (or to check), or
+    /// the failure to stop with.
+    pub fn without_asking(self) -> Result<(Box<Prepared>, bool), Failure> {
+        match self {
+            Next::Refused(f) => Err(f),
+            Next::Acknowledge { ack, .. } => Err(ack.refusal()),
+            Next::NothingToWrite(p) => Ok((p, false)),
+            Next::Write(p) => Ok((p, true)),
+        }
+    }
+}
+
+/// A plan, and everything a front end shows and writes with it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Prepared {
+    pub original: Option<Vec<u8>>,
+    pub current: Option<String>,
+    pub choice: Choice,
+    pub all: Vec<Choice>,
+    pub plan: Plan,
+    pub recognized: Option<Recognition>,
+    pub detection: Option<Detection>,
+}
+
+/// Decide the next step (pure).
+pub fn decide(
+    facts: &Facts,
+    presets: &[Preset],
+    threat: Option<&str>,
+    inputs: &Inputs,
+    acks: Acks,
+) -> Next {
+    match prepare(facts, presets, threat, inputs) {
+        Err(Prep::Refused(f)) => Next::Refused(f),
+        Err(Prep::AcceptRisk(why)) => Next::Acknowledge {
+            ack: Ack::AcceptRisk { why },
+            prepared: None,
+        },
+        Ok(p) if p.plan.is_noop() => Next::NothingToWrite(Box::new(p)),
+        Ok(p) => match boundary(&p, acks) {
+            Some(why) => Next::Acknowledge {
+                ack: Ack::Boundary { why },
+                prepared: Some(Box::new(p)),
+            },
+            None => Next::Write(Box::new(p)),
+        },
+    }
+}
+
+enum Prep {
+    Refused(Failure),
+    AcceptRisk(String),
+}
+
+fn prepare(
+    facts: &Facts,
+    presets: &[Preset],
+    threat: Option<&str>,
+    inputs: &Inputs,
+) -> Result<Prepared, Prep> {
+    let current = decode_config(facts.config, facts.original).map_err(Prep::Refused)?;
+    let preset = find_preset(presets, threat).map_err(Prep::Refused)?;
+    let mut chosen = match choice::choose(preset, facts.environment, inputs) {
+        Ok(c) => c,
+        // A locked-down variant exists: the user may accept the risk (flag or question).
+        Err(r) if preset.no_engine.is_some() && !inputs.accept_risk => {
+            return Err(Prep::AcceptRisk(r.to_string()));
+        }
+        Err(r) => {
+            return Err(Prep::Refused(Failure::new(
+                Stop::Environment,
+                format!("refused: {r}"),
+            )));
+        }
+    };
+    if let Some(report) = facts.detection {
+        chosen.notes.extend(detection_notes(report));
+    }
+    let all = all_choices(presets, facts.environment, inputs);
+    let plan = plan::plan(current.as_deref(), &chosen, &all, facts.token).map_err(|e| {
+        Prep::Refused(Failure::new(
+            Stop::Refused,
+            format!("{}:{e}", facts.config.display()),
+        ))
+    })?;
+    let recognized = current
+        .as_deref()
+        .and_then(|c| recognize(c, presets, facts.environment, inputs));
+    Ok(Prepared {
+        original: facts.original.map(<[u8]>::to_vec),
+        current,
+        choice: chosen,
+        all,
+        plan,
+        recognized,
+        detection: facts.detection.cloned(),
+    })
+}
+
+fn boundary(p: &Prepared, acks: Acks) -> Option<String> {
+    if acks.boundary {
+        return None;
+    }
+    plan::boundary_conflict(p.current.as_deref(), &p.choice, p.recognized.as_ref())
+}
+
+/// Whether the preset can ask to accept the risk on a machine without an engine.
+pub fn risk_acceptable(preset: &Preset) -> bool {
+    preset.no_engine.is_some()
+}
+
+/// Which preset the file holds today, for this machine's engine, with the answers it was
+/// written with read back from the file (the same recognizer `verify` uses).
+pub fn recognize(
+    current: &str,
+    presets: &[Preset],
+    environment: &Environment,
+    inputs: &Inputs,
+) -> Option<Recognition> {
+    recognition::recognize(current, presets, &[*environment], None, inputs.advanced())
+        .map(|r| r.summary())
+}
+
+/// The answers the file was written with (owner, group chats, members), for every answer the
+/// user has not given: a re-run starts from them, so accepting the defaults never loosens.
+pub fn remembered(current: Option<&str>, given: &Inputs) -> Inputs {
+    let Some(value) = current
+        .and_then(|c| crate::domain::document::Document::parse(c).ok())
+        .map(|d| d.value())
+    else {
+        return given.clone();
+    };
+    let file = recognition::infer_inputs(&value);
+    Inputs {
+        owner: given.owner.clone().or(file.owner),
+        groups: if given.groups.is_empty() {
+            file.groups
+        } else {
+            given.groups.clone()
+        },
+        members: if given.members.is_empty() {
+            file.members
+        } else {
+            given.members.clone()
+        },
+        ..given.clone()
+    }
+}
+
+/// Where the file stands today, before any question (Welcome, `--plain`, `plan`).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Today {
+    NoFile,
+    /// The file cannot be read as OpenClaw's JSON5 (the message says where).
+    Unreadable(String),
+    Matches(Recognition),
+    NoPreset,
+}
+
+/// Judge the current file without any answer (pure).
+pub fn today(facts: &Facts, presets: &[Preset], inputs: &Inputs) -> Today {
+    let current = match decode_config(facts.config, facts.original) {
+        Ok(None) => return Today::NoFile,
+        Ok(Some(c)) => c,
+        Err(f) => return Today::Unreadable(f.message),
+    };
+    if let Err(e) = crate::domain::document::Document::parse(&current) {
+        return Today::Unreadable(format!("{}:{e}", facts.config.display()));
+    }
+    match recognize(&current, presets, facts.environment, inputs) {
+        Some(r) => Today::Matches(r),
+        None => Today::NoPreset,
+    }
+}
+
+/// What the check after a write (or a no-op) means for the exit code: NOT OK is exit 1.
+pub fn verdict(checks: &Checks) -> Result<(), Failure> {
+    match checks.exit_code() {
+        0 => Ok(()),
+        _ => Err(Failure::new(
+            Stop::ChecksFailed,
+            "the check right after writing says NOT OK (see the FAIL lines above).",
+        )),
+    }
+}
+
+/// The preset named by `--threat` (or the wizard's answer).
+pub fn find_preset<'a>(presets: &'a [Preset], threat: Option<&str>) -> Result<&'a Preset, Failure> {
+    let names = || {
+        presets
+            .iter()
+            .map(|p| p.name.as_str())
+            .collect::<Vec<_>>()
+            .join("|")
+    };
+    let threat = threat.ok_or_else(|| {
+        Failure::new(
+            Stop::Usage,
+            format!("missing answer: pass --threat {}.", names()),
+        )
+    })?;
+    presets.iter().find(|p| p.name == threat).ok_or_else(|| {
+        Failure::new(
+            Stop::Usage,
+            format!("no preset named `{threat}`; `clawposture presets` lists them."),
+        )
+    })
+}
+
+/// The answers given as text (flags, prompts, fields), parsed once for every front end.
+#[derive(Debug, Clone, Default)]
+pub struct RawAnswers<'a> {
+    pub owner: Option<&'a str>,
+    pub groups: &'a [String],
+    pub members: &'a [String],
+}
+
+pub fn parse_ids(raw: &RawAnswers, base: Inputs) -> Result<Inputs, Failure> {
+    let parse = |s: &str| ChannelId::parse(s).map_err(|m| Failure::new(Stop::Usage, m));
+    let owner = raw.owner.map(parse).transpose()?;
+    if let Some(o) = &owner {
+        check_owner(o).map_err(|m| Failure::new(Stop::Usage, m))?;
+    }
+    Ok(Inputs {
+        owner,
+        groups: raw
+            .groups
+            .iter()
+            .map(|s| parse(s))
+            .collect::<Result<_, _>>()?,
+        members: raw
+            .members
+            .iter()
+            .map(|s| parse(s))
+            .collect::<Result<_, _>>()?,
+        ..base
+    })
+}
+
+/// An owner is one person: a wildcard would make every sender the owner.
+pub fn check_owner(owner: &ChannelId) -> Result<(), String> {
+    if owner.id.contains('*') {
+        return Err(format!(
+            "`{owner}` is a wildcard: an owner is one person's id (a wildcard would make every sender the owner)."
+        ));
+    }
+    Ok(())
+}
+
+/// A list of ids as typed in a field or prompt: `telegram:1, telegram:2` (commas or spaces).
+pub fn parse_id_list(text: &str) -> Result<Vec<ChannelId>, String> {
+    text.split([',', ' ', '\n'])
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(ChannelId::parse)
+        .collect()
+}
+
+/// The ids as a field shows them (the inverse of [`parse_id_list`]).
+pub fn id_list(ids: &[ChannelId]) -> String {
+    ids.iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Whether the preset routes named group chats (and so asks for them and their members).
+pub fn uses_groups(preset: &Preset) -> bool {
+    !preset.group_chat.is_empty()
+}
+
+/// Every preset as it would be chosen here: what recognition and pruning compare against.
+pub fn all_choices(presets: &[Preset], environment: &Environment, inputs: &Inputs) -> Vec<Choice> {
+    presets
+        .iter()
+        .map(|p| choice::adjust(p, environment, inputs))
+        .collect()
+}
+
+/// The config's bytes as text; a file that is not UTF-8 is refused, never guessed at.
+pub fn decode_config(config: &Path, original: Option<&[u8]>) -> Result<Option<String>, Failure> {
+    original
+        .map(|bytes| {
+            String::from_utf8(bytes.to_vec()).map_err(|_| {
+                Failure::new(
+                    Stop::Refused,
+                    format!(
+                        "{} is not UTF-8 text; nothing was written.",
+                        config.display()
+                    ),
+                )
+            })
+        })
+        .transpose()
+}
+
+/// What detection adds to the plan's notes: which engine and why (the reason already says
+/// which DOCKER_HOST the Gateway's service environment needs), and a missing sandbox image.
+pub fn detection_notes(report: &Detection) -> Vec<String> {
+    let mut notes = vec![format!("Container engine: {}", report.selected.reason)];
+    if let Some(e) = report.selected.index.and_then(|i| report.engines.get(i))
+        && let Some(image) = e
+            .sandbox_image
+            .as_ref()
+            .filter(|i| i.present == Some(false))
+    {
+        notes.push(format!(
+            "The sandbox image {} is not on this engine yet: OpenClaw never pulls or builds it, so sandboxed turns fail until you build it (see the checklist).",
+            image.name
+        ));
+    }
+    notes
+}
+
+impl Prepared {
+    /// What to check right after writing this plan: the engine detection chose (or
+    /// `--docker-host`), and the answers it was written with.
+    pub fn check_job(
+        &self,
+        resolved: &Resolved,
+        presets: &[Preset],
+        docker_host: Option<String>,
+    ) -> CheckJob {
+        let endpoint = self
+            .detection
+            .as_ref()
+            .and_then(|r| r.selected.index.and_then(|i| r.engines.get(i)))
+            .map(|e| e.endpoint.clone())
+            .or(docker_host);
+        CheckJob {
+            resolved: resolved.clone(),
+            preset: self.choice.preset.name.clone(),
+            presets: presets.to_vec(),
+            engine: self.choice.environment.engine,
+            endpoint,
+            advanced: self.choice.inputs.advanced(),
+        }
+    }
+
+    /// What writing this plan means, at the resolved paths.
+    pub fn write_job(&self, resolved: &Resolved) -> WriteJob {
+        WriteJob {
+            config: resolved.config.clone(),
+            original: self.original.clone(),
+            new_text: self.plan.new_text.clone(),
+            state_dir: resolved.state_dir.clone(),
+            env_file: self.plan.env_file.clone(),
+            checklist: self.checklist(resolved),
+        }
+    }
+
+    /// The checklist for this plan (what to check, why and how).
+    pub fn checklist(&self, resolved: &Resolved) -> crate::domain::checklist::Context {
+        let list = crate::domain::checklist::Context::from_plan(&self.choice, &self.plan, resolved);
+        match &self.detection {
+            Some(report) => list.with_detection(report),
+            None => list,
+        }
+    }
+}

@@ -1,0 +1,272 @@
+//! The user's `openclaw.json` as a concrete syntax tree: edits touch only the keys they name,
+//! so comments, formatting, key order and every other key survive byte for byte.
+
+use std::fmt;
+
+use jsonc_parser::ParseOptions;
+use jsonc_parser::cst::{CstInputValue, CstObject, CstRootNode};
+use serde_json::Value;
+
+/// Where and why a file cannot be read as OpenClaw config.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ParseError {
+    pub line: usize,
+    pub column: usize,
+    pub message: String,
+}
+
+impl fmt::Display for ParseError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}: {}", self.line, self.column, self.message)
+    }
+}
+
+pub struct Document {
+    root: CstRootNode,
+}
+
+/// JSON5 as OpenClaw reads it: comments, trailing commas, unquoted keys, single quotes, hex
+/// and non-finite numbers; but a missing comma is an error, as it is for JSON5.
+pub fn options() -> ParseOptions {
+    ParseOptions {
+        allow_missing_commas: false,
+        ..ParseOptions::default()
+    }
+}
+
+/// 1-based line and column of a byte offset.
+pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
+    let before = &text[..offset.min(text.len())];
+    let line = before.matches('\n').count() + 1;
+    let column = before
+        .rsplit('\n')
+        .next()
+        .map(|l| l.chars().count())
+        .unwrap_or(0)
+        + 1;
+    (line, column)
+}
+
+impl Document {
+    pub fn parse(text: &str) -> Result<Document, ParseError> {
+        let root = CstRootNode::parse(text, &options()).map_err(|e| ParseError {
+            line: e.line_display(),
+            column: e.column_display(),
+            message: e.kind().to_string(),
+        })?;
+        match root.value() {
+            Some(v) if v.as_object().is_some() => Ok(Document { root }),
+            Some(_) => Err(ParseError {
+                line: 1,
+                column: 1,
+                message: "the top level must be an object `{ ... }`".into(),
+            }),
+            None if text.trim().is_empty() => Ok(Document { root }),
+            None => Err(ParseError {
+                line: 1,
+                column: 1,
+                message: "no value found".into(),
+            }),
+        }
+    }
+
+    pub fn value(&self) -> Value {
+        self.root
+            .to_serde_value()
+            .unwrap_or_else(|| Value::Object(Default::default()))
+    }
+
+    pub fn text(&self) -> String {
+        self.root.to_string()
+    }
+
+    fn object_at(&self, path: &[String]) -> Option<CstObject> {
+        let mut obj = self.root.object_value()?;
+        for seg in path {
+            obj = obj.get(seg)?.object_value()?;
+        }
+        Some(obj)
+    }
+
+    /// Set `path` to `value`, creating (or replacing non-object) parents on the way.
+    pub fn set(&self, path: &[String], value: &Value) {
+        let Some((last, parents)) = path.split_last() else {
+            return;
+        };
+        let mut obj = self.root.object_value_or_set();
+        for seg in parents {
+            obj = match obj.get(seg) {
+                Some(prop) => prop.object_value_or_set(),
+                None => obj.object_value_or_set(seg),
+            };
+        }
+        match obj.get(last) {
+            Some(prop) => prop.set_value(to_input(value)),
+            None => {
+                obj.append(last, to_input(value));
+            }
+        }
+    }
+
+    /// Remove `path`; then remove parents (up to, not including, `keep_depth` segments) that
+    /// this removal left empty. Returns whether anything was removed.
+    pub fn remove(&self, path: &[String], keep_depth: usize) -> bool {
+        let Some((last, parents)) = path.split_last() else {
+            return false;
+        };
+        let Some(obj) = self.object_at(parents) else {
+            return false;
+        };
+        let Some(prop) = obj.get(last) else {
+            return false;
+        };
+        prop.remove();
+        let mut depth = parents.len();
+        while depth > keep_depth {
+            let Some(obj) = self.object_at(&path[..depth]) else {
+                break;
+            };
+            if !obj.properties().is_empty() {
+                break;
+            }
+            let Some(parent) = self.object_at(&path[..depth - 1]) else {
+                break;
+            };
+            let Some(prop) = parent.get(&path[depth - 1]) else {
+                break;
+            };
+            prop.remove();
+            depth -= 1;
+        }
+        true
+    }
+
+    /// Remove the element at `index` of the array at `path`.
+    pub fn array_remove(&self, path: &[String], index: usize) {
+        if let Some(el) = self
+            .array_at(path)
+            .and_then(|a| a.elements().into_iter().nth(index))
+        {
+            el.remove();
+        }
+    }
+
+    /// Append to the array at `path`, creating it when it is missing.
+    pub fn array_append(&self, path: &[String], value: &Value) {
+        match self.array_at(path) {
+            Some(a) => {
+                a.append(to_input(value));
+            }
+            None => self.set(path, &Value::Array(vec![value.clone()])),
+        }
+    }
+
+    fn array_at(&self, path: &[String]) -> Option<jsonc_parser::cst::CstArray> {
+        let (last, parents) = path.split_last()?;
+        self.object_at(parents)?.get(last)?.array_value()
+    }
+
+    /// Byte offset of the first `$include` key on the way down `path` (the root included).
+    pub fn include_on_path(&self, path: &[String]) -> Option<(Vec<String>, usize)> {
+        let mut obj = self.root.object_value()?;
+        let mut walked = Vec::new();
+        for seg in path.iter().map(Some).chain(std::iter::once(None)) {
+            if let Some(prop) = obj.get("$include") {
+                return Some((walked, prop_offset(&self.text(), &prop)));
+            }
+            let seg = seg?;
+            obj = obj.get(seg)?.object_value()?;
+            walked.push(seg.clone());
+        }
+        None
+    }
+}
+
+/// Offset of a property in the printed text: the CST keeps no positions after edits, so count
+/// the text that precedes the property in document order.
+fn prop_offset(text: &str, prop: &jsonc_parser::cst::CstObjectProp) -> usize {
+    let mut offset = 0;
+    let mut node: jsonc_parser::cst::CstNode = prop.clone().into();
+    loop {
+        for sibling in node.previous_siblings() {
+            offset += sibling.to_string().len();
+        }
+        match node.parent() {
+            Some(parent) => node = parent.into(),
+            None => break,
+        }
+    }
+    offset.min(text.len())
+}
+
+fn to_input(value: &Value) -> CstInputValue {
+    match value {
+        Value::Null => CstInputValue::Null,
+        Value::Bool(b) => CstInputValue::Bool(*b),
+        Value::Number(n) => CstInputValue::Number(n.to_string()),
+        Value::String(s) => CstInputValue::String(s.clone()),
+        Value::Array(a) => CstInputValue::Array(a.iter().map(to_input).collect()),
+        Value::Object(m) => {
+            CstInputValue::Object(m.iter().map(|(k, v)| (k.clone(), to_input(v))).collect())
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn p(s: &str) -> Vec<String> {
+        crate::domain::keypath::parse(s).unwrap()
+    }
+
+    #[test]
+    fn edits_keep_comments_and_unrelated_keys() {
+        let text = "// my config\n{\n  gateway: { port: 18789, /* keep */ bind: 'lan', },\n  custom: [1, 2,],\n}\n";
+        let doc = Document::parse(text).unwrap();
+        doc.set(&p("gateway.bind"), &json!("loopback"));
+        doc.set(&p("tools.exec.mode"), &json!("ask"));
+        let out = doc.text();
+        assert!(
+            out.starts_with(
+                "// my config\n{\n  gateway: { port: 18789, /* keep */ bind: \"loopback\", },"
+            ),
+            "{out}"
+        );
+        assert!(out.contains("custom: [1, 2,]"), "{out}");
+        let v: Value = jsonc_parser::parse_to_serde_value(&out, &options()).unwrap();
+        assert_eq!(v["tools"]["exec"]["mode"], "ask");
+        assert_eq!(v["gateway"]["port"], 18789);
+    }
+
+    #[test]
+    fn remove_prunes_parents_it_emptied() {
+        let doc = Document::parse("{\"a\": {\"b\": {\"c\": 1}}, \"d\": 2}").unwrap();
+        assert!(doc.remove(&p("a.b.c"), 0));
+        assert_eq!(doc.value(), json!({"d": 2}));
+        let doc = Document::parse("{\"channels\": {\"x\": {\"c\": 1}}}").unwrap();
+        doc.remove(&p("channels.x.c"), 2);
+        assert_eq!(doc.value(), json!({"channels": {"x": {}}}));
+        assert!(!doc.remove(&p("nope.x"), 0));
+    }
+
+    #[test]
+    fn parse_errors_have_line_and_column() {
+        let e = Document::parse("{\n  \"a\": 1,\n  \"b\": ]\n}")
+            .err()
+            .unwrap();
+        assert_eq!((e.line, e.column), (3, 8));
+        assert!(Document::parse("[1]").is_err());
+    }
+
+    #[test]
+    fn finds_include_on_path() {
+        let text = "{\n  agents: { \"$include\": \"./agents.json5\" },\n}";
+        let doc = Document::parse(text).unwrap();
+        let (at, offset) = doc.include_on_path(&p("agents.defaults.sandbox")).unwrap();
+        assert_eq!(at, p("agents"));
+        assert_eq!(line_col(text, offset), (2, 13));
+        assert!(doc.include_on_path(&p("tools.profile")).is_none());
+    }
+}

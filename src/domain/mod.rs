@@ -1,0 +1,12 @@
+//! The pure core: presets, the choice for this machine, the plan (a comment-preserving edit),
+//! recognition of what a file holds, the checklist's items. No I/O.
+
+pub mod checklist;
+pub mod choice;
+pub mod document;
+pub mod expect;
+pub mod keypath;
+pub mod plan;
+pub mod preset;
+pub mod recognize;
+pub mod secrets;

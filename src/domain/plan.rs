@@ -1,0 +1,564 @@
+//! The plan: a pure function from (current file text, choice) to the new text, every change
+//! with its reason, and warnings. Nothing here touches the disk.
+
+use std::fmt;
+
+use serde::Serialize;
+use serde_json::{Value, json};
+
+use crate::domain::choice::{self, Choice, Desired, get_in};
+use crate::domain::document::{self, Document, ParseError};
+use crate::domain::keypath;
+use crate::domain::secrets;
+
+pub const TOKEN_ENV: &str = "OPENCLAW_GATEWAY_TOKEN";
+/// The audit flags gateway tokens shorter than this (`gateway.token_too_short`).
+pub const MIN_TOKEN_LEN: usize = 24;
+
+/// What the plan needs to know about `$STATE_DIR/.env`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct TokenState {
+    pub env_file_has_token: bool,
+}
+
+/// What happens to `$STATE_DIR/.env`.
+#[derive(Clone, PartialEq, Eq)]
+pub enum EnvFileAction {
+    Unchanged,
+    /// Add a new random token.
+    GenerateToken,
+    /// Move the literal token out of the config into `.env` (clients keep working).
+    MoveLiteralToken(String),
+}
+
+// Never print the moved token, not even in debug output.
+impl fmt::Debug for EnvFileAction {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.label())
+    }
+}
+
+impl EnvFileAction {
+    pub fn label(&self) -> &'static str {
+        match self {
+            EnvFileAction::Unchanged => "unchanged",
+            EnvFileAction::GenerateToken => "generate_token",
+            EnvFileAction::MoveLiteralToken(_) => "move_literal_token",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Change {
+    pub key: String,
+    pub before: Option<Value>,
+    pub after: Option<Value>,
+    pub why: String,
+    pub doc: String,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Plan {
+    pub preset: String,
+    pub new_file: bool,
+    pub old_text: String,
+    pub new_text: String,
+    pub changes: Vec<Change>,
+    pub warnings: Vec<String>,
+    pub notes: Vec<String>,
+    pub env_file: EnvFileAction,
+    /// Strings to mask in anything shown to people.
+    pub secrets: Vec<String>,
+}
+
+impl Plan {
+    /// Nothing to write: the file already holds exactly this posture.
+    pub fn is_noop(&self) -> bool {
+        self.new_text == self.old_text && self.env_file == EnvFileAction::Unchanged
+    }
+
+    pub fn mask(&self, text: &str) -> String {
+        secrets::mask(text, &self.secrets)
+    }
+
+    /// A unified diff of the current file against the new one, secrets masked.
+    pub fn diff(&self, old_name: &str, new_name: &str) -> String {
+        let diff = similar::TextDiff::from_lines(&self.old_text, &self.new_text);
+        let text = diff
+            .unified_diff()
+            .context_radius(3)
+            .header(old_name, new_name)
+            .to_string();
+        self.mask(&text)
+    }
+
+    /// The changes with every secret masked, for JSON output and previews.
+    pub fn masked_changes(&self) -> Vec<Change> {
+        let mask_value = |v: &Option<Value>| {
+            v.as_ref().map(|v| {
+                let text = self.mask(&v.to_string());
+                serde_json::from_str(&text).unwrap_or(Value::String(text))
+            })
+        };
+        self.changes
+            .iter()
+            .map(|c| Change {
+                before: mask_value(&c.before),
+                after: mask_value(&c.after),
+                ..c.clone()
+            })
+            .collect()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum PlanError {
+    /// The file is not JSON5 OpenClaw can read.
+    Parse(ParseError),
+    /// A key the preset owns lives behind `$include`.
+    Include {
+        key: String,
+        line: usize,
+        column: usize,
+    },
+    /// The edit did not produce what it should have; nothing may be written.
+    Internal(String),
+}
+
+impl fmt::Display for PlanError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            PlanError::Parse(e) => write!(
+                f,
+                "{e}. Fix the file (or restore a backup) and run again; nothing was written."
+            ),
+            PlanError::Include { key, line, column } => write!(
+                f,
+                "{line}:{column}: `{key}` is loaded through $include, and the preset owns keys inside it. Move those keys into the main file (or apply the preset to the included file) and run again; nothing was written."
+            ),
+            PlanError::Internal(m) => write!(f, "internal check failed, nothing was written: {m}"),
+        }
+    }
+}
+
+fn path(s: &str) -> Vec<String> {
+    s.split('.').map(str::to_string).collect()
+}
+
+fn secret_ref() -> Value {
+    json!({"source": "env", "provider": "default", "id": TOKEN_ENV})
+}
+
+/// Channel blocks present in the file (clawposture never adds one).
+pub fn channels_in(value: &Value) -> Vec<String> {
+    value
+        .get("channels")
+        .and_then(Value::as_object)
+        .map(|m| {
+            m.iter()
+                .filter(|(k, v)| v.is_object() && k.as_str() != "defaults")
+                .map(|(k, _)| k.clone())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Parents that a removal may prune: never a channel block itself (an empty channel block
+/// still starts that channel, so its presence is the user's decision).
+fn keep_depth(p: &[String]) -> usize {
+    if p.first().is_some_and(|s| s == "channels") {
+        2
+    } else {
+        0
+    }
+}
+
+/// Whether one of our leaves decides `other`: the same key, a key inside it, or an object
+/// that contains it (but not a bare "this object exists" leaf).
+fn covers(ours: &choice::Leaf, other: &[String]) -> bool {
+    let exists_only = matches!(&ours.value, Some(Value::Object(m)) if m.is_empty());
+    ours.path.starts_with(other) || (other.starts_with(&ours.path) && !exists_only)
+}
+
+/// Plan `choice` against the current file (None: no file). `others` are the other presets as
+/// they would be chosen here: values only they write are removed when the file still holds
+/// exactly their value, so switching presets leaves nothing of the old one behind.
+pub fn plan(
+    current: Option<&str>,
+    choice: &Choice,
+    others: &[Choice],
+    token: TokenState,
+) -> Result<Plan, PlanError> {
+    let old_text = current.unwrap_or("").to_string();
+    let new_file = old_text.trim().is_empty();
+    let doc = Document::parse(if new_file { "{}" } else { &old_text }).map_err(PlanError::Parse)?;
+    let mut changes = Vec::new();
+    let mut warnings = Vec::new();
+    let mut notes = choice.notes.clone();
+
+    let start = doc.value();
+    let mut secrets = Vec::new();
+    secrets::collect(&start, &mut secrets);
+    migrate_agents_list(&doc, &start, &mut changes)?;
+
+    let channels = channels_in(&doc.value());
+    let want = choice::desired(choice, &channels);
+    let theirs: Vec<Desired> = others
+        .iter()
+        .filter(|o| o.preset.name != choice.preset.name)
+        .map(|o| choice::desired(o, &channels))
+        .collect();
+
+    let mut touched: Vec<Vec<String>> = want.leaves.iter().map(|l| l.path.clone()).collect();
+    touched.push(path("gateway.auth.token"));
+    if !want.bindings.is_empty() {
+        touched.push(path("bindings"));
+    }
+    for p in &touched {
+        if let Some((at, offset)) = doc.include_on_path(p) {
+            let (line, column) = document::line_col(&doc.text(), offset);
+            let key = if at.is_empty() {
+                "(top level)".to_string()
+            } else {
+                keypath::display(&at)
+            };
+            return Err(PlanError::Include { key, line, column });
+        }
+    }
+
+    // Other presets' values first: pruning the parents they leave empty must not undo ours.
+    // Leaves never overlap, so one snapshot of the file serves each loop.
+    let value = doc.value();
+    for other in &theirs {
+        for leaf in &other.leaves {
+            let Some(theirs_value) = &leaf.value else {
+                continue;
+            };
+            if want.leaves.iter().any(|l| covers(l, &leaf.path)) {
+                continue;
+            }
+            if get_in(&value, &leaf.path) == Some(theirs_value)
+                && doc.remove(&leaf.path, keep_depth(&leaf.path))
+            {
+                changes.push(Change {
+                    key: keypath::display(&leaf.path),
+                    before: Some(theirs_value.clone()),
+                    after: None,
+                    why: format!(
+                        "Written by the {} preset; {} does not use it.",
+                        other.preset, want.preset
+                    ),
+                    doc: leaf.doc.clone(),
+                });
+            }
+        }
+    }
+
+    let value = doc.value();
+    for leaf in &want.leaves {
+        let cur = get_in(&value, &leaf.path).cloned();
+        if holds(cur.as_ref(), leaf.value.as_ref()) {
+            continue;
+        }
+        match &leaf.value {
+            Some(v) => doc.set(&leaf.path, v),
+            None => {
+                doc.remove(&leaf.path, keep_depth(&leaf.path));
+            }
+        }
+        changes.push(Change {
+            key: keypath::display(&leaf.path),
+            before: cur,
+            after: leaf.value.clone(),
+            why: leaf.why.clone(),
+            doc: leaf.doc.clone(),
+        });
+    }
+
+    plan_bindings(&doc, &want, &theirs, &mut changes);
+    let env_file = plan_token(&doc, token, &mut changes, &mut warnings);
+    warn_about_answers(choice, &channels, &mut warnings);
+    if want
+        .leaves
+        .iter()
+        .any(|l| l.path.starts_with(&path("agents.defaults.sandbox")))
+        && changes.iter().any(|c| c.key.contains(".sandbox"))
+    {
+        notes.push("Running sandbox containers keep their old settings: run `openclaw sandbox recreate --all` after writing.".into());
+    }
+
+    let final_value = doc.value();
+    let new_text = if new_file {
+        let mut t = serde_json::to_string_pretty(&final_value)
+            .map_err(|e| PlanError::Internal(e.to_string()))?;
+        t.push('\n');
+        t
+    } else {
+        doc.text()
+    };
+    check(&new_text, &final_value, &want)?;
+    secrets::collect(&final_value, &mut secrets);
+    if let EnvFileAction::MoveLiteralToken(t) = &env_file
+        && !secrets.contains(t)
+    {
+        secrets.push(t.clone());
+    }
+    Ok(Plan {
+        preset: choice.preset.name.clone(),
+        new_file,
+        old_text,
+        new_text,
+        changes,
+        warnings,
+        notes,
+        env_file,
+        secrets,
+    })
+}
+
+/// Whether the file's value satisfies a leaf: equal, or any object where `{}` asks for one.
+fn holds(current: Option<&Value>, wanted: Option<&Value>) -> bool {
+    match (current, wanted) {
+        (Some(Value::Object(_)), Some(Value::Object(w))) if w.is_empty() => true,
+        (c, w) => c == w,
+    }
+}
+
+/// The new text must parse back to what was planned, and every owned value must hold.
+fn check(new_text: &str, planned: &Value, want: &Desired) -> Result<(), PlanError> {
+    let reparsed: Value = jsonc_parser::parse_to_serde_value(new_text, &document::options())
+        .map_err(|e| PlanError::Internal(format!("the new text does not parse: {e}")))?;
+    if &reparsed != planned {
+        return Err(PlanError::Internal(
+            "the new text does not hold the planned values".into(),
+        ));
+    }
+    for leaf in &want.leaves {
+        if !holds(get_in(&reparsed, &leaf.path), leaf.value.as_ref()) {
+            return Err(PlanError::Internal(format!(
+                "`{}` did not get its value",
+                keypath::display(&leaf.path)
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// OpenClaw migrates legacy `agents.list: [{id, ...}]` to `agents.entries.<id>` at load time
+/// (and `openclaw doctor` rewrites it); do the same so the preset's per-agent keys land in the
+/// canonical place. Retired `default: true` markers are dropped as `config validate` does.
+fn migrate_agents_list(
+    doc: &Document,
+    value: &Value,
+    changes: &mut Vec<Change>,
+) -> Result<(), PlanError> {
+    let Some(list) = value.pointer("/agents/list").and_then(Value::as_array) else {
+        return Ok(());
+    };
+    let mut entries = value
+        .pointer("/agents/entries")
+        .and_then(Value::as_object)
+        .cloned()
+        .unwrap_or_default();
+    for item in list {
+        let Some(obj) = item.as_object() else {
+            continue;
+        };
+        let Some(id) = obj.get("id").and_then(Value::as_str) else {
+            continue;
+        };
+        let mut body = obj.clone();
+        body.shift_remove("id");
+        body.shift_remove("default");
+        entries.entry(id.to_string()).or_insert(Value::Object(body));
+    }
+    doc.remove(&path("agents.list"), 1);
+    doc.set(&path("agents.entries"), &Value::Object(entries.clone()));
+    changes.push(Change {
+        key: "agents.list".into(),
+        before: Some(Value::Array(list.clone())),
+        after: None,
+        why: "Legacy `agents.list` is migrated to `agents.entries`, as OpenClaw does at load time and `openclaw doctor` does on disk.".into(),
+        doc: "gateway/doctor/config-migrations.md".into(),
+    });
+    changes.push(Change {
+        key: "agents.entries".into(),
+        before: value.pointer("/agents/entries").cloned(),
+        after: Some(Value::Object(entries)),
+        why: "The migrated agents, keyed by id.".into(),
+        doc: "gateway/doctor/config-migrations.md".into(),
+    });
+    Ok(())
+}
+
+/// `bindings` is a list the user may share with us: only items a preset generates are ours.
+fn plan_bindings(doc: &Document, want: &Desired, theirs: &[Desired], changes: &mut Vec<Change>) {
+    let bp = path("bindings");
+    let value = doc.value();
+    let current: Vec<Value> = value
+        .get("bindings")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
+    let wanted: Vec<&Value> = want.bindings.iter().map(|(v, _, _)| v).collect();
+    let ours = |v: &Value| {
+        theirs
+            .iter()
+            .flat_map(|d| d.bindings.iter())
+            .any(|(b, _, _)| b == v)
+    };
+    let mut removed = 0;
+    for (index, item) in current.iter().enumerate().rev() {
+        if ours(item) && !wanted.contains(&item) {
+            doc.array_remove(&bp, index);
+            removed += 1;
+            changes.push(Change {
+                key: format!("bindings[{index}]"),
+                before: Some(item.clone()),
+                after: None,
+                why: format!("A route the {} preset does not use.", want.preset),
+                doc: "gateway/config-agents/entries-and-multi-agent.md".into(),
+            });
+        }
+    }
+    for (item, why, docpath) in &want.bindings {
+        if !current.contains(item) {
+            doc.array_append(&bp, item);
+            changes.push(Change {
+                key: "bindings[]".into(),
+                before: None,
+                after: Some(item.clone()),
+                why: why.clone(),
+                doc: docpath.clone(),
+            });
+        }
+    }
+    if removed > 0 && removed == current.len() && want.bindings.is_empty() {
+        doc.remove(&bp, 0);
+    }
+}
+
+/// The Gateway token lives in `$STATE_DIR/.env`, referenced by a SecretRef; it is never
+/// written into the config and never printed.
+fn plan_token(
+    doc: &Document,
+    token: TokenState,
+    changes: &mut Vec<Change>,
+    warnings: &mut Vec<String>,
+) -> EnvFileAction {
+    let tp = path("gateway.auth.token");
+    let value = doc.value();
+    let current = get_in(&value, &tp).cloned();
+    let why =
+        format!("The token lives in $STATE_DIR/.env ({TOKEN_ENV}, mode 0600), not in the config.");
+    let docpath = "gateway/configuration/environment-variables.md".to_string();
+    let action = match &current {
+        // A SecretRef (or `${VAR}` substitution) already keeps the token out of the file.
+        Some(Value::Object(_)) => return EnvFileAction::Unchanged,
+        Some(Value::String(s)) if s.contains("${") => return EnvFileAction::Unchanged,
+        Some(Value::String(_)) if token.env_file_has_token => {
+            warnings.push(format!("The config held a literal Gateway token; $STATE_DIR/.env already defines {TOKEN_ENV}, so that one is used from now on (the old literal stays only in the backup)."));
+            EnvFileAction::Unchanged
+        }
+        Some(Value::String(s)) if s.trim().len() >= MIN_TOKEN_LEN => {
+            EnvFileAction::MoveLiteralToken(s.trim().to_string())
+        }
+        Some(Value::String(_)) => {
+            warnings.push(format!("The Gateway token in the config is shorter than {MIN_TOKEN_LEN} characters: a new random one is generated, so clients need the new token from $STATE_DIR/.env."));
+            EnvFileAction::GenerateToken
+        }
+        _ if token.env_file_has_token => EnvFileAction::Unchanged,
+        _ => EnvFileAction::GenerateToken,
+    };
+    doc.set(&tp, &secret_ref());
+    changes.push(Change {
+        key: "gateway.auth.token".into(),
+        before: current,
+        after: Some(secret_ref()),
+        why,
+        doc: docpath,
+    });
+    action
+}
+
+fn warn_about_answers(choice: &Choice, channels: &[String], warnings: &mut Vec<String>) {
+    let inputs = &choice.inputs;
+    let uses_groups = !choice.preset.group_chat.is_empty();
+    // A preset that opens DMs to everyone (public) has no pairing for an owner to replace.
+    let opens_dms = choice
+        .preset
+        .channel
+        .iter()
+        .any(|e| e.path == ["dmPolicy"] && e.value == json!("open"));
+    match &inputs.owner {
+        None if !opens_dms => warnings.push(
+            "The owner is not pinned: DMs stay on pairing (you approve each sender). Give the owner (CHANNEL:ID) to pin yourself.".into(),
+        ),
+        None => {}
+        Some(o) if !channels.contains(&o.channel) => warnings.push(format!(
+            "The owner's channel `{}` has no block in this file: commands.ownerAllowFrom pins you, but clawposture never adds a channel.",
+            o.channel
+        )),
+        Some(_) => {}
+    }
+    for g in &inputs.groups {
+        if !channels.contains(&g.channel) {
+            warnings.push(format!(
+                "Group `{g}` is on a channel this file does not configure; it was skipped."
+            ));
+        }
+    }
+    if uses_groups && inputs.groups.is_empty() && !channels.is_empty() {
+        warnings.push("No group chat named: the group allowlist admits none yet. Name each group chat (CHANNEL:CHAT_ID).".into());
+    }
+    if uses_groups && !inputs.groups.is_empty() && inputs.members.is_empty() {
+        warnings.push("No members listed: inside allowed groups only the owner can trigger the agent. Name each member (CHANNEL:ID).".into());
+    }
+    let grouped = ["telegram", "whatsapp", "signal"];
+    for c in channels {
+        if (uses_groups || choice.preset.channel.iter().any(|e| e.only.is_some()))
+            && !grouped.contains(&c.as_str())
+        {
+            warnings.push(format!(
+                "`{c}` organises group chats differently (guilds, channels): its group allowlist is not written by clawposture; groupPolicy still applies."
+            ));
+        }
+    }
+}
+
+/// Opening DMs to strangers on a Gateway that already serves an owner crosses OpenClaw's
+/// trust boundary (one trust boundary per Gateway). Returns why, when it does.
+pub fn boundary_conflict(
+    current: Option<&str>,
+    target: &Choice,
+    today: Option<&crate::domain::recognize::Recognition>,
+) -> Option<String> {
+    let opens = target
+        .preset
+        .channel
+        .iter()
+        .any(|e| e.path == ["dmPolicy"] && e.value == json!("open"));
+    let current = current?;
+    if !opens {
+        return None;
+    }
+    let value = Document::parse(current).ok()?.value();
+    let pinned = value
+        .pointer("/commands/ownerAllowFrom")
+        .and_then(Value::as_array)
+        .is_some_and(|a| !a.is_empty());
+    let serves = today
+        .filter(|r| r.preset != target.preset.name)
+        .map(|r| r.preset.clone());
+    if !pinned && serves.is_none() {
+        return None;
+    }
+    let what = match serves {
+        Some(p) => format!("this file is set up for the {p} preset"),
+        None => "this file pins an owner (commands.ownerAllowFrom)".to_string(),
+    };
+    Some(format!(
+        "{what}, and {} lets strangers in. OpenClaw's trust model is one trust boundary per Gateway: run the public agent as its own Gateway with --openclaw-profile {} (its own state dir and port), or acknowledge turning this Gateway public anyway.",
+        target.preset.name, target.preset.name
+    ))
+}

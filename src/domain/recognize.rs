@@ -1,0 +1,448 @@
+//! Which preset (and which engine variant of it) a config holds, and which owned keys drifted
+//! (pure). The answers the file was written with are read back from the file itself, so a
+//! pinned owner or named groups do not count as drift.
+
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::domain::choice::{self, Advanced, ChannelId, Choice, Inputs};
+use crate::domain::plan::{self, TokenState};
+use crate::domain::preset::Preset;
+use crate::model::environment::{Engine, EngineKind, Environment};
+
+/// One owned key whose value differs from the preset's (values masked).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Drift {
+    pub key: String,
+    pub found: Option<Value>,
+    pub wanted: Option<Value>,
+}
+
+/// Which preset a file holds, as the front ends show it: the name, whether exactly, and the
+/// keys that drifted.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Recognition {
+    pub preset: String,
+    pub exact: bool,
+    pub drift: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Recognized {
+    pub preset: String,
+    /// Every engine variant the file fits equally well (None: the no-engine variant).
+    pub engines: Vec<Option<Engine>>,
+    pub drift: Vec<Drift>,
+    /// How many values the preset owns in this file.
+    pub owned: usize,
+    pub choice: Choice,
+    /// The file as it would be if it held the preset exactly (what OpenClaw should report).
+    pub expected: Value,
+}
+
+impl Recognized {
+    pub fn summary(&self) -> Recognition {
+        Recognition {
+            preset: self.preset.clone(),
+            exact: self.drift.is_empty(),
+            drift: self.drift.iter().map(|d| d.key.clone()).collect(),
+        }
+    }
+
+    /// `Some(true)`: every variant that fits is rootless; `Some(false)`: none is; None: both
+    /// fit (e.g. the Gateway runs as root, so rootful and rootless write the same user).
+    pub fn rootless(&self) -> Option<bool> {
+        let set: Vec<bool> = self.engines.iter().flatten().map(|e| e.rootless).collect();
+        match (set.iter().any(|r| *r), set.iter().any(|r| !*r)) {
+            (true, false) => Some(true),
+            (false, true) => Some(false),
+            _ => None,
+        }
+    }
+
+    pub fn engine_label(&self) -> Option<String> {
+        let labels: Vec<&str> = self
+            .engines
+            .iter()
+            .map(|e| e.map(|e| e.label()).unwrap_or("none"))
+            .collect();
+        if labels.is_empty() {
+            None
+        } else {
+            Some(labels.join(" or "))
+        }
+    }
+
+    pub fn kind(&self) -> Option<EngineKind> {
+        self.engines.iter().flatten().map(|e| e.kind).next()
+    }
+}
+
+/// The answers a file was written with: the pinned owner, the group chats routed to the group
+/// agent (or given their own `groups` entry) and the members allowed in groups.
+pub fn infer_inputs(value: &Value) -> Inputs {
+    let owner = value
+        .pointer("/commands/ownerAllowFrom")
+        .and_then(Value::as_array)
+        .and_then(|a| a.first())
+        .and_then(Value::as_str)
+        .and_then(|s| ChannelId::parse(s).ok());
+    let mut groups: Vec<ChannelId> = Vec::new();
+    let push = |list: &mut Vec<ChannelId>, c: ChannelId| {
+        if !list.contains(&c) {
+            list.push(c);
+        }
+    };
+    for b in value
+        .get("bindings")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        let m = b.get("match");
+        let channel = m.and_then(|m| m.get("channel")).and_then(Value::as_str);
+        let peer = m.and_then(|m| m.get("peer"));
+        if let (Some(channel), Some(peer)) = (channel, peer)
+            && peer.get("kind").and_then(Value::as_str) == Some("group")
+            && let Some(id) = peer.get("id").and_then(Value::as_str)
+        {
+            push(
+                &mut groups,
+                ChannelId {
+                    channel: channel.to_string(),
+                    id: id.to_string(),
+                },
+            );
+        }
+    }
+    let mut members = Vec::new();
+    for channel in plan::channels_in(value) {
+        let block = &value["channels"][&channel];
+        for id in block
+            .get("groups")
+            .and_then(Value::as_object)
+            .map(|m| m.keys().cloned().collect::<Vec<_>>())
+            .unwrap_or_default()
+        {
+            if id != "*" {
+                push(
+                    &mut groups,
+                    ChannelId {
+                        channel: channel.clone(),
+                        id,
+                    },
+                );
+            }
+        }
+        let owner_id = owner
+            .as_ref()
+            .filter(|o| o.channel == channel)
+            .map(|o| o.id.clone());
+        for m in block
+            .get("groupAllowFrom")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str)
+        {
+            if m != "*" && Some(m) != owner_id.as_deref() {
+                push(
+                    &mut members,
+                    ChannelId {
+                        channel: channel.clone(),
+                        id: m.to_string(),
+                    },
+                );
+            }
+        }
+    }
+    // The advanced settings (workspace access, sandbox network) are not read back: a hand edit
+    // to `network: "bridge"` must show as drift, and the file cannot tell the two apart. A
+    // deliberate choice is given to `recognize` instead (verify's flags, or apply's answers).
+    Inputs {
+        owner,
+        groups,
+        members,
+        accept_risk: true,
+        ..Inputs::default()
+    }
+}
+
+/// Every environment a file may have been written for, as this user.
+pub fn environments(uid: u32, gid: u32) -> Vec<Environment> {
+    let mut out = vec![Environment {
+        engine: None,
+        uid,
+        gid,
+    }];
+    for kind in [EngineKind::Docker, EngineKind::Podman] {
+        for rootless in [false, true] {
+            out.push(Environment {
+                engine: Some(Engine { kind, rootless }),
+                uid,
+                gid,
+            });
+        }
+    }
+    out
+}
+
+struct Candidate {
+    preset: String,
+    engine: Option<Engine>,
+    drift: Vec<Drift>,
+    owned: usize,
+    choice: Choice,
+    expected: Value,
+}
+
+fn evaluate(text: &str, choice: Choice) -> Option<Candidate> {
+    let value = crate::domain::document::Document::parse(text).ok()?.value();
+    let channels = plan::channels_in(&value);
+    let p = plan::plan(
+        Some(text),
+        &choice,
+        &[],
+        TokenState {
+            env_file_has_token: true,
+        },
+    )
+    .ok()?;
+    let drift = p
+        .masked_changes()
+        .into_iter()
+        .map(|c| {
+            // A literal token is drift, but its value must never be shown.
+            if c.key == "gateway.auth.token" {
+                Drift {
+                    key: c.key,
+                    found: Some(Value::String("(a literal token)".into())),
+                    wanted: c.after,
+                }
+            } else {
+                Drift {
+                    key: c.key,
+                    found: c.before,
+                    wanted: c.after,
+                }
+            }
+        })
+        .collect();
+    let owned = choice::desired(&choice, &channels).leaves.len();
+    let expected = crate::domain::document::Document::parse(&p.new_text)
+        .ok()?
+        .value();
+    Some(Candidate {
+        preset: choice.preset.name.clone(),
+        engine: choice.environment.engine,
+        drift,
+        owned,
+        choice,
+        expected,
+    })
+}
+
+/// The preset (and engine variants) the file fits best. With `preset` or `environment` given,
+/// only those are tried, and the best fit is returned however much it drifted; otherwise a
+/// preset must hold more than half of its values to be recognised.
+pub fn recognize(
+    text: &str,
+    presets: &[Preset],
+    environments: &[Environment],
+    preset: Option<&str>,
+    advanced: Advanced,
+) -> Option<Recognized> {
+    let value = crate::domain::document::Document::parse(text).ok()?.value();
+    let inputs = Inputs {
+        workspace_access: advanced.workspace_access,
+        sandbox_network: advanced.sandbox_network,
+        ..infer_inputs(&value)
+    };
+    let mut cands: Vec<Candidate> = Vec::new();
+    for p in presets
+        .iter()
+        .filter(|p| preset.is_none_or(|name| p.name == name))
+    {
+        for env in environments {
+            if let Some(c) = evaluate(text, choice::adjust(p, env, &inputs)) {
+                cands.push(c);
+            }
+        }
+    }
+    let best = cands
+        .iter()
+        .filter(|c| preset.is_some() || c.drift.len() * 2 < c.owned)
+        .min_by_key(|c| c.drift.len())?;
+    let (name, n) = (best.preset.clone(), best.drift.len());
+    let engines: Vec<Option<Engine>> = cands
+        .iter()
+        .filter(|c| c.preset == name && c.drift.len() == n)
+        .map(|c| c.engine)
+        .collect();
+    let best = cands
+        .into_iter()
+        .find(|c| c.preset == name && c.drift.len() == n)?;
+    Some(Recognized {
+        preset: best.preset,
+        engines,
+        drift: best.drift,
+        owned: best.owned,
+        choice: best.choice,
+        expected: best.expected,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn presets() -> Vec<Preset> {
+        crate::domain::preset::builtin()
+    }
+
+    /// Recognise with the built-in presets and no advanced answers given.
+    fn untold(text: &str, envs: &[Environment], preset: Option<&str>) -> Option<Recognized> {
+        recognize(text, &presets(), envs, preset, Advanced::default())
+    }
+
+    fn written(threat: &str, engine: Option<Engine>, inputs: &Inputs, base: &str) -> String {
+        let p = presets().into_iter().find(|p| p.name == threat).unwrap();
+        let env = Environment {
+            engine,
+            uid: 1000,
+            gid: 1000,
+        };
+        let choice = choice::adjust(&p, &env, inputs);
+        plan::plan(Some(base), &choice, &[], TokenState::default())
+            .unwrap()
+            .new_text
+    }
+
+    #[test]
+    fn recognises_each_preset_and_engine_exactly() {
+        let inputs = Inputs {
+            owner: Some(ChannelId::parse("telegram:123").unwrap()),
+            groups: vec![ChannelId::parse("telegram:-100").unwrap()],
+            members: vec![ChannelId::parse("telegram:222").unwrap()],
+            accept_risk: true,
+            ..Inputs::default()
+        };
+        let base = r#"{"channels": {"telegram": {"botToken": {"source": "env", "provider": "default", "id": "T"}}}}"#;
+        for threat in ["private", "group", "public"] {
+            for engine in [
+                Some(Engine {
+                    kind: EngineKind::Docker,
+                    rootless: true,
+                }),
+                Some(Engine {
+                    kind: EngineKind::Podman,
+                    rootless: false,
+                }),
+            ] {
+                let text = written(threat, engine, &inputs, base);
+                let r = untold(&text, &environments(1000, 1000), None).unwrap();
+                assert_eq!(r.preset, threat);
+                assert!(r.drift.is_empty(), "{threat} {engine:?}: {:?}", r.drift);
+                assert_eq!(r.engines, vec![engine], "{threat}");
+            }
+        }
+    }
+
+    #[test]
+    fn root_user_cannot_tell_rootful_from_rootless_docker() {
+        let p = presets().into_iter().find(|p| p.name == "private").unwrap();
+        let env = Environment {
+            engine: Some(Engine {
+                kind: EngineKind::Docker,
+                rootless: false,
+            }),
+            uid: 0,
+            gid: 0,
+        };
+        let text = plan::plan(
+            None,
+            &choice::adjust(&p, &env, &Inputs::default()),
+            &[],
+            TokenState::default(),
+        )
+        .unwrap()
+        .new_text;
+        let r = untold(&text, &environments(0, 0), None).unwrap();
+        assert_eq!(r.engines.len(), 2);
+        assert_eq!(r.rootless(), None);
+        assert_eq!(r.kind(), Some(EngineKind::Docker));
+    }
+
+    #[test]
+    fn drift_is_listed_by_key() {
+        let mut v: Value = serde_json::from_str(&written(
+            "private",
+            Some(Engine {
+                kind: EngineKind::Docker,
+                rootless: true,
+            }),
+            &Inputs::default(),
+            "",
+        ))
+        .unwrap();
+        v["agents"]["defaults"]["sandbox"]["docker"]["network"] = json!("bridge");
+        v["gateway"]["auth"]["token"] = json!("a-literal-token-that-is-long-enough");
+        let text = serde_json::to_string_pretty(&v).unwrap();
+        let r = untold(&text, &environments(1000, 1000), None).unwrap();
+        let keys: Vec<&str> = r.drift.iter().map(|d| d.key.as_str()).collect();
+        assert_eq!(
+            keys,
+            [
+                "agents.defaults.sandbox.docker.network",
+                "gateway.auth.token"
+            ]
+        );
+        assert_eq!(r.drift[0].found, Some(json!("bridge")));
+        assert!(!format!("{:?}", r.drift).contains("a-literal-token"));
+        assert_eq!(
+            r.expected["agents"]["defaults"]["sandbox"]["docker"]["network"],
+            "none"
+        );
+    }
+
+    #[test]
+    fn a_deliberate_advanced_choice_is_not_drift_when_verify_is_told_it() {
+        let chosen = Advanced {
+            workspace_access: Some(choice::WorkspaceAccess::Rw),
+            sandbox_network: Some(choice::SandboxNetwork::Bridge),
+        };
+        let engine = Some(Engine {
+            kind: EngineKind::Docker,
+            rootless: true,
+        });
+        let inputs = Inputs {
+            workspace_access: chosen.workspace_access,
+            sandbox_network: chosen.sandbox_network,
+            ..Inputs::default()
+        };
+        let text = written("private", engine, &inputs, "");
+        let envs = environments(1000, 1000);
+        let told = recognize(&text, &presets(), &envs, None, chosen).unwrap();
+        assert_eq!(told.preset, "private");
+        assert!(told.drift.is_empty(), "{:?}", told.drift);
+        // Not told: the same file is the private preset with two drifted keys.
+        let r = untold(&text, &envs, None).unwrap();
+        let keys: Vec<&str> = r.drift.iter().map(|d| d.key.as_str()).collect();
+        assert_eq!(
+            keys,
+            [
+                "agents.defaults.sandbox.workspaceAccess",
+                "agents.defaults.sandbox.docker.network"
+            ]
+        );
+    }
+
+    #[test]
+    fn unrelated_file_is_not_recognised_unless_forced() {
+        let text = r#"{"gateway": {"bind": "lan"}}"#;
+        assert!(untold(text, &environments(1000, 1000), None).is_none());
+        let r = untold(text, &environments(1000, 1000), Some("private")).unwrap();
+        assert!(!r.drift.is_empty());
+    }
+}

@@ -1,0 +1,87 @@
+//! One line that fixes each problem an endpoint shows. Pure: the report and the CLIs found.
+
+use crate::model::detection::{Clis, EngineReport, Source, State};
+use crate::model::environment::EngineKind;
+
+const ROOTLESS_SETUP: &str = "dockerd-rootless-setuptool.sh install";
+
+pub fn annotate(e: &mut EngineReport, clis: &Clis) {
+    if e.fix.is_some() {
+        return;
+    }
+    e.fix = fix_for(e, clis);
+}
+
+fn fix_for(e: &EngineReport, clis: &Clis) -> Option<String> {
+    let path = e.socket_path().unwrap_or(&e.endpoint);
+    let podman = e.kind == Some(EngineKind::Podman);
+    match e.state {
+        State::Ready => image_fix(e),
+        State::NotRunning | State::Missing if e.source.is_explicit() => Some(format!(
+            "nothing answers at {path}: start that engine, or point {} at a running one",
+            if e.source == Source::Flag { "--docker-host" } else { "DOCKER_HOST / the docker context" }
+        )),
+        State::NotRunning => Some(match e.source {
+            Source::RootlessDocker => format!("systemctl --user start docker   (first time: {ROOTLESS_SETUP})"),
+            Source::SystemDocker => format!("sudo systemctl start docker — or, safer, rootless: {ROOTLESS_SETUP}"),
+            Source::DockerDesktop => "start Docker Desktop".into(),
+            Source::RootlessPodman => "systemctl --user enable --now podman.socket".into(),
+            Source::SystemPodman => "sudo systemctl enable --now podman.socket".into(),
+            _ => format!("start the engine behind {path}, or remove its stale socket"),
+        }),
+        State::Missing => match e.source {
+            Source::SystemDocker if e.cli_default && clis.docker.is_some() => Some(format!(
+                "the docker CLI is installed but no daemon listens: sudo systemctl start docker — or, safer, rootless: {ROOTLESS_SETUP}"
+            )),
+            Source::RootlessPodman if clis.podman.is_some() => {
+                Some("systemctl --user enable --now podman.socket".into())
+            }
+            _ => None,
+        },
+        State::PermissionDenied if podman => Some(
+            "rootful Podman's socket is root-only; use rootless Podman instead: systemctl --user enable --now podman.socket".into(),
+        ),
+        State::PermissionDenied => Some(format!(
+            "the docker group (sudo usermod -aG docker $USER) is root-equivalent; prefer rootless Docker: {ROOTLESS_SETUP}"
+        )),
+        State::Timeout => Some(format!(
+            "the daemon behind {path} accepts but does not answer: restart it ({})",
+            match e.source {
+                Source::RootlessDocker => "systemctl --user restart docker",
+                Source::RootlessPodman => "systemctl --user restart podman.socket",
+                Source::SystemPodman => "sudo systemctl restart podman.socket",
+                _ if podman => "restart the podman service",
+                _ => "sudo systemctl restart docker",
+            }
+        )),
+        State::Unsupported => Some(format!(
+            "check it yourself: docker -H {} info   (clawposture probes only unix:// sockets)",
+            e.endpoint
+        )),
+        State::Error => None,
+    }
+}
+
+fn image_fix(e: &EngineReport) -> Option<String> {
+    let img = e
+        .sandbox_image
+        .as_ref()
+        .filter(|i| i.present == Some(false))?;
+    Some(match e.kind {
+        Some(EngineKind::Podman) => format!(
+            "build the sandbox image: podman build -t {} -f scripts/docker/sandbox/Dockerfile .   (in an OpenClaw source checkout)",
+            img.name
+        ),
+        _ => {
+            let host = if e.cli_default {
+                String::new()
+            } else {
+                format!("DOCKER_HOST={} ", e.endpoint)
+            };
+            format!(
+                "build the sandbox image: {host}docker build -t {} -   (recipe: OpenClaw docs, gateway/sandboxing/images-and-setup.md)",
+                img.name
+            )
+        }
+    })
+}

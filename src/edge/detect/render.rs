@@ -1,0 +1,165 @@
+//! Human output: a compact table, one fix line under every problem. Pure (report in, text out).
+
+use std::fmt::Write;
+
+use crate::model::detection::{EngineReport, Report, State};
+
+pub fn render_human(r: &Report) -> String {
+    let mut s = String::new();
+    let _ = writeln!(s, "Container engines (detected in {} ms)", r.elapsed_ms);
+    let _ = writeln!(
+        s,
+        "    {:<2} {:<16} {:<17} {:<15} {:<8} ENDPOINT (SOURCE)",
+        "#", "ENGINE", "STATE", "VERSION", "IMAGE"
+    );
+    let mut absent = Vec::new();
+    for (i, e) in r.engines.iter().enumerate() {
+        // Sockets we merely looked for and did not find are noise unless something is to be done.
+        if e.state == State::Missing && e.fix.is_none() && !e.source.is_explicit() {
+            absent.push(e.endpoint.as_str());
+            continue;
+        }
+        let mark = if r.selected.index == Some(i) {
+            "->"
+        } else {
+            "  "
+        };
+        let _ = writeln!(
+            s,
+            "{mark}  {:<2} {:<16} {:<17} {:<15} {:<8} {} ({}){}",
+            i,
+            e.label(),
+            e.state.label(),
+            e.version.as_deref().unwrap_or("-"),
+            image_label(e),
+            e.endpoint,
+            e.source.label(),
+            if e.cli_default {
+                " [docker CLI default]"
+            } else {
+                ""
+            }
+        );
+        if e.state != State::Ready
+            && let Some(d) = &e.detail
+        {
+            let _ = writeln!(s, "       {d}");
+        }
+        if let Some(f) = &e.fix {
+            let _ = writeln!(s, "       fix: {f}");
+        }
+    }
+    if !absent.is_empty() {
+        let _ = writeln!(s, "    not found: {}", absent.join(", "));
+    }
+
+    let _ = writeln!(s, "Selected: {}", r.selected.reason);
+    if let Some(e) = r.selected.index.and_then(|i| r.engines.get(i)) {
+        let f = features(e);
+        if !f.is_empty() {
+            let _ = writeln!(s, "  {f}");
+        }
+        if let Some(d) = &e.detail {
+            let _ = writeln!(s, "  note: {d}");
+        }
+    }
+    if let Some(h) = &r.selected.docker_host {
+        let _ = writeln!(s, "  Gateway service environment needs: DOCKER_HOST={h}");
+    }
+
+    let cli = |p: &Option<String>| p.clone().unwrap_or_else(|| "-".into());
+    let _ = writeln!(
+        s,
+        "CLIs: docker {} | podman {} | rootless setup tool {}",
+        cli(&r.clis.docker),
+        cli(&r.clis.podman),
+        cli(&r.clis.rootless_setup_tool)
+    );
+
+    let p = &r.rootless_prerequisites;
+    let who = p.user.clone().unwrap_or_else(|| format!("uid {}", p.uid));
+    let failed: Vec<_> = p.checks.iter().filter(|c| !c.ok).collect();
+    if failed.is_empty() {
+        let _ = writeln!(s, "Rootless prerequisites for {who}: all met");
+    } else {
+        let _ = writeln!(
+            s,
+            "Rootless prerequisites for {who}: {} missing",
+            failed.len()
+        );
+        for c in failed {
+            let _ = writeln!(s, "  x {}: {}", c.id, c.detail);
+            if let Some(f) = &c.fix {
+                let _ = writeln!(s, "       fix: {f}");
+            }
+        }
+    }
+
+    let o = &r.openclaw;
+    let installed = match (&o.path, &o.version, &o.version_error) {
+        (None, _, _) => "not on PATH".to_string(),
+        (Some(p), Some(v), _) => format!("{v} at {p}"),
+        (Some(p), None, Some(err)) => format!("at {p} ({err})"),
+        (Some(p), None, None) => format!("at {p}"),
+    };
+    let config = match &o.config_path {
+        Some(c) => format!(
+            "{c} ({})",
+            if o.config_exists {
+                "exists"
+            } else {
+                "will be created"
+            }
+        ),
+        None => "unknown".into(),
+    };
+    let _ = writeln!(s, "OpenClaw: {installed}; config {config}");
+    let _ = writeln!(s, "  note: {}", o.note);
+    s
+}
+
+fn image_label(e: &EngineReport) -> &'static str {
+    match e.sandbox_image.as_ref().map(|i| i.present) {
+        Some(Some(true)) => "present",
+        Some(Some(false)) => "missing",
+        Some(None) => "unknown",
+        None => "-",
+    }
+}
+
+fn features(e: &EngineReport) -> String {
+    let mut f = Vec::new();
+    if let Some(p) = &e.platform {
+        f.push(p.clone());
+    }
+    if let Some(sec) = &e.security {
+        if sec.seccomp {
+            f.push(format!(
+                "seccomp({})",
+                sec.seccomp_profile.as_deref().unwrap_or("default")
+            ));
+        } else {
+            f.push("no seccomp".into());
+        }
+        for (on, name) in [
+            (sec.apparmor, "apparmor"),
+            (sec.selinux, "selinux"),
+            (sec.userns, "userns"),
+            (sec.no_new_privileges, "no-new-privileges"),
+        ] {
+            if on {
+                f.push(name.into());
+            }
+        }
+    }
+    if let Some(c) = &e.cgroup_version {
+        f.push(format!("cgroup v{c}"));
+    }
+    if !e.runtimes.is_empty() {
+        f.push(format!("runtimes {}", e.runtimes.join(",")));
+    }
+    if e.gvisor {
+        f.push("gVisor available".into());
+    }
+    f.join(" | ")
+}

@@ -1,0 +1,6 @@
+//! The edges: everything that touches the disk, a socket, a process or the clock.
+
+pub mod detect;
+pub mod files;
+pub mod verify;
+pub mod write;

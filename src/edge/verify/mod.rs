@@ -1,0 +1,672 @@
+//! `clawposture verify`: run the checklist and say, item by item, whether the posture holds.
+//!
+//! Functional core, imperative shell: `expect`, `recognize`, `probe`, `model` and the `judge*`
+//! functions are pure; `statics::gather`, `engine::gather`, `live`, `openclaw::call` and
+//! `host::read_*` do the I/O. [`verify`] wires them together; [`args`] is the CLI front.
+//!
+//! Groups and item ids (stable; the checklist file uses the same ids):
+//! - static: `static.config_parses`, `static.preset`, `static.drift`, `static.config_perms`,
+//!   `static.state_dir_perms`, `static.env_perms`, `static.token`
+//! - engine (when an agent has a sandbox): `engine.reachable`, `engine.rootless`, `engine.image`
+//! - openclaw: `openclaw.binary`, `openclaw.validate`, `openclaw.sandbox[<agent>]`, `openclaw.audit`
+//! - live (`--live`): `live.container`, `live.network`, `live.rootfs`, `live.capabilities`,
+//!   `live.no_new_privileges`, `live.user`, `live.limits` (suffixed `[<agent>]` when agents
+//!   have different sandbox settings)
+//! - gateway: `gateway.listen`, `gateway.exec_approvals`
+//!
+//! The JSON output is documented in docs/verify-json.md.
+
+pub mod engine;
+pub mod host;
+pub mod live;
+pub mod openclaw;
+pub mod probe;
+pub mod statics;
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde_json::Value;
+
+use crate::domain::choice::{Advanced, SandboxNetwork, Setting};
+use crate::domain::expect::{self, AgentSandbox};
+use crate::domain::preset::Preset;
+use crate::domain::recognize;
+use crate::model::checks::{self as model, Group, Outcome, Report};
+use crate::model::environment::{Engine, EngineKind, Environment};
+use crate::model::paths::Resolved;
+
+/// Where the `openclaw` CLI comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OpenClaw {
+    /// `openclaw` on PATH, if any.
+    Auto,
+    Path(PathBuf),
+    /// Do not run OpenClaw (and report nothing about it).
+    Off,
+}
+
+/// Everything a verify run needs, as plain data.
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub config: PathBuf,
+    pub state_dir: PathBuf,
+    pub presets: Vec<Preset>,
+    /// Compare with this preset instead of recognising one.
+    pub preset: Option<String>,
+    /// Advanced answers the config was written with on purpose (not drift).
+    pub advanced: Advanced,
+    /// The engine the config was written for (`--engine`), instead of inferring it.
+    pub engine: Option<Option<Engine>>,
+    /// The engine endpoint (`--docker-host`), instead of resolving it.
+    pub engine_host: Option<String>,
+    pub live: bool,
+    pub strict: bool,
+    pub probe_image: Option<String>,
+    pub allow_network: bool,
+    pub openclaw: OpenClaw,
+    pub openclaw_timeout: Duration,
+    /// Check the running Gateway and the host approvals (off for apply's quick report).
+    pub gateway: bool,
+    pub uid: u32,
+    pub gid: u32,
+    pub env: HashMap<String, String>,
+    /// Test hook: keep each probe container alive this long after its report.
+    pub hold_secs: Option<u32>,
+    /// Find the engine with `crate::edge::detect` (contexts, DOCKER_HOST, well-known sockets) when
+    /// no endpoint is given.
+    pub detect: bool,
+}
+
+impl Options {
+    pub fn new(config: &Path, state_dir: &Path, presets: Vec<Preset>) -> Options {
+        // SAFETY: getuid/getgid cannot fail and touch no memory.
+        let (uid, gid) = unsafe { (libc::getuid(), libc::getgid()) };
+        Options {
+            config: config.to_path_buf(),
+            state_dir: state_dir.to_path_buf(),
+            presets,
+            preset: None,
+            advanced: Advanced::default(),
+            engine: None,
+            engine_host: None,
+            live: false,
+            strict: false,
+            probe_image: None,
+            allow_network: false,
+            openclaw: OpenClaw::Auto,
+            openclaw_timeout: openclaw::DEFAULT_TIMEOUT,
+            gateway: true,
+            uid,
+            gid,
+            env: std::env::vars().collect(),
+            hold_secs: None,
+            detect: true,
+        }
+    }
+}
+
+fn backend_kind(sb: &AgentSandbox) -> EngineKind {
+    if sb.backend == "podman" {
+        EngineKind::Podman
+    } else {
+        EngineKind::Docker
+    }
+}
+
+/// Distinct probe targets: one per distinct docker settings among sandboxed agents.
+fn probe_targets(sandboxes: &[AgentSandbox]) -> Vec<&AgentSandbox> {
+    let mut out: Vec<&AgentSandbox> = Vec::new();
+    for sb in sandboxes.iter().filter(|s| s.enabled()) {
+        if !out
+            .iter()
+            .any(|o| o.docker == sb.docker && o.backend == sb.backend)
+        {
+            out.push(sb);
+        }
+    }
+    out
+}
+
+/// The uid the sandbox must run as, and why.
+fn expected_uid(
+    sb: &AgentSandbox,
+    target: probe::Target,
+    facts: &engine::EngineFacts,
+    image: &str,
+) -> probe::Expectation {
+    if let Some(u) = &sb.docker.user {
+        return match expect::numeric_uid(u) {
+            Some(uid) => probe::Expectation {
+                uid: Some(uid),
+                uid_source: format!("docker.user \"{u}\""),
+            },
+            None => probe::Expectation {
+                uid: None,
+                uid_source: format!("docker.user \"{u}\" (a name)"),
+            },
+        };
+    }
+    if target.kind == EngineKind::Podman && target.rootless {
+        return probe::Expectation {
+            uid: facts.socket_owner,
+            uid_source: "rootless Podman with keep-id runs it as the engine's own user".into(),
+        };
+    }
+    match facts.image(image).and_then(|i| i.user.clone()) {
+        Some(u) if u.is_empty() => probe::Expectation {
+            uid: Some(0),
+            uid_source: format!(
+                "no docker.user: {image}'s default user, root (without capabilities)"
+            ),
+        },
+        Some(u) => match expect::numeric_uid(&u) {
+            Some(uid) => probe::Expectation {
+                uid: Some(uid),
+                uid_source: format!("no docker.user: {image}'s USER {u}"),
+            },
+            None => probe::Expectation {
+                uid: None,
+                uid_source: format!("no docker.user: {image}'s USER `{u}` (a name)"),
+            },
+        },
+        None => probe::Expectation {
+            uid: None,
+            uid_source: format!("no docker.user, and {image}'s USER is unknown"),
+        },
+    }
+}
+
+/// The endpoint detection finds for the config's backend: a ready engine of that kind (and of
+/// the expected rootlessness when known), detection's own choice first.
+fn detected_endpoint(
+    config: &Path,
+    kind: EngineKind,
+    rootless: Option<bool>,
+) -> Option<(String, String)> {
+    let report = crate::edge::detect::detect(&crate::edge::detect::DetectOptions::from_env(Some(
+        config.to_path_buf(),
+    )));
+    let fits = |e: &crate::edge::detect::EngineReport| {
+        e.state == crate::edge::detect::State::Ready
+            && e.kind == Some(kind)
+            && rootless.is_none_or(|r| e.rootless == Some(r))
+    };
+    let chosen = report
+        .selected
+        .index
+        .and_then(|i| report.engines.get(i))
+        .filter(|e| fits(e));
+    let e = chosen.or_else(|| report.engines.iter().find(|e| fits(e)))?;
+    Some((
+        e.endpoint.clone(),
+        format!("detected: {}", e.source.label()),
+    ))
+}
+
+/// Run every check the options ask for.
+pub fn verify(opts: &Options) -> Report {
+    let mut outcomes: Vec<Outcome> = Vec::new();
+    let text = std::fs::read(&opts.config)
+        .ok()
+        .map(|b| String::from_utf8_lossy(&b).into_owned());
+    let parsed: Result<Value, String> = match &text {
+        None => Err("no config".into()),
+        Some(t) => crate::domain::document::Document::parse(t)
+            .map(|d| d.value())
+            .map_err(|e| e.to_string()),
+    };
+    let value = parsed.clone().unwrap_or(Value::Null);
+    let environments: Vec<Environment> = match opts.engine {
+        Some(engine) => vec![Environment {
+            engine,
+            uid: opts.uid,
+            gid: opts.gid,
+        }],
+        None => recognize::environments(opts.uid, opts.gid),
+    };
+    let recognized = match (&text, &parsed) {
+        (Some(t), Ok(_)) => recognize::recognize(
+            t,
+            &opts.presets,
+            &environments,
+            opts.preset.as_deref(),
+            opts.advanced,
+        ),
+        _ => None,
+    };
+    let token = statics::token_source(&value);
+    let facts = statics::gather(&opts.config, &opts.state_dir, &token, opts.uid);
+    outcomes.extend(statics::judge(
+        &facts,
+        &parsed,
+        recognized.as_ref(),
+        opts.preset.as_deref(),
+        &token,
+    ));
+
+    // The file as it is drives the engine and the live probe; the file as the preset wants it
+    // drives what OpenClaw must report.
+    let actual = expect::sandboxes(&value);
+    let wanted_config = recognized
+        .as_ref()
+        .map(|r| r.expected.clone())
+        .unwrap_or_else(|| value.clone());
+    let sandboxed: Vec<AgentSandbox> = actual.iter().filter(|s| s.enabled()).cloned().collect();
+    let mut report = Report {
+        config: opts.config.clone(),
+        state_dir: opts.state_dir.clone(),
+        preset: recognized.as_ref().map(|r| r.preset.clone()),
+        engine: recognized.as_ref().and_then(|r| r.engine_label()),
+        endpoint: None,
+        strict: opts.strict,
+        outcomes: Vec::new(),
+        interrupted: None,
+    };
+
+    let mut engine_facts: Option<engine::EngineFacts> = None;
+    if parsed.is_ok() && !sandboxed.is_empty() {
+        let kind = backend_kind(&sandboxed[0]);
+        let rootless = match opts.engine {
+            Some(e) => e.map(|e| e.rootless),
+            None => recognized.as_ref().and_then(|r| r.rootless()),
+        };
+        let (endpoint, source) = match (&opts.engine_host, opts.detect) {
+            (None, true) => detected_endpoint(&opts.config, kind, rootless),
+            _ => None,
+        }
+        .unwrap_or_else(|| {
+            engine::resolve_endpoint(
+                opts.engine_host.as_deref(),
+                kind,
+                rootless,
+                &opts.env,
+                opts.uid,
+                &|p| p.exists(),
+            )
+        });
+        let mut images: Vec<String> = Vec::new();
+        for sb in &sandboxed {
+            if !images.contains(&sb.docker.image) {
+                images.push(sb.docker.image.clone());
+            }
+        }
+        let mut asked = images.clone();
+        if let Some(p) = &opts.probe_image
+            && !asked.contains(p)
+        {
+            asked.push(p.clone());
+        }
+        let facts = engine::gather(&endpoint, &source, &asked);
+        let wanted = engine::Wanted {
+            kind: Some(kind),
+            rootless,
+            label: match opts.engine {
+                Some(e) => Some(e.map(|e| e.label()).unwrap_or("none").to_string()),
+                None => recognized.as_ref().and_then(|r| r.engine_label()),
+            },
+            images,
+        };
+        outcomes.extend(engine::judge(&facts, &wanted));
+        report.endpoint = Some(endpoint);
+        engine_facts = Some(facts);
+    }
+
+    if opts.live && parsed.is_ok() {
+        match &engine_facts {
+            None => outcomes.push(Outcome::skip(
+                "live.container",
+                Group::Live,
+                "a container with the sandbox settings runs the probe",
+                "no agent has a sandbox (mode off everywhere): there is nothing to probe",
+            )),
+            Some(facts) => match live_outcomes(opts, &sandboxed, facts) {
+                Ok(o) => outcomes.extend(o),
+                Err(live::Interrupted(sig)) => {
+                    report.interrupted = Some(sig);
+                    report.outcomes = outcomes;
+                    return report;
+                }
+            },
+        }
+    }
+
+    if opts.openclaw != OpenClaw::Off && parsed.is_ok() {
+        outcomes.extend(openclaw_outcomes(
+            opts,
+            &wanted_config,
+            report.preset.as_deref(),
+        ));
+    }
+
+    if opts.gateway && parsed.is_ok() {
+        let (port, source) = match opts
+            .env
+            .get("OPENCLAW_GATEWAY_PORT")
+            .and_then(|p| p.parse::<u16>().ok())
+        {
+            Some(p) => (p, "OPENCLAW_GATEWAY_PORT"),
+            None => (
+                expect::gateway_port(&value),
+                if value.pointer("/gateway/port").is_some() {
+                    "gateway.port"
+                } else {
+                    "the default port"
+                },
+            ),
+        };
+        outcomes.push(host::judge_listen(port, source, &host::read_listeners()));
+        let mut modes = BTreeMap::new();
+        for agent in expect::agents(&wanted_config) {
+            if let Some(m) = expect::exec_mode(&wanted_config, Some(&agent)) {
+                modes.insert(agent, m);
+            }
+        }
+        let sources = vec![
+            host::read_sqlite(&opts.state_dir, Duration::from_secs(10)),
+            host::read_legacy(&opts.state_dir),
+        ];
+        outcomes.push(host::judge_approvals(
+            &sources,
+            expect::exec_mode(&wanted_config, None).as_deref(),
+            &modes,
+        ));
+    }
+
+    // Report order follows the checklist, whatever order the checks ran in.
+    let rank = |g: Group| match g {
+        Group::Static => 0,
+        Group::Engine => 1,
+        Group::Openclaw => 2,
+        Group::Live => 3,
+        Group::Gateway => 4,
+    };
+    outcomes.sort_by_key(|o| rank(o.group));
+    report.outcomes = outcomes;
+    report
+}
+
+fn live_outcomes(
+    opts: &Options,
+    sandboxed: &[AgentSandbox],
+    facts: &engine::EngineFacts,
+) -> Result<Vec<Outcome>, live::Interrupted> {
+    let targets = probe_targets(sandboxed);
+    let run_id = live::run_id();
+    let pid = std::process::id();
+    let kind = facts.kind.unwrap_or_else(|| backend_kind(targets[0]));
+    let target = probe::Target {
+        kind,
+        rootless: facts.rootless.unwrap_or(false),
+    };
+    let specs: Vec<probe::ProbeSpec> = targets
+        .iter()
+        .map(|sb| {
+            let image = opts
+                .probe_image
+                .clone()
+                .unwrap_or_else(|| sb.docker.image.clone());
+            probe::spec(&sb.docker, &image, target, &run_id, pid, opts.hold_secs)
+        })
+        .collect();
+    let runnable: Vec<probe::ProbeSpec> = specs
+        .iter()
+        .filter(|s| s.refusal.is_none())
+        .cloned()
+        .collect();
+    let runs = if facts.reachable() {
+        let mut done = live::run_probes(
+            &facts.endpoint,
+            kind == EngineKind::Podman,
+            &runnable,
+            &run_id,
+        )?
+        .into_iter();
+        specs
+            .iter()
+            .map(|s| match &s.refusal {
+                Some(why) => probe::Run {
+                    error: Some(why.clone()),
+                    ..Default::default()
+                },
+                None => done.next().unwrap_or_default(),
+            })
+            .collect::<Vec<_>>()
+    } else {
+        specs
+            .iter()
+            .map(|_| probe::Run {
+                error: Some(format!(
+                    "the engine could not be reached: {}",
+                    facts.error.clone().unwrap_or_default()
+                )),
+                ..Default::default()
+            })
+            .collect()
+    };
+    let mut out = Vec::new();
+    for ((sb, spec), run) in targets.iter().zip(&specs).zip(&runs) {
+        let suffix = if targets.len() > 1 {
+            format!("[{}]", sb.agent)
+        } else {
+            String::new()
+        };
+        let expectation = expected_uid(sb, target, facts, &spec.image);
+        let mut items = probe::judge(sb, spec, run, &expectation, &suffix);
+        if opts.advanced.sandbox_network == Some(SandboxNetwork::Bridge) {
+            items = items.into_iter().map(|o| network_chosen(o, sb)).collect();
+        }
+        if opts.probe_image.is_some()
+            && let Some(first) = items.first_mut()
+        {
+            first.details.push(format!(
+                "probe image {} stands in for the configured {}",
+                spec.image, sb.docker.image
+            ));
+        }
+        out.extend(items);
+    }
+    Ok(out)
+}
+
+/// A network the user chose on purpose is not a failure of the sandbox, but it is not isolation
+/// either: the item is skipped (never a pass; `--strict` fails it), with what the probe saw.
+fn network_chosen(o: Outcome, sb: &AgentSandbox) -> Outcome {
+    if !(o.id.starts_with("live.network") && o.status == model::Status::Fail)
+        || sb.docker.network != SandboxNetwork::Bridge.label()
+    {
+        return o;
+    }
+    Outcome {
+        status: model::Status::Skipped,
+        reason: format!(
+            "the sandbox has network `{}`, chosen with --sandbox-network: isolation from the network is not claimed, so it is not proven",
+            sb.docker.network
+        ),
+        fix: Some(
+            "to isolate it, run `clawposture apply` without --sandbox-network bridge (the preset's value is none)"
+                .into(),
+        ),
+        ..o
+    }
+}
+
+fn openclaw_outcomes(opts: &Options, wanted: &Value, preset: Option<&str>) -> Vec<Outcome> {
+    let title = "the `openclaw` CLI is available and safe to run";
+    let mut ids: Vec<(String, String)> = vec![(
+        "openclaw.validate".into(),
+        "`openclaw config validate` accepts the config".into(),
+    )];
+    let sandboxes = expect::sandboxes(wanted);
+    for sb in &sandboxes {
+        ids.push((
+            format!("openclaw.sandbox[{}]", sb.agent),
+            format!(
+                "`openclaw sandbox explain` for agent `{}` agrees with the preset",
+                sb.agent
+            ),
+        ));
+    }
+    ids.push((
+        "openclaw.audit".into(),
+        "`openclaw security audit` finds nothing critical".into(),
+    ));
+    let skip_all = |why: &str| {
+        ids.iter()
+            .map(|(id, t)| Outcome::skip(id.clone(), Group::Openclaw, t.clone(), why))
+            .collect::<Vec<_>>()
+    };
+
+    let bin = match &opts.openclaw {
+        OpenClaw::Path(p) => Some(p.clone()),
+        OpenClaw::Auto => which::which("openclaw").ok(),
+        OpenClaw::Off => None,
+    };
+    let Some(bin) = bin else {
+        let mut v = vec![
+            Outcome::skip(
+                "openclaw.binary",
+                Group::Openclaw,
+                title,
+                "`openclaw` is not on PATH",
+            )
+            .fix("pass --openclaw PATH to check with OpenClaw itself"),
+        ];
+        v.extend(skip_all("the OpenClaw CLI is not available"));
+        return v;
+    };
+    if let Err(e) = openclaw::path_components(&bin).and_then(|c| openclaw::judge_path(&c, opts.uid))
+    {
+        let mut v = vec![Outcome::fail("openclaw.binary", Group::Openclaw, title, format!("refused to run {}: {e}", bin.display()))
+            .fix("install OpenClaw where only root or you can write (e.g. `npm install -g` under your own prefix), or tighten those directories")];
+        v.extend(skip_all("the openclaw binary was refused"));
+        return v;
+    }
+    let prefix = match openclaw::network(opts.allow_network) {
+        openclaw::Network::Namespace(p) => p,
+        openclaw::Network::Allowed => Vec::new(),
+        openclaw::Network::Unavailable(why) => {
+            let mut v = vec![Outcome::pass(
+                "openclaw.binary",
+                Group::Openclaw,
+                title,
+                bin.display().to_string(),
+            )];
+            v.extend(skip_all(&format!("cannot keep OpenClaw off the network: {why}")).into_iter().map(|o| o.fix("pass --allow-network to run it anyway (the audit may then install channel plugins)")));
+            return v;
+        }
+    };
+    let mut out = vec![Outcome::pass(
+        "openclaw.binary",
+        Group::Openclaw,
+        title,
+        format!(
+            "{}{}",
+            bin.display(),
+            if prefix.is_empty() {
+                " (network allowed)"
+            } else {
+                " (in an empty network namespace, OPENCLAW_OFFLINE=1)"
+            }
+        ),
+    )];
+    let runner = openclaw::Runner::new(
+        &bin,
+        prefix,
+        &opts.config,
+        &opts.state_dir,
+        !opts.allow_network,
+        opts.openclaw_timeout,
+    );
+
+    // Every call as a job; run a few at a time (each is a Node process).
+    let mut jobs: Vec<Vec<String>> = vec![
+        vec!["config".into(), "validate".into(), "--json".into()],
+        vec!["security".into(), "audit".into(), "--json".into()],
+    ];
+    let mut explain_jobs: Vec<(usize, openclaw::ExplainCase, usize)> = Vec::new();
+    for (si, sb) in sandboxes.iter().enumerate() {
+        for case in openclaw::explain_cases(sb) {
+            explain_jobs.push((si, case.clone(), jobs.len()));
+            jobs.push(openclaw::explain_args(&sb.agent, &case));
+        }
+    }
+    eprintln!(
+        "clawposture: running {} OpenClaw checks (each may take up to {} s)…",
+        jobs.len(),
+        opts.openclaw_timeout.as_secs()
+    );
+    let results = run_jobs(&runner, &jobs);
+    out.push(openclaw::judge_validate(&results[0], opts.openclaw_timeout));
+    for (si, sb) in sandboxes.iter().enumerate() {
+        let calls: Vec<(openclaw::ExplainCase, openclaw::CallResult)> = explain_jobs
+            .iter()
+            .filter(|(s, _, _)| *s == si)
+            .map(|(_, case, j)| (case.clone(), results[*j].clone()))
+            .collect();
+        out.push(openclaw::judge_explain(
+            sb,
+            expect::elevated_enabled(wanted, &sb.agent),
+            &calls,
+            opts.openclaw_timeout,
+        ));
+    }
+    out.push(openclaw::judge_audit(
+        &results[1],
+        preset,
+        opts.openclaw_timeout,
+    ));
+    out
+}
+
+fn run_jobs(runner: &openclaw::Runner, jobs: &[Vec<String>]) -> Vec<openclaw::CallResult> {
+    let workers = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(2)
+        .clamp(1, 3);
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let results: std::sync::Mutex<Vec<Option<openclaw::CallResult>>> =
+        std::sync::Mutex::new(vec![None; jobs.len()]);
+    std::thread::scope(|s| {
+        for _ in 0..workers {
+            s.spawn(|| {
+                loop {
+                    let i = next.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                    let Some(job) = jobs.get(i) else { break };
+                    let args: Vec<&str> = job.iter().map(String::as_str).collect();
+                    let r = openclaw::call(runner, &args);
+                    if let Ok(mut guard) = results.lock() {
+                        guard[i] = Some(r);
+                    }
+                }
+            });
+        }
+    });
+    results
+        .into_inner()
+        .unwrap_or_default()
+        .into_iter()
+        .map(Option::unwrap_or_default)
+        .collect()
+}
+
+/// The static and engine results right after `apply` wrote the config (no OpenClaw, no live
+/// probe, no Gateway): what the TUI's Done screen and apply show.
+pub fn after_apply(
+    resolved: &Resolved,
+    presets: &[Preset],
+    preset: &str,
+    engine: Option<Option<Engine>>,
+    engine_host: Option<String>,
+    advanced: Advanced,
+) -> Report {
+    let mut o = Options::new(&resolved.config, &resolved.state_dir, presets.to_vec());
+    o.preset = Some(preset.to_string());
+    o.advanced = advanced;
+    o.engine = engine;
+    o.engine_host = engine_host;
+    o.openclaw = OpenClaw::Off;
+    o.gateway = false;
+    verify(&o)
+}

@@ -1,0 +1,297 @@
+//! The command line's front end: gather facts at the edges, let the application layer decide,
+//! print, and hand its jobs to the edges. Decides nothing itself.
+
+use std::io::{BufRead, IsTerminal, Write};
+
+use crate::app::{self, Acks, Facts, Next};
+use crate::domain::choice::Inputs;
+use crate::domain::plan::TokenState;
+use crate::domain::preset::{self, Preset};
+use crate::edge::detect;
+use crate::edge::files;
+use crate::front::cli::{Answers, Cli, Command, Global};
+use crate::front::summary;
+use crate::model::detect_options::DetectOptions;
+use crate::model::detection::Report;
+use crate::model::environment::{Engine, Environment};
+use crate::model::paths::{self, PathInputs, Resolved};
+
+pub use crate::model::exit::{
+    EXIT_CHECKS_FAILED, EXIT_ENVIRONMENT, EXIT_INTERRUPTED, EXIT_REFUSED, EXIT_USAGE, Failure, Stop,
+};
+
+pub fn run(cli: Cli) -> Result<(), Failure> {
+    let resolved = paths::resolve(&PathInputs {
+        config_flag: cli.global.config.clone(),
+        state_dir_flag: cli.global.state_dir.clone(),
+        profile: cli.global.openclaw_profile.clone(),
+        env: PathInputs::env_snapshot(),
+    });
+    let presets = preset::load(preset::user_dir().as_deref())
+        .map_err(|e| Failure::new(Stop::Usage, format!("preset file error: {e}")))?;
+    match cli.command {
+        Some(Command::Detect { json }) => {
+            let report = detect::detect(&detect_options(&cli.global, &resolved));
+            if json {
+                println!(
+                    "{}",
+                    pretty(&serde_json::to_value(&report).unwrap_or_default())
+                );
+            } else {
+                print!("{}", detect::render_human(&report));
+            }
+            Ok(())
+        }
+        Some(Command::Screenshots { out, size, format }) => {
+            let png = format.iter().any(|f| f == "png");
+            let (files, note) = crate::front::screenshot::write_all(&out, size.0, size.1, png)
+                .map_err(|e| Failure::new(Stop::Refused, e))?;
+            for f in files {
+                println!("{}", f.display());
+            }
+            if let Some(n) = note {
+                eprintln!("clawposture: {n}");
+            }
+            Ok(())
+        }
+        Some(Command::Presets { json }) => {
+            if json {
+                println!("{}", pretty(&summary::presets_json(&presets)));
+            } else {
+                print!("{}", summary::presets_text(&presets));
+            }
+            Ok(())
+        }
+        Some(Command::Plan { answers, json }) => {
+            let g = gather(&answers, &cli.global, &resolved)?;
+            let next = g.decide(&presets, &answers, &resolved)?;
+            show(&next, &resolved, json, true);
+            match next {
+                Next::Refused(f) => Err(f),
+                Next::Acknowledge { ack, .. } => Err(ack.refusal()),
+                Next::NothingToWrite(_) | Next::Write(_) => Ok(()),
+            }
+        }
+        Some(Command::Apply {
+            answers,
+            yes,
+            dry_run,
+            json,
+        }) => {
+            if !yes && !dry_run && !std::io::stdin().is_terminal() {
+                return Err(Failure::new(
+                    Stop::Usage,
+                    "no terminal to confirm on: pass --yes to write without asking (or --dry-run to only look).",
+                ));
+            }
+            let g = gather(&answers, &cli.global, &resolved)?;
+            let next = g.decide(&presets, &answers, &resolved)?;
+            show(&next, &resolved, json, dry_run);
+            let (prepared, write) = next.without_asking()?;
+            if dry_run {
+                return Ok(());
+            }
+            let docker_host = cli.global.docker_host.clone();
+            if !write {
+                let checks =
+                    files::run_check(&prepared.check_job(&resolved, &presets, docker_host));
+                if json {
+                    let mut v = summary::plan_json(&prepared, &resolved, false);
+                    v["checks"] = checks.to_json();
+                    println!("{}", pretty(&v));
+                } else {
+                    print!(
+                        "{}",
+                        summary::paint(
+                            &summary::checks_text(
+                                summary::CHECKED_NOW,
+                                &checks,
+                                prepared.choice.inputs.advanced(),
+                                &resolved,
+                            ),
+                            summary::use_color()
+                        )
+                    );
+                }
+                return app::verdict(&checks);
+            }
+            if !yes && !confirm("Write these changes? [y/N] ")? {
+                return Err(Failure::new(
+                    Stop::Refused,
+                    "nothing written: not confirmed.",
+                ));
+            }
+            let (outcome, checklist) = files::run_write(&prepared.write_job(&resolved))?;
+            let checks = files::run_check(&prepared.check_job(&resolved, &presets, docker_host));
+            if json {
+                let mut v = summary::plan_json(&prepared, &resolved, false);
+                v["written"] = serde_json::json!({
+                    "config": outcome.written, "backup": outcome.backup, "env_file": outcome.env_file,
+                    "via_symlink": outcome.via_symlink, "tightened": outcome.tightened,
+                    "checklist": checklist,
+                });
+                v["checks"] = checks.to_json();
+                println!("{}", pretty(&v));
+            } else {
+                print!(
+                    "{}",
+                    summary::paint(
+                        &summary::after_write_text(
+                            &outcome,
+                            &checklist,
+                            &checks,
+                            prepared.choice.inputs.advanced(),
+                            &resolved,
+                        ),
+                        summary::use_color()
+                    )
+                );
+            }
+            app::verdict(&checks)
+        }
+        Some(Command::Verify(mut args)) => {
+            args.docker_host = cli.global.docker_host.clone();
+            match crate::front::verify_args::run_verify(&args, &resolved, &presets)? {
+                0 => Ok(()),
+                // The report is printed already; only the exit code is left to give.
+                code => Err(Failure {
+                    code,
+                    message: String::new(),
+                }),
+            }
+        }
+        None => crate::front::tui::start(&cli.global, &cli.wizard, presets, &resolved),
+    }
+}
+
+/// Print what the step shows: the plan (or the refusal, in JSON). `plan` and `apply --dry-run`
+/// show the same; apply adds what it wrote afterwards.
+fn show(next: &Next, resolved: &Resolved, json: bool, dry_run: bool) {
+    if json {
+        let mut v = match next.prepared() {
+            Some(p) => summary::plan_json(p, resolved, dry_run),
+            None => summary::plan_json_empty(dry_run),
+        };
+        v["step"] = summary::step_json(next);
+        if dry_run || next.prepared().is_none() || matches!(next, Next::Acknowledge { .. }) {
+            println!("{}", pretty(&v));
+        }
+    } else if let Some(p) = next.prepared() {
+        print!("{}", summary::plan_text(p, resolved));
+    }
+}
+
+fn pretty(v: &serde_json::Value) -> String {
+    serde_json::to_string_pretty(v).unwrap_or_else(|_| v.to_string())
+}
+
+fn confirm(prompt: &str) -> Result<bool, Failure> {
+    print!("{prompt}");
+    let _ = std::io::stdout().flush();
+    let mut line = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut line)
+        .map_err(|e| Failure::new(Stop::Usage, format!("cannot read the answer: {e}")))?;
+    Ok(matches!(line.trim(), "y" | "Y" | "yes"))
+}
+
+/// What the edges read for one decision of `plan` or `apply`.
+struct Gathered {
+    environment: Environment,
+    detection: Option<Report>,
+    original: Option<Vec<u8>>,
+    token: TokenState,
+}
+
+impl Gathered {
+    fn decide(
+        &self,
+        presets: &[Preset],
+        answers: &Answers,
+        resolved: &Resolved,
+    ) -> Result<Next, Failure> {
+        let inputs = inputs_from(answers)?;
+        Ok(app::decide(
+            &Facts {
+                environment: &self.environment,
+                detection: self.detection.as_ref(),
+                original: self.original.as_deref(),
+                token: self.token,
+                config: &resolved.config,
+            },
+            presets,
+            answers.threat.as_deref(),
+            &inputs,
+            Acks {
+                boundary: answers.same_gateway,
+            },
+        ))
+    }
+}
+
+fn gather(answers: &Answers, global: &Global, resolved: &Resolved) -> Result<Gathered, Failure> {
+    let (environment, detection) = environment_from(answers, global, resolved);
+    Ok(Gathered {
+        environment,
+        detection,
+        original: files::read_config(&resolved.config)?,
+        token: files::token_state(&resolved.state_dir),
+    })
+}
+
+/// The answers given as flags, parsed by the application layer.
+pub fn inputs_from(answers: &Answers) -> Result<Inputs, Failure> {
+    app::parse_ids(
+        &app::RawAnswers {
+            owner: answers.owner.as_deref(),
+            groups: &answers.groups,
+            members: &answers.members,
+        },
+        Inputs {
+            accept_risk: answers.accept_risk,
+            workspace_access: answers.workspace_access,
+            sandbox_network: answers.sandbox_network,
+            ..Inputs::default()
+        },
+    )
+}
+
+pub fn current_ids() -> (u32, u32) {
+    // SAFETY: getuid/getgid cannot fail and touch no memory.
+    unsafe { (libc::getuid(), libc::getgid()) }
+}
+
+pub fn detect_options(global: &Global, resolved: &Resolved) -> DetectOptions {
+    let mut opts = DetectOptions::from_env(Some(resolved.config.clone()));
+    opts.docker_host_flag = global.docker_host.clone();
+    opts
+}
+
+/// The environment from `--engine`, or else from detection (whose report comes back too).
+fn environment_from(
+    answers: &Answers,
+    global: &Global,
+    resolved: &Resolved,
+) -> (Environment, Option<Report>) {
+    let (uid, gid) = current_ids();
+    if let Some(arg) = answers.engine {
+        return (
+            Environment {
+                engine: Engine::parse_label(arg.label()).flatten(),
+                uid,
+                gid,
+            },
+            None,
+        );
+    }
+    let report = detect::detect(&detect_options(global, resolved));
+    (
+        Environment {
+            engine: report.selected_engine(),
+            uid,
+            gid,
+        },
+        Some(report),
+    )
+}

@@ -1,0 +1,10 @@
+//! The front ends: they ask and show; the application layer decides.
+
+pub mod cli;
+pub mod dispatch;
+pub mod plain;
+pub mod screenshot;
+pub mod summary;
+pub mod tui;
+pub mod verify_args;
+pub mod wizard;

@@ -1,0 +1,10 @@
+//! Plain data types, below everything else: no I/O, no decisions.
+
+pub mod checks;
+pub mod detect_options;
+pub mod detection;
+pub mod environment;
+pub mod exit;
+pub mod paths;
+pub mod versions;
+pub mod written;

@@ -1,0 +1,177 @@
+//! Conformance with the real OpenClaw 2026.9.6: every preset on every fixture, and on every
+//! engine, as `clawposture apply` writes it, must pass `openclaw config validate`, and the audited subset must
+//! have no critical finding in `openclaw security audit`.
+
+use crate::support::homes as common;
+
+use common::*;
+use serde_json::Value;
+use std::sync::Mutex;
+
+const PRESETS: [&str; 3] = ["private", "group", "public"];
+const ENGINES: [&str; 5] = [
+    "docker",
+    "docker-rootless",
+    "podman",
+    "podman-rootless",
+    "none",
+];
+const FIXTURES: [Option<&str>; 4] = [
+    None,
+    Some("commented.json5"),
+    Some("channels.json"),
+    Some("legacy-list.json5"),
+];
+
+struct Case {
+    preset: &'static str,
+    engine: &'static str,
+    fixture: Option<&'static str>,
+    audit: bool,
+}
+
+fn check(openclaw: &std::path::Path, case: &Case) -> Result<String, String> {
+    let name = format!(
+        "{} / {} / {}",
+        case.preset,
+        case.engine,
+        case.fixture.unwrap_or("no file")
+    );
+    let sb = Sandbox::new();
+    if let Some(f) = case.fixture {
+        sb.fixture(f);
+    }
+    let mut args = vec![
+        "apply",
+        "--yes",
+        "--threat",
+        case.preset,
+        "--engine",
+        case.engine,
+        "--owner",
+        "telegram:123456789",
+        "--accept-risk",
+        "--same-gateway",
+    ];
+    if case.preset == "group" {
+        args.extend([
+            "--group",
+            "telegram:-1001234567890",
+            "--member",
+            "telegram:222222222",
+        ]);
+    }
+    let out = sb.run(&args);
+    if !out.status.success() {
+        return Err(format!("{name}: apply failed: {}", stderr(&out)));
+    }
+    let script =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(".ci/support/openclaw-check.sh");
+    let mut cmd = std::process::Command::new("bash");
+    cmd.arg(script);
+    if case.audit {
+        cmd.arg("--audit");
+    }
+    let out = cmd
+        .arg(sb.config())
+        .arg(sb.state())
+        .env("CLAWPOSTURE_OPENCLAW", openclaw)
+        .output()
+        .map_err(|e| format!("{name}: {e}"))?;
+    let report: Value = serde_json::from_str(stdout(&out).trim()).map_err(|e| {
+        format!(
+            "{name}: check output is not JSON ({e}): {}{}",
+            stdout(&out),
+            stderr(&out)
+        )
+    })?;
+    if report["validate"]["valid"] != Value::Bool(true) {
+        return Err(format!(
+            "{name}: openclaw config validate: {}",
+            report["validate"]
+        ));
+    }
+    if !case.audit {
+        return Ok(format!("{name}: valid"));
+    }
+    let summary = &report["audit"]["summary"];
+    if summary["critical"] != 0 {
+        let critical: Vec<&Value> = report["audit"]["findings"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|f| f["severity"] == "critical")
+            .collect();
+        return Err(format!("{name}: critical audit findings: {critical:?}"));
+    }
+    if !summary["critical"].is_number() {
+        return Err(format!("{name}: no audit summary: {}", report["audit"]));
+    }
+    Ok(format!("{name}: valid, audit {summary}"))
+}
+
+#[test]
+fn every_preset_engine_and_fixture_is_accepted_by_real_openclaw() {
+    let Some(openclaw) = openclaw_or_skip("conformance with the real OpenClaw") else {
+        return;
+    };
+    // Fixtures differ in what they keep and migrate; engines differ only in the sandbox
+    // adjustments. So: every preset on every fixture with one engine, and every preset with
+    // every other engine on a new file. The audit is the slow step (8-18 s a call): it runs
+    // wherever the posture differs (every fixture, and the no-engine variants).
+    let mut cases = Vec::new();
+    for preset in PRESETS {
+        for fixture in FIXTURES {
+            cases.push(Case {
+                preset,
+                engine: "docker-rootless",
+                fixture,
+                audit: true,
+            });
+        }
+        for engine in ENGINES.into_iter().filter(|e| *e != "docker-rootless") {
+            cases.push(Case {
+                preset,
+                engine,
+                fixture: None,
+                audit: engine == "none",
+            });
+        }
+    }
+    let total = cases.len();
+    let queue = Mutex::new(cases);
+    let results = Mutex::new(Vec::new());
+    std::thread::scope(|s| {
+        for _ in 0..2 {
+            s.spawn(|| {
+                loop {
+                    let case = match queue.lock() {
+                        Ok(mut q) => q.pop(),
+                        Err(_) => None,
+                    };
+                    let Some(case) = case else { break };
+                    let r = check(&openclaw, &case);
+                    if let Ok(mut all) = results.lock() {
+                        all.push(r);
+                    }
+                }
+            });
+        }
+    });
+    let results = results.into_inner().expect("results");
+    assert_eq!(results.len(), total, "every case ran");
+    let failures: Vec<&String> = results.iter().filter_map(|r| r.as_ref().err()).collect();
+    for r in results.iter().flatten() {
+        eprintln!("ok   {r}");
+    }
+    assert!(
+        failures.is_empty(),
+        "{} of {total} failed:\n{}",
+        failures.len(),
+        failures
+            .iter()
+            .map(|s| s.as_str())
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
+}

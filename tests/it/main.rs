@@ -1,0 +1,24 @@
+//! Every integration test in one crate (one link of bollard, ratatui and tokio instead of one
+//! per file); `support` holds the shared homes, engines, terminals and readers.
+
+mod support;
+
+mod checklist_apply;
+mod cli_apply;
+mod conformance_openclaw;
+mod detect_cli;
+mod detect_engines;
+mod detect_failures;
+mod detect_fixtures;
+mod detect_prereqs;
+mod detect_select;
+mod plain_pty;
+mod plan_props;
+mod screenshots;
+mod tui_e2e;
+mod tui_props;
+mod tui_snapshots;
+mod tui_update;
+mod verify_live;
+mod verify_openclaw;
+mod verify_static;

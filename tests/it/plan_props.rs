@@ -1,0 +1,259 @@
+//! Property tests of the plan over generated JSON5 files: idempotence, switching, unrelated
+//! keys and comments preserved, owned keys exact, secrets never shown.
+
+use clawposture::domain::choice::{self, ChannelId, Choice, Inputs, get_in};
+use clawposture::domain::plan::{self, Plan, TokenState};
+use clawposture::domain::preset;
+use clawposture::model::environment::{Engine, Environment};
+use proptest::prelude::*;
+use serde_json::{Value, json};
+
+fn secret() -> impl Strategy<Value = String> {
+    "[A-Za-z0-9]{12,40}".prop_map(|s| format!("S3CR3T{s}"))
+}
+
+fn scalar() -> impl Strategy<Value = Value> {
+    prop_oneof![
+        any::<bool>().prop_map(Value::from),
+        (0i64..100_000).prop_map(Value::from),
+        "[a-z ]{0,12}".prop_map(Value::from),
+    ]
+}
+
+fn unrelated() -> impl Strategy<Value = Value> {
+    let leaf = scalar();
+    leaf.prop_recursive(3, 16, 4, |inner| {
+        prop_oneof![
+            prop::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
+            prop::collection::btree_map("[a-z][a-zA-Z0-9]{0,6}", inner, 1..4)
+                .prop_map(|m| Value::Object(m.into_iter().collect())),
+        ]
+    })
+}
+
+/// A user's config: unrelated keys, some owned keys with other values, channels, secrets.
+fn config() -> impl Strategy<Value = Value> {
+    (
+        prop::collection::btree_map("x[a-z]{1,6}", unrelated(), 0..4),
+        prop::option::of(prop::sample::select(vec!["lan", "loopback", "auto"])),
+        prop::option::of(prop_oneof![secret().prop_map(Value::from), Just(json!({"source": "env", "provider": "default", "id": "TOK"}))]),
+        prop::option::of(prop::sample::select(vec!["full", "coding", "messaging"])),
+        prop::option::of(prop_oneof![Just(json!({"security": "full", "ask": "off"})), Just(json!({"mode": "full"}))]),
+        prop::sample::subsequence(vec!["telegram", "whatsapp", "discord"], 0..=3),
+        secret(),
+        prop::option::of(prop::sample::select(vec!["off", "non-main", "all"])),
+        any::<bool>(),
+    )
+        .prop_map(|(extra, bind, token, profile, exec, channels, bot, mode, bindings)| {
+            let mut v = json!({});
+            for (k, x) in extra {
+                v[k] = x;
+            }
+            if let Some(b) = bind {
+                v["gateway"]["bind"] = json!(b);
+                v["gateway"]["port"] = json!(18789);
+            }
+            if let Some(t) = token {
+                v["gateway"]["auth"] = json!({"mode": "token", "token": t});
+            }
+            if let Some(p) = profile {
+                v["tools"]["profile"] = json!(p);
+            }
+            if let Some(e) = exec {
+                v["tools"]["exec"] = e;
+            }
+            if let Some(m) = mode {
+                v["agents"]["defaults"]["sandbox"]["mode"] = json!(m);
+                v["agents"]["defaults"]["model"] = json!({"primary": "a/b"});
+            }
+            for c in channels {
+                v["channels"][c] = json!({"botToken": bot.clone(), "dmPolicy": "pairing", "allowFrom": ["42"]});
+            }
+            if bindings {
+                v["bindings"] = json!([{"agentId": "main", "match": {"channel": "discord", "guildId": "7"}}]);
+            }
+            v
+        })
+}
+
+/// Render as JSON5 with a numbered comment before every property, unquoted keys where
+/// possible and trailing commas.
+fn json5_text(v: &Value, counter: &mut usize, indent: usize) -> String {
+    let pad = "  ".repeat(indent + 1);
+    match v {
+        Value::Object(m) if !m.is_empty() => {
+            let mut out = String::from("{\n");
+            for (k, x) in m {
+                *counter += 1;
+                let key = if k.chars().all(|c| c.is_ascii_alphanumeric())
+                    && !k.starts_with(|c: char| c.is_ascii_digit())
+                {
+                    k.clone()
+                } else {
+                    format!("'{k}'")
+                };
+                let n = *counter;
+                let inner = json5_text(x, counter, indent + 1);
+                out.push_str(&format!("{pad}// note {n}\n{pad}{key}: {inner},\n"));
+            }
+            out.push_str(&"  ".repeat(indent));
+            out.push('}');
+            out
+        }
+        other => other.to_string(),
+    }
+}
+
+fn inputs() -> impl Strategy<Value = Inputs> {
+    (any::<bool>(), any::<bool>(), any::<bool>()).prop_map(|(owner, group, member)| Inputs {
+        owner: owner.then(|| ChannelId {
+            channel: "telegram".into(),
+            id: "123".into(),
+        }),
+        groups: if group {
+            vec![ChannelId {
+                channel: "telegram".into(),
+                id: "-100".into(),
+            }]
+        } else {
+            vec![]
+        },
+        members: if member {
+            vec![ChannelId {
+                channel: "telegram".into(),
+                id: "7".into(),
+            }]
+        } else {
+            vec![]
+        },
+        accept_risk: true,
+        ..Inputs::default()
+    })
+}
+
+fn environment() -> impl Strategy<Value = Environment> {
+    prop::sample::select(vec![
+        "docker",
+        "docker-rootless",
+        "podman",
+        "podman-rootless",
+        "none",
+    ])
+    .prop_map(|l| Environment {
+        engine: Engine::parse_label(l).flatten(),
+        uid: 1000,
+        gid: 1000,
+    })
+}
+
+fn choices(env: &Environment, inputs: &Inputs) -> Vec<Choice> {
+    preset::builtin()
+        .iter()
+        .map(|p| choice::adjust(p, env, inputs))
+        .collect()
+}
+
+fn run(text: &str, target: &Choice, all: &[Choice], has_token: bool) -> Plan {
+    plan::plan(
+        Some(text),
+        target,
+        all,
+        TokenState {
+            env_file_has_token: has_token,
+        },
+    )
+    .expect("plan")
+}
+
+fn parse(text: &str) -> Value {
+    jsonc_parser::parse_to_serde_value(text, &clawposture::domain::document::options())
+        .expect("parses")
+}
+
+fn leaves(v: &Value, path: Vec<String>, out: &mut Vec<(Vec<String>, Value)>) {
+    match v {
+        Value::Object(m) if !m.is_empty() => m.iter().for_each(|(k, x)| {
+            let mut p = path.clone();
+            p.push(k.clone());
+            leaves(x, p, out)
+        }),
+        other => out.push((path, other.clone())),
+    }
+}
+
+fn owned_by_anyone(all: &[Choice], channels: &[String], p: &[String]) -> bool {
+    let fixed = [
+        vec!["gateway".to_string(), "auth".into(), "token".into()],
+        vec!["bindings".to_string()],
+    ];
+    fixed.iter().any(|f| p.starts_with(f))
+        || all.iter().any(|c| {
+            choice::desired(c, channels)
+                .leaves
+                .iter()
+                .any(|l| p.starts_with(&l.path) || l.path.starts_with(p))
+        })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 96, ..ProptestConfig::default() })]
+
+    #[test]
+    fn plan_properties(value in config(), inputs in inputs(), env in environment(), a in 0usize..3, b in 0usize..3) {
+        let mut counter = 0;
+        let text = json5_text(&value, &mut counter, 0);
+        let all = choices(&env, &inputs);
+        let (ca, cb) = (&all[a], &all[b]);
+        let pa = run(&text, ca, &all, false);
+        let result = parse(&pa.new_text);
+
+        // Comments survive.
+        for n in 1..=counter {
+            let note = format!("// note {n}\n");
+            prop_assert!(pa.new_text.contains(&note), "lost `{}` from\n{}\nin\n{}", note, text, pa.new_text);
+        }
+        // Owned keys are exact.
+        let channels = plan::channels_in(&result);
+        for leaf in choice::desired(ca, &channels).leaves {
+            let got = get_in(&result, &leaf.path);
+            let ok = match (&leaf.value, got) {
+                (Some(Value::Object(m)), Some(Value::Object(_))) if m.is_empty() => true,
+                (w, g) => w.as_ref() == g,
+            };
+            prop_assert!(ok, "{:?}: {:?} != {:?}", leaf.path, got, leaf.value);
+        }
+        // Unrelated keys survive untouched.
+        let mut orig = Vec::new();
+        leaves(&value, vec![], &mut orig);
+        for (p, x) in orig {
+            if !owned_by_anyone(&all, &channels, &p) {
+                prop_assert_eq!(get_in(&result, &p), Some(&x), "{:?}", p);
+            }
+        }
+        // Idempotent: byte for byte, and nothing for .env.
+        let again = run(&pa.new_text, ca, &all, true);
+        prop_assert!(again.is_noop(), "second run changes {:?}", again.changes);
+        // Switching A -> B equals B on the original, except keys only A wanted (gone).
+        let switched = parse(&run(&pa.new_text, cb, &all, true).new_text);
+        let direct = parse(&run(&text, cb, &all, false).new_text);
+        let (mut s, mut d) = (Vec::new(), Vec::new());
+        leaves(&switched, vec![], &mut s);
+        leaves(&direct, vec![], &mut d);
+        for (p, x) in &d {
+            let there = s.iter().find(|(q, _)| q == p).map(|(_, y)| y);
+            if there != Some(x) {
+                prop_assert!(there.is_none() && get_in(&value, p) == Some(x), "{:?}: switched {:?}, direct {:?}", p, there, x);
+            }
+        }
+        for (p, x) in &s {
+            prop_assert_eq!(get_in(&direct, p), Some(x), "{:?} is left over from {}", p, ca.preset.name);
+        }
+        // Secrets are never shown.
+        let shown = format!("{}{}{:?}{:?}", pa.diff("a", "b"), serde_json::to_string(&pa.masked_changes()).unwrap_or_default(), pa.warnings, pa.notes);
+        let mut secrets = Vec::new();
+        clawposture::domain::secrets::collect(&value, &mut secrets);
+        for sec in secrets {
+            prop_assert!(!shown.contains(&sec), "secret shown");
+        }
+    }
+}

@@ -1,0 +1,11 @@
+//! What the tests share: throwaway homes and the CLI (`homes`), the real engines' env
+//! (`engines`), detection scratch trees (`detect`), terminals (`pty`), the wizard (`tui`) and
+//! verify's runs and reports (`verify`).
+#![allow(dead_code)]
+
+pub mod detect;
+pub mod engines;
+pub mod homes;
+pub mod pty;
+pub mod tui;
+pub mod verify;
