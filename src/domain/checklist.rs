@@ -13,9 +13,8 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::domain::choice::Choice;
-use crate::domain::expect::{self, AgentSandbox, explain_args, explain_cases};
+use crate::domain::expect::{self, AgentSandbox, build_recipe, explain_args, explain_cases};
 use crate::domain::plan::{MIN_TOKEN_LEN, Plan, TOKEN_ENV};
-use crate::edge::verify::engine::build_recipe;
 use crate::model::environment::{Engine, EngineKind};
 use crate::model::paths::Resolved;
 
@@ -137,7 +136,7 @@ impl Context {
 
     /// Fill the engine facts from a detection report: the selected engine's endpoint, whether
     /// it has the sandbox image, and the DOCKER_HOST the Gateway's service needs.
-    pub fn with_detection(self, report: &crate::edge::detect::Report) -> Context {
+    pub fn with_detection(self, report: &crate::model::detection::Report) -> Context {
         let Some(e) = report.selected.index.and_then(|i| report.engines.get(i)) else {
             return self;
         };
@@ -152,7 +151,7 @@ impl Context {
         // service's environment too.
         let explicit = matches!(
             e.source,
-            crate::edge::detect::Source::Flag | crate::edge::detect::Source::DockerHost
+            crate::model::detection::Source::Flag | crate::model::detection::Source::DockerHost
         );
         c.service_docker_host = report
             .selected

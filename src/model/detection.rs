@@ -10,7 +10,7 @@ use crate::model::environment::{Engine, EngineKind};
 pub struct Report {
     /// Every endpoint considered, in the docker CLI's order of precedence, then well-known sockets.
     pub engines: Vec<EngineReport>,
-    /// Which engine the preset should use, decided by [`crate::edge::detect::select`].
+    /// Which engine the preset should use, decided by detection's `select`.
     pub selected: Selection,
     pub clis: Clis,
     pub rootless_prerequisites: RootlessPrerequisites,

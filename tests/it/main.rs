@@ -12,6 +12,7 @@ mod detect_failures;
 mod detect_fixtures;
 mod detect_prereqs;
 mod detect_select;
+mod layers;
 mod plain_pty;
 mod plan_props;
 mod screenshots;

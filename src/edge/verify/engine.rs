@@ -12,7 +12,7 @@ use std::time::Duration;
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::domain::expect::DEFAULT_IMAGE;
+use crate::domain::expect::build_recipe;
 use crate::edge::detect::http;
 use crate::model::checks::{Group, Outcome};
 use crate::model::environment::EngineKind;
@@ -325,26 +325,6 @@ fn percent(s: &str) -> String {
             _ => format!("%{b:02X}"),
         })
         .collect()
-}
-
-/// The build recipe for the default image (OpenClaw never pulls or builds it; the npm package
-/// has no setup scripts): docs/gateway/sandboxing/images-and-setup.md.
-pub fn build_recipe(image: &str, kind: EngineKind, endpoint: Option<&str>) -> Option<String> {
-    if image != DEFAULT_IMAGE {
-        return None;
-    }
-    let dockerfile = "FROM debian:bookworm-slim\nENV DEBIAN_FRONTEND=noninteractive\nRUN apt-get update && apt-get install -y --no-install-recommends \\\n  bash ca-certificates curl git jq python3 ripgrep \\\n  && rm -rf /var/lib/apt/lists/*\nRUN useradd --create-home --shell /bin/bash sandbox\nUSER sandbox\nWORKDIR /home/sandbox\nCMD [\"sleep\", \"infinity\"]";
-    let host = endpoint
-        .map(|e| format!("DOCKER_HOST={e} "))
-        .unwrap_or_default();
-    Some(match kind {
-        EngineKind::Docker => {
-            format!("{host}docker build -t {image} - <<'DOCKERFILE'\n{dockerfile}\nDOCKERFILE")
-        }
-        EngineKind::Podman => format!(
-            "cat > Dockerfile.openclaw-sandbox <<'DOCKERFILE'\n{dockerfile}\nDOCKERFILE\npodman build -t {image} -f Dockerfile.openclaw-sandbox ."
-        ),
-    })
 }
 
 /// What the engine items expect.
