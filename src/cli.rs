@@ -9,7 +9,7 @@ use crate::choice::{SandboxNetwork, Setting, WorkspaceAccess};
 #[derive(Debug, Parser)]
 #[command(
     name = "clawposture",
-    version,
+    version = crate::version::LINE,
     about = "Put an OpenClaw installation into a secure posture in one run, and prove that it did.",
     after_help = "Without a command, clawposture starts the interactive wizard; the answer flags above pre-fill it (e.g. --threat public starts on the Preset screen).\n\nExit codes: 0 ok, 2 usage or missing answer, 3 this machine cannot satisfy the preset, 4 refused to write.",
     // The wizard's answer flags belong to the bare command; `apply` has its own copies.
@@ -130,6 +130,13 @@ pub enum Command {
     },
     /// Check that the posture holds (static, engine, OpenClaw; --live proves the sandbox).
     Verify(crate::verify::args::VerifyArgs),
+    /// Print a shell completion script, e.g. `clawposture completions bash > ~/.local/share/bash-completion/completions/clawposture`.
+    Completions {
+        #[arg(value_enum)]
+        shell: crate::shellgen::Shell,
+    },
+    /// Print the man page (roff), e.g. `clawposture man | man -l -`.
+    Man,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -174,6 +174,13 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
                 }),
             }
         }
+        Some(Command::Completions { shell }) => {
+            crate::shellgen::print(&crate::shellgen::completions(shell))
+                .map_err(|e| fail(EXIT_REFUSED, format!("cannot print the completions: {e}")))
+        }
+        Some(Command::Man) => crate::shellgen::man()
+            .and_then(|page| crate::shellgen::print(&page))
+            .map_err(|e| fail(EXIT_REFUSED, format!("cannot print the man page: {e}"))),
         None => crate::tui::start(&cli.global, &cli.wizard, presets, &resolved),
     }
 }
