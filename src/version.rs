@@ -4,7 +4,7 @@
 /// The OpenClaw releases the presets were checked against by the conformance tier
 /// (tests/conformance_openclaw.rs, on the OpenClaw that tests/support/openclaw-setup.sh pins):
 /// one release `A`, or `A to B`. A macro so that `--version`'s line is one `&'static str`
-/// built at compile time (clap wants one); `tests/version_cli.rs` holds it to the pin.
+/// built at compile time (clap wants one); `tests/completions_man_version.rs` holds it to the pin.
 macro_rules! openclaw_checked {
     () => {
         "2026.9.6"

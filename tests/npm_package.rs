@@ -75,11 +75,9 @@ fn offline_env(cache: &Path) -> Vec<(&'static str, String)> {
 }
 
 fn run(cmd: &mut Command) -> Output {
-    let out = cmd
-        .stdin(Stdio::null())
+    cmd.stdin(Stdio::null())
         .output()
-        .unwrap_or_else(|e| panic!("{cmd:?}: {e}"));
-    out
+        .unwrap_or_else(|e| panic!("{cmd:?}: {e}"))
 }
 
 fn ok(cmd: &mut Command) -> String {
