@@ -8,6 +8,7 @@
 //! for the other platforms is tested on fixture folders by npm/test (node:test), run here too.
 //!
 //! Needs node and npm; without them the tests say SKIPPED (and fail under CI=true).
+//! `CLAWPOSTURE_NPM_BINARY=PATH` packages that binary (a release build) instead of this build.
 
 mod pty_common;
 
@@ -140,16 +141,22 @@ fn installed() -> &'static Installed {
         for d in ["gen", "packs", "prefix", "cache"] {
             std::fs::create_dir_all(root.join(d)).expect("mkdir");
         }
-        // The release profile strips symbols; so does this copy of the test build.
+        // CLAWPOSTURE_NPM_BINARY: package a release build instead (the README's release check).
+        // Otherwise this test build, stripped as the release profile strips.
         let binary = root.join("clawposture");
-        let stripped = Command::new("strip")
-            .arg("-o")
-            .arg(&binary)
-            .arg(BIN)
-            .status()
-            .is_ok_and(|s| s.success());
+        let source = std::env::var_os("CLAWPOSTURE_NPM_BINARY")
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from);
+        let stripped = source.is_none()
+            && Command::new("strip")
+                .arg("-o")
+                .arg(&binary)
+                .arg(BIN)
+                .status()
+                .is_ok_and(|s| s.success());
         if !stripped {
-            std::fs::copy(BIN, &binary).expect("copy the binary");
+            std::fs::copy(source.as_deref().unwrap_or(Path::new(BIN)), &binary)
+                .expect("copy the binary");
         }
         let gen_script = repo().join("npm/scripts/generate.mjs");
         let gen_dir = root.join("gen");

@@ -65,7 +65,7 @@ export function mainManifest(cargo, table) {
     license: cargo.license,
     bin: { clawposture: 'bin/clawposture.js' },
     files: ['bin/', 'lib/', 'platforms.json', 'README.md'],
-    engines: { node: '>=18' },
+    engines: { node: '>=20' },
     optionalDependencies: Object.fromEntries(table.map((r) => [packageName(r), cargo.version])),
   };
 }
