@@ -37,28 +37,46 @@ pub fn completions(shell: Shell) -> Vec<u8> {
     out
 }
 
-/// The man page (roff): the top-level page with every subcommand listed, then one section per
-/// subcommand with its own options, so `man clawposture` alone documents every flag.
+/// The man page (roff): the top-level page, then one section per subcommand with its synopsis
+/// and options, so `man clawposture` alone documents every flag (clap_mangen's own list of
+/// subcommands would point at `clawposture-apply(1)` pages that are not installed).
 pub fn man() -> std::io::Result<Vec<u8>> {
-    let cmd = Cli::command();
+    let mut cmd = Cli::command();
+    cmd.build();
+    let top = clap_mangen::Man::new(cmd.clone());
     let mut out = Vec::new();
-    clap_mangen::Man::new(cmd.clone()).render(&mut out)?;
+    top.render_title(&mut out)?;
+    top.render_name_section(&mut out)?;
+    top.render_synopsis_section(&mut out)?;
+    top.render_description_section(&mut out)?;
+    top.render_options_section(&mut out)?;
     for sub in cmd.get_subcommands().filter(|s| !s.is_hide_set()) {
+        if sub.get_name() == "help" {
+            continue;
+        }
         let name = format!("{BIN} {}", sub.get_name());
-        let sub = sub.clone().bin_name(name.clone());
-        let page = clap_mangen::Man::new(sub);
+        let page = clap_mangen::Man::new(sub.clone().bin_name(name.clone()));
         writeln!(out, ".SH \"{}\"", name.to_uppercase())?;
-        let mut synopsis = Vec::new();
-        page.render_synopsis_section(&mut synopsis)?;
-        // Each subcommand's synopsis and options, under its own heading (sub-sections of it).
-        out.extend(demote_headings(&synopsis));
-        let mut desc = Vec::new();
-        page.render_description_section(&mut desc)?;
-        out.extend(demote_headings(&desc));
-        let mut opts = Vec::new();
-        page.render_options_section(&mut opts)?;
-        out.extend(demote_headings(&opts));
+        // Each subcommand's own sections become sub-sections of its heading.
+        for render in [
+            clap_mangen::Man::render_synopsis_section,
+            clap_mangen::Man::render_description_section,
+            clap_mangen::Man::render_options_section,
+        ] {
+            let mut part = Vec::new();
+            render(&page, &mut part)?;
+            out.extend(demote_headings(&part));
+        }
     }
+    // after_help (what the bare command does, the exit codes), under a heading man readers know.
+    let mut extra = Vec::new();
+    top.render_extra_section(&mut extra)?;
+    out.extend(
+        String::from_utf8_lossy(&extra)
+            .replacen(".SH EXTRA", ".SH NOTES", 1)
+            .into_bytes(),
+    );
+    top.render_version_section(&mut out)?;
     Ok(out)
 }
 
@@ -119,5 +137,10 @@ mod tests {
             page.contains("\\-\\-dry\\-run"),
             "apply's flags are documented"
         );
+        assert!(
+            !page.contains("clawposture\\-apply"),
+            "no pointer to a page that is not installed"
+        );
+        assert!(page.contains(".SH NOTES"), "the exit codes' section");
     }
 }
