@@ -37,7 +37,7 @@ function selectPlatform(host, table) {
   const supported = table.map((r) => r.id).join(', ');
   return {
     ok: false,
-    message: `clawposture has no prebuilt binary for ${describeHost(host)}; supported: ${supported} (or build it from source with Rust: `cargo install --path .` in a checkout)`,
+    message: `clawposture has no prebuilt binary for ${describeHost(host)}; supported: ${supported} (or build it from source with Rust: 'cargo install --path .' in a checkout)`,
   };
 }
 
