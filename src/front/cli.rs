@@ -22,7 +22,7 @@ Exit codes:
 #[derive(Debug, Parser)]
 #[command(
     name = "clawposture",
-    version,
+    version = crate::model::versions::LINE,
     about = "Put an OpenClaw installation into a secure posture in one run, and prove that it did.",
     after_help = AFTER_HELP,
     // The wizard's answer flags belong to the bare command; `apply` has its own copies.
@@ -137,6 +137,13 @@ pub enum Command {
     },
     /// Check that the posture holds (static, engine, OpenClaw; --live proves the sandbox).
     Verify(crate::front::verify_args::VerifyArgs),
+    /// Print a shell completion script, e.g. `clawposture completions bash > ~/.local/share/bash-completion/completions/clawposture`.
+    Completions {
+        #[arg(value_enum)]
+        shell: crate::front::shellgen::Shell,
+    },
+    /// Print the man page (roff), e.g. `clawposture man | man -l -`.
+    Man,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

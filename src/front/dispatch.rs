@@ -27,9 +27,28 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
         profile: cli.global.openclaw_profile.clone(),
         env: PathInputs::env_snapshot(),
     });
+    // What needs no preset comes first, so a broken preset file cannot stop it.
+    match &cli.command {
+        Some(Command::Completions { shell }) => {
+            return crate::front::shellgen::print(&crate::front::shellgen::completions(*shell))
+                .map_err(|e| {
+                    Failure::new(Stop::Refused, format!("cannot print the completions: {e}"))
+                });
+        }
+        Some(Command::Man) => {
+            return crate::front::shellgen::man()
+                .and_then(|page| crate::front::shellgen::print(&page))
+                .map_err(|e| {
+                    Failure::new(Stop::Refused, format!("cannot print the man page: {e}"))
+                });
+        }
+        _ => {}
+    }
     let presets = preset::load(preset::user_dir().as_deref())
         .map_err(|e| Failure::new(Stop::Usage, format!("preset file error: {e}")))?;
     match cli.command {
+        // Answered above.
+        Some(Command::Completions { .. } | Command::Man) => Ok(()),
         Some(Command::Detect { json }) => {
             let report = detect::detect(&detect_options(&cli.global, &resolved));
             if json {

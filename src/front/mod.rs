@@ -4,6 +4,7 @@ pub mod cli;
 pub mod dispatch;
 pub mod plain;
 pub mod screenshot;
+pub mod shellgen;
 pub mod summary;
 pub mod tui;
 pub mod verify_args;

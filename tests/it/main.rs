@@ -5,6 +5,7 @@ mod support;
 
 mod checklist_apply;
 mod cli_apply;
+mod completions_man_version;
 mod conformance_openclaw;
 mod detect_cli;
 mod detect_engines;
@@ -13,6 +14,7 @@ mod detect_fixtures;
 mod detect_prereqs;
 mod detect_select;
 mod layers;
+mod npm_package;
 mod plain_pty;
 mod plan_props;
 mod screenshots;

@@ -466,6 +466,7 @@ fn name(k: EngineKind) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::expect::DEFAULT_IMAGE;
     use crate::model::checks::Status;
     use serde_json::json;
 

@@ -208,7 +208,7 @@ pub fn report(env: Env) -> Report {
         openclaw: OpenClawReport {
             installed: true,
             path: Some("/usr/local/bin/openclaw".into()),
-            version: Some(crate::model::versions::OPENCLAW_PINNED.into()),
+            version: Some(crate::model::versions::OPENCLAW_CHECKED.into()),
             version_error: None,
             config_path: Some(CONFIG.into()),
             config_exists: true,
