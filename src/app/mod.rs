@@ -274,17 +274,27 @@ pub enum Today {
 
 /// Judge the current file without any answer (pure).
 pub fn today(facts: &Facts, presets: &[Preset], inputs: &Inputs) -> Today {
-    let current = match decode_config(facts.config, facts.original) {
-        Ok(None) => return Today::NoFile,
-        Ok(Some(c)) => c,
-        Err(f) => return Today::Unreadable(f.message),
-    };
-    if let Err(e) = crate::domain::document::Document::parse(&current) {
-        return Today::Unreadable(format!("{}:{e}", facts.config.display()));
+    if let Some(why) = unreadable(facts.config, facts.original) {
+        return Today::Unreadable(why);
     }
+    let Ok(Some(current)) = decode_config(facts.config, facts.original) else {
+        return Today::NoFile;
+    };
     match recognize(&current, presets, facts.environment, inputs) {
         Some(r) => Today::Matches(r),
         None => Today::NoPreset,
+    }
+}
+
+/// Why the config cannot be planned against at all (not text, or not JSON5 OpenClaw reads),
+/// known before the engine is: None for a readable file or no file.
+pub fn unreadable(config: &Path, original: Option<&[u8]>) -> Option<String> {
+    match decode_config(config, original) {
+        Err(f) => Some(f.message),
+        Ok(None) => None,
+        Ok(Some(text)) => crate::domain::document::Document::parse(&text)
+            .err()
+            .map(|e| format!("{}:{e}", config.display())),
     }
 }
 

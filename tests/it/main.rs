@@ -13,6 +13,7 @@ mod detect_failures;
 mod detect_fixtures;
 mod detect_prereqs;
 mod detect_select;
+mod front_ends;
 mod layers;
 mod npm_package;
 mod plain_pty;

@@ -372,7 +372,7 @@ fn a_terminal_reaches_the_wizard_through_npx() {
     t.wait_for("1/7 Welcome");
     t.wait_for(&home.path().join("openclaw.json").display().to_string());
     t.keys(&["q"]);
-    t.wait_for("EXIT=0");
+    t.wait_for("EXIT=4");
     assert_eq!(
         t.format("#{alternate_on}"),
         "0",

@@ -69,13 +69,15 @@ fn ctrl_c_and_quit_restore_the_terminal_and_write_nothing() {
     restored(&t);
     assert_eq!(h.read("openclaw.json"), before);
 
-    // q with an answer given asks first; y quits with status 0 and nothing written.
+    // q with an answer given asks first; y quits with nothing written, and the status apply
+    // gives for a write not confirmed (4).
     let t = Tmux::start(80, 24, &h.line("--threat private --engine none", ""));
     t.wait_for("4/7 Preset");
     t.keys(&["q"]);
     t.wait_for("Quit without writing anything?");
     t.keys(&["y"]);
-    t.wait_for("EXIT=0");
+    t.wait_for("nothing written: not confirmed");
+    t.wait_for("EXIT=4");
     restored(&t);
     assert_eq!(h.read("openclaw.json"), before);
 }
@@ -86,12 +88,26 @@ fn too_small_says_so_and_resize_redraws() {
         return;
     }
     let h = Home::new();
-    let t = Tmux::start(50, 12, &h.line("--engine none", ""));
+    let before = h.read("openclaw.json");
+    let t = Tmux::start(50, 12, &h.line("--threat private --engine none", ""));
     t.wait_for("Terminal too small");
+    // Keys on a screen nobody can see do nothing (they once wrote the config unseen).
+    for _ in 0..6 {
+        t.keys(&["Enter"]);
+    }
+    t.keys(&["y", "w", "Enter"]);
     t.resize(80, 24);
-    t.wait_for("1/7 Welcome");
+    t.wait_for("4/7 Preset");
+    assert_eq!(
+        h.read("openclaw.json"),
+        before,
+        "nothing written while too small"
+    );
     t.keys(&["q"]);
-    t.wait_for("EXIT=0");
+    t.wait_for("Quit without writing anything?");
+    t.keys(&["y"]);
+    t.wait_for("EXIT=4");
+    assert_eq!(h.read("openclaw.json"), before);
     restored(&t);
 }
 

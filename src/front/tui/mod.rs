@@ -365,9 +365,13 @@ fn finish(w: &Wizard) -> Result<(), Failure> {
             }
             Ok(())
         }
-        _ => {
-            eprintln!("clawposture: nothing was written.");
-            Ok(())
-        }
+        // Left before writing: the step the application layer was at says why, with the same
+        // exit code `apply` gives for it (a refusal, an acknowledgement not given, or simply
+        // not confirmed).
+        _ => Err(match &w.next {
+            Some(app::Next::Refused(f)) => f.clone(),
+            Some(app::Next::Acknowledge { ack, .. }) => ack.refusal(),
+            _ => Failure::new(Stop::Refused, "nothing written: not confirmed."),
+        }),
     }
 }

@@ -378,6 +378,11 @@ impl Wizard {
 
     /// Where the file stands today (None until the config and the engine are known).
     pub fn today(&self) -> Option<app::Today> {
+        if let ConfigState::Ready { original, .. } = &self.config
+            && let Some(why) = app::unreadable(&self.setup.resolved.config, original.as_deref())
+        {
+            return Some(app::Today::Unreadable(why));
+        }
         let (ConfigState::Ready { original, token }, Some(environment)) =
             (&self.config, self.environment())
         else {

@@ -101,7 +101,6 @@ impl Tmux {
         assert!(out.status.success(), "send-keys -l: {out:?}");
     }
 
-    /// Wait until the screen shows `text`; panics with the screen after the deadline.
     /// Wait for the program to end and return its exit status (from the `EXIT=` line).
     pub fn wait_exit(&self) -> i32 {
         let screen = self.wait_for("EXIT=");
@@ -112,6 +111,23 @@ impl Tmux {
             .unwrap_or_else(|| panic!("no exit status on the screen:\n{screen}"))
     }
 
+    /// Wait until the screen shows one of `texts`: which one (the first in `texts` that is
+    /// shown), and the screen.
+    pub fn wait_for_any<'a>(&self, texts: &[&'a str]) -> (&'a str, String) {
+        let start = Instant::now();
+        loop {
+            let screen = self.screen();
+            if let Some(t) = texts.iter().find(|t| screen.contains(**t)) {
+                return (t, screen);
+            }
+            if start.elapsed() > DEADLINE {
+                panic!("none of {texts:?} appeared within {DEADLINE:?}; the screen:\n{screen}");
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// Wait until the screen shows `text`; panics with the screen after the deadline.
     pub fn wait_for(&self, text: &str) -> String {
         let start = Instant::now();
         loop {

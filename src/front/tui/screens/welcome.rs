@@ -54,8 +54,13 @@ pub fn body(w: &Wizard, t: &Theme) -> Body {
             Span::styled(format!("drifted: {}", rec.drift.join(", ")), t.warn()),
         ));
     }
-    if let ConfigState::Failed(e) = &w.config {
-        l.push(Line::styled(e.clone(), t.bad()));
+    // A file that cannot be read or parsed says so here, before any question.
+    if let Some(crate::app::Today::Unreadable(e)) = w.today() {
+        l.push(Line::styled(e, t.bad()));
+        l.push(Line::styled(
+            "Fix the file (or point --config at another) and run again: nothing can be written to it as it is.",
+            t.dim(),
+        ));
     }
     l.push(blank());
     l.push(Line::styled(
@@ -70,6 +75,13 @@ pub fn body(w: &Wizard, t: &Theme) -> Body {
 }
 
 fn today(w: &Wizard, t: &Theme) -> Line<'static> {
+    if let Some(crate::app::Today::Unreadable(_)) = w.today() {
+        return field(
+            t,
+            "Today",
+            Span::styled("the config cannot be read (below)", t.bad()),
+        );
+    }
     let value = match (&w.config, &w.detection, &w.recognized) {
         (ConfigState::Ready { original: None, .. }, _, _) => {
             Span::raw("no config yet: the preset starts a new file")
