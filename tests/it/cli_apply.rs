@@ -772,3 +772,63 @@ fn the_current_file_is_recognised_with_its_drift() {
         "{text}"
     );
 }
+
+#[test]
+fn plan_json_has_the_documented_shape_and_reports_apply_s_step() {
+    let doc = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/plan-json.md"),
+    )
+    .expect("docs/plan-json.md");
+    let sb = Sandbox::new();
+    sb.fixture("commented.json5");
+    let out = sb.run(&["plan", "--json", "--threat", "private", "--engine", "none"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let v: Value = serde_json::from_str(&stdout(&out)).expect("plan --json");
+    assert_eq!(v["schema"], "clawposture.plan/1");
+    assert_eq!(v["dry_run"], true);
+    assert_eq!(v["step"]["kind"], "write");
+    for key in v.as_object().expect("object").keys() {
+        assert!(doc.contains(&format!("`{key}`")), "`{key}` is not documented");
+    }
+    // What apply would refuse, plan refuses too, with apply's exit code and the step in JSON.
+    for (args, code, kind) in [
+        (&["--threat", "public", "--engine", "none"][..], 3, "acknowledge"),
+        (&["--threat", "nope", "--engine", "none"][..], 2, "refused"),
+    ] {
+        let mut plan = vec!["plan", "--json"];
+        plan.extend_from_slice(args);
+        let p = sb.run(&plan);
+        let mut dry = vec!["apply", "--dry-run", "--json"];
+        dry.extend_from_slice(args);
+        let d = sb.run(&dry);
+        for o in [&p, &d] {
+            assert_eq!(o.status.code(), Some(code), "{args:?}: {}", stderr(o));
+            let v: Value = serde_json::from_str(&stdout(o)).expect("json");
+            assert_eq!(v["step"]["kind"], kind, "{args:?}");
+            assert_eq!(v["step"]["exit_code"], code, "{args:?}");
+        }
+    }
+}
+
+#[test]
+fn applying_public_twice_with_an_owner_changes_nothing_the_second_time() {
+    // Once refused as "this file pins an owner" although it holds exactly the public preset.
+    let sb = Sandbox::new();
+    sb.fixture("commented.json5");
+    let args = [
+        "--threat",
+        "public",
+        "--owner",
+        "telegram:1",
+        "--engine",
+        "none",
+        "--accept-risk",
+    ];
+    let first = apply(&sb, &args);
+    assert!(crate::support::homes::applied(&first), "{}", stderr(&first));
+    let bytes = std::fs::read(sb.config()).expect("written");
+    let second = apply(&sb, &args);
+    assert_eq!(second.status.code(), Some(0), "{}", stderr(&second));
+    assert!(stdout(&second).contains("Nothing to change"), "{}", stdout(&second));
+    assert_eq!(std::fs::read(sb.config()).expect("kept"), bytes);
+}
