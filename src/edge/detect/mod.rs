@@ -9,9 +9,9 @@ mod endpoints;
 mod facts;
 mod fixes;
 pub(crate) mod http;
-mod openclaw;
+mod openclaw_install;
 mod prereqs;
-mod probe;
+mod probe_endpoint;
 mod render;
 mod select;
 
@@ -39,7 +39,7 @@ const OPENCLAW_TIMEOUT: Duration = Duration::from_millis(1200);
 /// returns within about `opts.probe_timeout` (default 1.2 s) whatever the sockets do.
 pub fn detect(opts: &DetectOptions) -> Report {
     let started = Instant::now();
-    let openclaw = openclaw::start(opts, OPENCLAW_TIMEOUT.max(opts.probe_timeout));
+    let openclaw = openclaw_install::start(opts, OPENCLAW_TIMEOUT.max(opts.probe_timeout));
     let clis = Clis {
         docker: prereqs::which_in(opts, "docker"),
         podman: prereqs::which_in(opts, "podman"),
@@ -93,7 +93,7 @@ fn probe_all(candidates: Vec<endpoints::Candidate>, opts: &DetectOptions) -> Vec
                 let fallback = c.report.clone();
                 let task = c
                     .probe
-                    .then(|| tokio::spawn(probe::probe(c.report.clone(), image.clone(), deadline)));
+                    .then(|| tokio::spawn(probe_endpoint::probe(c.report.clone(), image.clone(), deadline)));
                 (fallback, task)
             })
             .collect();

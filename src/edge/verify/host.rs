@@ -308,7 +308,7 @@ pub fn read_sqlite(state_dir: &Path, timeout: std::time::Duration) -> ApprovalsS
         db.display().to_string(),
         "SELECT raw_json FROM exec_approvals_config;".into(),
     ];
-    let res = super::openclaw::run(&argv, &[], Path::new("/"), timeout, "sqlite3");
+    let res = super::openclaw_cli::run(&argv, &[], Path::new("/"), timeout, "sqlite3");
     let doc = if res.rc == Some(0) {
         let text = res.stdout.trim();
         if text.is_empty() {

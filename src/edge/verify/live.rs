@@ -23,7 +23,7 @@ use futures_util::StreamExt;
 use serde_json::Value;
 
 use super::engine::{self, socket_path};
-use super::probe::{self, ProbeSpec, Run};
+use super::live_judge::{self, ProbeSpec, Run};
 
 /// Upper bound for one probe (create, start, output, removal); the script itself takes
 /// milliseconds, image unpacking on vfs storage can take seconds.
@@ -162,7 +162,7 @@ pub struct ProbeContainer {
 /// bollard's enums do not know.
 pub fn list_probe_containers(endpoint: &str) -> Result<Vec<ProbeContainer>, String> {
     let path = socket_path(endpoint).ok_or_else(|| format!("{endpoint} is not a unix socket"))?;
-    let filters = format!("{{\"label\":[\"{}\"]}}", probe::LABEL);
+    let filters = format!("{{\"label\":[\"{}\"]}}", live_judge::LABEL);
     let (status, v) = engine::raw_get(
         &path,
         &format!("/containers/json?all=1&filters={}", percent(&filters)),
@@ -185,8 +185,8 @@ pub fn list_probe_containers(endpoint: &str) -> Result<Vec<ProbeContainer>, Stri
             };
             Some(ProbeContainer {
                 id,
-                pid: label(probe::LABEL_PID).and_then(|p| p.parse().ok()),
-                run: label(probe::LABEL_RUN),
+                pid: label(live_judge::LABEL_PID).and_then(|p| p.parse().ok()),
+                run: label(live_judge::LABEL_RUN),
             })
         })
         .collect())

@@ -1,7 +1,7 @@
 //! `clawposture verify`: run the checklist and say, item by item, whether the posture holds.
 //!
 //! Functional core, imperative shell: `expect`, `recognize`, `probe`, `model` and the `judge*`
-//! functions are pure; `statics::gather`, `engine::gather`, `live`, `openclaw::call` and
+//! functions are pure; `statics::gather`, `engine::gather`, `live`, `openclaw_cli::call` and
 //! `host::read_*` do the I/O. [`verify`] wires them together; [`args`] is the CLI front.
 //!
 //! Groups and item ids (stable; the checklist file uses the same ids):
@@ -19,8 +19,8 @@
 pub mod engine;
 pub mod host;
 pub mod live;
-pub mod openclaw;
-pub mod probe;
+pub mod openclaw_cli;
+pub mod live_judge;
 pub mod statics;
 
 use std::collections::{BTreeMap, HashMap};
@@ -96,7 +96,7 @@ impl Options {
             probe_image: None,
             allow_network: false,
             openclaw: OpenClaw::Auto,
-            openclaw_timeout: openclaw::DEFAULT_TIMEOUT,
+            openclaw_timeout: openclaw_cli::DEFAULT_TIMEOUT,
             gateway: true,
             uid,
             gid,
@@ -132,46 +132,46 @@ fn probe_targets(sandboxes: &[AgentSandbox]) -> Vec<&AgentSandbox> {
 /// The uid the sandbox must run as, and why.
 fn expected_uid(
     sb: &AgentSandbox,
-    target: probe::Target,
+    target: live_judge::Target,
     facts: &engine::EngineFacts,
     image: &str,
-) -> probe::Expectation {
+) -> live_judge::Expectation {
     if let Some(u) = &sb.docker.user {
         return match expect::numeric_uid(u) {
-            Some(uid) => probe::Expectation {
+            Some(uid) => live_judge::Expectation {
                 uid: Some(uid),
                 uid_source: format!("docker.user \"{u}\""),
             },
-            None => probe::Expectation {
+            None => live_judge::Expectation {
                 uid: None,
                 uid_source: format!("docker.user \"{u}\" (a name)"),
             },
         };
     }
     if target.kind == EngineKind::Podman && target.rootless {
-        return probe::Expectation {
+        return live_judge::Expectation {
             uid: facts.socket_owner,
             uid_source: "rootless Podman with keep-id runs it as the engine's own user".into(),
         };
     }
     match facts.image(image).and_then(|i| i.user.clone()) {
-        Some(u) if u.is_empty() => probe::Expectation {
+        Some(u) if u.is_empty() => live_judge::Expectation {
             uid: Some(0),
             uid_source: format!(
                 "no docker.user: {image}'s default user, root (without capabilities)"
             ),
         },
         Some(u) => match expect::numeric_uid(&u) {
-            Some(uid) => probe::Expectation {
+            Some(uid) => live_judge::Expectation {
                 uid: Some(uid),
                 uid_source: format!("no docker.user: {image}'s USER {u}"),
             },
-            None => probe::Expectation {
+            None => live_judge::Expectation {
                 uid: None,
                 uid_source: format!("no docker.user: {image}'s USER `{u}` (a name)"),
             },
         },
-        None => probe::Expectation {
+        None => live_judge::Expectation {
             uid: None,
             uid_source: format!("no docker.user, and {image}'s USER is unknown"),
         },
@@ -396,21 +396,21 @@ fn live_outcomes(
     let run_id = live::run_id();
     let pid = std::process::id();
     let kind = facts.kind.unwrap_or_else(|| backend_kind(targets[0]));
-    let target = probe::Target {
+    let target = live_judge::Target {
         kind,
         rootless: facts.rootless.unwrap_or(false),
     };
-    let specs: Vec<probe::ProbeSpec> = targets
+    let specs: Vec<live_judge::ProbeSpec> = targets
         .iter()
         .map(|sb| {
             let image = opts
                 .probe_image
                 .clone()
                 .unwrap_or_else(|| sb.docker.image.clone());
-            probe::spec(&sb.docker, &image, target, &run_id, pid, opts.hold_secs)
+            live_judge::spec(&sb.docker, &image, target, &run_id, pid, opts.hold_secs)
         })
         .collect();
-    let runnable: Vec<probe::ProbeSpec> = specs
+    let runnable: Vec<live_judge::ProbeSpec> = specs
         .iter()
         .filter(|s| s.refusal.is_none())
         .cloned()
@@ -426,7 +426,7 @@ fn live_outcomes(
         specs
             .iter()
             .map(|s| match &s.refusal {
-                Some(why) => probe::Run {
+                Some(why) => live_judge::Run {
                     error: Some(why.clone()),
                     ..Default::default()
                 },
@@ -436,7 +436,7 @@ fn live_outcomes(
     } else {
         specs
             .iter()
-            .map(|_| probe::Run {
+            .map(|_| live_judge::Run {
                 error: Some(format!(
                     "the engine could not be reached: {}",
                     facts.error.clone().unwrap_or_default()
@@ -453,7 +453,7 @@ fn live_outcomes(
             String::new()
         };
         let expectation = expected_uid(sb, target, facts, &spec.image);
-        let mut items = probe::judge(sb, spec, run, &expectation, &suffix);
+        let mut items = live_judge::judge(sb, spec, run, &expectation, &suffix);
         if opts.advanced.sandbox_network == Some(SandboxNetwork::Bridge) {
             items = items.into_iter().map(|o| network_chosen(o, sb)).collect();
         }
@@ -536,17 +536,17 @@ fn openclaw_outcomes(opts: &Options, wanted: &Value, preset: Option<&str>) -> Ve
         v.extend(skip_all("the OpenClaw CLI is not available"));
         return v;
     };
-    if let Err(e) = openclaw::path_components(&bin).and_then(|c| openclaw::judge_path(&c, opts.uid))
+    if let Err(e) = openclaw_cli::path_components(&bin).and_then(|c| openclaw_cli::judge_path(&c, opts.uid))
     {
         let mut v = vec![Outcome::fail("openclaw.binary", Group::Openclaw, title, format!("refused to run {}: {e}", bin.display()))
             .fix("install OpenClaw where only root or you can write (e.g. `npm install -g` under your own prefix), or tighten those directories")];
         v.extend(skip_all("the openclaw binary was refused"));
         return v;
     }
-    let prefix = match openclaw::network(opts.allow_network) {
-        openclaw::Network::Namespace(p) => p,
-        openclaw::Network::Allowed => Vec::new(),
-        openclaw::Network::Unavailable(why) => {
+    let prefix = match openclaw_cli::network(opts.allow_network) {
+        openclaw_cli::Network::Namespace(p) => p,
+        openclaw_cli::Network::Allowed => Vec::new(),
+        openclaw_cli::Network::Unavailable(why) => {
             let mut v = vec![Outcome::pass(
                 "openclaw.binary",
                 Group::Openclaw,
@@ -571,7 +571,7 @@ fn openclaw_outcomes(opts: &Options, wanted: &Value, preset: Option<&str>) -> Ve
             }
         ),
     )];
-    let runner = openclaw::Runner::new(
+    let runner = openclaw_cli::Runner::new(
         &bin,
         prefix,
         &opts.config,
@@ -585,11 +585,11 @@ fn openclaw_outcomes(opts: &Options, wanted: &Value, preset: Option<&str>) -> Ve
         vec!["config".into(), "validate".into(), "--json".into()],
         vec!["security".into(), "audit".into(), "--json".into()],
     ];
-    let mut explain_jobs: Vec<(usize, openclaw::ExplainCase, usize)> = Vec::new();
+    let mut explain_jobs: Vec<(usize, openclaw_cli::ExplainCase, usize)> = Vec::new();
     for (si, sb) in sandboxes.iter().enumerate() {
-        for case in openclaw::explain_cases(sb) {
+        for case in openclaw_cli::explain_cases(sb) {
             explain_jobs.push((si, case.clone(), jobs.len()));
-            jobs.push(openclaw::explain_args(&sb.agent, &case));
+            jobs.push(openclaw_cli::explain_args(&sb.agent, &case));
         }
     }
     eprintln!(
@@ -598,21 +598,21 @@ fn openclaw_outcomes(opts: &Options, wanted: &Value, preset: Option<&str>) -> Ve
         opts.openclaw_timeout.as_secs()
     );
     let results = run_jobs(&runner, &jobs);
-    out.push(openclaw::judge_validate(&results[0], opts.openclaw_timeout));
+    out.push(openclaw_cli::judge_validate(&results[0], opts.openclaw_timeout));
     for (si, sb) in sandboxes.iter().enumerate() {
-        let calls: Vec<(openclaw::ExplainCase, openclaw::CallResult)> = explain_jobs
+        let calls: Vec<(openclaw_cli::ExplainCase, openclaw_cli::CallResult)> = explain_jobs
             .iter()
             .filter(|(s, _, _)| *s == si)
             .map(|(_, case, j)| (case.clone(), results[*j].clone()))
             .collect();
-        out.push(openclaw::judge_explain(
+        out.push(openclaw_cli::judge_explain(
             sb,
             expect::elevated_enabled(wanted, &sb.agent),
             &calls,
             opts.openclaw_timeout,
         ));
     }
-    out.push(openclaw::judge_audit(
+    out.push(openclaw_cli::judge_audit(
         &results[1],
         preset,
         opts.openclaw_timeout,
@@ -620,13 +620,13 @@ fn openclaw_outcomes(opts: &Options, wanted: &Value, preset: Option<&str>) -> Ve
     out
 }
 
-fn run_jobs(runner: &openclaw::Runner, jobs: &[Vec<String>]) -> Vec<openclaw::CallResult> {
+fn run_jobs(runner: &openclaw_cli::Runner, jobs: &[Vec<String>]) -> Vec<openclaw_cli::CallResult> {
     let workers = std::thread::available_parallelism()
         .map(|n| n.get())
         .unwrap_or(2)
         .clamp(1, 3);
     let next = std::sync::atomic::AtomicUsize::new(0);
-    let results: std::sync::Mutex<Vec<Option<openclaw::CallResult>>> =
+    let results: std::sync::Mutex<Vec<Option<openclaw_cli::CallResult>>> =
         std::sync::Mutex::new(vec![None; jobs.len()]);
     std::thread::scope(|s| {
         for _ in 0..workers {
@@ -635,7 +635,7 @@ fn run_jobs(runner: &openclaw::Runner, jobs: &[Vec<String>]) -> Vec<openclaw::Ca
                     let i = next.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
                     let Some(job) = jobs.get(i) else { break };
                     let args: Vec<&str> = job.iter().map(String::as_str).collect();
-                    let r = openclaw::call(runner, &args);
+                    let r = openclaw_cli::call(runner, &args);
                     if let Ok(mut guard) = results.lock() {
                         guard[i] = Some(r);
                     }
