@@ -2,6 +2,9 @@
 //!
 //! 1. Process start to the first complete frame: the release binary in an 80×24 pseudo-terminal
 //!    of our own (openpty), timed from spawn until the footer, the last row drawn, arrives.
+//!    Then the frame with content: with `--threat private`, until the Preset screen shows the
+//!    plan ("…djusted for this machine"), side by side with `clawposture detect` run alone: the
+//!    difference is what the wizard adds after detection finished (goal: at most 50 ms).
 //! 2. In-process start to first frame: presets, wizard, one draw into a TestBackend.
 //! 3. Frame render time of the Preview screen with the 300-line config (diff and full view).
 
@@ -15,7 +18,7 @@ use std::time::{Duration, Instant};
 use clawposture::domain::choice::Inputs;
 use clawposture::domain::plan::TokenState;
 use clawposture::domain::preset;
-use clawposture::edge::detect::DetectOptions;
+use clawposture::model::detect_options::DetectOptions;
 use clawposture::front::tui;
 use clawposture::front::wizard::{self, Key, Msg, Setup, Wizard};
 use clawposture::model::environment::Engine;
@@ -114,6 +117,57 @@ fn first_frame(bin: &str, dir: &std::path::Path, args: &[&str], marker: &str) ->
     took
 }
 
+/// Process start to the frame that shows the plan, against `clawposture detect` alone.
+fn content_frame(bin: &str) {
+    let Ok(dir) = tempfile::tempdir() else {
+        println!("no temp dir; content-frame timing skipped");
+        return;
+    };
+    let _ = std::fs::write(dir.path().join("openclaw.json"), CONFIG_300);
+    let detect: Vec<Duration> = (0..20)
+        .filter_map(|_| {
+            let start = Instant::now();
+            let out = Command::new(bin)
+                .args(["detect", "--json", "--config"])
+                .arg(dir.path().join("openclaw.json"))
+                .env_clear()
+                .env("PATH", std::env::var("PATH").unwrap_or_default())
+                .env("HOME", dir.path())
+                .output()
+                .ok()?;
+            out.status.success().then(|| start.elapsed())
+        })
+        .collect();
+    let content: Vec<Duration> = (0..20)
+        .filter_map(|_| {
+            first_frame(
+                bin,
+                dir.path(),
+                &["--threat", "private"],
+                "djusted for this machine",
+            )
+        })
+        .collect();
+    if detect.is_empty() || content.is_empty() {
+        println!("content frame: no pty or detect failed here, skipped");
+        return;
+    }
+    let (_, d_med, _) = stats(detect);
+    let (c_min, c_med, c_p95) = stats(content);
+    println!(
+        "process start -> frame with the plan (detection running, --threat private): min {} median {} p95 {}",
+        ms(c_min),
+        ms(c_med),
+        ms(c_p95)
+    );
+    println!(
+        "`clawposture detect` alone: median {}; the wizard's content frame comes {} after it (goal <= 50.00 ms); ratio {:.2}",
+        ms(d_med),
+        ms(c_med.saturating_sub(d_med)),
+        c_med.as_secs_f64() / d_med.as_secs_f64()
+    );
+}
+
 fn setup(engine: bool) -> Setup {
     Setup {
         resolved: Resolved {
@@ -169,6 +223,7 @@ fn main() {
         }
         Err(e) => println!("no temp dir ({e}); process timing skipped"),
     }
+    content_frame(bin);
 
     // 2. In-process: everything the binary does before its first draw, minus exec and I/O.
     let runs: Vec<Duration> = (0..50)
