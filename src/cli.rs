@@ -130,6 +130,8 @@ pub enum Command {
     },
     /// Check that the posture holds (static, engine, OpenClaw; --live proves the sandbox).
     Verify(crate::verify::args::VerifyArgs),
+    /// The sandbox image: status (built by clawposture, current?), build (with progress), recipe.
+    Image(crate::image::args::ImageArgs),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -6,6 +6,7 @@ pub mod cli;
 pub mod detect;
 pub mod document;
 pub mod environment;
+pub mod image;
 pub mod keypath;
 pub mod paths;
 pub mod plain;

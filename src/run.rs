@@ -174,6 +174,10 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
                 }),
             }
         }
+        Some(Command::Image(mut args)) => {
+            args.docker_host = cli.global.docker_host.clone();
+            crate::image::args::run(&args, &resolved)
+        }
         None => crate::tui::start(&cli.global, &cli.wizard, presets, &resolved),
     }
 }

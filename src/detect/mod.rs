@@ -21,7 +21,8 @@ use std::time::{Duration, Instant};
 
 pub use context::{context_endpoint, meta_dir_name};
 pub use facts::{
-    VersionFacts, apply_info, apply_libpod_info, parse_security_options, platform, version_facts,
+    VersionFacts, apply_info, apply_libpod_info, negotiated_api, parse_security_options, platform,
+    version_facts,
 };
 pub use options::{DEFAULT_PROBE_TIMEOUT, DEFAULT_SANDBOX_IMAGE, DetectOptions};
 pub use prereqs::{MIN_SUBIDS, free_subid_start, subid_count};

@@ -52,14 +52,14 @@ const SIGNALS: [c_int; 3] = [libc::SIGINT, libc::SIGTERM, libc::SIGHUP];
 
 /// Turns SIGINT/SIGTERM/SIGHUP into bytes on a pipe while the probe runs (tokio's own signal
 /// support is not compiled in), and restores the previous handlers when dropped.
-struct SignalGuard {
+pub(crate) struct SignalGuard {
     read: OwnedFd,
     _write: OwnedFd,
     old: Vec<(c_int, libc::sigaction)>,
 }
 
 impl SignalGuard {
-    fn install() -> std::io::Result<SignalGuard> {
+    pub(crate) fn install() -> std::io::Result<SignalGuard> {
         let mut fds = [0 as RawFd; 2];
         // SAFETY: pipe2 fills two fds on success.
         if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC | libc::O_NONBLOCK) } != 0 {
@@ -97,7 +97,7 @@ impl SignalGuard {
         (n == 1).then_some(b as i32)
     }
 
-    async fn next(&self) -> i32 {
+    pub(crate) async fn next(&self) -> i32 {
         // A second descriptor of the same pipe, registered with the runtime's reactor.
         let rx = self
             .read
