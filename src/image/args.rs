@@ -132,8 +132,8 @@ fn hint(t: &Target, tag: &str) -> String {
 
 fn status_cmd(args: &ImageArgs, common: &Common, resolved: &Resolved) -> Result<(), Failure> {
     let t = target(args, common, resolved)?;
-    let info = engine::inspect(&t.endpoint, &common.tag)
-        .map_err(|e| fail(status::EXIT_NO_ENGINE, e))?;
+    let info =
+        engine::inspect(&t.endpoint, &common.tag).map_err(|e| fail(status::EXIT_NO_ENGINE, e))?;
     let r = recipe::current();
     let state = status::classify(info.as_ref().map(|i| &i.labels), &r.hash);
     let sentence = state.sentence(&common.tag, &r.hash);
@@ -153,7 +153,8 @@ fn status_cmd(args: &ImageArgs, common: &Common, resolved: &Resolved) -> Result<
             "fix": fix,
             "exit_code": state.exit_code(),
         });
-        if let (Some(obj), Ok(Value::Object(s))) = (v.as_object_mut(), serde_json::to_value(&state)) {
+        if let (Some(obj), Ok(Value::Object(s))) = (v.as_object_mut(), serde_json::to_value(&state))
+        {
             obj.extend(s);
         }
         println!("{}", pretty(&v));

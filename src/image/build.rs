@@ -75,19 +75,29 @@ pub struct ProofUser {
 }
 
 impl ProofUser {
-    /// The preset's user for `target` when the Gateway runs as `uid:gid`.
+    /// The user OpenClaw runs the sandbox as on `target` when the Gateway runs as `uid:gid`:
+    /// the preset's `docker.user`, except under rootless Podman, where OpenClaw passes the
+    /// workspace owner (the engine's own user) as `--user` with keep-id.
     pub fn for_target(target: &Target, uid: u32, gid: u32) -> ProofUser {
         let (user, _) = crate::choice::sandbox_user(target.engine(), uid, gid);
-        match &user {
-            Some(u) => ProofUser {
+        match (&user, target.socket_owner) {
+            (Some(u), _) => ProofUser {
                 expected_uid: expect::numeric_uid(u),
                 source: format!("the preset's docker.user \"{u}\" for {}", target.label()),
                 user,
             },
-            None => ProofUser {
+            (None, Some(owner)) => {
+                let group = target.socket_group.unwrap_or(owner);
+                ProofUser {
+                    user: Some(format!("{owner}:{group}")),
+                    expected_uid: Some(owner),
+                    source: "rootless Podman: OpenClaw's --user is the workspace owner, the engine's own user (keep-id)".into(),
+                }
+            }
+            (None, None) => ProofUser {
                 user: None,
-                expected_uid: target.socket_owner,
-                source: "rootless Podman's keep-id: the engine's own user".into(),
+                expected_uid: None,
+                source: "rootless Podman, whose user is unknown".into(),
             },
         }
     }
@@ -127,6 +137,8 @@ pub enum BuildError {
     Failed {
         step: Option<Step>,
         engine_error: String,
+        /// The failing step's last output lines (Podman puts the runtime's own error there).
+        output: Vec<String>,
         advice: String,
     },
     /// Built, but it does not serve OpenClaw; the image was removed.
@@ -144,17 +156,31 @@ impl BuildError {
             BuildError::Cancelled { step, removed } => format!(
                 "build cancelled {}; nothing was tagged{}",
                 at(step),
-                if *removed { " (the built image was removed)" } else { "" }
+                if *removed {
+                    " (the built image was removed)"
+                } else {
+                    ""
+                }
             ),
             BuildError::Failed {
                 step,
                 engine_error,
+                output,
                 advice,
-            } => format!(
-                "build failed {}; nothing was tagged.\nengine: {}\nwhat to do: {advice}",
-                at(step),
-                engine_error.trim()
-            ),
+            } => {
+                let mut s = format!("build failed {}; nothing was tagged.", at(step));
+                if !output.is_empty() {
+                    s.push_str("\nstep output:");
+                    for l in output {
+                        s.push_str(&format!("\n  {l}"));
+                    }
+                }
+                s.push_str(&format!(
+                    "\nengine: {}\nwhat to do: {advice}",
+                    engine_error.trim()
+                ));
+                s
+            }
             BuildError::ProofFailed { proof } => {
                 let mut s = String::from(
                     "the image was built but does not serve OpenClaw, so it was removed and nothing was tagged:",
@@ -175,7 +201,9 @@ pub fn advice(engine_error: &str, step: Option<&Step>, base: &str) -> String {
     if e.contains("no space left") {
         "free disk space where the engine keeps its images (docker system prune / podman system prune), then build again".into()
     } else if e.contains("invalid reference") || e.contains("must be lowercase") {
-        format!("`{base}` is not a valid image reference: pass --base with a name like debian:bookworm-slim")
+        format!(
+            "`{base}` is not a valid image reference: pass --base with a name like debian:bookworm-slim"
+        )
     } else if at_from
         || e.contains("pull")
         || e.contains("registry")
@@ -225,12 +253,18 @@ pub fn build(
     let start = Instant::now();
     let failed = |e: String| BuildError::Failed {
         step: None,
-        advice: advice(&e, None, spec.base.as_deref().unwrap_or(spec.recipe.upstream.base)),
+        output: Vec::new(),
+        advice: advice(
+            &e,
+            None,
+            spec.base.as_deref().unwrap_or(spec.recipe.upstream.base),
+        ),
         engine_error: e,
     };
     let rt = runtime().map_err(failed)?;
     let docker = engine::connect(&spec.target.endpoint).map_err(failed)?;
-    let context = tar::archive(&[("Dockerfile", spec.recipe.dockerfile.as_bytes())]).map_err(failed)?;
+    let context =
+        tar::archive(&[("Dockerfile", spec.recipe.dockerfile.as_bytes())]).map_err(failed)?;
     on(&Event::Started {
         endpoint: spec.target.endpoint.clone(),
         context_bytes: context.len() as u64,
@@ -310,7 +344,12 @@ pub fn build(
         docker
             .tag_image(
                 &id,
-                Some(TagImageOptionsBuilder::default().repo(&repo).tag(&tag).build()),
+                Some(
+                    TagImageOptionsBuilder::default()
+                        .repo(&repo)
+                        .tag(&tag)
+                        .build(),
+                ),
             )
             .await
     });
@@ -319,6 +358,7 @@ pub fn build(
         remove(&rt);
         return Err(BuildError::Failed {
             step: None,
+            output: Vec::new(),
             advice: advice(&e, None, ""),
             engine_error: format!("tagging {id} as {}: {e}", spec.tag),
         });
@@ -358,14 +398,14 @@ async fn run_build(
         .base
         .clone()
         .unwrap_or_else(|| spec.recipe.upstream.base.to_string());
-    let mut stream = docker.build_image(
-        opts.build(),
-        None,
-        Some(bollard::body_full(context.into())),
-    );
+    let mut stream =
+        docker.build_image(opts.build(), None, Some(bollard::body_full(context.into())));
     let mut step: Option<Step> = None;
     let mut id: Option<String> = None;
     let mut short_id: Option<String> = None;
+    // The current step's last lines, for a failure report.
+    let mut output: Vec<String> = Vec::new();
+    const KEEP: usize = 8;
     loop {
         let item = tokio::select! {
             i = stream.next() => i,
@@ -386,25 +426,42 @@ async fn run_build(
                     bollard::errors::Error::DockerStreamError { error } => error,
                     other => other.to_string(),
                 };
+                let joined = format!("{engine_error}\n{}", output.join("\n"));
                 return Phase::Stopped(BuildError::Failed {
-                    advice: advice(&engine_error, step.as_ref(), &base),
+                    advice: advice(&joined, step.as_ref(), &base),
                     step,
                     engine_error,
+                    output,
                 });
             }
         };
         if let Some(text) = &info.stream {
-            for line in text.lines().map(str::trim_end).filter(|l| !l.trim().is_empty()) {
+            for line in text
+                .lines()
+                .map(str::trim_end)
+                .filter(|l| !l.trim().is_empty())
+            {
                 if let Some(s) = parse_step(line) {
                     step = Some(s.clone());
+                    output.clear();
                     on(&Event::Step {
                         step: s,
                         elapsed_ms: ms(start),
                     });
+                    if cancel.is_cancelled() {
+                        return Phase::Stopped(BuildError::Cancelled {
+                            step,
+                            removed: false,
+                        });
+                    }
                 } else {
                     if let Some(rest) = line.trim().strip_prefix("Successfully built ") {
                         short_id = Some(rest.trim().to_string());
                     }
+                    if output.len() == KEEP {
+                        output.remove(0);
+                    }
+                    output.push(line.trim().to_string());
                     on(&Event::Output {
                         line: line.to_string(),
                         elapsed_ms: ms(start),
@@ -416,8 +473,12 @@ async fn run_build(
             let detail = info.progress_detail.as_ref();
             on(&Event::Pull {
                 status: status.clone(),
-                current: detail.and_then(|d| d.current).and_then(|c| u64::try_from(c).ok()),
-                total: detail.and_then(|d| d.total).and_then(|t| u64::try_from(t).ok()),
+                current: detail
+                    .and_then(|d| d.current)
+                    .and_then(|c| u64::try_from(c).ok()),
+                total: detail
+                    .and_then(|d| d.total)
+                    .and_then(|t| u64::try_from(t).ok()),
                 elapsed_ms: ms(start),
             });
         }
@@ -439,6 +500,7 @@ async fn run_build(
         None => Phase::Stopped(BuildError::Failed {
             advice: advice("", step.as_ref(), &base),
             step,
+            output,
             engine_error: "the engine ended the build without naming an image".into(),
         }),
     }
@@ -498,11 +560,46 @@ mod tests {
     #[test]
     fn advice_names_the_cause() {
         let from = step(2, "FROM ${BASE}");
-        assert!(advice("dial tcp: lookup registry-1.docker.io: no such host", Some(&from), "debian:bookworm-slim").contains("could not be pulled"));
-        assert!(advice("invalid reference format: repository name must be lowercase", Some(&from), "X/Y").contains("not a valid image reference"));
-        assert!(advice("write /var/lib/docker/x: no space left on device", Some(&step(5, "RUN x")), "b").contains("free disk space"));
-        assert!(advice("The command '/bin/sh -c mkdir -p /tmp' returned a non-zero code: 127", Some(&step(5, "RUN mkdir -p /tmp")), "b").contains("busybox with its applets"));
-        assert!(advice("error trying to connect: Connection refused", Some(&step(5, "RUN x")), "b").contains("stopped answering"));
+        assert!(
+            advice(
+                "dial tcp: lookup registry-1.docker.io: no such host",
+                Some(&from),
+                "debian:bookworm-slim"
+            )
+            .contains("could not be pulled")
+        );
+        assert!(
+            advice(
+                "invalid reference format: repository name must be lowercase",
+                Some(&from),
+                "X/Y"
+            )
+            .contains("not a valid image reference")
+        );
+        assert!(
+            advice(
+                "write /var/lib/docker/x: no space left on device",
+                Some(&step(5, "RUN x")),
+                "b"
+            )
+            .contains("free disk space")
+        );
+        assert!(
+            advice(
+                "The command '/bin/sh -c mkdir -p /tmp' returned a non-zero code: 127",
+                Some(&step(5, "RUN mkdir -p /tmp")),
+                "b"
+            )
+            .contains("busybox with its applets")
+        );
+        assert!(
+            advice(
+                "error trying to connect: Connection refused",
+                Some(&step(5, "RUN x")),
+                "b"
+            )
+            .contains("stopped answering")
+        );
     }
 
     #[test]
@@ -510,11 +607,20 @@ mod tests {
         let e = BuildError::Failed {
             step: Some(step(5, "RUN mkdir -p /tmp")),
             engine_error: "returned a non-zero code: 127\n".into(),
+            output: vec!["/bin/sh: mkdir: not found".into()],
             advice: "fix it".into(),
         };
         let t = e.text();
         assert!(t.contains("at step 5/9 (RUN mkdir -p /tmp)"), "{t}");
-        assert!(t.contains("nothing was tagged") && t.contains("engine: returned a non-zero code: 127\nwhat to do: fix it"), "{t}");
+        assert!(
+            t.contains("nothing was tagged")
+                && t.contains("engine: returned a non-zero code: 127\nwhat to do: fix it"),
+            "{t}"
+        );
+        assert!(
+            t.contains("step output:\n  /bin/sh: mkdir: not found\nengine:"),
+            "{t}"
+        );
         let c = BuildError::Cancelled {
             step: None,
             removed: true,
@@ -530,14 +636,21 @@ mod tests {
             kind,
             rootless,
             socket_owner: Some(1001),
+            socket_group: Some(1002),
             server: None,
         };
         let u = ProofUser::for_target(&t(EngineKind::Docker, true), 1000, 1000);
         assert_eq!((u.user.as_deref(), u.expected_uid), (Some("0:0"), Some(0)));
         let u = ProofUser::for_target(&t(EngineKind::Docker, false), 1000, 1000);
-        assert_eq!((u.user.as_deref(), u.expected_uid), (Some("1000:1000"), Some(1000)));
+        assert_eq!(
+            (u.user.as_deref(), u.expected_uid),
+            (Some("1000:1000"), Some(1000))
+        );
         let u = ProofUser::for_target(&t(EngineKind::Podman, true), 1000, 1000);
-        assert_eq!((u.user, u.expected_uid), (None, Some(1001)));
+        assert_eq!(
+            (u.user.as_deref(), u.expected_uid),
+            (Some("1001:1002"), Some(1001))
+        );
     }
 
     #[test]

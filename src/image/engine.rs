@@ -25,6 +25,7 @@ pub struct Target {
     pub rootless: bool,
     /// The uid owning the socket: the user a rootless engine runs as (keep-id maps to it).
     pub socket_owner: Option<u32>,
+    pub socket_group: Option<u32>,
     /// `Docker Engine 20.10.24`, `Podman Engine 4.3.1`.
     pub server: Option<String>,
 }
@@ -61,8 +62,7 @@ pub fn resolve(
         None => {
             let report = detect::detect(opts);
             let fits = |e: &detect::EngineReport| {
-                e.as_engine()
-                    .is_some_and(|g| wanted.is_none_or(|w| w == g))
+                e.as_engine().is_some_and(|g| wanted.is_none_or(|w| w == g))
             };
             let chosen = report
                 .selected
@@ -97,12 +97,16 @@ pub fn resolve(
         .ok_or_else(|| format!("{endpoint} answered, but not as Docker or Podman"))?;
     // Unknown counts as rootful, as detection does.
     let rootless = facts.rootless.unwrap_or(false);
+    let socket_group = vengine::socket_path(&endpoint)
+        .and_then(|p| std::fs::metadata(p).ok())
+        .map(|m| std::os::unix::fs::MetadataExt::gid(&m));
     let target = Target {
         endpoint,
         source,
         kind,
         rootless,
         socket_owner: facts.socket_owner,
+        socket_group,
         server: facts.server,
     };
     if let Some(w) = wanted
@@ -129,8 +133,8 @@ pub struct ImageInfo {
 
 /// The image under `name`, or None when the engine has none.
 pub fn inspect(endpoint: &str, name: &str) -> Result<Option<ImageInfo>, String> {
-    let path = vengine::socket_path(endpoint)
-        .ok_or_else(|| format!("{endpoint} is not a unix socket"))?;
+    let path =
+        vengine::socket_path(endpoint).ok_or_else(|| format!("{endpoint} is not a unix socket"))?;
     match vengine::raw_get(
         &path,
         &format!("/images/{}/json", vengine::percent(name)),
@@ -168,14 +172,18 @@ pub fn inspect(endpoint: &str, name: &str) -> Result<Option<ImageInfo>, String> 
 /// new" for Docker 20.10 and Podman 4). Builds stream for minutes: the client timeout only
 /// bounds each request's start, and is generous.
 pub fn connect(endpoint: &str) -> Result<Docker, String> {
-    let path = vengine::socket_path(endpoint)
-        .ok_or_else(|| format!("{endpoint} is not a unix socket"))?;
+    let path =
+        vengine::socket_path(endpoint).ok_or_else(|| format!("{endpoint} is not a unix socket"))?;
     let api = match vengine::raw_get(&path, "/version", vengine::TIMEOUT)? {
         (200, v) => v
             .get("ApiVersion")
             .and_then(Value::as_str)
             .map(str::to_string),
-        (status, v) => return Err(format!("{endpoint} answered /version with HTTP {status}: {v}")),
+        (status, v) => {
+            return Err(format!(
+                "{endpoint} answered /version with HTTP {status}: {v}"
+            ));
+        }
     };
     let (major_version, minor_version) = detect::negotiated_api(api.as_deref());
     let path = path.to_str().ok_or("the socket path is not UTF-8")?;

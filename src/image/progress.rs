@@ -32,7 +32,10 @@ pub enum Event {
         elapsed_ms: u64,
     },
     /// Any other line the build printed (a RUN step's output, an intermediate id).
-    Output { line: String, elapsed_ms: u64 },
+    Output {
+        line: String,
+        elapsed_ms: u64,
+    },
     /// The engine pulling the base image: bytes so far, of how many.
     Pull {
         status: String,
@@ -41,11 +44,20 @@ pub enum Event {
         elapsed_ms: u64,
     },
     /// The build finished; the image exists untagged under this id.
-    Built { id: String, elapsed_ms: u64 },
+    Built {
+        id: String,
+        elapsed_ms: u64,
+    },
     /// The proof containers ran (see [`super::proof`]); `ok` false means nothing is tagged.
-    Proved { ok: bool, elapsed_ms: u64 },
+    Proved {
+        ok: bool,
+        elapsed_ms: u64,
+    },
     /// The image now carries the tag.
-    Tagged { tag: String, elapsed_ms: u64 },
+    Tagged {
+        tag: String,
+        elapsed_ms: u64,
+    },
 }
 
 /// A stream line that announces a step: `Step 3/9 : ARG BASE` or `STEP 3/9: ARG BASE`.
@@ -236,14 +248,21 @@ mod tests {
         });
         assert!((p.ratio() - 0.4).abs() < 1e-9);
         let l = p.line(200);
-        assert!(l.starts_with("[========            ] step 3/5 1.5s RUN mkdir"), "{l}");
+        assert!(
+            l.starts_with("[========            ] step 3/5 1.5s RUN mkdir"),
+            "{l}"
+        );
         p.apply(&Event::Pull {
             status: "Downloading".into(),
             current: Some(1_500_000),
             total: Some(30_000_000),
             elapsed_ms: 2000,
         });
-        assert!(p.line(200).contains("pulled 1.5 MB/30.0 MB"), "{}", p.line(200));
+        assert!(
+            p.line(200).contains("pulled 1.5 MB/30.0 MB"),
+            "{}",
+            p.line(200)
+        );
         p.apply(&Event::Tagged {
             tag: "t".into(),
             elapsed_ms: 3000,

@@ -184,7 +184,9 @@ pub fn judge(image: &Ran, sandbox: &Ran, expected_uid: Option<u32>, uid_source: 
                 (Some(u), Some(e)) if u != e => p.problems.push(format!(
                     "the sandbox ran as uid {u}, but {uid_source} implies {e}"
                 )),
-                (None, _) => p.problems.push("the sandbox's uid could not be read".into()),
+                (None, _) => p
+                    .problems
+                    .push("the sandbox's uid could not be read".into()),
                 _ => {}
             }
             if get("sleep.run").is_none() && p.sleep.is_some() {
@@ -229,7 +231,12 @@ mod tests {
 
     #[test]
     fn a_good_image_passes() {
-        let p = judge(&good_image(), &good_sandbox(1001), Some(1001), "docker.user");
+        let p = judge(
+            &good_image(),
+            &good_sandbox(1001),
+            Some(1001),
+            "docker.user",
+        );
         assert!(p.ok(), "{p:?}");
         assert!(p.warnings.is_empty());
         assert!(p.sh && p.tmp_1777 && p.tmp_writable);
@@ -238,16 +245,30 @@ mod tests {
 
     #[test]
     fn each_missing_fact_is_a_problem() {
-        let bad_tmp = ran(&["sleep=/bin/sleep", "sleep.run=ok", "tmp.dir=1", "tmp.ls=drwxr-xr-x"]);
+        let bad_tmp = ran(&[
+            "sleep=/bin/sleep",
+            "sleep.run=ok",
+            "tmp.dir=1",
+            "tmp.ls=drwxr-xr-x",
+        ]);
         let p = judge(&bad_tmp, &good_sandbox(0), Some(0), "x");
         assert!(p.problems.iter().any(|m| m.contains("drwxr-xr-x")), "{p:?}");
         assert!(p.warnings.iter().any(|m| m.contains("python3")));
 
         let no_sleep = ran(&["tmp.dir=1", "tmp.ls=drwxrwxrwt"]);
         let p = judge(&no_sleep, &good_sandbox(0), Some(0), "x");
-        assert!(p.problems.iter().any(|m| m.contains("tini: exec sleep failed")));
+        assert!(
+            p.problems
+                .iter()
+                .any(|m| m.contains("tini: exec sleep failed"))
+        );
 
-        let p = judge(&good_image(), &good_sandbox(0), Some(1000), "docker.user \"1000:1000\"");
+        let p = judge(
+            &good_image(),
+            &good_sandbox(0),
+            Some(1000),
+            "docker.user \"1000:1000\"",
+        );
         assert!(p.problems.iter().any(|m| m.contains("uid 0")), "{p:?}");
 
         let no_write = ran(&["status.Uid=1001 1001 1001 1001", "sleep.run=ok"]);

@@ -122,17 +122,16 @@ pub fn recipe(up: &Upstream) -> Recipe {
 ARG {base_arg}={base}
 FROM ${{{base_arg}}}
 ARG {base_arg}
-ENV DEBIAN_FRONTEND=noninteractive
 RUN if command -v apt-get >/dev/null 2>&1; then \
       apt-get update \
-      && apt-get install -y --no-install-recommends {packages} \
+      && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends {packages} \
       && rm -rf /var/lib/apt/lists/* \
       && rm -f /usr/lib/python3*/EXTERNALLY-MANAGED; \
     else \
       echo "clawposture: ${{{base_arg}}} has no apt-get: {packages} are not installed (write/edit need python3)"; \
     fi
-RUN mkdir -p /tmp /var/tmp /run /workspace && chmod 1777 /tmp /var/tmp
-RUN if command -v useradd >/dev/null 2>&1; then \
+RUN mkdir -p /tmp /var/tmp /run /workspace && chmod 1777 /tmp /var/tmp \
+    && if command -v useradd >/dev/null 2>&1; then \
       groupadd --gid {uid} {user} \
       && useradd --uid {uid} --gid {uid} --create-home --home-dir {home} --shell /bin/sh {user}; \
     else \
@@ -156,11 +155,7 @@ CMD [{cmd}]
         l_base = LABEL_BASE,
     );
     let digest = Sha256::digest(template.as_bytes());
-    let hash: String = digest
-        .iter()
-        .take(8)
-        .map(|b| format!("{b:02x}"))
-        .collect();
+    let hash: String = digest.iter().take(8).map(|b| format!("{b:02x}")).collect();
     Recipe {
         dockerfile: template.replace(HASH_SLOT, &hash),
         hash,
@@ -202,7 +197,10 @@ mod tests {
     fn the_recipe_follows_upstream_and_carries_its_labels() {
         let r = current();
         let d = &r.dockerfile;
-        assert!(d.contains("ARG BASE=debian:bookworm-slim\nFROM ${BASE}\n"), "{d}");
+        assert!(
+            d.contains("ARG BASE=debian:bookworm-slim\nFROM ${BASE}\n"),
+            "{d}"
+        );
         for p in UPSTREAM.packages {
             assert!(d.contains(p), "{p} missing");
         }

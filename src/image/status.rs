@@ -27,6 +27,8 @@ pub enum ImageState {
     },
     /// Built by clawposture from another recipe (an older clawposture, another OpenClaw).
     Stale {
+        /// The recipe hash the image carries (the current one is the document's `recipe`).
+        #[serde(rename = "image_recipe")]
         recipe: Option<String>,
         openclaw: Option<String>,
         base: Option<String>,
@@ -141,7 +143,10 @@ mod tests {
             ),
             (Some(BTreeMap::new()), "foreign", EXIT_FOREIGN),
             (
-                Some(labels(&[(LABEL_BUILT_BY, "someone-else"), (LABEL_RECIPE, &r.hash)])),
+                Some(labels(&[
+                    (LABEL_BUILT_BY, "someone-else"),
+                    (LABEL_RECIPE, &r.hash),
+                ])),
                 "foreign",
                 EXIT_FOREIGN,
             ),

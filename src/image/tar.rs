@@ -111,7 +111,10 @@ mod tests {
         };
         assert!(out.status.success(), "{:?}", out);
         let list = String::from_utf8_lossy(&out.stdout);
-        assert!(list.contains("Dockerfile") && list.contains("b.txt"), "{list}");
+        assert!(
+            list.contains("Dockerfile") && list.contains("b.txt"),
+            "{list}"
+        );
         assert!(list.contains(" 7 "), "{list}");
     }
 }
