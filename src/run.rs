@@ -398,7 +398,7 @@ pub fn detection_notes(report: &Report) -> Vec<String> {
             .is_some_and(|i| i.present == Some(false))
     {
         notes.push(format!(
-            "The sandbox image {} is not on this engine yet: OpenClaw never pulls or builds it, so sandboxed turns fail until you build it (see the checklist).",
+            "The sandbox image {} is not on this engine yet: OpenClaw never pulls or builds it, so sandboxed turns fail until you build it: clawposture image build",
             e.sandbox_image.as_ref().map(|i| i.name.as_str()).unwrap_or(detect::DEFAULT_SANDBOX_IMAGE)
         ));
     }

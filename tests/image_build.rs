@@ -146,6 +146,29 @@ fn remove(e: &Engine, name: &str) {
     );
 }
 
+/// Removes the named images when dropped, so a failed assertion leaves nothing behind.
+struct Cleanup<'a> {
+    engine: &'a Engine,
+    images: Vec<String>,
+}
+
+impl<'a> Cleanup<'a> {
+    fn new(engine: &'a Engine, images: &[&str]) -> Cleanup<'a> {
+        Cleanup {
+            engine,
+            images: images.iter().map(|s| s.to_string()).collect(),
+        }
+    }
+}
+
+impl Drop for Cleanup<'_> {
+    fn drop(&mut self) {
+        for i in &self.images {
+            remove(self.engine, i);
+        }
+    }
+}
+
 /// `clawposture image status --json` on the engine: exit code and document.
 fn status_json(e: &Engine, image: &str) -> (i32, Value) {
     let out = Command::new(env!("CARGO_BIN_EXE_clawposture"))
@@ -228,6 +251,7 @@ fn builds_on_every_engine_with_progress_and_a_proof_then_status_is_current() {
     for e in &engines {
         ensure_applets_base(e);
         let image = tag("sandbox");
+        let _cleanup = Cleanup::new(e, &[&image]);
         // The preset's user for this engine, for a Gateway running as the test user.
         let user = ProofUser::for_target(&e.target, e.test_uid(), e.test_uid());
         let mut s = spec(e, recipe::current(), Some(APPLETS), &image);
@@ -268,7 +292,6 @@ fn builds_on_every_engine_with_progress_and_a_proof_then_status_is_current() {
             e.label
         );
         assert_eq!(v["base"], APPLETS, "{}: {v}", e.label);
-        remove(e, &image);
     }
 }
 
@@ -279,6 +302,7 @@ fn a_cancel_at_the_first_step_leaves_no_tag() {
     for e in &engines {
         ensure_applets_base(e);
         let image = tag("cancel");
+        let _cleanup = Cleanup::new(e, &[&image]);
         let cancel = Cancel::new();
         let mut events = Vec::new();
         let mut s = spec(e, recipe::current(), Some(APPLETS), &image);
@@ -342,6 +366,8 @@ fn status_tells_missing_foreign_and_stale_apart() {
 
         // Foreign: the plain busybox probe image under the default name, another tag.
         let foreign = format!("openclaw-sandbox:foreign-{}", std::process::id());
+        let stale = tag("stale");
+        let _cleanup = Cleanup::new(e, &[&foreign, &stale]);
         let docker = engine::connect(&e.target.endpoint).unwrap();
         let rt = tokio::runtime::Builder::new_current_thread()
             .enable_all()
@@ -363,10 +389,8 @@ fn status_tells_missing_foreign_and_stale_apart() {
         let (code, v) = status_json(e, &foreign);
         assert_eq!(code, status::EXIT_FOREIGN, "{}: {v}", e.label);
         assert_eq!(v["state"], "foreign");
-        remove(e, &foreign);
 
         // Stale: clawposture's labels with another recipe's hash.
-        let stale = tag("stale");
         let dockerfile = format!(
             "FROM {}\nLABEL {LABEL_BUILT_BY}=\"clawposture\" {LABEL_RECIPE}=\"0000000000000000\"\n",
             e.probe_image()
@@ -382,7 +406,6 @@ fn status_tells_missing_foreign_and_stale_apart() {
         assert_eq!(v["state"], "stale", "{}: {v}", e.label);
         assert_eq!(v["image_recipe"], "0000000000000000", "{}: {v}", e.label);
         assert_eq!(v["recipe"].as_str(), Some(recipe::current().hash.as_str()));
-        remove(e, &stale);
     }
 }
 
@@ -393,6 +416,8 @@ fn a_failed_build_names_the_engine_error_and_the_step_and_tags_nothing() {
     for e in &engines {
         // A base without /bin/sh (the probe image with its shell removed): the first RUN fails.
         let no_shell = tag("no-shell");
+        let image = tag("failed");
+        let _cleanup = Cleanup::new(e, &[&no_shell, &image]);
         let dockerfile = format!(
             "FROM {}\nRUN [\"/bin/busybox\", \"rm\", \"/bin/sh\"]\n",
             e.probe_image()
@@ -403,14 +428,12 @@ fn a_failed_build_names_the_engine_error_and_the_step_and_tags_nothing() {
             &mut |_| {},
         )
         .unwrap_or_else(|err| panic!("{}: {}", e.label, err.text()));
-        let image = tag("failed");
         let err = build::build(
             &spec(e, recipe::current(), Some(&no_shell), &image),
             &Cancel::new(),
             &mut |_| {},
         )
         .expect_err("a base without /bin/sh cannot take the recipe");
-        remove(e, &no_shell);
         match &err {
             BuildError::Failed {
                 step: Some(step),
@@ -500,6 +523,7 @@ fn the_cli_builds_with_plain_progress_lines_and_json() {
     let e = &engines[1];
     ensure_applets_base(e);
     let image = tag("cli");
+    let _cleanup = Cleanup::new(e, &[&image]);
     let started = Instant::now();
     let out = Command::new(env!("CARGO_BIN_EXE_clawposture"))
         .args([
@@ -539,5 +563,4 @@ fn the_cli_builds_with_plain_progress_lines_and_json() {
     assert!(stdout.contains("sandbox uid: 0"), "{stdout}");
     let (code, v) = status_json(e, &image);
     assert_eq!((code, v["state"].as_str()), (0, Some("current")), "{v}");
-    remove(e, &image);
 }

@@ -142,7 +142,7 @@ pub enum BuildError {
         advice: String,
     },
     /// Built, but it does not serve OpenClaw; the image was removed.
-    ProofFailed { proof: Proof },
+    ProofFailed { proof: Box<Proof> },
 }
 
 impl BuildError {
@@ -319,7 +319,7 @@ pub fn build(
                 });
                 if !p.ok() {
                     remove(&rt);
-                    return Err(BuildError::ProofFailed { proof: p });
+                    return Err(BuildError::ProofFailed { proof: Box::new(p) });
                 }
                 Some(p)
             }

@@ -163,9 +163,8 @@ CMD [{cmd}]
     }
 }
 
-/// The command that builds `image` on the engine at `endpoint`, for fix texts: clawposture's
-/// own `image build`, then the same recipe by hand.
-pub fn build_hint(image: &str, kind: EngineKind, endpoint: Option<&str>) -> String {
+/// `clawposture image build` for `image` on `endpoint`.
+fn build_cmd(image: &str, endpoint: Option<&str>) -> String {
     let mut cmd = String::from("clawposture image build");
     if let Some(e) = endpoint {
         cmd.push_str(&format!(" --docker-host {e}"));
@@ -173,6 +172,29 @@ pub fn build_hint(image: &str, kind: EngineKind, endpoint: Option<&str>) -> Stri
     if image != UPSTREAM.image {
         cmd.push_str(&format!(" --tag {image}"));
     }
+    cmd
+}
+
+/// Two short lines for a fix text: `clawposture image build`, and the same recipe by hand
+/// through `clawposture image recipe`.
+pub fn build_command(image: &str, kind: EngineKind, endpoint: Option<&str>) -> String {
+    let by_hand = match kind {
+        EngineKind::Docker => {
+            let host = endpoint
+                .map(|e| format!("DOCKER_HOST={e} "))
+                .unwrap_or_default();
+            format!("clawposture image recipe | {host}docker build -t {image} -")
+        }
+        EngineKind::Podman => format!(
+            "clawposture image recipe > Dockerfile.openclaw-sandbox && podman build -t {image} -f Dockerfile.openclaw-sandbox ."
+        ),
+    };
+    format!("{}\n(by hand: {by_hand})", build_cmd(image, endpoint))
+}
+
+/// For the checklist's by-hand steps: `clawposture image build`, then the whole recipe as a
+/// here-document, for a machine without clawposture.
+pub fn build_hint(image: &str, kind: EngineKind, endpoint: Option<&str>) -> String {
     let dockerfile = current().dockerfile;
     let dockerfile = dockerfile.trim_end();
     let by_hand = match kind {
@@ -186,7 +208,10 @@ pub fn build_hint(image: &str, kind: EngineKind, endpoint: Option<&str>) -> Stri
             "cat > Dockerfile.openclaw-sandbox <<'DOCKERFILE'\n{dockerfile}\nDOCKERFILE\npodman build -t {image} -f Dockerfile.openclaw-sandbox ."
         ),
     };
-    format!("{cmd}\n# or by hand, the same recipe:\n{by_hand}")
+    format!(
+        "{}\n# or by hand, the same recipe:\n{by_hand}",
+        build_cmd(image, endpoint)
+    )
 }
 
 #[cfg(test)]
@@ -266,6 +291,11 @@ mod tests {
             "DOCKER_HOST=unix:///run/user/1000/docker.sock docker build -t openclaw-sandbox:bookworm-slim - <<'DOCKERFILE'"
         ));
         assert!(h.contains(&current().dockerfile.trim_end().to_string()));
+        let c = build_command(UPSTREAM.image, EngineKind::Docker, Some("unix:///x.sock"));
+        assert_eq!(
+            c,
+            "clawposture image build --docker-host unix:///x.sock\n(by hand: clawposture image recipe | DOCKER_HOST=unix:///x.sock docker build -t openclaw-sandbox:bookworm-slim -)"
+        );
         let p = build_hint("other:1", EngineKind::Podman, None);
         assert!(p.starts_with("clawposture image build --tag other:1\n"));
         assert!(p.contains("podman build -t other:1 -f Dockerfile.openclaw-sandbox ."));

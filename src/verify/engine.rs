@@ -327,24 +327,11 @@ pub(crate) fn percent(s: &str) -> String {
         .collect()
 }
 
-/// The build recipe for the default image (OpenClaw never pulls or builds it; the npm package
-/// has no setup scripts): docs/gateway/sandboxing/images-and-setup.md.
+/// How to build the default image (OpenClaw never pulls or builds it; the npm package has no
+/// setup scripts): `clawposture image build`, then the same recipe by hand
+/// ([`crate::image::recipe`]). None for an image of the user's own.
 pub fn build_recipe(image: &str, kind: EngineKind, endpoint: Option<&str>) -> Option<String> {
-    if image != DEFAULT_IMAGE {
-        return None;
-    }
-    let dockerfile = "FROM debian:bookworm-slim\nENV DEBIAN_FRONTEND=noninteractive\nRUN apt-get update && apt-get install -y --no-install-recommends \\\n  bash ca-certificates curl git jq python3 ripgrep \\\n  && rm -rf /var/lib/apt/lists/*\nRUN useradd --create-home --shell /bin/bash sandbox\nUSER sandbox\nWORKDIR /home/sandbox\nCMD [\"sleep\", \"infinity\"]";
-    let host = endpoint
-        .map(|e| format!("DOCKER_HOST={e} "))
-        .unwrap_or_default();
-    Some(match kind {
-        EngineKind::Docker => {
-            format!("{host}docker build -t {image} - <<'DOCKERFILE'\n{dockerfile}\nDOCKERFILE")
-        }
-        EngineKind::Podman => format!(
-            "cat > Dockerfile.openclaw-sandbox <<'DOCKERFILE'\n{dockerfile}\nDOCKERFILE\npodman build -t {image} -f Dockerfile.openclaw-sandbox ."
-        ),
-    })
+    (image == DEFAULT_IMAGE).then(|| crate::image::recipe::build_hint(image, kind, endpoint))
 }
 
 /// What the engine items expect.
@@ -455,9 +442,13 @@ pub fn judge(facts: &EngineFacts, wanted: &Wanted) -> Vec<Outcome> {
                     format!("{img} is not on {}: every sandboxed turn fails (OpenClaw never pulls or builds it)", facts.endpoint),
                 )
                 .doc("gateway/sandboxing/images-and-setup.md");
-                o = match build_recipe(img, kind, Some(&facts.endpoint)) {
-                    Some(r) => o.fix(format!("build it on this engine (the npm package ships no setup script):\n{r}")),
-                    None => o.fix(format!("build or pull {img} on this engine")),
+                o = if img == DEFAULT_IMAGE {
+                    o.fix(format!(
+                        "build it on this engine (the npm package ships no setup script):\n{}",
+                        crate::image::recipe::build_command(img, kind, Some(&facts.endpoint))
+                    ))
+                } else {
+                    o.fix(format!("build or pull {img} on this engine"))
                 };
                 o
             }
