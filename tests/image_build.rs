@@ -564,3 +564,53 @@ fn the_cli_builds_with_plain_progress_lines_and_json() {
     let (code, v) = status_json(e, &image);
     assert_eq!((code, v["state"].as_str()), (0, Some("current")), "{v}");
 }
+
+#[test]
+fn ctrl_c_during_a_cli_build_exits_130_and_tags_nothing() {
+    use std::io::{BufRead, BufReader};
+    let Some(engines) = engines() else { return };
+    let _t = turn();
+    let e = &engines[0];
+    ensure_applets_base(e);
+    let image = tag("ctrl-c");
+    let _cleanup = Cleanup::new(e, &[&image]);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_clawposture"))
+        .args([
+            "image",
+            "build",
+            "--docker-host",
+            &e.target.endpoint,
+            "--tag",
+            &image,
+            "--base",
+            APPLETS,
+            "--network",
+            "none",
+        ])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let mut seen = Vec::new();
+    let mut sent = false;
+    for line in BufReader::new(stderr).lines() {
+        let line = line.unwrap();
+        if !sent && line.starts_with("clawposture: step 1/") {
+            // What a terminal's Ctrl-C delivers.
+            // SAFETY: signalling our own child by its pid.
+            unsafe {
+                libc::kill(child.id() as libc::pid_t, libc::SIGINT);
+            }
+            sent = true;
+        }
+        seen.push(line);
+    }
+    let status = child.wait().unwrap();
+    let text = seen.join("\n");
+    assert!(sent, "{text}");
+    assert_eq!(status.code(), Some(130), "{text}");
+    assert!(text.contains("build cancelled at step 1/"), "{text}");
+    assert!(!text.contains("tagged "), "{text}");
+    assert_eq!(engine::inspect(&e.target.endpoint, &image).unwrap(), None);
+}

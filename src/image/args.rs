@@ -182,6 +182,8 @@ struct Reporter {
     width: usize,
     progress: Progress,
     events: usize,
+    /// A gauge line is on screen without its newline.
+    open_line: bool,
 }
 
 impl Reporter {
@@ -197,6 +199,7 @@ impl Reporter {
             width,
             progress: Progress::default(),
             events: 0,
+            open_line: false,
         }
     }
 
@@ -207,11 +210,21 @@ impl Reporter {
             return;
         }
         let mut err = std::io::stderr().lock();
-        if self.tty {
+        let building = matches!(
+            e,
+            Event::Started { .. } | Event::Step { .. } | Event::Output { .. } | Event::Pull { .. }
+        );
+        if self.tty && building {
             // \r and erase-line: the gauge rewrites itself in place.
             let _ = write!(err, "\r\x1b[2K{}", self.progress.line(self.width - 1));
             let _ = err.flush();
+            self.open_line = true;
             return;
+        }
+        if self.open_line {
+            // The gauge's last state stays on screen; the proof's own lines start below it.
+            let _ = writeln!(err);
+            self.open_line = false;
         }
         let secs = |ms: &u64| *ms as f64 / 1000.0;
         let line = match e {
@@ -251,9 +264,10 @@ impl Reporter {
         let _ = writeln!(err, "clawposture: {}", clip(&line, 400));
     }
 
-    fn finish(&self) {
-        if self.tty {
+    fn finish(&mut self) {
+        if self.open_line {
             let _ = writeln!(std::io::stderr());
+            self.open_line = false;
         }
     }
 }

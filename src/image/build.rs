@@ -272,12 +272,14 @@ pub fn build(
     let guard = live::SignalGuard::install().ok();
     let phase = rt.block_on(async {
         let run = run_build(&docker, spec, context, start, cancel, on);
+        tokio::pin!(run);
         match &guard {
             Some(g) => tokio::select! {
-                p = run => p,
+                p = &mut run => p,
                 _ = g.next() => {
+                    // The build sees the cancel at once and reports the step it was at.
                     cancel.cancel();
-                    Phase::Stopped(BuildError::Cancelled { step: None, removed: false })
+                    run.await
                 }
             },
             None => run.await,
