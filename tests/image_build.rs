@@ -92,6 +92,7 @@ fn spec(e: &Engine, recipe: Recipe, base: Option<&str>, tag: &str) -> BuildSpec 
         network: Some("none".into()),
         recipe,
         prove: None,
+        catch_signals: false,
     }
 }
 

@@ -287,6 +287,7 @@ fn build_cmd(args: &ImageArgs, b: &BuildArgs, resolved: &Resolved) -> Result<(),
         base: b.base.clone(),
         network: b.network.clone(),
         recipe: recipe::current(),
+        catch_signals: true,
     };
     let mut reporter = Reporter::new(b.common.json);
     let result = build::build(&spec, &Cancel::new(), &mut |e| reporter.on(e));

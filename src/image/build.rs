@@ -115,6 +115,9 @@ pub struct BuildSpec {
     pub recipe: Recipe,
     /// None: do not prove (tag right after the build).
     pub prove: Option<ProofUser>,
+    /// SIGINT/SIGTERM/SIGHUP cancel the build (the CLI; a full-screen front end reads Ctrl-C
+    /// as a key instead).
+    pub catch_signals: bool,
 }
 
 /// A tagged image.
@@ -269,7 +272,11 @@ pub fn build(
         endpoint: spec.target.endpoint.clone(),
         context_bytes: context.len() as u64,
     });
-    let guard = live::SignalGuard::install().ok();
+    let guard = if spec.catch_signals {
+        live::SignalGuard::install().ok()
+    } else {
+        None
+    };
     let phase = rt.block_on(async {
         let run = run_build(&docker, spec, context, start, cancel, on);
         tokio::pin!(run);
@@ -506,6 +513,45 @@ async fn run_build(
             engine_error: "the engine ended the build without naming an image".into(),
         }),
     }
+}
+
+/// The wizard's build (`b`): the upstream recipe and base on the selected engine, the
+/// engine's own network for the package step, proved under the preset's user, tagged. The
+/// outcome in one line.
+pub fn build_for(
+    endpoint: &str,
+    tag: &str,
+    uid: u32,
+    gid: u32,
+    on: &mut dyn FnMut(&Event),
+) -> Result<String, String> {
+    let target = engine::resolve(
+        Some(endpoint),
+        None,
+        &crate::detect::DetectOptions::default(),
+    )?;
+    let spec = BuildSpec {
+        prove: Some(ProofUser::for_target(&target, uid, gid)),
+        target,
+        tag: tag.to_string(),
+        base: None,
+        network: None,
+        recipe: super::recipe::current(),
+        catch_signals: false,
+    };
+    let built = build(&spec, &Cancel::new(), on).map_err(|e| e.text())?;
+    let warnings = built
+        .proof
+        .as_ref()
+        .map(|p| p.warnings.join("; "))
+        .filter(|w| !w.is_empty())
+        .map(|w| format!(" ({w})"))
+        .unwrap_or_default();
+    Ok(format!(
+        "{} built and proved in {:.1}s{warnings}",
+        built.tag,
+        built.elapsed_ms as f64 / 1000.0
+    ))
 }
 
 /// Run the two proof containers from image `id` on `target` (see [`proof`]).

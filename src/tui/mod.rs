@@ -25,6 +25,7 @@ use crate::paths::Resolved;
 use crate::plan::TokenState;
 use crate::preset::Preset;
 use crate::run::{self, EXIT_USAGE, Failure};
+use crate::wizard::image::ImageMsg;
 use crate::wizard::{self, Checks, Effect, Exit, Key, Msg, Setup, Wizard, WriteState};
 use crate::write;
 
@@ -189,6 +190,21 @@ fn spawn(effect: Effect, tx: &Sender<Msg>) {
                 Msg::Written(job.run().map(|(outcome, _)| outcome).map_err(|f| f.message))
             }
             Effect::Check(job) => Msg::Checked(Box::new(job.run())),
+            Effect::BuildImage(job) => {
+                crate::verify::live::quiet();
+                let progress = reply.clone();
+                let mut on = |e: &crate::image::progress::Event| {
+                    let _ = progress.send(Msg::Image(ImageMsg::Event(e.clone())));
+                };
+                let done = crate::image::build::build_for(
+                    &job.endpoint,
+                    &job.tag,
+                    job.uid,
+                    job.gid,
+                    &mut on,
+                );
+                Msg::Image(ImageMsg::Finished(done))
+            }
             Effect::Quit => return,
         };
         // The loop may have ended (Ctrl-C) before a slow probe answered; nobody to tell then.

@@ -6,6 +6,7 @@
 //! wizard can never write something `apply` would not.
 
 pub mod hints;
+pub mod image;
 pub mod text;
 
 use std::path::PathBuf;
@@ -101,6 +102,8 @@ pub enum Msg {
     Written(Result<WriteOutcome, String>),
     /// verify's static and engine items, run on the file as it is after Done was reached.
     Checked(Box<crate::verify::model::Report>),
+    /// Progress and outcome of the sandbox image build (`b` on Environment and Done).
+    Image(image::ImageMsg),
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -113,6 +116,8 @@ pub enum Effect {
     Write(Box<WriteJob>),
     /// Check what was written (or found to hold the posture already).
     Check(Box<CheckJob>),
+    /// Build the missing sandbox image on the selected engine.
+    BuildImage(Box<image::ImageJob>),
     Quit,
 }
 
@@ -234,6 +239,8 @@ pub struct Wizard {
     pub help: bool,
     pub ticks: u64,
     pub exit: Option<Exit>,
+    /// The sandbox image build started with `b`.
+    pub image: image::ImageBuild,
 }
 
 impl Wizard {
@@ -288,6 +295,7 @@ impl Wizard {
             help: false,
             ticks: 0,
             exit: None,
+            image: image::ImageBuild::Idle,
             setup,
         };
         (w, effects)
@@ -571,6 +579,10 @@ pub fn update(w: &mut Wizard, msg: Msg) -> Vec<Effect> {
             w.checks = Checks::Done(report);
             Vec::new()
         }
+        Msg::Image(m) => {
+            w.image.apply(m);
+            Vec::new()
+        }
         Msg::Key(key) => on_key(w, key),
     }
 }
@@ -627,6 +639,17 @@ fn on_key(w: &mut Wizard, key: Key) -> Vec<Effect> {
             return Vec::new();
         }
         _ => {}
+    }
+    // Disjoint fields: the report is read while the build state changes.
+    let report = match &w.detection {
+        Detection::Done(r) => Some(&**r),
+        _ => None,
+    };
+    if key == Key::Char('b')
+        && matches!(w.step, Step::Environment | Step::Done)
+        && let Some(job) = w.image.start(report, w.setup.uid, w.setup.gid)
+    {
+        return vec![Effect::BuildImage(Box::new(job))];
     }
     match w.step {
         Step::Welcome => {
