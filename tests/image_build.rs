@@ -622,3 +622,35 @@ fn ctrl_c_during_a_cli_build_exits_130_and_tags_nothing() {
     assert!(!text.contains("tagged "), "{text}");
     assert_eq!(engine::inspect(&e.target.endpoint, &image).unwrap(), None);
 }
+
+#[test]
+fn the_wizards_build_reports_its_progress_and_one_line() {
+    let Some(engines) = engines() else { return };
+    let _t = turn();
+    // Podman is the quickest; the wizard's glue is the same on every engine.
+    let e = &engines[2];
+    ensure_applets_base(e);
+    let image = tag("wizard");
+    let _cleanup = Cleanup::new(e, &[&image]);
+    let mut steps = 0;
+    let line = build::build_for(
+        &e.target.endpoint,
+        &image,
+        (e.test_uid(), e.test_uid()),
+        (Some(APPLETS), Some("none")),
+        &mut |ev| {
+            if matches!(ev, Event::Step { .. }) {
+                steps += 1;
+            }
+        },
+    )
+    .unwrap_or_else(|err| panic!("{}: {err}", e.label));
+    assert!(steps > 0);
+    assert!(
+        line.starts_with(&format!("{image} built and proved in ")),
+        "{line}"
+    );
+    assert!(line.contains("no python3"), "{line}");
+    let (code, v) = status_json(e, &image);
+    assert_eq!((code, v["state"].as_str()), (0, Some("current")), "{v}");
+}

@@ -515,14 +515,14 @@ async fn run_build(
     }
 }
 
-/// The wizard's build (`b`): the upstream recipe and base on the selected engine, the
-/// engine's own network for the package step, proved under the preset's user, tagged. The
-/// outcome in one line.
+/// The wizard's build (`b`): the recipe on the selected engine, proved under the preset's
+/// user, tagged; the outcome in one line. The wizard passes no `base` (upstream's) and no
+/// `network` (the engine's own, for the package step).
 pub fn build_for(
     endpoint: &str,
     tag: &str,
-    uid: u32,
-    gid: u32,
+    (uid, gid): (u32, u32),
+    (base, network): (Option<&str>, Option<&str>),
     on: &mut dyn FnMut(&Event),
 ) -> Result<String, String> {
     let target = engine::resolve(
@@ -534,8 +534,8 @@ pub fn build_for(
         prove: Some(ProofUser::for_target(&target, uid, gid)),
         target,
         tag: tag.to_string(),
-        base: None,
-        network: None,
+        base: base.map(str::to_string),
+        network: network.map(str::to_string),
         recipe: super::recipe::current(),
         catch_signals: false,
     };

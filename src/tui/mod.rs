@@ -199,8 +199,8 @@ fn spawn(effect: Effect, tx: &Sender<Msg>) {
                 let done = crate::image::build::build_for(
                     &job.endpoint,
                     &job.tag,
-                    job.uid,
-                    job.gid,
+                    (job.uid, job.gid),
+                    (None, None),
                     &mut on,
                 );
                 Msg::Image(ImageMsg::Finished(done))
