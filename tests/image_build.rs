@@ -654,3 +654,104 @@ fn the_wizards_build_reports_its_progress_and_one_line() {
     let (code, v) = status_json(e, &image);
     assert_eq!((code, v["state"].as_str()), (0, Some("current")), "{v}");
 }
+
+/// A unix-socket proxy in front of an engine that cuts the build's connection after `cut`
+/// bytes of its answer: the engine "gone mid-build", without stopping a shared daemon.
+fn cutting_proxy(upstream: String, dir: &std::path::Path, cut: usize) -> String {
+    use std::io::{Read, Write};
+    use std::os::unix::net::{UnixListener, UnixStream};
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let path = dir.join("proxy.sock");
+    let listener = UnixListener::bind(&path).unwrap();
+    std::thread::spawn(move || {
+        for client in listener.incoming().flatten() {
+            let Ok(server) = UnixStream::connect(&upstream) else {
+                continue;
+            };
+            let is_build = Arc::new(AtomicBool::new(false));
+            let (mut c_in, mut s_out) = (client.try_clone().unwrap(), server.try_clone().unwrap());
+            let flag = is_build.clone();
+            std::thread::spawn(move || {
+                let mut buf = [0u8; 8192];
+                while let Ok(n) = c_in.read(&mut buf) {
+                    if n == 0 {
+                        break;
+                    }
+                    if buf[..n].starts_with(b"POST ")
+                        && String::from_utf8_lossy(&buf[..n.min(200)]).contains("/build")
+                    {
+                        flag.store(true, Ordering::SeqCst);
+                    }
+                    if s_out.write_all(&buf[..n]).is_err() {
+                        break;
+                    }
+                }
+                let _ = s_out.shutdown(std::net::Shutdown::Write);
+            });
+            std::thread::spawn(move || {
+                let (mut s_in, mut c_out) = (server, client);
+                let mut buf = [0u8; 256];
+                let mut sent = 0;
+                while let Ok(n) = s_in.read(&mut buf) {
+                    if n == 0 || c_out.write_all(&buf[..n]).is_err() {
+                        // The engine closed (an HTTP/1.0 answer ends so): pass the end on.
+                        let _ = c_out.shutdown(std::net::Shutdown::Write);
+                        break;
+                    }
+                    sent += n;
+                    if is_build.load(Ordering::SeqCst) && sent >= cut {
+                        let _ = c_out.shutdown(std::net::Shutdown::Both);
+                        let _ = s_in.shutdown(std::net::Shutdown::Both);
+                        break;
+                    }
+                }
+            });
+        }
+    });
+    format!("unix://{}", path.display())
+}
+
+#[test]
+fn an_engine_gone_mid_build_is_a_failure_at_its_step_and_tags_nothing() {
+    let Some(engines) = engines() else { return };
+    let _t = turn();
+    let e = &engines[0];
+    ensure_applets_base(e);
+    let dir = tempfile::tempdir().unwrap();
+    let upstream = e.target.endpoint.trim_start_matches("unix://").to_string();
+    let proxy = cutting_proxy(upstream, dir.path(), 700);
+    let mut target = e.target.clone();
+    target.endpoint = proxy;
+    let image = tag("gone");
+    let _cleanup = Cleanup::new(e, &[&image]);
+    let mut s = spec(e, recipe::current(), Some(APPLETS), &image);
+    s.target = target;
+    let mut steps = 0;
+    let err = build::build(&s, &Cancel::new(), &mut |ev| {
+        if matches!(ev, Event::Step { .. }) {
+            steps += 1;
+        }
+    })
+    .expect_err("the connection was cut");
+    match &err {
+        BuildError::Failed {
+            step: Some(step),
+            engine_error,
+            advice,
+            ..
+        } => {
+            assert!(step.n < step.total, "{step:?}");
+            assert!(!engine_error.is_empty());
+            assert!(
+                advice.contains("stopped answering"),
+                "{engine_error}: {advice}"
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(steps > 0);
+    eprintln!("engine gone mid-build: {}", err.text());
+    assert!(err.text().contains("nothing was tagged"));
+    assert_eq!(engine::inspect(&e.target.endpoint, &image).unwrap(), None);
+}
