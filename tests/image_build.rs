@@ -564,6 +564,34 @@ fn the_cli_builds_with_plain_progress_lines_and_json() {
     assert!(stdout.contains("sandbox uid: 0"), "{stdout}");
     let (code, v) = status_json(e, &image);
     assert_eq!((code, v["state"].as_str()), (0, Some("current")), "{v}");
+
+    // Again with --json (the engine's cache makes it quick): stdout is one document, stderr
+    // has no progress.
+    let out = Command::new(env!("CARGO_BIN_EXE_clawposture"))
+        .args([
+            "image",
+            "build",
+            "--json",
+            "--docker-host",
+            &e.target.endpoint,
+            "--tag",
+            &image,
+            "--base",
+            APPLETS,
+            "--network",
+            "none",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["outcome"], "built", "{v}");
+    assert_eq!(v["image"], image.as_str());
+    assert_eq!(v["recipe"].as_str(), Some(recipe::current().hash.as_str()));
+    assert!(v["steps"].as_u64().is_some_and(|n| n >= 5), "{v}");
+    assert_eq!(v["proof"]["tmp_1777"], true, "{v}");
+    assert_eq!(v["proof"]["uid"], 0, "{v}");
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("clawposture: step "));
 }
 
 #[test]
