@@ -122,14 +122,6 @@ pub fn run(args: &ImageArgs, resolved: &Resolved) -> Result<(), Failure> {
     }
 }
 
-fn hint(t: &Target, tag: &str) -> String {
-    let mut s = format!("clawposture image build --docker-host {}", t.endpoint);
-    if tag != UPSTREAM.image {
-        s.push_str(&format!(" --tag {tag}"));
-    }
-    s
-}
-
 fn status_cmd(args: &ImageArgs, common: &Common, resolved: &Resolved) -> Result<(), Failure> {
     let t = target(args, common, resolved)?;
     let info =
@@ -137,7 +129,8 @@ fn status_cmd(args: &ImageArgs, common: &Common, resolved: &Resolved) -> Result<
     let r = recipe::current();
     let state = status::classify(info.as_ref().map(|i| &i.labels), &r.hash);
     let sentence = state.sentence(&common.tag, &r.hash);
-    let fix = (!matches!(state, ImageState::Current { .. })).then(|| hint(&t, &common.tag));
+    let fix = (!matches!(state, ImageState::Current { .. }))
+        .then(|| recipe::build_cmd(&common.tag, Some(&t.endpoint)));
     if common.json {
         let mut v = json!({
             "image": common.tag,

@@ -164,7 +164,7 @@ CMD [{cmd}]
 }
 
 /// `clawposture image build` for `image` on `endpoint`.
-fn build_cmd(image: &str, endpoint: Option<&str>) -> String {
+pub fn build_cmd(image: &str, endpoint: Option<&str>) -> String {
     let mut cmd = String::from("clawposture image build");
     if let Some(e) = endpoint {
         cmd.push_str(&format!(" --docker-host {e}"));
