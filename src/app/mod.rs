@@ -25,6 +25,7 @@ pub mod vocabulary {
     pub use crate::domain::choice::{
         Advanced, ChannelId, Inputs, SandboxNetwork, Setting, WorkspaceAccess,
     };
+    pub use crate::domain::image::progress::{Event as ImageEvent, Progress as ImageProgress};
     pub use crate::domain::plan::TokenState;
     pub use crate::domain::preset::{EngineNeed, Preset};
     pub use crate::domain::recognize::Recognition;
@@ -430,7 +431,7 @@ pub fn detection_notes(report: &Detection) -> Vec<String> {
             .filter(|i| i.present == Some(false))
     {
         notes.push(format!(
-            "The sandbox image {} is not on this engine yet: OpenClaw never pulls or builds it, so sandboxed turns fail until you build it (see the checklist).",
+            "The sandbox image {} is not on this engine yet: OpenClaw never pulls or builds it, so sandboxed turns fail until you build it: clawposture image build",
             image.name
         ));
     }

@@ -769,12 +769,9 @@ mod tests {
         let it = items(&c);
         let img = it.iter().find(|i| i.id == "engine.image").unwrap();
         assert!(img.title.contains("missing"));
-        assert!(
-            img.by_hand
-                .as_ref()
-                .unwrap()
-                .starts_with("DOCKER_HOST=unix:///run/user/1000/docker.sock docker build")
-        );
+        assert!(img.by_hand.as_ref().unwrap().starts_with(
+            "clawposture image build --docker-host unix:///run/user/1000/docker.sock\n"
+        ));
         let svc = it.iter().find(|i| i.id == "gateway.service_env").unwrap();
         assert!(
             svc.expected

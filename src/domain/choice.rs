@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 
 use crate::domain::keypath;
 use crate::domain::preset::{EngineNeed, Entry, ForEach, Preset, When};
-use crate::model::environment::{EngineKind, Environment};
+use crate::model::environment::{Engine, EngineKind, Environment};
 
 /// `telegram:123456789`: a sender or chat id on one channel.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -307,6 +307,27 @@ pub fn choose(
     Ok(adjust(preset, environment, inputs))
 }
 
+/// The `docker.user` a preset writes for `engine` when the Gateway runs as `uid:gid` (None: no
+/// user is set), and why. The image build proves its image under the same user.
+pub fn sandbox_user(engine: Engine, uid: u32, gid: u32) -> (Option<String>, String) {
+    match (engine.kind, engine.rootless) {
+        (EngineKind::Docker, true) => (
+            Some("0:0".to_string()),
+            "Rootless Docker maps container root to your own user (still without capabilities, with no-new-privileges); the image's uid 1000 would map to a subordinate uid that cannot use the workspace OpenClaw creates.".to_string(),
+        ),
+        (EngineKind::Podman, true) => (
+            None,
+            "Rootless Podman runs the sandbox as your own user (--userns=keep-id) and rejects uid 0, so no user is set.".to_string(),
+        ),
+        (_, false) => (
+            Some(format!("{uid}:{gid}")),
+            format!(
+                "A rootful engine runs the sandbox as the Gateway's own uid:gid ({uid}:{gid}), so the workspace OpenClaw creates (mode 0700) is usable and the container is not real root."
+            ),
+        ),
+    }
+}
+
 /// The choice without the refusal check: what this preset would write here. Used to
 /// recognise a file and to know which values other presets own.
 pub fn adjust(preset: &Preset, environment: &Environment, inputs: &Inputs) -> Choice {
@@ -331,23 +352,8 @@ pub fn adjust(preset: &Preset, environment: &Environment, inputs: &Inputs) -> Ch
                     why: "Podman is the engine here; OpenClaw's docker backend never falls back to Podman.".into(),
                 });
             }
-            let (value, why) = match (engine.kind, engine.rootless) {
-                (EngineKind::Docker, true) => (
-                    Some(json!("0:0")),
-                    "Rootless Docker maps container root to your own user (still without capabilities, with no-new-privileges); the image's uid 1000 would map to a subordinate uid that cannot use the workspace OpenClaw creates.".to_string(),
-                ),
-                (EngineKind::Podman, true) => (
-                    None,
-                    "Rootless Podman runs the sandbox as your own user (--userns=keep-id) and rejects uid 0, so no user is set.".to_string(),
-                ),
-                (_, false) => (
-                    Some(json!(format!("{}:{}", environment.uid, environment.gid))),
-                    format!(
-                        "A rootful engine runs the sandbox as the Gateway's own uid:gid ({}:{}), so the workspace OpenClaw creates (mode 0700) is usable and the container is not real root.",
-                        environment.uid, environment.gid
-                    ),
-                ),
-            };
+            let (value, why) = sandbox_user(engine, environment.uid, environment.gid);
+            let value = value.map(|v| json!(v));
             if !engine.rootless && environment.uid == 0 {
                 notes.push(
                     "The Gateway runs as root: with a rootful engine its sandbox runs as uid 0 (without capabilities). Run OpenClaw as an ordinary user, ideally with rootless Docker or Podman.".into(),

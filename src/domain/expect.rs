@@ -301,28 +301,16 @@ pub fn explain_args(agent: &str, case: &ExplainCase) -> Vec<String> {
     a
 }
 
-/// The build recipe for the default image (OpenClaw never pulls or builds it; the npm package
-/// has no setup scripts): docs/gateway/sandboxing/images-and-setup.md.
+/// How to build the default image (OpenClaw never pulls or builds it; the npm package has no
+/// setup scripts): `clawposture image build`, then the same recipe by hand
+/// ([`crate::domain::image::recipe`]). None for an image of the user's own.
 pub fn build_recipe(
     image: &str,
     kind: crate::model::environment::EngineKind,
     endpoint: Option<&str>,
 ) -> Option<String> {
-    if image != DEFAULT_IMAGE {
-        return None;
-    }
-    let dockerfile = "FROM debian:bookworm-slim\nENV DEBIAN_FRONTEND=noninteractive\nRUN apt-get update && apt-get install -y --no-install-recommends \\\n  bash ca-certificates curl git jq python3 ripgrep \\\n  && rm -rf /var/lib/apt/lists/*\nRUN useradd --create-home --shell /bin/bash sandbox\nUSER sandbox\nWORKDIR /home/sandbox\nCMD [\"sleep\", \"infinity\"]";
-    let host = endpoint
-        .map(|e| format!("DOCKER_HOST={e} "))
-        .unwrap_or_default();
-    Some(match kind {
-        crate::model::environment::EngineKind::Docker => {
-            format!("{host}docker build -t {image} - <<'DOCKERFILE'\n{dockerfile}\nDOCKERFILE")
-        }
-        crate::model::environment::EngineKind::Podman => format!(
-            "cat > Dockerfile.openclaw-sandbox <<'DOCKERFILE'\n{dockerfile}\nDOCKERFILE\npodman build -t {image} -f Dockerfile.openclaw-sandbox ."
-        ),
-    })
+    (image == DEFAULT_IMAGE)
+        .then(|| crate::domain::image::recipe::build_hint(image, kind, endpoint))
 }
 
 #[cfg(test)]

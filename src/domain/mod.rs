@@ -5,6 +5,7 @@ pub mod checklist;
 pub mod choice;
 pub mod document;
 pub mod expect;
+pub mod image;
 pub mod keypath;
 pub mod plan;
 pub mod preset;

@@ -2,5 +2,6 @@
 
 pub mod detect;
 pub mod files;
+pub mod image;
 pub mod verify;
 pub mod write;

@@ -144,6 +144,8 @@ pub enum Command {
     },
     /// Print the man page (roff), e.g. `clawposture man | man -l -`.
     Man,
+    /// The sandbox image: status (built by clawposture, current?), build (with progress), recipe.
+    Image(crate::front::image_args::ImageArgs),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

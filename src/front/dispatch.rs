@@ -179,6 +179,10 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
                 }),
             }
         }
+        Some(Command::Image(mut args)) => {
+            args.docker_host = cli.global.docker_host.clone();
+            crate::front::image_args::run(&args, &resolved)
+        }
         None => crate::front::tui::start(&cli.global, &cli.wizard, presets, &resolved),
     }
 }

@@ -2,6 +2,7 @@
 
 pub mod cli;
 pub mod dispatch;
+pub mod image_args;
 pub mod plain;
 pub mod screenshot;
 pub mod shellgen;

@@ -788,11 +788,18 @@ fn plan_json_has_the_documented_shape_and_reports_apply_s_step() {
     assert_eq!(v["dry_run"], true);
     assert_eq!(v["step"]["kind"], "write");
     for key in v.as_object().expect("object").keys() {
-        assert!(doc.contains(&format!("`{key}`")), "`{key}` is not documented");
+        assert!(
+            doc.contains(&format!("`{key}`")),
+            "`{key}` is not documented"
+        );
     }
     // What apply would refuse, plan refuses too, with apply's exit code and the step in JSON.
     for (args, code, kind) in [
-        (&["--threat", "public", "--engine", "none"][..], 3, "acknowledge"),
+        (
+            &["--threat", "public", "--engine", "none"][..],
+            3,
+            "acknowledge",
+        ),
         (&["--threat", "nope", "--engine", "none"][..], 2, "refused"),
     ] {
         let mut plan = vec!["plan", "--json"];
@@ -829,6 +836,10 @@ fn applying_public_twice_with_an_owner_changes_nothing_the_second_time() {
     let bytes = std::fs::read(sb.config()).expect("written");
     let second = apply(&sb, &args);
     assert_eq!(second.status.code(), Some(0), "{}", stderr(&second));
-    assert!(stdout(&second).contains("Nothing to change"), "{}", stdout(&second));
+    assert!(
+        stdout(&second).contains("Nothing to change"),
+        "{}",
+        stdout(&second)
+    );
     assert_eq!(std::fs::read(sb.config()).expect("kept"), bytes);
 }

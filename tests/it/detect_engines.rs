@@ -96,7 +96,7 @@ fn missing_sandbox_image_is_reported_with_a_build_fix() {
     assert!(
         e.fix
             .as_deref()
-            .is_some_and(|f| f.contains("docker build -t openclaw-sandbox:bookworm-slim"))
+            .is_some_and(|f| f.contains("clawposture image build --docker-host "))
     );
 }
 

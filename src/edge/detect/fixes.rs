@@ -67,21 +67,15 @@ fn image_fix(e: &EngineReport) -> Option<String> {
         .sandbox_image
         .as_ref()
         .filter(|i| i.present == Some(false))?;
-    Some(match e.kind {
-        Some(EngineKind::Podman) => format!(
-            "build the sandbox image: podman build -t {} -f scripts/docker/sandbox/Dockerfile .   (in an OpenClaw source checkout)",
-            img.name
-        ),
-        _ => {
-            let host = if e.cli_default {
-                String::new()
-            } else {
-                format!("DOCKER_HOST={} ", e.endpoint)
-            };
-            format!(
-                "build the sandbox image: {host}docker build -t {} -   (recipe: OpenClaw docs, gateway/sandboxing/images-and-setup.md)",
-                img.name
-            )
-        }
-    })
+    // The endpoint is always named: without it `image build` builds on detection's choice,
+    // which need not be this engine.
+    let host = format!(" --docker-host {}", e.endpoint);
+    let tag = if img.name == super::DEFAULT_SANDBOX_IMAGE {
+        String::new()
+    } else {
+        format!(" --tag {}", img.name)
+    };
+    Some(format!(
+        "build the sandbox image: clawposture image build{host}{tag}   (the recipe: clawposture image recipe)"
+    ))
 }

@@ -26,7 +26,8 @@ pub use crate::model::detection::{
 };
 pub use context::{context_endpoint, meta_dir_name};
 pub use facts::{
-    VersionFacts, apply_info, apply_libpod_info, parse_security_options, platform, version_facts,
+    VersionFacts, apply_info, apply_libpod_info, negotiated_api, parse_security_options, platform,
+    version_facts,
 };
 pub use prereqs::{MIN_SUBIDS, free_subid_start, subid_count};
 pub use render::render_human;
@@ -91,9 +92,13 @@ fn probe_all(candidates: Vec<endpoints::Candidate>, opts: &DetectOptions) -> Vec
             .into_iter()
             .map(|c| {
                 let fallback = c.report.clone();
-                let task = c
-                    .probe
-                    .then(|| tokio::spawn(probe_endpoint::probe(c.report.clone(), image.clone(), deadline)));
+                let task = c.probe.then(|| {
+                    tokio::spawn(probe_endpoint::probe(
+                        c.report.clone(),
+                        image.clone(),
+                        deadline,
+                    ))
+                });
                 (fallback, task)
             })
             .collect();

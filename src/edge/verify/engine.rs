@@ -12,7 +12,7 @@ use std::time::Duration;
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::domain::expect::build_recipe;
+use crate::domain::expect::DEFAULT_IMAGE;
 use crate::edge::detect::http;
 use crate::model::checks::{Group, Outcome};
 use crate::model::environment::EngineKind;
@@ -316,7 +316,7 @@ fn image_fact(socket: &Path, name: &str) -> ImageFact {
     }
 }
 
-fn percent(s: &str) -> String {
+pub(crate) fn percent(s: &str) -> String {
     s.bytes()
         .map(|b| match b {
             b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b':' | b'/' | b'@' => {
@@ -435,9 +435,13 @@ pub fn judge(facts: &EngineFacts, wanted: &Wanted) -> Vec<Outcome> {
                     format!("{img} is not on {}: every sandboxed turn fails (OpenClaw never pulls or builds it)", facts.endpoint),
                 )
                 .doc("gateway/sandboxing/images-and-setup.md");
-                o = match build_recipe(img, kind, Some(&facts.endpoint)) {
-                    Some(r) => o.fix(format!("build it on this engine (the npm package ships no setup script):\n{r}")),
-                    None => o.fix(format!("build or pull {img} on this engine")),
+                o = if img == DEFAULT_IMAGE {
+                    o.fix(format!(
+                        "build it on this engine (the npm package ships no setup script):\n{}",
+                        crate::domain::image::recipe::build_command(img, kind, Some(&facts.endpoint))
+                    ))
+                } else {
+                    o.fix(format!("build or pull {img} on this engine"))
                 };
                 o
             }

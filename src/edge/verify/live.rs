@@ -36,6 +36,19 @@ pub struct Interrupted(pub i32);
 static SIGNAL_WRITE_FD: AtomicI32 = AtomicI32::new(-1);
 /// The engine of the current run is Podman (its compatible API lacks the `removed` wait).
 static PODMAN: AtomicBool = AtomicBool::new(false);
+/// No progress lines on stderr: a full-screen front end owns the terminal.
+static QUIET: AtomicBool = AtomicBool::new(false);
+
+/// Stop the probe's progress lines for the rest of the process (the wizard draws the screen).
+pub fn quiet() {
+    QUIET.store(true, Ordering::SeqCst);
+}
+
+fn say(line: &str) {
+    if !QUIET.load(Ordering::SeqCst) {
+        eprintln!("{line}");
+    }
+}
 
 extern "C" fn on_signal(sig: c_int) {
     let fd = SIGNAL_WRITE_FD.load(Ordering::SeqCst);
@@ -52,14 +65,14 @@ const SIGNALS: [c_int; 3] = [libc::SIGINT, libc::SIGTERM, libc::SIGHUP];
 
 /// Turns SIGINT/SIGTERM/SIGHUP into bytes on a pipe while the probe runs (tokio's own signal
 /// support is not compiled in), and restores the previous handlers when dropped.
-struct SignalGuard {
+pub(crate) struct SignalGuard {
     read: OwnedFd,
     _write: OwnedFd,
     old: Vec<(c_int, libc::sigaction)>,
 }
 
 impl SignalGuard {
-    fn install() -> std::io::Result<SignalGuard> {
+    pub(crate) fn install() -> std::io::Result<SignalGuard> {
         let mut fds = [0 as RawFd; 2];
         // SAFETY: pipe2 fills two fds on success.
         if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC | libc::O_NONBLOCK) } != 0 {
@@ -97,7 +110,7 @@ impl SignalGuard {
         (n == 1).then_some(b as i32)
     }
 
-    async fn next(&self) -> i32 {
+    pub(crate) async fn next(&self) -> i32 {
         // A second descriptor of the same pipe, registered with the runtime's reactor.
         let rx = self
             .read
@@ -378,10 +391,10 @@ async fn run_one(docker: &Docker, spec: &ProbeSpec, name: &str, endpoint: &str) 
         remove(docker, &created.id).await;
         return run;
     }
-    eprintln!(
+    say(&format!(
         "clawposture: probe container {} started on {endpoint}",
         &created.id[..created.id.len().min(12)]
-    );
+    ));
     while let Some(chunk) = attach.output.next().await {
         match chunk {
             Ok(bollard::container::LogOutput::StdOut { message })
@@ -435,7 +448,7 @@ pub fn run_probes(
     let result = rt.block_on(async {
         let swept = sweep(&docker, endpoint).await;
         if swept > 0 {
-            eprintln!("clawposture: removed {swept} probe container(s) left by an earlier, interrupted run");
+            say(&format!("clawposture: removed {swept} probe container(s) left by an earlier, interrupted run"));
         }
         let mut runs = Vec::new();
         for (i, spec) in specs.iter().enumerate() {

@@ -19,8 +19,8 @@
 pub mod engine;
 pub mod host;
 pub mod live;
-pub mod openclaw_cli;
 pub mod live_judge;
+pub mod openclaw_cli;
 pub mod statics;
 
 use std::collections::{BTreeMap, HashMap};
@@ -536,7 +536,8 @@ fn openclaw_outcomes(opts: &Options, wanted: &Value, preset: Option<&str>) -> Ve
         v.extend(skip_all("the OpenClaw CLI is not available"));
         return v;
     };
-    if let Err(e) = openclaw_cli::path_components(&bin).and_then(|c| openclaw_cli::judge_path(&c, opts.uid))
+    if let Err(e) =
+        openclaw_cli::path_components(&bin).and_then(|c| openclaw_cli::judge_path(&c, opts.uid))
     {
         let mut v = vec![Outcome::fail("openclaw.binary", Group::Openclaw, title, format!("refused to run {}: {e}", bin.display()))
             .fix("install OpenClaw where only root or you can write (e.g. `npm install -g` under your own prefix), or tighten those directories")];
@@ -598,7 +599,10 @@ fn openclaw_outcomes(opts: &Options, wanted: &Value, preset: Option<&str>) -> Ve
         opts.openclaw_timeout.as_secs()
     );
     let results = run_jobs(&runner, &jobs);
-    out.push(openclaw_cli::judge_validate(&results[0], opts.openclaw_timeout));
+    out.push(openclaw_cli::judge_validate(
+        &results[0],
+        opts.openclaw_timeout,
+    ));
     for (si, sb) in sandboxes.iter().enumerate() {
         let calls: Vec<(openclaw_cli::ExplainCase, openclaw_cli::CallResult)> = explain_jobs
             .iter()

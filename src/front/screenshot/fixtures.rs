@@ -126,7 +126,7 @@ pub fn report(env: Env) -> Report {
                 name: detect::DEFAULT_SANDBOX_IMAGE.into(),
                 present: Some(false),
             });
-            e.fix = Some("build the sandbox image: docker build -t openclaw-sandbox:bookworm-slim -   (recipe: OpenClaw docs, gateway/sandboxing/images-and-setup.md)".into());
+            e.fix = Some("build the sandbox image: clawposture image build --docker-host unix:///var/run/docker.sock   (the recipe: clawposture image recipe)".into());
             (
                 vec![missing(rootless_sock, Source::RootlessDocker), e],
                 Clis {

@@ -24,6 +24,7 @@ use crate::edge::{detect, files};
 use crate::front::cli::{Global, WizardArgs};
 use crate::front::dispatch;
 use crate::front::summary;
+use crate::front::wizard::image::ImageMsg;
 use crate::front::wizard::{self, Checks, Effect, Exit, Key, Msg, Setup, Wizard, WriteState};
 use crate::model::environment::Engine;
 use crate::model::exit::{Failure, Stop};
@@ -181,6 +182,21 @@ fn spawn(effect: Effect, tx: &Sender<Msg>) {
                     .map_err(|f| f.message),
             ),
             Effect::Check(job) => Msg::Checked(Box::new(files::run_check(&job))),
+            Effect::BuildImage(job) => {
+                crate::edge::verify::live::quiet();
+                let progress = reply.clone();
+                let mut on = |e: &crate::domain::image::progress::Event| {
+                    let _ = progress.send(Msg::Image(ImageMsg::Event(e.clone())));
+                };
+                let done = crate::edge::image::build::build_for(
+                    &job.endpoint,
+                    &job.tag,
+                    (job.uid, job.gid),
+                    (None, None),
+                    &mut on,
+                );
+                Msg::Image(ImageMsg::Finished(done))
+            }
             Effect::Quit => return,
         };
         // The loop may have ended (Ctrl-C) before a slow probe answered; nobody to tell then.

@@ -6,6 +6,7 @@
 //! wizard can never write something `apply` would not.
 
 pub mod hints;
+pub mod image;
 pub mod text;
 
 use std::path::PathBuf;
@@ -106,6 +107,8 @@ pub enum Msg {
     Written(Result<WriteOutcome, String>),
     /// verify's static and engine items, run on the file as it is after Done was reached.
     Checked(Box<crate::model::checks::Report>),
+    /// Progress and outcome of the sandbox image build (`b` on Environment and Done).
+    Image(image::ImageMsg),
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -118,6 +121,8 @@ pub enum Effect {
     Write(Box<WriteJob>),
     /// Check what was written (or found to hold the posture already).
     Check(Box<CheckJob>),
+    /// Build the missing sandbox image on the selected engine.
+    BuildImage(Box<image::ImageJob>),
     Quit,
 }
 
@@ -254,6 +259,8 @@ pub struct Wizard {
     pub help: bool,
     pub ticks: u64,
     pub exit: Option<Exit>,
+    /// The sandbox image build started with `b`.
+    pub image: image::ImageBuild,
 }
 
 impl Wizard {
@@ -310,6 +317,7 @@ impl Wizard {
             help: false,
             ticks: 0,
             exit: None,
+            image: image::ImageBuild::Idle,
             setup,
         };
         (w, effects)
@@ -674,6 +682,10 @@ pub fn update(w: &mut Wizard, msg: Msg) -> Vec<Effect> {
             w.checks = Checks::Done(report);
             Vec::new()
         }
+        Msg::Image(m) => {
+            w.image.apply(m);
+            Vec::new()
+        }
         Msg::Key(key) => on_key(w, key),
     }
 }
@@ -744,6 +756,17 @@ fn on_key(w: &mut Wizard, key: Key) -> Vec<Effect> {
             return Vec::new();
         }
         _ => {}
+    }
+    // Disjoint fields: the report is read while the build state changes.
+    let report = match &w.detection {
+        Detection::Done(r) => Some(&**r),
+        _ => None,
+    };
+    if key == Key::Char('b')
+        && matches!(w.step, Step::Environment | Step::Done)
+        && let Some(job) = w.image.start(report, w.setup.uid, w.setup.gid)
+    {
+        return vec![Effect::BuildImage(Box::new(job))];
     }
     match w.step {
         Step::Welcome => on_welcome(w, key),

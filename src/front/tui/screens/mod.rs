@@ -3,6 +3,7 @@
 
 mod done;
 mod environment;
+mod image_gauge;
 mod preset;
 mod preview;
 mod threat;
@@ -112,6 +113,14 @@ pub fn hang(line: Line<'static>, width: usize) -> Vec<Line<'static>> {
 }
 
 fn screen_body(w: &Wizard, t: &Theme, width: u16) -> Body {
+    let mut b = step_body(w, t, width);
+    if matches!(w.step, Step::Environment | Step::Done) {
+        b.fixed.extend(image_gauge::lines(w, t, width));
+    }
+    b
+}
+
+fn step_body(w: &Wizard, t: &Theme, width: u16) -> Body {
     match w.step {
         Step::Welcome => welcome::body(w, t),
         Step::Environment => environment::body(w, t),
