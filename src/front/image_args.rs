@@ -86,7 +86,13 @@ fn target(args: &ImageArgs, common: &Common, resolved: &Resolved) -> Result<Targ
     let mut opts = DetectOptions::from_env(Some(resolved.config.clone()));
     opts.docker_host_flag = args.docker_host.clone();
     opts.sandbox_image = common.tag.clone();
-    engine::resolve(args.docker_host.as_deref(), common.engine, &opts).map_err(|e| {
+    engine::resolve(
+        args.docker_host.as_deref(),
+        common
+            .engine
+            .and_then(|e| crate::model::environment::Engine::parse_label(e.label()).flatten()),
+        &opts,
+    ).map_err(|e| {
         if common.json {
             println!(
                 "{}",

@@ -35,9 +35,10 @@ fn plain_writes_the_same_file_as_apply() {
         return;
     };
     answer_private_and_write(&t);
-    t.wait_for("EXIT=0");
+    let code = t.wait_exit();
     // The same detection report as `clawposture detect`, each problem with its fix.
     let history = t.history();
+    assert_written_but_image(code, &history);
     assert!(history.contains("Container engines"), "{history}");
     assert!(history.contains("docker rootless"), "{history}");
     // verify's static and engine items run on the written file, against the same daemon.

@@ -40,8 +40,9 @@ fn welcome_to_done_against_rootless_docker() {
     t.wait_for("PASS  every owned key holds the preset's value");
     t.wait_for("PASS  the sandbox's container engine answers");
     t.keys(&["q"]);
-    t.wait_for("EXIT=0");
+    let code = t.wait_exit();
     let printed = t.history();
+    assert_written_but_image(code, &printed);
     assert!(
         printed.contains("Wrote ") && printed.contains("Checked right after writing"),
         "summary on the primary screen:\n{printed}"

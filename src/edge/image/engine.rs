@@ -12,7 +12,6 @@ use serde_json::Value;
 
 use crate::edge::detect::{self, DetectOptions};
 use crate::edge::verify::engine as vengine;
-use crate::front::cli::EngineArg;
 use crate::model::environment::{Engine, EngineKind};
 
 /// The engine an image command works on.
@@ -53,10 +52,9 @@ impl Target {
 /// endpoint); `none` is refused by the caller.
 pub fn resolve(
     docker_host: Option<&str>,
-    engine: Option<EngineArg>,
+    wanted: Option<Engine>,
     opts: &DetectOptions,
 ) -> Result<Target, String> {
-    let wanted = engine.and_then(|e| Engine::parse_label(e.label()).flatten());
     let (endpoint, source) = match docker_host {
         Some(h) => (h.to_string(), "--docker-host".to_string()),
         None => {
