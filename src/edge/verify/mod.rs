@@ -205,13 +205,40 @@ fn detected_endpoint(
     ))
 }
 
-/// Run every check the options ask for.
-pub fn verify(opts: &Options) -> Report {
-    let mut outcomes: Vec<Outcome> = Vec::new();
-    let text = std::fs::read(&opts.config)
-        .ok()
-        .map(|b| String::from_utf8_lossy(&b).into_owned());
-    let parsed: Result<Value, String> = match &text {
+/// What the config says must be true, and what the engine must be asked (pure): the file
+/// parsed, the preset it holds, the sandboxes it gives, and the engine query if any agent has
+/// a sandbox.
+pub struct Expectations {
+    pub parsed: Result<Value, String>,
+    pub value: Value,
+    pub recognized: Option<recognize::Recognized>,
+    pub token: statics::TokenSource,
+    /// The agents whose sandbox is on, as the file is.
+    pub sandboxed: Vec<AgentSandbox>,
+    /// The file as the preset wants it: what OpenClaw must report.
+    pub wanted_config: Value,
+    pub engine: Option<EngineQuery>,
+}
+
+/// What to ask the engine, and what its answer must be.
+pub struct EngineQuery {
+    pub kind: EngineKind,
+    pub rootless: Option<bool>,
+    /// The images to look up (the sandbox images, and `--probe-image`).
+    pub asked: Vec<String>,
+    pub wanted: engine::Wanted,
+}
+
+/// The facts the edges gathered for the static and engine items.
+pub struct Gathered {
+    pub files: statics::Facts,
+    /// The engine's answer, and the endpoint it came from (None: no agent has a sandbox).
+    pub engine: Option<engine::EngineFacts>,
+}
+
+/// The expectations of a config's text under these options (pure).
+pub fn expectations(opts: &Options, text: Option<&str>) -> Expectations {
+    let parsed: Result<Value, String> = match text {
         None => Err("no config".into()),
         Some(t) => crate::domain::document::Document::parse(t)
             .map(|d| d.value())
@@ -226,7 +253,7 @@ pub fn verify(opts: &Options) -> Report {
         }],
         None => recognize::environments(opts.uid, opts.gid),
     };
-    let recognized = match (&text, &parsed) {
+    let recognized = match (text, &parsed) {
         (Some(t), Ok(_)) => recognize::recognize(
             t,
             &opts.presets,
@@ -237,55 +264,20 @@ pub fn verify(opts: &Options) -> Report {
         _ => None,
     };
     let token = statics::token_source(&value);
-    let facts = statics::gather(&opts.config, &opts.state_dir, &token, opts.uid);
-    outcomes.extend(statics::judge(
-        &facts,
-        &parsed,
-        recognized.as_ref(),
-        opts.preset.as_deref(),
-        &token,
-    ));
-
-    // The file as it is drives the engine and the live probe; the file as the preset wants it
-    // drives what OpenClaw must report.
-    let actual = expect::sandboxes(&value);
     let wanted_config = recognized
         .as_ref()
         .map(|r| r.expected.clone())
         .unwrap_or_else(|| value.clone());
-    let sandboxed: Vec<AgentSandbox> = actual.iter().filter(|s| s.enabled()).cloned().collect();
-    let mut report = Report {
-        config: opts.config.clone(),
-        state_dir: opts.state_dir.clone(),
-        preset: recognized.as_ref().map(|r| r.preset.clone()),
-        engine: recognized.as_ref().and_then(|r| r.engine_label()),
-        endpoint: None,
-        strict: opts.strict,
-        outcomes: Vec::new(),
-        interrupted: None,
-    };
-
-    let mut engine_facts: Option<engine::EngineFacts> = None;
-    if parsed.is_ok() && !sandboxed.is_empty() {
+    let sandboxed: Vec<AgentSandbox> = expect::sandboxes(&value)
+        .into_iter()
+        .filter(AgentSandbox::enabled)
+        .collect();
+    let engine = (parsed.is_ok() && !sandboxed.is_empty()).then(|| {
         let kind = backend_kind(&sandboxed[0]);
         let rootless = match opts.engine {
             Some(e) => e.map(|e| e.rootless),
             None => recognized.as_ref().and_then(|r| r.rootless()),
         };
-        let (endpoint, source) = match (&opts.engine_host, opts.detect) {
-            (None, true) => detected_endpoint(&opts.config, kind, rootless),
-            _ => None,
-        }
-        .unwrap_or_else(|| {
-            engine::resolve_endpoint(
-                opts.engine_host.as_deref(),
-                kind,
-                rootless,
-                &opts.env,
-                opts.uid,
-                &|p| p.exists(),
-            )
-        });
         let mut images: Vec<String> = Vec::new();
         for sb in &sandboxed {
             if !images.contains(&sb.docker.image) {
@@ -298,20 +290,91 @@ pub fn verify(opts: &Options) -> Report {
         {
             asked.push(p.clone());
         }
-        let facts = engine::gather(&endpoint, &source, &asked);
-        let wanted = engine::Wanted {
-            kind: Some(kind),
+        EngineQuery {
+            kind,
             rootless,
-            label: match opts.engine {
-                Some(e) => Some(e.map(|e| e.label()).unwrap_or("none").to_string()),
-                None => recognized.as_ref().and_then(|r| r.engine_label()),
+            asked,
+            wanted: engine::Wanted {
+                kind: Some(kind),
+                rootless,
+                label: match opts.engine {
+                    Some(e) => Some(e.map(|e| e.label()).unwrap_or("none").to_string()),
+                    None => recognized.as_ref().and_then(|r| r.engine_label()),
+                },
+                images,
             },
-            images,
-        };
-        outcomes.extend(engine::judge(&facts, &wanted));
-        report.endpoint = Some(endpoint);
-        engine_facts = Some(facts);
+        }
+    });
+    Expectations {
+        parsed,
+        value,
+        recognized,
+        token,
+        sandboxed,
+        wanted_config,
+        engine,
     }
+}
+
+/// The static and engine items (pure): the expectations against the gathered facts.
+pub fn judge(opts: &Options, e: &Expectations, g: &Gathered) -> Report {
+    let mut outcomes = statics::judge(
+        &g.files,
+        &e.parsed,
+        e.recognized.as_ref(),
+        opts.preset.as_deref(),
+        &e.token,
+    );
+    if let (Some(q), Some(facts)) = (&e.engine, &g.engine) {
+        outcomes.extend(engine::judge(facts, &q.wanted));
+    }
+    Report {
+        config: opts.config.clone(),
+        state_dir: opts.state_dir.clone(),
+        preset: e.recognized.as_ref().map(|r| r.preset.clone()),
+        engine: e.recognized.as_ref().and_then(|r| r.engine_label()),
+        endpoint: g.engine.as_ref().map(|f| f.endpoint.clone()),
+        strict: opts.strict,
+        outcomes,
+        interrupted: None,
+    }
+}
+
+/// Gather what the static and engine items need (the edge: files, the engine's API).
+pub fn gather(opts: &Options, e: &Expectations) -> Gathered {
+    let files = statics::gather(&opts.config, &opts.state_dir, &e.token, opts.uid);
+    let engine = e.engine.as_ref().map(|q| {
+        let (endpoint, source) = match (&opts.engine_host, opts.detect) {
+            (None, true) => detected_endpoint(&opts.config, q.kind, q.rootless),
+            _ => None,
+        }
+        .unwrap_or_else(|| {
+            engine::resolve_endpoint(
+                opts.engine_host.as_deref(),
+                q.kind,
+                q.rootless,
+                &opts.env,
+                opts.uid,
+                &|p| p.exists(),
+            )
+        });
+        engine::gather(&endpoint, &source, &q.asked)
+    });
+    Gathered { files, engine }
+}
+
+/// Run every check the options ask for.
+pub fn verify(opts: &Options) -> Report {
+    let text = std::fs::read(&opts.config)
+        .ok()
+        .map(|b| String::from_utf8_lossy(&b).into_owned());
+    let e = expectations(opts, text.as_deref());
+    let g = gather(opts, &e);
+    let mut report = judge(opts, &e, &g);
+    let mut outcomes = std::mem::take(&mut report.outcomes);
+    let (parsed, value, wanted_config, sandboxed) =
+        (&e.parsed, &e.value, &e.wanted_config, &e.sandboxed);
+    let engine_facts = g.engine;
 
     if opts.live && parsed.is_ok() {
         match &engine_facts {
@@ -321,7 +384,7 @@ pub fn verify(opts: &Options) -> Report {
                 "a container with the sandbox settings runs the probe",
                 "no agent has a sandbox (mode off everywhere): there is nothing to probe",
             )),
-            Some(facts) => match live_outcomes(opts, &sandboxed, facts) {
+            Some(facts) => match live_outcomes(opts, sandboxed, facts) {
                 Ok(o) => outcomes.extend(o),
                 Err(live::Interrupted(sig)) => {
                     report.interrupted = Some(sig);
@@ -335,7 +398,7 @@ pub fn verify(opts: &Options) -> Report {
     if opts.openclaw != OpenClaw::Off && parsed.is_ok() {
         outcomes.extend(openclaw_outcomes(
             opts,
-            &wanted_config,
+            wanted_config,
             report.preset.as_deref(),
         ));
     }
@@ -348,7 +411,7 @@ pub fn verify(opts: &Options) -> Report {
         {
             Some(p) => (p, "OPENCLAW_GATEWAY_PORT"),
             None => (
-                expect::gateway_port(&value),
+                expect::gateway_port(value),
                 if value.pointer("/gateway/port").is_some() {
                     "gateway.port"
                 } else {
@@ -358,8 +421,8 @@ pub fn verify(opts: &Options) -> Report {
         };
         outcomes.push(host::judge_listen(port, source, &host::read_listeners()));
         let mut modes = BTreeMap::new();
-        for agent in expect::agents(&wanted_config) {
-            if let Some(m) = expect::exec_mode(&wanted_config, Some(&agent)) {
+        for agent in expect::agents(wanted_config) {
+            if let Some(m) = expect::exec_mode(wanted_config, Some(&agent)) {
                 modes.insert(agent, m);
             }
         }
@@ -369,7 +432,7 @@ pub fn verify(opts: &Options) -> Report {
         ];
         outcomes.push(host::judge_approvals(
             &sources,
-            expect::exec_mode(&wanted_config, None).as_deref(),
+            expect::exec_mode(wanted_config, None).as_deref(),
             &modes,
         ));
     }

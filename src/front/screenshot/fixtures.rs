@@ -1,7 +1,7 @@
 //! Fixed machines for the wizard's pictures and tests: five environments as detection
 //! reports, a wizard set up with fixed paths (no disk, no daemon), and a written outcome.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use crate::domain::choice::Inputs;
 use crate::domain::plan::TokenState;
@@ -265,25 +265,22 @@ pub fn outcome() -> WriteOutcome {
 }
 
 /// verify's static and engine results on the fixture machine after the wizard wrote its plan:
-/// the real judges, fed the facts this machine would give (private files, a 64-character token,
-/// the selected engine of `report(env)` with its sandbox image as detection found it).
+/// verify's own expectations and judges (the same seam `verify` runs), fed the facts this
+/// machine would give (private files, a 64-character token, the selected engine of
+/// `report(env)` with its sandbox image as detection found it).
 pub fn checks(w: &Wizard, env: Env) -> crate::model::checks::Report {
     let text = w
         .plan()
         .map(|p| p.plan.new_text.clone())
         .unwrap_or_default();
-    let value = crate::domain::document::Document::parse(&text)
-        .map(|d| d.value())
-        .map_err(|e| e.to_string());
-    let config_value = value.clone().unwrap_or_default();
-    let environment = w.environment();
-    let recognized = crate::domain::recognize::recognize(
-        &text,
-        &w.setup.presets,
-        &environment.into_iter().collect::<Vec<_>>(),
-        None,
-        w.inputs.advanced(),
-    );
+    let mut opts =
+        verify::Options::new(Path::new(CONFIG), Path::new(STATE), w.setup.presets.clone());
+    opts.uid = w.setup.uid;
+    opts.gid = w.setup.gid;
+    opts.advanced = w.inputs.advanced();
+    opts.engine = w.environment().map(|e| e.engine);
+    opts.preset = w.plan().map(|p| p.choice.preset.name.clone());
+    let expected = verify::expectations(&opts, Some(&text));
     let file = |mode| {
         Ok(Some(statics::FileFacts {
             mode,
@@ -301,23 +298,13 @@ pub fn checks(w: &Wizard, env: Env) -> crate::model::checks::Report {
         token_len_process: None,
         uid: 1000,
     };
-    let token = statics::token_source(&config_value);
-    let mut outcomes = statics::judge(&files, &value, recognized.as_ref(), None, &token);
-    let sandboxed: Vec<_> = crate::domain::expect::sandboxes(&config_value)
-        .into_iter()
-        .filter(|s| s.enabled())
-        .collect();
     let det = report(env);
-    let engine = det.selected.index.and_then(|i| det.engines.get(i));
-    let mut endpoint = None;
-    if let (Some(e), false) = (engine, sandboxed.is_empty()) {
-        let mut images: Vec<String> = Vec::new();
-        for s in &sandboxed {
-            if !images.contains(&s.docker.image) {
-                images.push(s.docker.image.clone());
-            }
-        }
-        let facts = verify::engine::EngineFacts {
+    let selected = det.selected.index.and_then(|i| det.engines.get(i));
+    let engine = expected
+        .engine
+        .as_ref()
+        .zip(selected)
+        .map(|(q, e)| verify::engine::EngineFacts {
             endpoint: e.endpoint.clone(),
             source: format!("detected: {}", e.source.label()),
             error: None,
@@ -325,7 +312,8 @@ pub fn checks(w: &Wizard, env: Env) -> crate::model::checks::Report {
             kind: e.kind,
             rootless: e.rootless,
             socket_owner: Some(1000),
-            images: images
+            images: q
+                .asked
                 .iter()
                 .map(|name| verify::engine::ImageFact {
                     name: name.clone(),
@@ -334,24 +322,6 @@ pub fn checks(w: &Wizard, env: Env) -> crate::model::checks::Report {
                     error: None,
                 })
                 .collect(),
-        };
-        let wanted = verify::engine::Wanted {
-            kind: e.kind,
-            rootless: e.rootless,
-            label: recognized.as_ref().and_then(|r| r.engine_label()),
-            images,
-        };
-        outcomes.extend(verify::engine::judge(&facts, &wanted));
-        endpoint = Some(e.endpoint.clone());
-    }
-    crate::model::checks::Report {
-        config: PathBuf::from(CONFIG),
-        state_dir: PathBuf::from(STATE),
-        preset: recognized.as_ref().map(|r| r.preset.clone()),
-        engine: recognized.as_ref().and_then(|r| r.engine_label()),
-        endpoint,
-        strict: false,
-        outcomes,
-        interrupted: None,
-    }
+        });
+    verify::judge(&opts, &expected, &verify::Gathered { files, engine })
 }
