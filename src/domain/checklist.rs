@@ -309,7 +309,7 @@ pub fn items(ctx: &Context) -> Vec<Item> {
     }
     if ctx.restart_needed {
         v.push(item(
-            "gateway.restart",
+            crate::model::check_ids::GATEWAY_RESTART,
             SEC_STEPS,
             "Restart the Gateway",
             "Gateway and discovery keys (bind, auth, tailscale, mDNS) are not hot-reloaded.",
@@ -321,7 +321,7 @@ pub fn items(ctx: &Context) -> Vec<Item> {
     }
 
     v.push(item(
-        "static.drift",
+        crate::model::check_ids::STATIC_DRIFT,
         SEC_FILES,
         format!("Every value the {} preset owns is still in place", ctx.preset),
         "OpenClaw's own writers (onboarding, doctor, `config set`) and hand edits can undo a setting without notice.",
@@ -336,7 +336,7 @@ pub fn items(ctx: &Context) -> Vec<Item> {
         Check::Verify,
     ));
     v.push(item(
-        "static.config_perms",
+        crate::model::check_ids::STATIC_CONFIG_PERMS,
         SEC_FILES,
         "The config, the state dir and .env are private",
         "Other local users must not read the config or the token, nor plant a config; these are the audit's fs.* checks.",
@@ -346,7 +346,7 @@ pub fn items(ctx: &Context) -> Vec<Item> {
         Check::Verify,
     ));
     v.push(item(
-        "static.token",
+        crate::model::check_ids::STATIC_TOKEN,
         SEC_FILES,
         format!("The Gateway token is in .env and has at least {MIN_TOKEN_LEN} characters"),
         "The config refers to the token by name (a SecretRef); a short token is flagged by the audit (gateway.token_too_short). The commands print its length, never the token.",
@@ -358,7 +358,7 @@ pub fn items(ctx: &Context) -> Vec<Item> {
 
     if sandboxed {
         v.push(item(
-            "engine.reachable",
+            crate::model::check_ids::ENGINE_REACHABLE,
             SEC_ENGINE,
             format!("The {cli} engine answers, at the endpoint the Gateway uses"),
             "With the sandbox on and no engine, every sandboxed turn fails (there is no fallback to the host).",
@@ -372,7 +372,7 @@ pub fn items(ctx: &Context) -> Vec<Item> {
         ));
         let rootless = ctx.engine.map(|e| e.rootless);
         v.push(item(
-            "engine.rootless",
+            crate::model::check_ids::ENGINE_ROOTLESS,
             SEC_ENGINE,
             format!(
                 "The engine is {}, as the config was written for",
@@ -435,7 +435,7 @@ pub fn items(ctx: &Context) -> Vec<Item> {
                 ),
             };
             v.push(item(
-                "engine.image",
+                crate::model::check_ids::ENGINE_IMAGE,
                 SEC_ENGINE,
                 title,
                 "OpenClaw never pulls or builds the sandbox image, and refuses to substitute plain Debian (the image needs python3 for the file helpers).",
@@ -461,7 +461,7 @@ pub fn items(ctx: &Context) -> Vec<Item> {
             ),
         };
         v.push(item(
-            "gateway.service_env",
+            crate::model::check_ids::GATEWAY_SERVICE_ENV,
             SEC_ENGINE,
             "The Gateway service reaches the same engine",
             "OpenClaw runs the engine's CLI with the service's own environment (DOCKER_HOST, DOCKER_CONTEXT); a service that sees another engine, or none, breaks or weakens the sandbox although this shell's checks pass.",
@@ -473,7 +473,7 @@ pub fn items(ctx: &Context) -> Vec<Item> {
     }
 
     v.push(item(
-        "openclaw.validate",
+        crate::model::check_ids::OPENCLAW_VALIDATE,
         SEC_OPENCLAW,
         "OpenClaw accepts the config",
         "Unknown keys, wrong types or bad values make the Gateway refuse to start.",
@@ -506,7 +506,7 @@ pub fn items(ctx: &Context) -> Vec<Item> {
             })
             .collect();
         v.push(item(
-            &format!("openclaw.sandbox[{}]", sb.agent),
+            &crate::model::check_ids::openclaw_sandbox(&sb.agent),
             SEC_OPENCLAW,
             format!("OpenClaw resolves agent `{}`'s sandbox as the preset says", sb.agent),
             "`sandbox explain` is OpenClaw's own resolution of defaults and per-agent overrides.",
@@ -521,7 +521,7 @@ pub fn items(ctx: &Context) -> Vec<Item> {
         warns.push("`security.trust_model.multi_user_heuristic` (other people reach this Gateway by design)".into());
     }
     v.push(item(
-        "openclaw.audit",
+        crate::model::check_ids::OPENCLAW_AUDIT,
         SEC_OPENCLAW,
         "OpenClaw's security audit finds nothing critical",
         "The audit knows OpenClaw's own risky combinations. It exits 0 even with critical findings, so read the summary. Never run it with --fix here: that reverts parts of the presets.",
@@ -563,7 +563,7 @@ pub fn items(ctx: &Context) -> Vec<Item> {
         args.push(sh(&d.image));
         args.push("sh -c 'ls /sys/class/net; cat /proc/net/route; grep -E \"^(Uid|CapEff|CapBnd)\" /proc/self/status; touch /probe'".into());
         v.push(item(
-            "live.network",
+            crate::model::check_ids::LIVE_NETWORK,
             SEC_LIVE,
             format!("A container with agent `{}`'s sandbox settings has no network, a read-only root and no capabilities", sb.agent),
             "A config is a promise; a container started with exactly these settings shows what the engine really does. Checks only read /sys and /proc: nothing is sent anywhere.",
@@ -578,7 +578,7 @@ pub fn items(ctx: &Context) -> Vec<Item> {
     }
 
     v.push(item(
-        "gateway.listen",
+        crate::model::check_ids::GATEWAY_LISTEN,
         SEC_GATEWAY,
         format!("The running Gateway listens on loopback only (port {})", ctx.port),
         "What the process really binds matters, not what the config says (a --bind flag or an older config can win).",
@@ -588,7 +588,7 @@ pub fn items(ctx: &Context) -> Vec<Item> {
         Check::Verify,
     ));
     v.push(item(
-        "gateway.exec_approvals",
+        crate::model::check_ids::GATEWAY_EXEC_APPROVALS,
         SEC_GATEWAY,
         format!("Host exec approvals do not widen tools.exec.mode \"{}\"", ctx.exec_mode.as_deref().unwrap_or("unset")),
         "Onboarding seeds a host approvals policy of security \"full\" and ask \"off\"; with it, full-permission sessions and elevated runs skip approval and `askFallback: \"full\"` runs unanswered prompts.",

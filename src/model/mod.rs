@@ -1,5 +1,6 @@
 //! Plain data types, below everything else: no I/O, no decisions.
 
+pub mod check_ids;
 pub mod checks;
 pub mod detect_options;
 pub mod detection;

@@ -344,14 +344,14 @@ pub fn judge(facts: &EngineFacts, wanted: &Wanted) -> Vec<Outcome> {
     match &facts.error {
         Some(e) => {
             out.push(
-                Outcome::fail("engine.reachable", Group::Engine, title, e.clone())
+                Outcome::fail(crate::model::check_ids::ENGINE_REACHABLE, Group::Engine, title, e.clone())
                     .detail(format!("endpoint {} (from {})", facts.endpoint, facts.source))
                     .fix("start the engine (rootless Docker: `systemctl --user start docker`; Podman: `systemctl --user start podman.socket`), or pass --docker-host to point at it; the Gateway service needs the same DOCKER_HOST")
                     .doc(doc),
             );
             let why = "the engine could not be reached (see engine.reachable)";
             out.push(Outcome::skip(
-                "engine.rootless",
+                crate::model::check_ids::ENGINE_ROOTLESS,
                 Group::Engine,
                 "the engine is rootless as the config expects",
                 why,
@@ -367,7 +367,7 @@ pub fn judge(facts: &EngineFacts, wanted: &Wanted) -> Vec<Outcome> {
             return out;
         }
         None => out.push(Outcome::pass(
-            "engine.reachable",
+            crate::model::check_ids::ENGINE_REACHABLE,
             Group::Engine,
             title,
             format!(
@@ -389,16 +389,16 @@ pub fn judge(facts: &EngineFacts, wanted: &Wanted) -> Vec<Outcome> {
     };
     let rl_title = "the engine is rootless as the config expects";
     let rootless = match (wanted.rootless, facts.rootless) {
-        (_, None) => Outcome::skip("engine.rootless", Group::Engine, rl_title, "the engine does not say whether it is rootless"),
+        (_, None) => Outcome::skip(crate::model::check_ids::ENGINE_ROOTLESS, Group::Engine, rl_title, "the engine does not say whether it is rootless"),
         (None, Some(r)) => Outcome::pass(
-            "engine.rootless",
+            crate::model::check_ids::ENGINE_ROOTLESS,
             Group::Engine,
             rl_title,
             format!("the engine is {}; the config fits both ({})", if r { "rootless" } else { "rootful" }, wanted.label.as_deref().unwrap_or("any engine")),
         ),
-        (Some(w), Some(r)) if w == r => Outcome::pass("engine.rootless", Group::Engine, rl_title, format!("the engine is {} as expected", if r { "rootless" } else { "rootful" })),
+        (Some(w), Some(r)) if w == r => Outcome::pass(crate::model::check_ids::ENGINE_ROOTLESS, Group::Engine, rl_title, format!("the engine is {} as expected", if r { "rootless" } else { "rootful" })),
         (Some(w), Some(_)) => Outcome::fail(
-            "engine.rootless",
+            crate::model::check_ids::ENGINE_ROOTLESS,
             Group::Engine,
             rl_title,
             format!(
@@ -413,7 +413,12 @@ pub fn judge(facts: &EngineFacts, wanted: &Wanted) -> Vec<Outcome> {
     };
     out.push(match kind_note {
         Some(n) if rootless.status != crate::model::checks::Status::Fail => {
-            let mut o = Outcome::fail("engine.rootless", Group::Engine, rl_title, n);
+            let mut o = Outcome::fail(
+                crate::model::check_ids::ENGINE_ROOTLESS,
+                Group::Engine,
+                rl_title,
+                n,
+            );
             o.fix = Some(
                 "re-run `clawposture apply --engine ...` for the engine that is really used".into(),
             );
@@ -456,7 +461,7 @@ fn image_id(img: &str, wanted: &Wanted) -> String {
     if wanted.images.len() > 1 {
         format!("engine.image[{img}]")
     } else {
-        "engine.image".into()
+        crate::model::check_ids::ENGINE_IMAGE.into()
     }
 }
 

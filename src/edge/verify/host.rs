@@ -75,7 +75,7 @@ pub fn judge_listen(
     port_source: &str,
     listeners: &Result<Vec<(IpAddr, u16)>, String>,
 ) -> Outcome {
-    let id = "gateway.listen";
+    let id = crate::model::check_ids::GATEWAY_LISTEN;
     let title = format!("the Gateway listens on loopback only (port {port}, {port_source})");
     let doc = "gateway/security/network-exposure.md";
     let all = match listeners {
@@ -197,7 +197,7 @@ pub fn judge_approvals(
     default_mode: Option<&str>,
     agent_modes: &BTreeMap<String, String>,
 ) -> Outcome {
-    let id = "gateway.exec_approvals";
+    let id = crate::model::check_ids::GATEWAY_EXEC_APPROVALS;
     let title = format!(
         "OpenClaw's host exec approvals do not widen tools.exec.mode ({})",
         default_mode.unwrap_or("unset")

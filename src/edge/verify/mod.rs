@@ -379,7 +379,7 @@ pub fn verify(opts: &Options) -> Report {
     if opts.live && parsed.is_ok() {
         match &engine_facts {
             None => outcomes.push(Outcome::skip(
-                "live.container",
+                crate::model::check_ids::LIVE_CONTAINER,
                 Group::Live,
                 "a container with the sandbox settings runs the probe",
                 "no agent has a sandbox (mode off everywhere): there is nothing to probe",
@@ -536,7 +536,7 @@ fn live_outcomes(
 /// A network the user chose on purpose is not a failure of the sandbox, but it is not isolation
 /// either: the item is skipped (never a pass; `--strict` fails it), with what the probe saw.
 fn network_chosen(o: Outcome, sb: &AgentSandbox) -> Outcome {
-    if !(o.id.starts_with("live.network") && o.status == model::Status::Fail)
+    if !(o.id.starts_with(crate::model::check_ids::LIVE_NETWORK) && o.status == model::Status::Fail)
         || sb.docker.network != SandboxNetwork::Bridge.label()
     {
         return o;
@@ -558,13 +558,13 @@ fn network_chosen(o: Outcome, sb: &AgentSandbox) -> Outcome {
 fn openclaw_outcomes(opts: &Options, wanted: &Value, preset: Option<&str>) -> Vec<Outcome> {
     let title = "the `openclaw` CLI is available and safe to run";
     let mut ids: Vec<(String, String)> = vec![(
-        "openclaw.validate".into(),
+        crate::model::check_ids::OPENCLAW_VALIDATE.into(),
         "`openclaw config validate` accepts the config".into(),
     )];
     let sandboxes = expect::sandboxes(wanted);
     for sb in &sandboxes {
         ids.push((
-            format!("openclaw.sandbox[{}]", sb.agent),
+            crate::model::check_ids::openclaw_sandbox(&sb.agent),
             format!(
                 "`openclaw sandbox explain` for agent `{}` agrees with the preset",
                 sb.agent
@@ -572,7 +572,7 @@ fn openclaw_outcomes(opts: &Options, wanted: &Value, preset: Option<&str>) -> Ve
         ));
     }
     ids.push((
-        "openclaw.audit".into(),
+        crate::model::check_ids::OPENCLAW_AUDIT.into(),
         "`openclaw security audit` finds nothing critical".into(),
     ));
     let skip_all = |why: &str| {
@@ -589,7 +589,7 @@ fn openclaw_outcomes(opts: &Options, wanted: &Value, preset: Option<&str>) -> Ve
     let Some(bin) = bin else {
         let mut v = vec![
             Outcome::skip(
-                "openclaw.binary",
+                crate::model::check_ids::OPENCLAW_BINARY,
                 Group::Openclaw,
                 title,
                 "`openclaw` is not on PATH",
@@ -602,7 +602,7 @@ fn openclaw_outcomes(opts: &Options, wanted: &Value, preset: Option<&str>) -> Ve
     if let Err(e) =
         openclaw_cli::path_components(&bin).and_then(|c| openclaw_cli::judge_path(&c, opts.uid))
     {
-        let mut v = vec![Outcome::fail("openclaw.binary", Group::Openclaw, title, format!("refused to run {}: {e}", bin.display()))
+        let mut v = vec![Outcome::fail(crate::model::check_ids::OPENCLAW_BINARY, Group::Openclaw, title, format!("refused to run {}: {e}", bin.display()))
             .fix("install OpenClaw where only root or you can write (e.g. `npm install -g` under your own prefix), or tighten those directories")];
         v.extend(skip_all("the openclaw binary was refused"));
         return v;
@@ -612,7 +612,7 @@ fn openclaw_outcomes(opts: &Options, wanted: &Value, preset: Option<&str>) -> Ve
         openclaw_cli::Network::Allowed => Vec::new(),
         openclaw_cli::Network::Unavailable(why) => {
             let mut v = vec![Outcome::pass(
-                "openclaw.binary",
+                crate::model::check_ids::OPENCLAW_BINARY,
                 Group::Openclaw,
                 title,
                 bin.display().to_string(),
@@ -622,7 +622,7 @@ fn openclaw_outcomes(opts: &Options, wanted: &Value, preset: Option<&str>) -> Ve
         }
     };
     let mut out = vec![Outcome::pass(
-        "openclaw.binary",
+        crate::model::check_ids::OPENCLAW_BINARY,
         Group::Openclaw,
         title,
         format!(

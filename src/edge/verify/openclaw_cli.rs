@@ -358,7 +358,7 @@ fn broken(id: &str, title: &str, res: &CallResult, timeout: Duration) -> Outcome
 }
 
 pub fn judge_validate(res: &CallResult, timeout: Duration) -> Outcome {
-    let id = "openclaw.validate";
+    let id = crate::model::check_ids::OPENCLAW_VALIDATE;
     let title = "`openclaw config validate` accepts the config";
     let Some(v) = extract_json(&res.stdout) else {
         return broken(id, title, res, timeout).doc("cli/config.md");
@@ -430,7 +430,7 @@ pub fn judge_explain(
     calls: &[(ExplainCase, CallResult)],
     timeout: Duration,
 ) -> Outcome {
-    let id = format!("openclaw.sandbox[{}]", want.agent);
+    let id = crate::model::check_ids::openclaw_sandbox(&want.agent);
     let title = format!(
         "`openclaw sandbox explain` for agent `{}` agrees with the preset",
         want.agent
@@ -534,7 +534,7 @@ pub fn expected_warn(check_id: &str, preset: Option<&str>) -> Option<&'static st
 }
 
 pub fn judge_audit(res: &CallResult, preset: Option<&str>, timeout: Duration) -> Outcome {
-    let id = "openclaw.audit";
+    let id = crate::model::check_ids::OPENCLAW_AUDIT;
     let title = "`openclaw security audit` finds nothing critical";
     let Some(v) = extract_json(&res.stdout) else {
         return broken(id, title, res, timeout).doc("gateway/security/audit-checks.md");

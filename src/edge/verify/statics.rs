@@ -196,14 +196,14 @@ pub fn judge(
     let cfg = &facts.config_path;
     out.push(match (&facts.config, parsed) {
         (Ok(None), _) => Outcome::fail(
-            "static.config_parses",
+            crate::model::check_ids::STATIC_CONFIG_PARSES,
             Group::Static,
             "the config exists and parses",
             format!("no config at {}", cfg.display()),
         )
         .fix("run `clawposture apply --threat private|group|public` (or pass --config)"),
         (_, Err(e)) => Outcome::fail(
-            "static.config_parses",
+            crate::model::check_ids::STATIC_CONFIG_PARSES,
             Group::Static,
             "the config exists and parses",
             format!("{}:{e}", cfg.display()),
@@ -211,7 +211,7 @@ pub fn judge(
         .fix("fix the file (or restore a clawposture backup beside it)")
         .doc("gateway/configuration.md"),
         (_, Ok(_)) => Outcome::pass(
-            "static.config_parses",
+            crate::model::check_ids::STATIC_CONFIG_PARSES,
             Group::Static,
             "the config exists and parses",
             format!("{} is JSON5 OpenClaw can read", cfg.display()),
@@ -220,13 +220,13 @@ pub fn judge(
     let parses = parsed.is_ok() && matches!(facts.config, Ok(Some(_)));
     out.push(match (parses, recognized) {
         (false, _) => Outcome::skip(
-            "static.preset",
+            crate::model::check_ids::STATIC_PRESET,
             Group::Static,
             "the config holds a clawposture preset",
             "the config could not be read",
         ),
         (true, None) => Outcome::fail(
-            "static.preset",
+            crate::model::check_ids::STATIC_PRESET,
             Group::Static,
             "the config holds a clawposture preset",
             "it matches no preset: more than half of every preset's values differ",
@@ -235,7 +235,7 @@ pub fn judge(
             "run `clawposture plan --threat <preset>` to see the changes, then `clawposture apply`",
         ),
         (true, Some(r)) => Outcome::pass(
-            "static.preset",
+            crate::model::check_ids::STATIC_PRESET,
             Group::Static,
             "the config holds a clawposture preset",
             format!(
@@ -254,7 +254,7 @@ pub fn judge(
     });
     out.push(match (parses, recognized) {
         (true, Some(r)) if r.drift.is_empty() => Outcome::pass(
-            "static.drift",
+            crate::model::check_ids::STATIC_DRIFT,
             Group::Static,
             "every owned key holds the preset's value",
             format!("all {} owned values hold", r.owned),
@@ -274,7 +274,7 @@ pub fn judge(
                 })
                 .collect();
             Outcome::fail(
-                "static.drift",
+                crate::model::check_ids::STATIC_DRIFT,
                 Group::Static,
                 "every owned key holds the preset's value",
                 format!(
@@ -292,14 +292,14 @@ pub fn judge(
             .fix(drift_fix(r))
         }
         _ => Outcome::skip(
-            "static.drift",
+            crate::model::check_ids::STATIC_DRIFT,
             Group::Static,
             "every owned key holds the preset's value",
             "no preset to compare with",
         ),
     });
     out.push(mode_outcome(
-        "static.config_perms",
+        crate::model::check_ids::STATIC_CONFIG_PERMS,
         "the config is private (0600)",
         cfg,
         &facts.config,
@@ -308,7 +308,7 @@ pub fn judge(
         false,
     ));
     out.push(mode_outcome(
-        "static.state_dir_perms",
+        crate::model::check_ids::STATIC_STATE_DIR_PERMS,
         "the state dir is private (0700)",
         &facts.state_dir,
         &facts.state,
@@ -317,7 +317,7 @@ pub fn judge(
         false,
     ));
     out.push(mode_outcome(
-        "static.env_perms",
+        crate::model::check_ids::STATIC_ENV_PERMS,
         "the .env file is private (0600)",
         &facts.state_dir.join(".env"),
         &facts.env_file,
@@ -347,7 +347,7 @@ fn judge_token(facts: &Facts, token: &TokenSource) -> Outcome {
     let title = format!(
         "the Gateway token exists and has at least {MIN_TOKEN_LEN} characters (never shown)"
     );
-    let id = "static.token";
+    let id = crate::model::check_ids::STATIC_TOKEN;
     let env_path = facts.state_dir.join(".env");
     match token {
         TokenSource::Missing => Outcome::fail(id, Group::Static, title, "gateway.auth.token is not set: OpenClaw would make up a runtime-only token")
