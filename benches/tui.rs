@@ -3,7 +3,7 @@
 //! 1. Process start to the first complete frame: the release binary in an 80×24 pseudo-terminal
 //!    of our own (openpty), timed from spawn until the footer, the last row drawn, arrives.
 //!    Then the frame with content: with `--threat private`, until the Preset screen shows the
-//!    plan ("…djusted for this machine"), side by side with `clawposture detect` run alone: the
+//!    plan ("Adjusted for this machine" or "Nothing adjusted…"), side by side with `clawposture detect` run alone: the
 //!    difference is what the wizard adds after detection finished (goal: at most 50 ms).
 //! 2. In-process start to first frame: presets, wizard, one draw into a TestBackend.
 //! 3. Frame render time of the Preview screen with the 300-line config (diff and full view).
@@ -100,6 +100,16 @@ fn first_frame(bin: &str, dir: &std::path::Path, args: &[&str], marker: &str) ->
     let mut buf = [0u8; 4096];
     let mut took = None;
     while start.elapsed() < Duration::from_secs(10) {
+        // Wait for output with a deadline: a screen that never shows the marker must not hang.
+        let mut pfd = libc::pollfd {
+            fd: std::os::fd::AsRawFd::as_raw_fd(&reader),
+            events: libc::POLLIN,
+            revents: 0,
+        };
+        // SAFETY: one valid pollfd on the stack, for the duration of the call.
+        if unsafe { libc::poll(&mut pfd, 1, 1000) } <= 0 {
+            continue;
+        }
         let n = reader.read(&mut buf).unwrap_or(0);
         if n == 0 {
             break;
@@ -144,7 +154,8 @@ fn content_frame(bin: &str) {
                 bin,
                 dir.path(),
                 &["--threat", "private"],
-                "djusted for this machine",
+                // One word: ratatui skips unchanged blank cells, so words arrive apart.
+                "djusted",
             )
         })
         .collect();

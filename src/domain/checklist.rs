@@ -208,9 +208,15 @@ impl Context {
         }
     }
 
+    /// `openclaw` aimed at this config and state dir (and `--profile NAME` for a profile's
+    /// Gateway, so a restart never hits the default one).
     fn oc(&self) -> String {
+        let profile = match &self.profile {
+            Some(p) => format!(" --profile {}", sh(p)),
+            None => String::new(),
+        };
         format!(
-            "OPENCLAW_CONFIG_PATH={} OPENCLAW_STATE_DIR={} openclaw",
+            "OPENCLAW_CONFIG_PATH={} OPENCLAW_STATE_DIR={} openclaw{profile}",
             sh(&self.config.display().to_string()),
             sh(&self.state_dir.display().to_string())
         )
@@ -286,15 +292,41 @@ fn item(
 }
 
 /// The checklist items for this context, in order.
-pub fn items(ctx: &Context) -> Vec<Item> {
-    let mut v = Vec::new();
-    let cfg = sh(&ctx.config.display().to_string());
-    let state = sh(&ctx.state_dir.display().to_string());
-    let env = sh(&ctx.state_dir.join(".env").display().to_string());
-    let sandboxed = !ctx.sandboxes.is_empty();
-    let cli = ctx.engine_cli();
-    let host = ctx.host_prefix();
+/// The shell words every item's command uses, quoted once.
+struct Words {
+    cfg: String,
+    state: String,
+    env: String,
+    sandboxed: bool,
+    cli: &'static str,
+    host: String,
+}
 
+/// Every checklist item for this context, in the order the file lists them.
+pub fn items(ctx: &Context) -> Vec<Item> {
+    let w = Words {
+        cfg: sh(&ctx.config.display().to_string()),
+        state: sh(&ctx.state_dir.display().to_string()),
+        env: sh(&ctx.state_dir.join(".env").display().to_string()),
+        sandboxed: !ctx.sandboxes.is_empty(),
+        cli: ctx.engine_cli(),
+        host: ctx.host_prefix(),
+    };
+    let mut v = Vec::new();
+
+    step_items(ctx, &w, &mut v);
+    file_items(ctx, &w, &mut v);
+    engine_items(ctx, &w, &mut v);
+    openclaw_items(ctx, &mut v);
+    live_and_gateway_items(ctx, &w, &mut v);
+    decision_items(ctx, &w, &mut v);
+    v
+}
+
+/// What must be done after writing (recreate, restart).
+fn step_items(ctx: &Context, w: &Words, v: &mut Vec<Item>) {
+    let Words { sandboxed, .. } = w;
+    let sandboxed = *sandboxed;
     if sandboxed && ctx.sandbox_changed {
         v.push(item(
             "sandbox.recreate",
@@ -314,12 +346,18 @@ pub fn items(ctx: &Context) -> Vec<Item> {
             "Restart the Gateway",
             "Gateway and discovery keys (bind, auth, tailscale, mDNS) are not hot-reloaded.",
             "gateway/configuration/hot-reload.md",
-            Some("openclaw gateway restart".into()),
+            Some(format!("{} gateway restart", ctx.oc())),
             "The Gateway comes back up and `openclaw health` is OK.",
             Check::Manual,
         ));
     }
+}
 
+/// The file and its secrets.
+fn file_items(ctx: &Context, w: &Words, v: &mut Vec<Item>) {
+    let Words {
+        cfg, state, env, ..
+    } = w;
     v.push(item(
         crate::model::check_ids::STATIC_DRIFT,
         SEC_FILES,
@@ -355,7 +393,17 @@ pub fn items(ctx: &Context) -> Vec<Item> {
         format!("One number, at least {MIN_TOKEN_LEN}."),
         Check::Verify,
     ));
+}
 
+/// The engine and the image (only when an agent has a sandbox).
+fn engine_items(ctx: &Context, w: &Words, v: &mut Vec<Item>) {
+    let Words {
+        sandboxed,
+        cli,
+        host,
+        ..
+    } = w;
+    let sandboxed = *sandboxed;
     if sandboxed {
         v.push(item(
             crate::model::check_ids::ENGINE_REACHABLE,
@@ -471,7 +519,10 @@ pub fn items(ctx: &Context) -> Vec<Item> {
             Check::Manual,
         ));
     }
+}
 
+/// What OpenClaw itself says of the config.
+fn openclaw_items(ctx: &Context, v: &mut Vec<Item>) {
     v.push(item(
         crate::model::check_ids::OPENCLAW_VALIDATE,
         SEC_OPENCLAW,
@@ -530,7 +581,11 @@ pub fn items(ctx: &Context) -> Vec<Item> {
         format!("\"summary\": {{\"critical\": 0, ...}}. Expected warnings: {}.", warns.join("; ")),
         Check::Verify,
     ));
+}
 
+/// The sandbox from inside a container, and the running Gateway.
+fn live_and_gateway_items(ctx: &Context, w: &Words, v: &mut Vec<Item>) {
+    let Words { cli, host, .. } = w;
     for sb in &ctx.sandboxes {
         if ctx.sandboxes.iter().position(|s| s.docker == sb.docker)
             != ctx.sandboxes.iter().position(|s| s.agent == sb.agent)
@@ -597,7 +652,11 @@ pub fn items(ctx: &Context) -> Vec<Item> {
         "No `\"security\": \"full\"`, no `\"askFallback\": \"full\"`, no `autoAllowSkills: true` and no `*` allowlist entry under `file.defaults` or `file.agents`.",
         Check::Verify,
     ));
+}
 
+/// What is left for the user to decide.
+fn decision_items(ctx: &Context, w: &Words, v: &mut Vec<Item>) {
+    let Words { cfg, state, .. } = w;
     if ctx.owner.is_none() {
         v.push(item(
             "owner.unpinned",
@@ -610,7 +669,6 @@ pub fn items(ctx: &Context) -> Vec<Item> {
             Check::Manual,
         ));
     }
-    v
 }
 
 /// The checklist as Markdown (deterministic: no dates, so re-applying the same posture writes

@@ -843,3 +843,42 @@ fn applying_public_twice_with_an_owner_changes_nothing_the_second_time() {
     );
     assert_eq!(std::fs::read(sb.config()).expect("kept"), bytes);
 }
+
+#[test]
+fn a_profile_s_next_steps_and_checklist_carry_its_profile() {
+    // After --openclaw-profile NAME every command printed for the user aims at that Gateway.
+    let sb = Sandbox::new();
+    let out = sb.run(&[
+        "apply",
+        "--openclaw-profile",
+        "public",
+        "--yes",
+        "--threat",
+        "public",
+        "--engine",
+        "none",
+        "--accept-risk",
+    ]);
+    assert!(crate::support::homes::applied(&out), "{}", stderr(&out));
+    let printed = stdout(&out);
+    assert!(
+        printed.contains("openclaw --profile public config validate"),
+        "{printed}"
+    );
+    assert!(
+        printed.contains("clawposture --openclaw-profile public verify"),
+        "{printed}"
+    );
+    let list = std::fs::read_to_string(sb.home().join(".openclaw-public/clawposture-checklist.md"))
+        .expect("the profile's checklist");
+    for line in list
+        .lines()
+        .filter(|l| l.contains(" openclaw ") || l.contains("openclaw gateway"))
+    {
+        assert!(
+            !line.contains("openclaw gateway restart") || line.contains("--profile public"),
+            "a restart without the profile: {line}"
+        );
+    }
+    assert!(list.contains("openclaw --profile public"), "{list}");
+}
