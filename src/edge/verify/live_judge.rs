@@ -369,6 +369,27 @@ fn loopback_v6(dev: &str) -> bool {
     dev == "lo"
 }
 
+/// What one probe's judges read: the sandbox, how the container was made, what it printed.
+struct Probe<'a> {
+    sandbox: &'a AgentSandbox,
+    spec: &'a ProbeSpec,
+    run: &'a Run,
+    expect: &'a Expectation,
+    f: &'a Findings,
+    /// The probe ran to its end marker.
+    ran: bool,
+    suffix: &'a str,
+}
+
+/// Why an item is skipped when the probe did not run.
+const NOT_RUN: &str = "the probe did not run (see live.container)";
+
+impl Probe<'_> {
+    fn id(&self, s: &str) -> String {
+        format!("live.{s}{}", self.suffix)
+    }
+}
+
 /// Judge one probe. `suffix` distinguishes several sandboxes (`[group]`), empty for one.
 pub fn judge(
     sandbox: &AgentSandbox,
@@ -378,9 +399,53 @@ pub fn judge(
     suffix: &str,
 ) -> Vec<Outcome> {
     let f = parse(&run.stdout);
-    let ran = run.error.is_none() && f.complete;
-    let id = |s: &str| format!("live.{s}{suffix}");
-    let mut out = Vec::new();
+    let p = Probe {
+        sandbox,
+        spec,
+        run,
+        expect,
+        f: &f,
+        ran: run.error.is_none() && f.complete,
+        suffix,
+    };
+    let mut out = vec![
+        judge_container(&p).doc("gateway/sandboxing.md"),
+        judge_network(&p).doc("gateway/sandboxing.md"),
+        judge_rootfs(&p).doc("gateway/sandboxing.md"),
+        judge_capabilities(&p).doc("gateway/sandboxing.md"),
+        judge_no_new_privileges(&p),
+        judge_user(&p),
+        // Limits: a rootless engine without cgroup delegation silently drops them.
+        judge_limits(spec, &f, p.ran, &p.id("limits"), run),
+    ];
+    // A failed item shows what the container printed (live.container already does).
+    if p.ran {
+        let evidence = output_details(&Run {
+            stdout: run.stdout.clone(),
+            stderr: run.stderr.clone(),
+            ..Default::default()
+        });
+        for o in out
+            .iter_mut()
+            .skip(1)
+            .filter(|o| o.status == crate::model::checks::Status::Fail)
+        {
+            o.details.extend(evidence.iter().cloned());
+        }
+    }
+    out
+}
+
+/// The probe's own container ran to its end (the positive control of every other item).
+fn judge_container(p: &Probe) -> Outcome {
+    let Probe {
+        sandbox,
+        spec,
+        run,
+        ran,
+        ..
+    } = *p;
+    let id = |s: &str| p.id(s);
     let title = format!(
         "a container with the sandbox settings of agent `{}` runs the probe",
         sandbox.agent
@@ -420,9 +485,17 @@ pub fn judge(
             container = container.detail(format!("engine warning: {w}"));
         }
     }
-    out.push(container.doc("gateway/sandboxing.md"));
-    let not_run = "the probe did not run (see live.container)";
+    container
+}
 
+/// Network: the config first (a network other than none is a failure whatever the probe
+/// shows), then the container's own view.
+fn judge_network(p: &Probe) -> Outcome {
+    let Probe {
+        sandbox, f, ran, ..
+    } = *p;
+    let id = |s: &str| p.id(s);
+    let not_run = NOT_RUN;
     // Network: the config first (a network other than none is a failure whatever the probe
     // shows), then the container's own view.
     let net_title = "the sandbox has no network: only `lo`, no route";
@@ -524,8 +597,16 @@ pub fn judge(
             )
         }
     };
-    out.push(net.doc("gateway/sandboxing.md"));
+    net
+}
 
+/// The root filesystem is read-only (with the tmpfs write as its control).
+fn judge_rootfs(p: &Probe) -> Outcome {
+    let Probe {
+        sandbox, f, ran, ..
+    } = *p;
+    let id = |s: &str| p.id(s);
+    let not_run = NOT_RUN;
     // Root filesystem.
     let root_title = "the sandbox's root filesystem is read-only";
     let root_mount = f.mounts.iter().rev().find(|m| m.0 == "/");
@@ -581,8 +662,16 @@ pub fn judge(
             "/ is mounted read-only and a write to it failed, while a write to the /tmp tmpfs succeeded",
         )
     };
-    out.push(root.doc("gateway/sandboxing.md"));
+    root
+}
 
+/// No capabilities left to the sandbox process.
+fn judge_capabilities(p: &Probe) -> Outcome {
+    let Probe {
+        sandbox, f, ran, ..
+    } = *p;
+    let id = |s: &str| p.id(s);
+    let not_run = NOT_RUN;
     // Capabilities.
     let cap_title = "the sandbox process has no capabilities";
     let names = ["CapEff", "CapPrm", "CapBnd", "CapAmb"];
@@ -649,11 +738,17 @@ pub fn judge(
             "CapEff, CapPrm, CapBnd and CapAmb are all 0",
         )
     };
-    out.push(cap.doc("gateway/sandboxing.md"));
+    cap
+}
 
+/// No new privileges (OpenClaw always adds it).
+fn judge_no_new_privileges(p: &Probe) -> Outcome {
+    let Probe { f, ran, .. } = *p;
+    let id = |s: &str| p.id(s);
+    let not_run = NOT_RUN;
     // No new privileges (OpenClaw always adds it).
     let nnp_title = "no-new-privileges is in effect";
-    out.push(if !ran {
+    if !ran {
         Outcome::skip(id("no_new_privileges"), Group::Live, nnp_title, not_run)
     } else {
         match f.status.get("NoNewPrivs").map(String::as_str) {
@@ -676,8 +771,14 @@ pub fn judge(
                 "positive control failed: NoNewPrivs was not read from /proc/self/status",
             ),
         }
-    });
+    }
+}
 
+/// The sandbox runs as the configured uid.
+fn judge_user(p: &Probe) -> Outcome {
+    let Probe { expect, f, ran, .. } = *p;
+    let id = |s: &str| p.id(s);
+    let not_run = NOT_RUN;
     // User.
     let user_title = "the sandbox runs as the configured uid";
     let uid = f
@@ -685,7 +786,7 @@ pub fn judge(
         .get("Uid")
         .and_then(|u| u.split_whitespace().next())
         .and_then(|u| u.parse::<u32>().ok());
-    out.push(if !ran {
+    if !ran {
         Outcome::skip(id("user"), Group::Live, user_title, not_run)
     } else {
         match (uid, expect.uid) {
@@ -695,26 +796,7 @@ pub fn judge(
             (Some(u), Some(want)) => (Outcome::fail(id("user"), Group::Live, user_title, format!("runs as uid {u}, expected {want} ({})", expect.uid_source)))
                 .fix("check agents.defaults.sandbox.docker.user against the engine (rootless Docker: \"0:0\"; rootful: your uid:gid)"),
         }
-    });
-
-    // Limits: a rootless engine without cgroup delegation silently drops them.
-    out.push(judge_limits(spec, &f, ran, &id("limits"), run));
-    // A failed item shows what the container printed (live.container already does).
-    if ran {
-        let evidence = output_details(&Run {
-            stdout: run.stdout.clone(),
-            stderr: run.stderr.clone(),
-            ..Default::default()
-        });
-        for o in out
-            .iter_mut()
-            .skip(1)
-            .filter(|o| o.status == crate::model::checks::Status::Fail)
-        {
-            o.details.extend(evidence.iter().cloned());
-        }
     }
-    out
 }
 
 fn judge_limits(spec: &ProbeSpec, f: &Findings, ran: bool, id: &str, run: &Run) -> Outcome {
