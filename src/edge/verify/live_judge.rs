@@ -500,7 +500,7 @@ fn judge_network(p: &Probe) -> Outcome {
     // shows), then the container's own view.
     let net_title = "the sandbox has no network: only `lo`, no route";
     let net_key = "agents.defaults.sandbox.docker.network";
-    let net = if sandbox.docker.network != "none" {
+    if sandbox.docker.network != "none" {
         let mut o = Outcome::fail(
             id("network"),
             Group::Live,
@@ -596,8 +596,8 @@ fn judge_network(p: &Probe) -> Outcome {
                 "only `lo` in /sys/class/net and /proc/net/dev; the route tables hold no route off loopback",
             )
         }
-    };
-    net
+    }
+    }
 }
 
 /// The root filesystem is read-only (with the tmpfs write as its control).
@@ -611,7 +611,7 @@ fn judge_rootfs(p: &Probe) -> Outcome {
     let root_title = "the sandbox's root filesystem is read-only";
     let root_mount = f.mounts.iter().rev().find(|m| m.0 == "/");
     let root_ro = root_mount.map(|m| m.2.split(',').any(|o| o == "ro"));
-    let root = if !sandbox.docker.read_only_root {
+    if !sandbox.docker.read_only_root {
         let mut o = Outcome::fail(
             id("rootfs"),
             Group::Live,
@@ -661,8 +661,8 @@ fn judge_rootfs(p: &Probe) -> Outcome {
             root_title,
             "/ is mounted read-only and a write to it failed, while a write to the /tmp tmpfs succeeded",
         )
-    };
-    root
+    }
+    }
 }
 
 /// No capabilities left to the sandbox process.
@@ -684,7 +684,7 @@ fn judge_capabilities(p: &Probe) -> Outcome {
         .cap_drop
         .iter()
         .any(|c| c.eq_ignore_ascii_case("ALL"));
-    let cap = if !drops_all {
+    if !drops_all {
         let mut o = Outcome::fail(
             id("capabilities"),
             Group::Live,
@@ -737,8 +737,8 @@ fn judge_capabilities(p: &Probe) -> Outcome {
             cap_title,
             "CapEff, CapPrm, CapBnd and CapAmb are all 0",
         )
-    };
-    cap
+    }
+    }
 }
 
 /// No new privileges (OpenClaw always adds it).
