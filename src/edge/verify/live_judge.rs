@@ -597,7 +597,6 @@ fn judge_network(p: &Probe) -> Outcome {
             )
         }
     }
-    }
 }
 
 /// The root filesystem is read-only (with the tmpfs write as its control).
@@ -661,7 +660,6 @@ fn judge_rootfs(p: &Probe) -> Outcome {
             root_title,
             "/ is mounted read-only and a write to it failed, while a write to the /tmp tmpfs succeeded",
         )
-    }
     }
 }
 
@@ -737,7 +735,6 @@ fn judge_capabilities(p: &Probe) -> Outcome {
             cap_title,
             "CapEff, CapPrm, CapBnd and CapAmb are all 0",
         )
-    }
     }
 }
 
