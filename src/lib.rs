@@ -5,6 +5,7 @@ pub mod choice;
 pub mod cli;
 pub mod detect;
 pub mod document;
+pub mod dotenv;
 pub mod environment;
 pub mod keypath;
 pub mod paths;

@@ -187,6 +187,9 @@ pub fn written_text(outcome: &WriteOutcome) -> String {
     for t in &outcome.tightened {
         let _ = writeln!(out, "Permissions tightened: {t}");
     }
+    for w in &outcome.warnings {
+        let _ = writeln!(out, "Warning: {w}");
+    }
     out.push_str("Next: `openclaw config validate`, then restart the Gateway; after sandbox changes run `openclaw sandbox recreate --all`.\n");
     out
 }

@@ -145,7 +145,7 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
                 let mut v = ctx.json(&resolved);
                 v["written"] = serde_json::json!({
                     "config": outcome.written, "backup": outcome.backup, "env_file": outcome.env_file,
-                    "via_symlink": outcome.via_symlink, "tightened": outcome.tightened,
+                    "via_symlink": outcome.via_symlink, "tightened": outcome.tightened, "warnings": outcome.warnings,
                     "checklist": checklist,
                 });
                 v["checks"] = checks.to_json();
@@ -220,6 +220,11 @@ pub struct WriteJob {
 impl WriteJob {
     /// The one write path of every front end (the edge: it touches the disk).
     pub fn run(&self) -> Result<(write::WriteOutcome, PathBuf), Failure> {
+        // The checklist is written under the config's lock, with the directories left open.
+        let render = |left_open: &[String]| {
+            crate::checklist::markdown(&self.checklist.clone().left_open(left_open.to_vec()))
+        };
+        let path = crate::checklist::path(&self.state_dir);
         let outcome = write::write(&WriteRequest {
             config: &self.config,
             original: self.original.as_deref(),
@@ -227,14 +232,9 @@ impl WriteJob {
             state_dir: &self.state_dir,
             env_file: &self.env_file,
             now: SystemTime::now(),
+            checklist: Some((path.clone(), &render)),
         })
         .map_err(|e| fail(EXIT_REFUSED, format!("refused to write: {e}")))?;
-        let path = crate::checklist::write(&self.checklist).map_err(|e| {
-            fail(
-                EXIT_REFUSED,
-                format!("wrote the config, but not the checklist: {e}"),
-            )
-        })?;
         Ok((outcome, path))
     }
 }
@@ -319,14 +319,8 @@ impl Prepared {
 }
 
 pub fn read_config(path: &Path) -> Result<Option<Vec<u8>>, Failure> {
-    match std::fs::read(path) {
-        Ok(b) => Ok(Some(b)),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(fail(
-            EXIT_REFUSED,
-            format!("cannot read {}: {e}", path.display()),
-        )),
-    }
+    // A FIFO or device is refused at once, never read (a FIFO would block forever).
+    write::read_regular(path).map_err(|e| fail(EXIT_REFUSED, e.to_string()))
 }
 
 pub fn inputs_from(answers: &Answers) -> Result<Inputs, Failure> {

@@ -582,6 +582,10 @@ fn public_on_an_owners_gateway_points_to_a_separate_profile() {
 }
 
 #[test]
+#[cfg_attr(
+    not(feature = "fault-injection"),
+    ignore = "needs the write path's test hooks: cargo test --features fault-injection"
+)]
 fn a_kill_before_or_after_the_rename_leaves_the_old_or_the_new_file() {
     let sb = Sandbox::new();
     let original = fixture("commented.json5");

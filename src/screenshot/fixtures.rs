@@ -260,6 +260,8 @@ pub fn outcome() -> WriteOutcome {
         )),
         env_file: Some(PathBuf::from("/home/alice/.openclaw/.env")),
         tightened: Vec::new(),
+        warnings: Vec::new(),
+        checklist: None,
     }
 }
 
