@@ -23,6 +23,20 @@ impl fmt::Display for ParseError {
 
 pub struct Document {
     root: CstRootNode,
+    /// The file started with a UTF-8 byte order mark: OpenClaw's JSON5 reader skips it, and
+    /// the written text keeps it.
+    bom: bool,
+}
+
+const BOM: char = '\u{feff}';
+
+/// The property OpenClaw reads for `name`: with duplicate keys its JSON5 parser keeps the
+/// last one, so every lookup and edit here goes to the last one too.
+fn last_prop(obj: &CstObject, name: &str) -> Option<jsonc_parser::cst::CstObjectProp> {
+    obj.properties()
+        .into_iter()
+        .rev()
+        .find(|p| p.name().and_then(|n| n.decoded_value().ok()).as_deref() == Some(name))
 }
 
 /// JSON5 as OpenClaw reads it: comments, trailing commas, unquoted keys, single quotes, hex
@@ -49,19 +63,21 @@ pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
 
 impl Document {
     pub fn parse(text: &str) -> Result<Document, ParseError> {
+        let bom = text.starts_with(BOM);
+        let text = text.strip_prefix(BOM).unwrap_or(text);
         let root = CstRootNode::parse(text, &options()).map_err(|e| ParseError {
             line: e.line_display(),
             column: e.column_display(),
             message: e.kind().to_string(),
         })?;
         match root.value() {
-            Some(v) if v.as_object().is_some() => Ok(Document { root }),
+            Some(v) if v.as_object().is_some() => Ok(Document { root, bom }),
             Some(_) => Err(ParseError {
                 line: 1,
                 column: 1,
                 message: "the top level must be an object `{ ... }`".into(),
             }),
-            None if text.trim().is_empty() => Ok(Document { root }),
+            None if text.trim().is_empty() => Ok(Document { root, bom }),
             None => Err(ParseError {
                 line: 1,
                 column: 1,
@@ -77,13 +93,18 @@ impl Document {
     }
 
     pub fn text(&self) -> String {
-        self.root.to_string()
+        let text = self.root.to_string();
+        if self.bom {
+            format!("{BOM}{text}")
+        } else {
+            text
+        }
     }
 
     fn object_at(&self, path: &[String]) -> Option<CstObject> {
         let mut obj = self.root.object_value()?;
         for seg in path {
-            obj = obj.get(seg)?.object_value()?;
+            obj = last_prop(&obj, seg)?.object_value()?;
         }
         Some(obj)
     }
@@ -95,12 +116,12 @@ impl Document {
         };
         let mut obj = self.root.object_value_or_set();
         for seg in parents {
-            obj = match obj.get(seg) {
+            obj = match last_prop(&obj, seg) {
                 Some(prop) => prop.object_value_or_set(),
                 None => obj.object_value_or_set(seg),
             };
         }
-        match obj.get(last) {
+        match last_prop(&obj, last) {
             Some(prop) => prop.set_value(to_input(value)),
             None => {
                 obj.append(last, to_input(value));
@@ -117,7 +138,7 @@ impl Document {
         let Some(obj) = self.object_at(parents) else {
             return false;
         };
-        let Some(prop) = obj.get(last) else {
+        let Some(prop) = last_prop(&obj, last) else {
             return false;
         };
         prop.remove();
@@ -132,7 +153,7 @@ impl Document {
             let Some(parent) = self.object_at(&path[..depth - 1]) else {
                 break;
             };
-            let Some(prop) = parent.get(&path[depth - 1]) else {
+            let Some(prop) = last_prop(&parent, &path[depth - 1]) else {
                 break;
             };
             prop.remove();
@@ -163,7 +184,7 @@ impl Document {
 
     fn array_at(&self, path: &[String]) -> Option<jsonc_parser::cst::CstArray> {
         let (last, parents) = path.split_last()?;
-        self.object_at(parents)?.get(last)?.array_value()
+        last_prop(&self.object_at(parents)?, last)?.array_value()
     }
 
     /// Byte offset of the first `$include` key on the way down `path` (the root included).
@@ -171,11 +192,12 @@ impl Document {
         let mut obj = self.root.object_value()?;
         let mut walked = Vec::new();
         for seg in path.iter().map(Some).chain(std::iter::once(None)) {
-            if let Some(prop) = obj.get("$include") {
-                return Some((walked, prop_offset(&self.text(), &prop)));
+            if let Some(prop) = last_prop(&obj, "$include") {
+                let bom = if self.bom { BOM.len_utf8() } else { 0 };
+                return Some((walked, bom + prop_offset(&self.text(), &prop)));
             }
             let seg = seg?;
-            obj = obj.get(seg)?.object_value()?;
+            obj = last_prop(&obj, seg)?.object_value()?;
             walked.push(seg.clone());
         }
         None
@@ -238,6 +260,45 @@ mod tests {
         let v: Value = jsonc_parser::parse_to_serde_value(&out, &options()).unwrap();
         assert_eq!(v["tools"]["exec"]["mode"], "ask");
         assert_eq!(v["gateway"]["port"], 18789);
+    }
+
+    #[test]
+    fn a_byte_order_mark_is_read_past_and_kept() {
+        let doc = Document::parse("\u{feff}{ \"gateway\": { \"port\": 1 } }\n").unwrap();
+        doc.set(&p("gateway.bind"), &json!("loopback"));
+        let out = doc.text();
+        assert!(out.starts_with("\u{feff}{"), "{out:?}");
+        assert_eq!(doc.value()["gateway"]["bind"], "loopback");
+        assert_eq!(out.matches('\u{feff}').count(), 1);
+    }
+
+    #[test]
+    fn duplicate_keys_are_read_and_edited_last_wins_as_openclaw_reads_them() {
+        let doc =
+            Document::parse("{ gateway: { port: 1, port: 2 }, gateway: { bind: 'lan' } }").unwrap();
+        assert_eq!(doc.value()["gateway"], json!({"bind": "lan"}));
+        doc.set(&p("gateway.mode"), &json!("local"));
+        doc.set(&p("gateway.bind"), &json!("loopback"));
+        let v = Document::parse(&doc.text()).unwrap().value();
+        assert_eq!(v["gateway"], json!({"bind": "loopback", "mode": "local"}));
+        assert!(doc.remove(&p("gateway.bind"), 0));
+        let v = Document::parse(&doc.text()).unwrap().value();
+        assert_eq!(v["gateway"], json!({"mode": "local"}));
+    }
+
+    #[test]
+    fn huge_numbers_are_kept_as_written() {
+        let text = "{ x: 1e999, y: 123456789012345678901234567890, z: -1e999 }";
+        let doc = Document::parse(text).unwrap();
+        doc.set(&p("gateway.port"), &json!(18789));
+        let out = doc.text();
+        for kept in [
+            "x: 1e999,",
+            "y: 123456789012345678901234567890,",
+            "z: -1e999",
+        ] {
+            assert!(out.contains(kept), "{out}");
+        }
     }
 
     #[test]

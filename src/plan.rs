@@ -326,7 +326,10 @@ fn holds(current: Option<&Value>, wanted: Option<&Value>) -> bool {
 
 /// The new text must parse back to what was planned, and every owned value must hold.
 fn check(new_text: &str, planned: &Value, want: &Desired) -> Result<(), PlanError> {
-    let reparsed: Value = jsonc_parser::parse_to_serde_value(new_text, &document::options())
+    // Read back the way the file was read (a BOM skipped, duplicate keys last-wins, `1e999`
+    // kept as written), so only a real edit mistake fails here.
+    let reparsed: Value = Document::parse(new_text)
+        .map(|d| d.value())
         .map_err(|e| PlanError::Internal(format!("the new text does not parse: {e}")))?;
     if &reparsed != planned {
         return Err(PlanError::Internal(

@@ -471,3 +471,109 @@ fn a_backup_cut_short_by_a_full_disk_is_removed() {
         original
     );
 }
+
+// ---- 5. inputs OpenClaw reads ----------------------------------------------------------------
+
+#[test]
+fn a_config_with_a_utf8_bom_is_applied_and_keeps_the_bom() {
+    let sb = Sandbox::new();
+    sb.put_config("\u{feff}{\n  \"gateway\": { \"port\": 18789 },\n}\n");
+    let out = apply_with(&sb, &[]);
+    assert!(out.status.success(), "{}", both(&out));
+    let text = std::fs::read_to_string(sb.config()).expect("config");
+    assert!(text.starts_with("\u{feff}{"), "the BOM is kept");
+    let v = json5(text.trim_start_matches('\u{feff}'));
+    assert_eq!(v["agents"]["defaults"]["sandbox"]["mode"], "non-main");
+}
+
+#[test]
+fn duplicate_keys_are_edited_where_openclaw_reads_them_last_wins() {
+    let sb = Sandbox::new();
+    sb.put_config(
+        "{\n  gateway: { port: 1, bind: 'lan' },\n  gateway: { port: 18789, bind: 'lan' },\n}\n",
+    );
+    let out = apply_with(&sb, &[]);
+    assert!(out.status.success(), "{}", both(&out));
+    assert!(!both(&out).contains("internal check failed"));
+    // Read the way OpenClaw's JSON5 reads it: the last `gateway` wins.
+    let v = json5(&std::fs::read_to_string(sb.config()).expect("config"));
+    assert_eq!(v["gateway"]["bind"], "loopback");
+    assert_eq!(v["gateway"]["port"], 18789);
+}
+
+#[test]
+fn huge_numbers_like_1e999_are_not_mangled() {
+    let sb = Sandbox::new();
+    sb.put_config(
+        "{\n  gateway: { port: 18789 },\n  x: 1e999,\n  y: 123456789012345678901234567890,\n}\n",
+    );
+    let out = apply_with(&sb, &[]);
+    assert!(out.status.success(), "{}", both(&out));
+    let text = std::fs::read_to_string(sb.config()).expect("config");
+    assert!(text.contains("x: 1e999,"), "{text}");
+    assert!(
+        text.contains("y: 123456789012345678901234567890,"),
+        "{text}"
+    );
+}
+
+/// Run with a time limit (coreutils `timeout`): a hang shows as exit 124, not a stuck suite.
+fn run_limited(sb: &Sandbox, args: &[&str]) -> Output {
+    let cmd = sb.cmd(&[]);
+    std::process::Command::new("timeout")
+        .arg("30")
+        .arg(env!("CARGO_BIN_EXE_clawposture"))
+        .args(args)
+        .env_clear()
+        .envs(cmd.get_envs().filter_map(|(k, v)| Some((k, v?))))
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("run")
+}
+
+#[test]
+fn a_fifo_as_the_config_is_refused_at_once_not_read_forever() {
+    let sb = Sandbox::new();
+    std::fs::create_dir_all(sb.state()).expect("state");
+    let c = std::ffi::CString::new(sb.config().to_str().expect("utf8")).expect("cstr");
+    // SAFETY: a valid NUL-terminated path.
+    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+    for args in [
+        &["plan", "--threat", "private", "--engine", "docker"][..],
+        &APPLY[..],
+    ] {
+        let out = run_limited(&sb, args);
+        assert_eq!(out.status.code(), Some(4), "{args:?}: {}", both(&out));
+        assert!(
+            stderr(&out).contains("not a regular file"),
+            "{}",
+            stderr(&out)
+        );
+    }
+    let out = run_limited(&sb, &["verify"]);
+    assert_ne!(out.status.code(), Some(124), "verify hung on the FIFO");
+    assert!(!out.status.success());
+}
+
+#[test]
+fn a_device_as_the_config_is_refused_not_read() {
+    let sb = Sandbox::new();
+    let out = run_limited(
+        &sb,
+        &[
+            "plan",
+            "--threat",
+            "private",
+            "--engine",
+            "docker",
+            "--config",
+            "/dev/zero",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(4), "{}", both(&out));
+    assert!(
+        stderr(&out).contains("not a regular file"),
+        "{}",
+        stderr(&out)
+    );
+}

@@ -210,12 +210,17 @@ fn detected_endpoint(
 /// Run every check the options ask for.
 pub fn verify(opts: &Options) -> Report {
     let mut outcomes: Vec<Outcome> = Vec::new();
-    let text = std::fs::read(&opts.config)
+    // A FIFO or device as the config is refused at once, never read (it would block).
+    let read = crate::write::read_regular(&opts.config);
+    let text = read
+        .as_ref()
         .ok()
-        .map(|b| String::from_utf8_lossy(&b).into_owned());
-    let parsed: Result<Value, String> = match &text {
-        None => Err("no config".into()),
-        Some(t) => crate::document::Document::parse(t)
+        .and_then(|b| b.as_ref())
+        .map(|b| String::from_utf8_lossy(b).into_owned());
+    let parsed: Result<Value, String> = match (&read, &text) {
+        (Err(e), _) => Err(e.to_string()),
+        (_, None) => Err("no config".into()),
+        (_, Some(t)) => crate::document::Document::parse(t)
             .map(|d| d.value())
             .map_err(|e| e.to_string()),
     };
