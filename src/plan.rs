@@ -538,7 +538,23 @@ pub fn recognize(current: &str, choices: &[Choice]) -> Option<Recognition> {
         env_file_has_token: true,
     };
     let mut best: Option<(Recognition, usize)> = None;
+    // Without a legacy `agents.list` to migrate, every leaf the file does not hold is drift in
+    // the full plan too: a candidate that fails on those alone is skipped without planning
+    // (a full plan edits the syntax tree once per drifted key; a big user preset that the file
+    // does not use made every command slow).
+    let migrates = value.pointer("/agents/list").is_some();
     for c in choices {
+        if !migrates {
+            let want = choice::desired(c, &channels);
+            let missing = want
+                .leaves
+                .iter()
+                .filter(|l| !holds(get_in(&value, &l.path), l.value.as_ref()))
+                .count();
+            if missing * 2 >= want.leaves.len() {
+                continue;
+            }
+        }
         let Ok(p) = plan(Some(current), c, &[], token) else {
             continue;
         };

@@ -40,8 +40,11 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
         profile: cli.global.openclaw_profile.clone(),
         env: PathInputs::env_snapshot(),
     });
-    let presets = preset::load(preset::user_dir().as_deref())
-        .map_err(|e| fail(EXIT_USAGE, format!("preset file error: {e}")))?;
+    // A preset file that cannot be used is skipped with a warning; it never breaks a command.
+    let (presets, bad) = preset::load_all(preset::user_dir().as_deref());
+    for e in &bad {
+        eprintln!("clawposture: warning: preset file skipped: {e}");
+    }
     match cli.command {
         Some(Command::Detect { json }) => {
             let report = detect::detect(&detect_options(&cli.global, &resolved));

@@ -577,3 +577,157 @@ fn a_device_as_the_config_is_refused_not_read() {
         stderr(&out)
     );
 }
+
+// ---- 6. user presets -------------------------------------------------------------------------
+
+fn user_presets(sb: &Sandbox) -> PathBuf {
+    let dir = sb.path("xdg/clawposture/presets");
+    std::fs::create_dir_all(&dir).expect("mkdir");
+    dir
+}
+
+const PRESET_HEAD: &str =
+    "name = \"NAME\"\ntitle = \"T\"\norder = 9\nsummary = \"s\"\nengine = \"recommended\"\n";
+
+fn preset_set(key: &str, value: &str) -> String {
+    format!("\n[[set]]\nkey = {key:?}\nvalue = {value}\nwhy = \"w\"\ndoc = \"d\"\n")
+}
+
+#[test]
+fn a_malformed_user_preset_is_skipped_with_file_and_line_and_never_breaks_verify() {
+    let sb = Sandbox::new();
+    let dir = user_presets(&sb);
+    std::fs::write(dir.join("broken.toml"), "name = \"broken\"\ntitle = [\n").expect("write");
+    sb.put_config("{\n  gateway: { port: 18789 },\n}\n");
+    let out = sb.run(&["presets"]);
+    assert!(out.status.success(), "{}", both(&out));
+    let warning = format!("{}:2", dir.join("broken.toml").display());
+    assert!(stderr(&out).contains(&warning), "{}", stderr(&out));
+    assert!(stdout(&out).contains("private"), "the others still list");
+    let out = sb.run(&["verify"]);
+    assert!(stderr(&out).contains(&warning), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("Result:"),
+        "verify ran its checks: {}",
+        both(&out)
+    );
+    let out = sb.run(&["plan", "--threat", "private", "--engine", "docker"]);
+    assert!(out.status.success(), "{}", both(&out));
+}
+
+#[test]
+fn a_preset_key_that_turns_a_scalar_into_an_object_or_writes_an_include_is_refused() {
+    let sb = Sandbox::new();
+    let dir = user_presets(&sb);
+    let port = format!(
+        "{}{}",
+        PRESET_HEAD.replace("NAME", "portx"),
+        preset_set("gateway.port.x", "1")
+    );
+    let include = format!(
+        "{}{}",
+        PRESET_HEAD.replace("NAME", "inc"),
+        preset_set("agents.\"$include\"", "\"./x.json5\"")
+    );
+    let conflict = format!(
+        "{}{}{}",
+        PRESET_HEAD.replace("NAME", "twice"),
+        preset_set("tools.profile", "\"coding\""),
+        preset_set("tools.profile", "\"full\"")
+    );
+    std::fs::write(dir.join("portx.toml"), port).expect("write");
+    std::fs::write(dir.join("inc.toml"), include).expect("write");
+    std::fs::write(dir.join("twice.toml"), conflict).expect("write");
+    let out = sb.run(&["presets"]);
+    assert!(out.status.success(), "{}", both(&out));
+    let err = stderr(&out);
+    assert!(err.contains("portx.toml:8: key `gateway.port.x`"), "{err}");
+    assert!(
+        err.contains("inc.toml:8") && err.contains("$include"),
+        "{err}"
+    );
+    assert!(
+        err.contains("twice.toml") && err.contains("different values"),
+        "{err}"
+    );
+    for name in ["portx", "inc", "twice"] {
+        assert!(
+            !stdout(&out).contains(&format!("{name} — ")),
+            "{name} was not skipped"
+        );
+        let out = sb.run(&["plan", "--threat", name, "--engine", "docker"]);
+        assert_eq!(out.status.code(), Some(2), "{}", both(&out));
+    }
+}
+
+#[test]
+fn a_user_override_of_a_builtin_preset_says_so_in_presets_and_plan() {
+    let sb = Sandbox::new();
+    let dir = user_presets(&sb);
+    let public =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("presets/public.toml"))
+            .expect("built-in");
+    let file = dir.join("public.toml");
+    std::fs::write(&file, public.replacen("title = \"", "title = \"Mine: ", 1)).expect("write");
+    let out = sb.run(&["presets"]);
+    assert!(out.status.success(), "{}", both(&out));
+    let line = format!(
+        "source: user file {}, overrides the built-in preset",
+        file.display()
+    );
+    assert!(stdout(&out).contains(&line), "{}", stdout(&out));
+    assert!(
+        stdout(&out).contains("source: built in"),
+        "{}",
+        stdout(&out)
+    );
+    let json = sb.run(&["presets", "--json"]);
+    let v: serde_json::Value = serde_json::from_slice(&json.stdout).expect("json");
+    let public = v
+        .as_array()
+        .and_then(|a| a.iter().find(|p| p["name"] == "public"))
+        .expect("public");
+    assert_eq!(public["overrides"], "presets/public.toml");
+    let out = sb.run(&[
+        "plan",
+        "--threat",
+        "public",
+        "--engine",
+        "docker",
+        "--accept-risk",
+    ]);
+    assert!(
+        stdout(&out).contains("overrides the built-in preset"),
+        "{}",
+        both(&out)
+    );
+}
+
+/// Wall time of one command (a coarse bound, measured for the report; the cost was quadratic).
+fn timed(sb: &Sandbox, args: &[&str]) -> (Output, std::time::Duration) {
+    let t = std::time::Instant::now();
+    let out = sb.run(args);
+    (out, t.elapsed())
+}
+
+#[test]
+fn a_3000_entry_user_preset_does_not_make_plan_quadratic() {
+    let sb = Sandbox::new();
+    let dir = user_presets(&sb);
+    sb.put_config("{\n  gateway: { port: 18789 },\n}\n");
+    let plan = ["plan", "--threat", "private", "--engine", "docker"];
+    let (_, without) = timed(&sb, &plan);
+    let mut text = PRESET_HEAD.replace("NAME", "big");
+    for i in 0..3000 {
+        text.push_str(&preset_set(&format!("env.vars.V{i}"), &format!("\"v{i}\"")));
+    }
+    std::fs::write(dir.join("big.toml"), text).expect("write");
+    let (out, with) = timed(&sb, &plan);
+    assert!(out.status.success(), "{}", both(&out));
+    eprintln!("plan --threat private: {without:?} without, {with:?} with a 3,000-entry preset");
+    // Quadratic, this took 6 s in a debug build (0.9 s in release); linear, about 0.15 s.
+    assert!(
+        with < without + std::time::Duration::from_secs(2),
+        "{with:?} with the big preset, {without:?} without"
+    );
+}
