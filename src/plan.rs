@@ -530,6 +530,29 @@ pub struct Recognition {
     pub drift: Vec<String>,
 }
 
+/// A lower bound of the drift `plan` would report for `choice` on a file whose value is
+/// `value`, and the number of leaves it owns, without planning: every owned leaf the file does
+/// not hold is a change in the full plan. None when the file has a legacy `agents.list`, which
+/// the plan migrates first (the bound would not hold). Recognition uses it to skip candidates
+/// that cannot fit; planning each of them edits the syntax tree once per missing key, which a
+/// big user preset made slow for every command.
+pub fn drift_at_least(
+    value: &Value,
+    channels: &[String],
+    choice: &Choice,
+) -> Option<(usize, usize)> {
+    if value.pointer("/agents/list").is_some() {
+        return None;
+    }
+    let want = choice::desired(choice, channels);
+    let missing = want
+        .leaves
+        .iter()
+        .filter(|l| !holds(get_in(value, &l.path), l.value.as_ref()))
+        .count();
+    Some((missing, want.leaves.len()))
+}
+
 /// The preset this file is closest to, if it holds more than half of that preset's values.
 pub fn recognize(current: &str, choices: &[Choice]) -> Option<Recognition> {
     let value = Document::parse(current).ok()?.value();
@@ -538,22 +561,11 @@ pub fn recognize(current: &str, choices: &[Choice]) -> Option<Recognition> {
         env_file_has_token: true,
     };
     let mut best: Option<(Recognition, usize)> = None;
-    // Without a legacy `agents.list` to migrate, every leaf the file does not hold is drift in
-    // the full plan too: a candidate that fails on those alone is skipped without planning
-    // (a full plan edits the syntax tree once per drifted key; a big user preset that the file
-    // does not use made every command slow).
-    let migrates = value.pointer("/agents/list").is_some();
     for c in choices {
-        if !migrates {
-            let want = choice::desired(c, &channels);
-            let missing = want
-                .leaves
-                .iter()
-                .filter(|l| !holds(get_in(&value, &l.path), l.value.as_ref()))
-                .count();
-            if missing * 2 >= want.leaves.len() {
-                continue;
-            }
+        // A candidate that fails on the leaves it misses alone cannot be recognised.
+        if drift_at_least(&value, &channels, c).is_some_and(|(missing, owned)| missing * 2 >= owned)
+        {
+            continue;
         }
         let Ok(p) = plan(Some(current), c, &[], token) else {
             continue;
