@@ -243,6 +243,21 @@ fn a_hard_linked_config_is_refused_not_split() {
     assert!(!sb.state().join(".env").exists(), "nothing written");
 }
 
+#[test]
+fn a_hard_linked_env_is_refused_not_split() {
+    let sb = Sandbox::new();
+    let original = "{\n  gateway: { port: 18789 },\n}\n";
+    sb.put_config(original);
+    std::fs::write(sb.state().join(".env"), "A=1\n").expect("env");
+    std::fs::hard_link(sb.state().join(".env"), sb.path("env-copy")).expect("link");
+    let out = apply_with(&sb, &[]);
+    assert_eq!(out.status.code(), Some(4), "{}", both(&out));
+    assert!(stderr(&out).contains("2 hard links"), "{}", stderr(&out));
+    assert!(stderr(&out).contains("Nothing was lost"), "{}", stderr(&out));
+    assert_eq!(std::fs::read_to_string(sb.config()).expect("kept"), original);
+    assert_eq!(std::fs::read_to_string(sb.path("env-copy")).expect("kept"), "A=1\n");
+}
+
 // ---- 3. .env with OpenClaw's dotenv rules ----------------------------------------------------
 
 #[test]
