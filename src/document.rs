@@ -129,6 +129,58 @@ impl Document {
         }
     }
 
+    /// [`Document::set`] for many paths, none inside another, with the same result: keys that
+    /// already exist are set in place, and the keys missing under one existing object are
+    /// gathered into one value and appended once. The syntax tree copies an object's children
+    /// on every append, so setting a thousand new keys one by one was quadratic.
+    pub fn set_many(&self, items: &[(Vec<String>, Value)]) {
+        use std::collections::HashMap;
+        // (existing parent path, missing key) -> the value to append there.
+        let mut groups: Vec<(Vec<String>, String, Value)> = Vec::new();
+        let mut index: HashMap<(Vec<String>, String), usize> = HashMap::new();
+        'items: for (path, value) in items {
+            let Some(last) = path.len().checked_sub(1) else {
+                continue;
+            };
+            for n in 0..path.len() {
+                if let Some(&g) = index.get(&(path[..n].to_vec(), path[n].clone())) {
+                    crate::choice::set_in(&mut groups[g].2, &path[n + 1..], Some(value.clone()));
+                    continue 'items;
+                }
+            }
+            let mut obj = self.root.object_value_or_set();
+            for (i, seg) in path.iter().enumerate() {
+                match last_prop(&obj, seg) {
+                    Some(prop) if i == last => {
+                        prop.set_value(to_input(value));
+                        continue 'items;
+                    }
+                    Some(prop) => obj = prop.object_value_or_set(),
+                    None => {
+                        let mut subtree = Value::Object(Default::default());
+                        crate::choice::set_in(&mut subtree, &path[i + 1..], Some(value.clone()));
+                        if i == last {
+                            subtree = value.clone();
+                        }
+                        index.insert((path[..i].to_vec(), seg.clone()), groups.len());
+                        groups.push((path[..i].to_vec(), seg.clone(), subtree));
+                        continue 'items;
+                    }
+                }
+            }
+        }
+        for (parent, key, value) in groups {
+            let obj = if parent.is_empty() {
+                Some(self.root.object_value_or_set())
+            } else {
+                self.object_at(&parent)
+            };
+            if let Some(obj) = obj {
+                obj.append(&key, to_input(&value));
+            }
+        }
+    }
+
     /// Remove `path`; then remove parents (up to, not including, `keep_depth` segments) that
     /// this removal left empty. Returns whether anything was removed.
     pub fn remove(&self, path: &[String], keep_depth: usize) -> bool {
@@ -299,6 +351,33 @@ mod tests {
         ] {
             assert!(out.contains(kept), "{out}");
         }
+    }
+
+    #[test]
+    fn set_many_gives_the_value_of_one_set_per_key() {
+        let text = "{\n  gateway: { port: 1, bind: 'lan', },\n  // keep\n  x: 2,\n}\n";
+        let items: Vec<(Vec<String>, Value)> = [
+            ("gateway.bind", json!("loopback")),
+            ("gateway.auth.mode", json!("token")),
+            ("env.vars.A", json!("a")),
+            ("gateway.auth.extra.deep", json!(1)),
+            ("env.vars.B", json!("b")),
+            ("x", json!({"now": "an object"})),
+            ("top", json!(true)),
+        ]
+        .into_iter()
+        .map(|(k, v)| (p(k), v))
+        .collect();
+        let one = Document::parse(text).unwrap();
+        for (k, v) in &items {
+            one.set(k, v);
+        }
+        let many = Document::parse(text).unwrap();
+        many.set_many(&items);
+        let reread = Document::parse(&many.text()).unwrap().value();
+        assert_eq!(reread, one.value());
+        assert_eq!(reread["env"]["vars"], json!({"A": "a", "B": "b"}));
+        assert!(many.text().contains("// keep"), "{}", many.text());
     }
 
     #[test]

@@ -255,14 +255,18 @@ pub fn plan(
     }
 
     let value = doc.value();
+    // Sets are applied in batches (one append per missing object); a removal first applies
+    // the sets before it, so the order of edits is the leaves' order.
+    let mut sets: Vec<(Vec<String>, Value)> = Vec::new();
     for leaf in &want.leaves {
         let cur = get_in(&value, &leaf.path).cloned();
         if holds(cur.as_ref(), leaf.value.as_ref()) {
             continue;
         }
         match &leaf.value {
-            Some(v) => doc.set(&leaf.path, v),
+            Some(v) => sets.push((leaf.path.clone(), v.clone())),
             None => {
+                doc.set_many(&std::mem::take(&mut sets));
                 doc.remove(&leaf.path, keep_depth(&leaf.path));
             }
         }
@@ -274,6 +278,8 @@ pub fn plan(
             doc: leaf.doc.clone(),
         });
     }
+
+    doc.set_many(&sets);
 
     plan_bindings(&doc, &want, &theirs, &mut changes);
     let env_file = plan_token(&doc, token, &mut changes, &mut warnings);

@@ -253,9 +253,19 @@ fn a_hard_linked_env_is_refused_not_split() {
     let out = apply_with(&sb, &[]);
     assert_eq!(out.status.code(), Some(4), "{}", both(&out));
     assert!(stderr(&out).contains("2 hard links"), "{}", stderr(&out));
-    assert!(stderr(&out).contains("Nothing was lost"), "{}", stderr(&out));
-    assert_eq!(std::fs::read_to_string(sb.config()).expect("kept"), original);
-    assert_eq!(std::fs::read_to_string(sb.path("env-copy")).expect("kept"), "A=1\n");
+    assert!(
+        stderr(&out).contains("Nothing was lost"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(
+        std::fs::read_to_string(sb.config()).expect("kept"),
+        original
+    );
+    assert_eq!(
+        std::fs::read_to_string(sb.path("env-copy")).expect("kept"),
+        "A=1\n"
+    );
 }
 
 // ---- 3. .env with OpenClaw's dotenv rules ----------------------------------------------------

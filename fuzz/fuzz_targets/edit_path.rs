@@ -15,9 +15,21 @@ use libfuzzer_sys::fuzz_target;
 fn environments() -> [Environment; 3] {
     let engine = |kind, rootless| Some(Engine { kind, rootless });
     [
-        Environment { engine: engine(EngineKind::Docker, false), uid: 1000, gid: 1000 },
-        Environment { engine: engine(EngineKind::Podman, true), uid: 1000, gid: 1000 },
-        Environment { engine: None, uid: 1000, gid: 1000 },
+        Environment {
+            engine: engine(EngineKind::Docker, false),
+            uid: 1000,
+            gid: 1000,
+        },
+        Environment {
+            engine: engine(EngineKind::Podman, true),
+            uid: 1000,
+            gid: 1000,
+        },
+        Environment {
+            engine: None,
+            uid: 1000,
+            gid: 1000,
+        },
     ]
 }
 
@@ -35,14 +47,20 @@ fuzz_target!(|data: &[u8]| {
         accept_risk: true,
         ..Default::default()
     };
-    let all: Vec<Choice> = presets.iter().map(|p| choice::adjust(p, env, &inputs)).collect();
+    let all: Vec<Choice> = presets
+        .iter()
+        .map(|p| choice::adjust(p, env, &inputs))
+        .collect();
     let chosen = &all[pick as usize % all.len()];
     let parses = Document::parse(text).is_ok();
     let first = match plan::plan(Some(text), chosen, &all, TokenState::default()) {
         Ok(p) => p,
         Err(_) => return,
     };
-    assert!(parses || text.trim().is_empty(), "a file that does not parse was planned");
+    assert!(
+        parses || text.trim().is_empty(),
+        "a file that does not parse was planned"
+    );
     let new = Document::parse(&first.new_text)
         .unwrap_or_else(|e| panic!("the new text does not parse ({e}):\n{}", first.new_text));
     let _ = new.value();
