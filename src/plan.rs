@@ -229,6 +229,10 @@ pub fn plan(
     // Other presets' values first: pruning the parents they leave empty must not undo ours.
     // Leaves never overlap, so one snapshot of the file serves each loop.
     let value = doc.value();
+    // Removed together at the end (an object emptied whole goes in one edit); a path at or
+    // below one already removed is skipped, as a one-by-one removal would find it gone.
+    let mut removed: Vec<Vec<String>> = Vec::new();
+    let mut removed_set: std::collections::HashSet<Vec<String>> = Default::default();
     for other in &theirs {
         for leaf in &other.leaves {
             let Some(theirs_value) = &leaf.value else {
@@ -237,9 +241,10 @@ pub fn plan(
             if want.leaves.iter().any(|l| covers(l, &leaf.path)) {
                 continue;
             }
-            if get_in(&value, &leaf.path) == Some(theirs_value)
-                && doc.remove(&leaf.path, keep_depth(&leaf.path))
-            {
+            let gone = (1..=leaf.path.len()).any(|n| removed_set.contains(&leaf.path[..n]));
+            if !gone && get_in(&value, &leaf.path) == Some(theirs_value) {
+                removed.push(leaf.path.clone());
+                removed_set.insert(leaf.path.clone());
                 changes.push(Change {
                     key: keypath::display(&leaf.path),
                     before: Some(theirs_value.clone()),
@@ -253,6 +258,7 @@ pub fn plan(
             }
         }
     }
+    doc.remove_many(&removed, keep_depth);
 
     let value = doc.value();
     // Sets are applied in batches (one append per missing object); a removal first applies
