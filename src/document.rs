@@ -305,6 +305,29 @@ impl Document {
     }
 }
 
+/// The paths of every object (the root is `[]`) that holds a `$include` key, from the value
+/// (duplicate keys already resolved last-wins). One walk of the file: looking for `$include`
+/// on the way down each touched key separately scanned big objects once per key.
+pub fn objects_with_include(value: &Value) -> std::collections::HashSet<Vec<String>> {
+    fn walk(v: &Value, path: &mut Vec<String>, out: &mut std::collections::HashSet<Vec<String>>) {
+        if let Value::Object(map) = v {
+            if map.contains_key("$include") {
+                out.insert(path.clone());
+            }
+            for (k, child) in map {
+                if child.is_object() {
+                    path.push(k.clone());
+                    walk(child, path, out);
+                    path.pop();
+                }
+            }
+        }
+    }
+    let mut out = std::collections::HashSet::new();
+    walk(value, &mut Vec::new(), &mut out);
+    out
+}
+
 /// Offset of a property in the printed text: the CST keeps no positions after edits, so count
 /// the text that precedes the property in document order.
 fn prop_offset(text: &str, prop: &jsonc_parser::cst::CstObjectProp) -> usize {

@@ -214,7 +214,11 @@ pub fn plan(
     if !want.bindings.is_empty() {
         touched.push(path("bindings"));
     }
-    for p in &touched {
+    let includes = document::objects_with_include(&doc.value());
+    for p in touched
+        .iter()
+        .filter(|p| (0..=p.len()).any(|n| includes.contains(&p[..n])))
+    {
         if let Some((at, offset)) = doc.include_on_path(p) {
             let (line, column) = document::line_col(&doc.text(), offset);
             let key = if at.is_empty() {
