@@ -305,19 +305,20 @@ fn create_temp(target: &Path) -> Result<(File, PathBuf), WriteError> {
 /// Replace `target` with `bytes` atomically: a 0600 temp file beside it, fsync, rename, fsync dir.
 /// (pub: the checklist writer reuses it.)
 pub fn atomic_replace(target: &Path, bytes: &[u8], label: &str) -> Result<(), WriteError> {
-    replace_checked(target, bytes, label, None)
+    replace_checked(target, bytes, label, None)?;
+    sync_dir(&parent_of(target))
 }
 
 /// [`atomic_replace`], and when `expect` is given, the target is read again right before the
 /// rename and must still hold `expect` (None inside: must not exist); otherwise the temp is
-/// removed and the write refused, so an edit made meanwhile is never lost.
+/// removed and the write refused, so an edit made meanwhile is never lost. Ok means renamed;
+/// the caller syncs the directory (a failure there is after the replacement).
 fn replace_checked(
     target: &Path,
     bytes: &[u8],
     label: &str,
     expect: Option<Option<&[u8]>>,
 ) -> Result<(), WriteError> {
-    let dir = parent_of(target);
     let (mut file, tmp) = create_temp(target)?;
     let written = file.write_all(bytes).and_then(|_| file.sync_all());
     drop(file);
@@ -348,7 +349,7 @@ fn replace_checked(
         });
     }
     fault(&format!("{label}-after-rename"));
-    sync_dir(&dir)
+    Ok(())
 }
 
 /// A kill between temp write and rename leaves a temp file behind: the next run removes it.
@@ -629,11 +630,19 @@ fn write_steps(req: &WriteRequest, done: &Progress) -> Result<WriteOutcome, Writ
         Some(bytes) => Some(backup(&target, bytes, req.now)?),
         None => None,
     };
+    // Until the config is replaced, the old file is in place: a backup of it is only clutter
+    // when a step fails before that.
+    let drop_backup = |e: WriteError| {
+        if let Some(b) = &backup {
+            let _ = fs::remove_file(b);
+        }
+        e
+    };
     let env_file = match &env {
         Some(e) => {
-            private_dir(req.state_dir, DirRole::State, &mut dirs)?;
+            private_dir(req.state_dir, DirRole::State, &mut dirs).map_err(drop_backup)?;
             remove_stale_temps(&e.target);
-            atomic_replace(&e.target, e.text.as_bytes(), "env")?;
+            atomic_replace(&e.target, e.text.as_bytes(), "env").map_err(drop_backup)?;
             done.push(format!(
                 "{} (the Gateway token; the config does not refer to it yet)",
                 e.shown.display()
@@ -642,19 +651,13 @@ fn write_steps(req: &WriteRequest, done: &Progress) -> Result<WriteOutcome, Writ
         }
         None => None,
     };
-    let replaced = replace_checked(
+    replace_checked(
         &target,
         req.new_text.as_bytes(),
         "config",
         Some(req.original),
-    );
-    if let Err(e) = replaced {
-        if let (WriteError::Changed(_), Some(b)) = (&e, &backup) {
-            // The old contents are still in the file; this copy of them is not needed.
-            let _ = fs::remove_file(b);
-        }
-        return Err(e);
-    }
+    )
+    .map_err(drop_backup)?;
     done.push(match &backup {
         Some(b) => format!(
             "the config {} (the old one is kept as {})",
@@ -663,6 +666,7 @@ fn write_steps(req: &WriteRequest, done: &Progress) -> Result<WriteOutcome, Writ
         ),
         None => format!("the config {}", target.display()),
     });
+    sync_dir(&parent_of(&target))?;
     let checklist = match &req.checklist {
         Some((path, render)) => {
             private_dir(req.state_dir, DirRole::State, &mut dirs)?;
