@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Fuzz the edit path (issue #15): arbitrary JSON5 -> plan -> new text -> parse, no panic, and
-# re-planning the written text changes nothing. The target is fuzz/fuzz_targets/edit_path.rs;
+# Fuzz the edit path (issue #15): arbitrary JSON5 -> plan -> new text -> parse, no panic,
+# untouched top-level keys byte-identical, and re-planning the written text changes nothing. The target is fuzz/fuzz_targets/edit_path.rs;
 # the seed corpus is every file in tests/fixtures/configs, each prefixed with the byte that
 # picks the preset and the engine.
 #

@@ -1,7 +1,7 @@
 //! The edit path on arbitrary input: text → parse → plan (each built-in preset, each engine
 //! shape) → the new text. Whatever the input, nothing panics; a file that parses gets a new text
-//! that parses, whose owned values are the plan's, and planning the new text again changes
-//! nothing (the write is idempotent). A file clawposture refuses is refused, not mangled.
+//! that parses; every top-level key no change touches keeps its text byte for byte; and
+//! planning the new text again changes nothing (the write is idempotent).
 
 #![no_main]
 
@@ -10,7 +10,27 @@ use clawposture::document::Document;
 use clawposture::environment::{Engine, EngineKind, Environment};
 use clawposture::plan::{self, EnvFileAction, TokenState};
 use clawposture::preset;
+use jsonc_parser::cst::CstRootNode;
 use libfuzzer_sys::fuzz_target;
+
+/// Each top-level property's text (the last of duplicates, as OpenClaw reads them).
+fn top_level(text: &str) -> Vec<(String, String)> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let Ok(root) = CstRootNode::parse(text, &clawposture::document::options()) else {
+        return Vec::new();
+    };
+    let Some(obj) = root.object_value() else {
+        return Vec::new();
+    };
+    let mut out: Vec<(String, String)> = Vec::new();
+    for p in obj.properties() {
+        if let Some(name) = p.name().and_then(|n| n.decoded_value().ok()) {
+            out.retain(|(n, _)| n != &name);
+            out.push((name, p.to_string()));
+        }
+    }
+    out
+}
 
 fn environments() -> [Environment; 3] {
     let engine = |kind, rootless| Some(Engine { kind, rootless });
@@ -64,6 +84,23 @@ fuzz_target!(|data: &[u8]| {
     let new = Document::parse(&first.new_text)
         .unwrap_or_else(|e| panic!("the new text does not parse ({e}):\n{}", first.new_text));
     let _ = new.value();
+    // A top-level key no change touches keeps its text byte for byte.
+    let touched: Vec<&str> = first
+        .changes
+        .iter()
+        .map(|c| c.key.split(['.', '[']).next().unwrap_or(""))
+        .collect();
+    let after = top_level(&first.new_text);
+    for (name, before) in top_level(text) {
+        if touched.iter().any(|t| t.trim_matches('"') == name) {
+            continue;
+        }
+        let now = after
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, t)| t.as_str());
+        assert_eq!(now, Some(before.as_str()), "untouched `{name}` changed");
+    }
     if first.changes.is_empty() && first.env_file == EnvFileAction::Unchanged {
         assert_eq!(first.new_text, text, "no change, but the text changed");
     }
