@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Fuzz the edit path (issue #15): arbitrary JSON5 -> plan -> new text -> parse, no panic,
-# untouched top-level keys byte-identical, and re-planning the written text changes nothing. The target is fuzz/fuzz_targets/edit_path.rs;
-# the seed corpus is every file in tests/fixtures/configs, each prefixed with the byte that
-# picks the preset and the engine.
+# untouched top-level keys byte-identical, and re-planning the written text changes nothing.
+# The target is fuzz/fuzz_targets/edit_path.rs; the seed corpus is every file in
+# tests/fixtures/configs, each prefixed with the byte that picks the preset and the engine.
 #
 # Bounded run (what .ci/run does):   bash .ci/fuzz.sh            (FUZZ_SECONDS=60)
 # Long run:                          FUZZ_SECONDS=3600 bash .ci/fuzz.sh
