@@ -438,6 +438,36 @@ fn an_edit_made_between_the_re_read_and_the_rename_is_not_lost() {
 }
 
 #[test]
+#[cfg_attr(
+    not(feature = "fault-injection"),
+    ignore = "needs the write path's test hooks: cargo test --features fault-injection"
+)]
+fn a_kill_while_writing_env_leaves_a_private_temp_that_the_next_run_sweeps() {
+    let sb = Sandbox::new();
+    let original = "{\n  gateway: { port: 18789 },\n}\n";
+    sb.put_config(original);
+    let out = sb
+        .cmd(&APPLY)
+        .env("CLAWPOSTURE_FAULT", "env-after-temp")
+        .output()
+        .expect("run");
+    assert!(!out.status.success());
+    let temps: Vec<PathBuf> = names_in(&sb.state())
+        .into_iter()
+        .filter(|n| n.starts_with("..env.clawposture-tmp-"))
+        .map(|n| sb.state().join(n))
+        .collect();
+    assert_eq!(temps.len(), 1, "{:?}", names_in(&sb.state()));
+    assert_eq!(mode(&temps[0]), 0o600, "the token's temp is private");
+    assert!(!sb.state().join(".env").exists());
+    assert_eq!(std::fs::read_to_string(sb.config()).expect("old"), original);
+    let out = apply_with(&sb, &[]);
+    assert!(out.status.success(), "{}", both(&out));
+    assert!(!temps[0].exists(), "swept by the next run");
+    assert_eq!(env_value(&sb).map(|v| v.len()), Some(64));
+}
+
+#[test]
 fn a_checklist_failure_after_the_config_was_written_says_the_config_was_written() {
     let sb = Sandbox::new();
     sb.put_config("{\n  gateway: { port: 18789 },\n}\n");
