@@ -80,6 +80,7 @@ fn main() {
                 state_dir: &state,
                 env_file: &p.env_file,
                 now: SystemTime::now(),
+                checklist: None,
             };
             if let Err(e) = write::write(&req) {
                 eprintln!("write: {e}");

@@ -47,6 +47,8 @@ pub struct Context {
     pub service_docker_host: Option<String>,
     /// The advanced answers as verify flags (`--sandbox-network bridge`), empty when none.
     pub verify_flags: String,
+    /// Directories the write left open (shared, sticky, someone else's), each with what to do.
+    pub left_open: Vec<String>,
 }
 
 impl Context {
@@ -93,7 +95,14 @@ impl Context {
             profile,
             service_docker_host: None,
             verify_flags: String::new(),
+            left_open: Vec::new(),
         }
+    }
+
+    /// The directories the write left open (see [`write::private_dir`]).
+    pub fn left_open(mut self, warnings: Vec<String>) -> Context {
+        self.left_open = warnings;
+        self
     }
 
     pub fn verify_flags(mut self, flags: String) -> Context {
@@ -703,6 +712,17 @@ pub fn markdown(ctx: &Context) -> String {
             out,
             "This config was written with `{f}`, a choice the file cannot tell from a hand edit: run `clawposture verify {f}` (and `clawposture verify {f} --live`) so it is not reported as drift.\n"
         );
+    }
+    if !ctx.left_open.is_empty() {
+        let _ = writeln!(
+            out,
+            "## Directories left open
+"
+        );
+        for w in &ctx.left_open {
+            let _ = writeln!(out, "- [ ] {w}");
+        }
+        out.push('\n');
     }
     let mut section = "";
     for it in &items {

@@ -416,7 +416,7 @@ impl Desired {
 pub fn desired(choice: &Choice, channels: &[String]) -> Desired {
     let preset = &choice.preset;
     let inputs = &choice.inputs;
-    let mut leaves: Vec<Leaf> = Vec::new();
+    let mut leaves = LeafSet::default();
     let ctx = Ctx {
         inputs,
         channel: None,
@@ -436,27 +436,21 @@ pub fn desired(choice: &Choice, channels: &[String]) -> Desired {
     }
     for a in &choice.adjustments {
         if let Ok(path) = keypath::parse(&a.key) {
-            insert(
-                &mut leaves,
-                Leaf {
-                    path,
-                    value: a.value.clone(),
-                    why: a.why.clone(),
-                    doc: "gateway/sandboxing.md".into(),
-                },
-            );
+            leaves.insert(Leaf {
+                path,
+                value: a.value.clone(),
+                why: a.why.clone(),
+                doc: "gateway/sandboxing.md".into(),
+            });
         }
     }
     for u in &preset.unset {
-        insert(
-            &mut leaves,
-            Leaf {
-                path: u.path.clone(),
-                value: None,
-                why: u.why.clone(),
-                doc: u.doc.clone(),
-            },
-        );
+        leaves.insert(Leaf {
+            path: u.path.clone(),
+            value: None,
+            why: u.why.clone(),
+            doc: u.doc.clone(),
+        });
     }
     for channel in channels {
         let ctx = Ctx {
@@ -513,7 +507,7 @@ pub fn desired(choice: &Choice, channels: &[String]) -> Desired {
     }
     Desired {
         preset: preset.name.clone(),
-        leaves,
+        leaves: leaves.into_leaves(),
         bindings,
     }
 }
@@ -607,7 +601,7 @@ fn instantiate(value: &Value, ctx: &Ctx) -> Option<Value> {
     }
 }
 
-fn add_entry(leaves: &mut Vec<Leaf>, base: Vec<String>, entry: &Entry, ctx: &Ctx) {
+fn add_entry(leaves: &mut LeafSet, base: Vec<String>, entry: &Entry, ctx: &Ctx) {
     let Some(value) = instantiate(&entry.value, ctx) else {
         return;
     };
@@ -616,15 +610,12 @@ fn add_entry(leaves: &mut Vec<Leaf>, base: Vec<String>, entry: &Entry, ctx: &Ctx
     let mut flat = Vec::new();
     flatten(path, value, entry.exact, &mut flat);
     for (path, value) in flat {
-        insert(
-            leaves,
-            Leaf {
-                path,
-                value: Some(value),
-                why: entry.why.clone(),
-                doc: entry.doc.clone(),
-            },
-        );
+        leaves.insert(Leaf {
+            path,
+            value: Some(value),
+            why: entry.why.clone(),
+            doc: entry.doc.clone(),
+        });
     }
 }
 
@@ -643,22 +634,51 @@ fn flatten(path: Vec<String>, value: Value, exact: bool, out: &mut Vec<(Vec<Stri
     }
 }
 
-/// A later leaf wins: it replaces leaves at or below its path, and when it lands inside an
-/// earlier object leaf (an exact object), it edits that object.
-fn insert(leaves: &mut Vec<Leaf>, leaf: Leaf) {
-    leaves.retain(|l| !l.path.starts_with(&leaf.path));
-    if let Some(outer) = leaves.iter_mut().find(|l| leaf.path.starts_with(&l.path)) {
-        if let Some(Value::Object(_)) = outer.value {
-            let rest = &leaf.path[outer.path.len()..];
-            if let Some(v) = outer.value.as_mut() {
-                set_in(v, rest, leaf.value.clone());
+/// The leaves being collected, in insertion order, with an index by path so that each insert
+/// costs O(depth · log n) instead of a scan of every leaf (a 3,000-entry user preset made
+/// every plan quadratic).
+#[derive(Default)]
+struct LeafSet {
+    slots: Vec<Option<Leaf>>,
+    index: std::collections::BTreeMap<Vec<String>, usize>,
+}
+
+impl LeafSet {
+    /// A later leaf wins: it replaces leaves at or below its path, and when it lands inside an
+    /// earlier object leaf (an exact object), it edits that object.
+    fn insert(&mut self, leaf: Leaf) {
+        // Paths at or below `leaf.path` are one contiguous run of the ordered index.
+        let below: Vec<Vec<String>> = self
+            .index
+            .range(leaf.path.clone()..)
+            .take_while(|(p, _)| p.starts_with(&leaf.path))
+            .map(|(p, _)| p.clone())
+            .collect();
+        for p in below {
+            if let Some(i) = self.index.remove(&p) {
+                self.slots[i] = None;
             }
-            return;
         }
-        let outer_path = outer.path.clone();
-        leaves.retain(|l| l.path != outer_path);
+        // No leaf is inside another, so at most one leaf is a strict prefix of this one.
+        let outer = (0..leaf.path.len()).find_map(|n| self.index.get(&leaf.path[..n]).copied());
+        if let Some(i) = outer
+            && let Some(o) = self.slots[i].as_mut()
+        {
+            if let Some(v @ Value::Object(_)) = o.value.as_mut() {
+                let rest = &leaf.path[o.path.len()..];
+                set_in(v, rest, leaf.value.clone());
+                return;
+            }
+            self.index.remove(&o.path);
+            self.slots[i] = None;
+        }
+        self.index.insert(leaf.path.clone(), self.slots.len());
+        self.slots.push(Some(leaf));
     }
-    leaves.push(leaf);
+
+    fn into_leaves(self) -> Vec<Leaf> {
+        self.slots.into_iter().flatten().collect()
+    }
 }
 
 /// Set (or remove, with None) `path` inside a JSON value, creating objects on the way.

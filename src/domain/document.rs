@@ -23,6 +23,20 @@ impl fmt::Display for ParseError {
 
 pub struct Document {
     root: CstRootNode,
+    /// The file started with a UTF-8 byte order mark: OpenClaw's JSON5 reader skips it, and
+    /// the written text keeps it.
+    bom: bool,
+}
+
+const BOM: char = '\u{feff}';
+
+/// The property OpenClaw reads for `name`: with duplicate keys its JSON5 parser keeps the
+/// last one, so every lookup and edit here goes to the last one too.
+fn last_prop(obj: &CstObject, name: &str) -> Option<jsonc_parser::cst::CstObjectProp> {
+    obj.properties()
+        .into_iter()
+        .rev()
+        .find(|p| p.name().and_then(|n| n.decoded_value().ok()).as_deref() == Some(name))
 }
 
 /// JSON5 as OpenClaw reads it: comments, trailing commas, unquoted keys, single quotes, hex
@@ -49,19 +63,21 @@ pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
 
 impl Document {
     pub fn parse(text: &str) -> Result<Document, ParseError> {
+        let bom = text.starts_with(BOM);
+        let text = text.strip_prefix(BOM).unwrap_or(text);
         let root = CstRootNode::parse(text, &options()).map_err(|e| ParseError {
             line: e.line_display(),
             column: e.column_display(),
             message: e.kind().to_string(),
         })?;
         match root.value() {
-            Some(v) if v.as_object().is_some() => Ok(Document { root }),
+            Some(v) if v.as_object().is_some() => Ok(Document { root, bom }),
             Some(_) => Err(ParseError {
                 line: 1,
                 column: 1,
                 message: "the top level must be an object `{ ... }`".into(),
             }),
-            None if text.trim().is_empty() => Ok(Document { root }),
+            None if text.trim().is_empty() => Ok(Document { root, bom }),
             None => Err(ParseError {
                 line: 1,
                 column: 1,
@@ -77,13 +93,18 @@ impl Document {
     }
 
     pub fn text(&self) -> String {
-        self.root.to_string()
+        let text = self.root.to_string();
+        if self.bom {
+            format!("{BOM}{text}")
+        } else {
+            text
+        }
     }
 
     fn object_at(&self, path: &[String]) -> Option<CstObject> {
         let mut obj = self.root.object_value()?;
         for seg in path {
-            obj = obj.get(seg)?.object_value()?;
+            obj = last_prop(&obj, seg)?.object_value()?;
         }
         Some(obj)
     }
@@ -95,15 +116,75 @@ impl Document {
         };
         let mut obj = self.root.object_value_or_set();
         for seg in parents {
-            obj = match obj.get(seg) {
+            obj = match last_prop(&obj, seg) {
                 Some(prop) => prop.object_value_or_set(),
                 None => obj.object_value_or_set(seg),
             };
         }
-        match obj.get(last) {
+        match last_prop(&obj, last) {
             Some(prop) => prop.set_value(to_input(value)),
             None => {
                 obj.append(last, to_input(value));
+            }
+        }
+    }
+
+    /// [`Document::set`] for many paths, none inside another, with the same result: keys that
+    /// already exist are set in place, and the keys missing under one existing object are
+    /// gathered into one value and appended once. The syntax tree copies an object's children
+    /// on every append, so setting a thousand new keys one by one was quadratic.
+    pub fn set_many(&self, items: &[(Vec<String>, Value)]) {
+        use std::collections::HashMap;
+        // (existing parent path, missing key) -> the value to append there.
+        let mut groups: Vec<(Vec<String>, String, Value)> = Vec::new();
+        let mut index: HashMap<(Vec<String>, String), usize> = HashMap::new();
+        'items: for (path, value) in items {
+            let Some(last) = path.len().checked_sub(1) else {
+                continue;
+            };
+            for n in 0..path.len() {
+                if let Some(&g) = index.get(&(path[..n].to_vec(), path[n].clone())) {
+                    crate::domain::choice::set_in(
+                        &mut groups[g].2,
+                        &path[n + 1..],
+                        Some(value.clone()),
+                    );
+                    continue 'items;
+                }
+            }
+            let mut obj = self.root.object_value_or_set();
+            for (i, seg) in path.iter().enumerate() {
+                match last_prop(&obj, seg) {
+                    Some(prop) if i == last => {
+                        prop.set_value(to_input(value));
+                        continue 'items;
+                    }
+                    Some(prop) => obj = prop.object_value_or_set(),
+                    None => {
+                        let mut subtree = Value::Object(Default::default());
+                        crate::domain::choice::set_in(
+                            &mut subtree,
+                            &path[i + 1..],
+                            Some(value.clone()),
+                        );
+                        if i == last {
+                            subtree = value.clone();
+                        }
+                        index.insert((path[..i].to_vec(), seg.clone()), groups.len());
+                        groups.push((path[..i].to_vec(), seg.clone(), subtree));
+                        continue 'items;
+                    }
+                }
+            }
+        }
+        for (parent, key, value) in groups {
+            let obj = if parent.is_empty() {
+                Some(self.root.object_value_or_set())
+            } else {
+                self.object_at(&parent)
+            };
+            if let Some(obj) = obj {
+                obj.append(&key, to_input(&value));
             }
         }
     }
@@ -117,7 +198,7 @@ impl Document {
         let Some(obj) = self.object_at(parents) else {
             return false;
         };
-        let Some(prop) = obj.get(last) else {
+        let Some(prop) = last_prop(&obj, last) else {
             return false;
         };
         prop.remove();
@@ -132,13 +213,62 @@ impl Document {
             let Some(parent) = self.object_at(&path[..depth - 1]) else {
                 break;
             };
-            let Some(prop) = parent.get(&path[depth - 1]) else {
+            let Some(prop) = last_prop(&parent, &path[depth - 1]) else {
                 break;
             };
             prop.remove();
             depth -= 1;
         }
         true
+    }
+
+    /// [`Document::remove`] for many paths (each pruning the parents it empties, down to
+    /// `keep_depth(path)` segments), with the same result: an object all of whose keys go is
+    /// removed whole from its parent, deepest first, instead of key by key (each removal walks
+    /// the object's children, so emptying a thousand-key object one key at a time was quadratic).
+    pub fn remove_many(&self, paths: &[Vec<String>], keep_depth: impl Fn(&[String]) -> usize) {
+        use std::collections::{BTreeMap, BTreeSet};
+        let deepest = paths.iter().map(Vec::len).max().unwrap_or(0);
+        // levels[d]: parent path of depth d -> the keys to remove from it.
+        let mut levels: Vec<BTreeMap<Vec<String>, BTreeSet<String>>> =
+            vec![BTreeMap::new(); deepest.max(1)];
+        for p in paths {
+            if let Some((last, parent)) = p.split_last() {
+                levels[parent.len()]
+                    .entry(parent.to_vec())
+                    .or_default()
+                    .insert(last.clone());
+            }
+        }
+        for depth in (0..levels.len()).rev() {
+            let groups = std::mem::take(&mut levels[depth]);
+            for (parent, keys) in groups {
+                let Some(obj) = self.object_at(&parent) else {
+                    continue;
+                };
+                let props = obj.properties();
+                let name = |p: &jsonc_parser::cst::CstObjectProp| {
+                    p.name().and_then(|n| n.decoded_value().ok())
+                };
+                let all = !props.is_empty()
+                    && props
+                        .iter()
+                        .all(|p| name(p).is_some_and(|n| keys.contains(&n)));
+                if all && depth > 0 && depth > keep_depth(&parent) {
+                    let (last, grand) = parent.split_last().expect("depth > 0");
+                    levels[depth - 1]
+                        .entry(grand.to_vec())
+                        .or_default()
+                        .insert(last.clone());
+                    continue;
+                }
+                for p in props {
+                    if name(&p).is_some_and(|n| keys.contains(&n)) {
+                        p.remove();
+                    }
+                }
+            }
+        }
     }
 
     /// Remove the element at `index` of the array at `path`.
@@ -163,7 +293,7 @@ impl Document {
 
     fn array_at(&self, path: &[String]) -> Option<jsonc_parser::cst::CstArray> {
         let (last, parents) = path.split_last()?;
-        self.object_at(parents)?.get(last)?.array_value()
+        last_prop(&self.object_at(parents)?, last)?.array_value()
     }
 
     /// Byte offset of the first `$include` key on the way down `path` (the root included).
@@ -171,15 +301,39 @@ impl Document {
         let mut obj = self.root.object_value()?;
         let mut walked = Vec::new();
         for seg in path.iter().map(Some).chain(std::iter::once(None)) {
-            if let Some(prop) = obj.get("$include") {
-                return Some((walked, prop_offset(&self.text(), &prop)));
+            if let Some(prop) = last_prop(&obj, "$include") {
+                let bom = if self.bom { BOM.len_utf8() } else { 0 };
+                return Some((walked, bom + prop_offset(&self.text(), &prop)));
             }
             let seg = seg?;
-            obj = obj.get(seg)?.object_value()?;
+            obj = last_prop(&obj, seg)?.object_value()?;
             walked.push(seg.clone());
         }
         None
     }
+}
+
+/// The paths of every object (the root is `[]`) that holds a `$include` key, from the value
+/// (duplicate keys already resolved last-wins). One walk of the file: looking for `$include`
+/// on the way down each touched key separately scanned big objects once per key.
+pub fn objects_with_include(value: &Value) -> std::collections::HashSet<Vec<String>> {
+    fn walk(v: &Value, path: &mut Vec<String>, out: &mut std::collections::HashSet<Vec<String>>) {
+        if let Value::Object(map) = v {
+            if map.contains_key("$include") {
+                out.insert(path.clone());
+            }
+            for (k, child) in map {
+                if child.is_object() {
+                    path.push(k.clone());
+                    walk(child, path, out);
+                    path.pop();
+                }
+            }
+        }
+    }
+    let mut out = std::collections::HashSet::new();
+    walk(value, &mut Vec::new(), &mut out);
+    out
 }
 
 /// Offset of a property in the printed text: the CST keeps no positions after edits, so count
@@ -238,6 +392,101 @@ mod tests {
         let v: Value = jsonc_parser::parse_to_serde_value(&out, &options()).unwrap();
         assert_eq!(v["tools"]["exec"]["mode"], "ask");
         assert_eq!(v["gateway"]["port"], 18789);
+    }
+
+    #[test]
+    fn a_byte_order_mark_is_read_past_and_kept() {
+        let doc = Document::parse("\u{feff}{ \"gateway\": { \"port\": 1 } }\n").unwrap();
+        doc.set(&p("gateway.bind"), &json!("loopback"));
+        let out = doc.text();
+        assert!(out.starts_with("\u{feff}{"), "{out:?}");
+        assert_eq!(doc.value()["gateway"]["bind"], "loopback");
+        assert_eq!(out.matches('\u{feff}').count(), 1);
+    }
+
+    #[test]
+    fn duplicate_keys_are_read_and_edited_last_wins_as_openclaw_reads_them() {
+        let doc =
+            Document::parse("{ gateway: { port: 1, port: 2 }, gateway: { bind: 'lan' } }").unwrap();
+        assert_eq!(doc.value()["gateway"], json!({"bind": "lan"}));
+        doc.set(&p("gateway.mode"), &json!("local"));
+        doc.set(&p("gateway.bind"), &json!("loopback"));
+        let v = Document::parse(&doc.text()).unwrap().value();
+        assert_eq!(v["gateway"], json!({"bind": "loopback", "mode": "local"}));
+        assert!(doc.remove(&p("gateway.bind"), 0));
+        let v = Document::parse(&doc.text()).unwrap().value();
+        assert_eq!(v["gateway"], json!({"mode": "local"}));
+    }
+
+    #[test]
+    fn huge_numbers_are_kept_as_written() {
+        let text = "{ x: 1e999, y: 123456789012345678901234567890, z: -1e999 }";
+        let doc = Document::parse(text).unwrap();
+        doc.set(&p("gateway.port"), &json!(18789));
+        let out = doc.text();
+        for kept in [
+            "x: 1e999,",
+            "y: 123456789012345678901234567890,",
+            "z: -1e999",
+        ] {
+            assert!(out.contains(kept), "{out}");
+        }
+    }
+
+    #[test]
+    fn set_many_gives_the_value_of_one_set_per_key() {
+        let text = "{\n  gateway: { port: 1, bind: 'lan', },\n  // keep\n  x: 2,\n}\n";
+        let items: Vec<(Vec<String>, Value)> = [
+            ("gateway.bind", json!("loopback")),
+            ("gateway.auth.mode", json!("token")),
+            ("env.vars.A", json!("a")),
+            ("gateway.auth.extra.deep", json!(1)),
+            ("env.vars.B", json!("b")),
+            ("x", json!({"now": "an object"})),
+            ("top", json!(true)),
+        ]
+        .into_iter()
+        .map(|(k, v)| (p(k), v))
+        .collect();
+        let one = Document::parse(text).unwrap();
+        for (k, v) in &items {
+            one.set(k, v);
+        }
+        let many = Document::parse(text).unwrap();
+        many.set_many(&items);
+        let reread = Document::parse(&many.text()).unwrap().value();
+        assert_eq!(reread, one.value());
+        assert_eq!(reread["env"]["vars"], json!({"A": "a", "B": "b"}));
+        assert!(many.text().contains("// keep"), "{}", many.text());
+    }
+
+    #[test]
+    fn remove_many_gives_the_value_of_one_remove_per_key() {
+        let text = "{\n  env: { vars: { A: 1, B: 2 } },\n  a: { b: { c: 1, d: 2 }, e: 3 },\n  channels: { x: { p: 1 } },\n  // keep\n  z: 1,\n}\n";
+        let keep = |p: &[String]| {
+            if p.first().is_some_and(|s| s == "channels") {
+                2
+            } else {
+                0
+            }
+        };
+        let paths: Vec<Vec<String>> = ["env.vars.A", "env.vars.B", "a.b.c", "channels.x.p", "a.e"]
+            .into_iter()
+            .map(p)
+            .collect();
+        let one = Document::parse(text).unwrap();
+        for path in &paths {
+            one.remove(path, keep(path));
+        }
+        let many = Document::parse(text).unwrap();
+        many.remove_many(&paths, keep);
+        let reread = Document::parse(&many.text()).unwrap().value();
+        assert_eq!(reread, one.value());
+        assert_eq!(
+            reread,
+            json!({"a": {"b": {"d": 2}}, "channels": {"x": {}}, "z": 1})
+        );
+        assert!(many.text().contains("// keep"));
     }
 
     #[test]

@@ -4,6 +4,7 @@
 pub mod checklist;
 pub mod choice;
 pub mod document;
+pub mod dotenv;
 pub mod expect;
 pub mod image;
 pub mod keypath;

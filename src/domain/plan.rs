@@ -214,7 +214,11 @@ pub fn plan(
     if !want.bindings.is_empty() {
         touched.push(path("bindings"));
     }
-    for p in &touched {
+    let includes = document::objects_with_include(&doc.value());
+    for p in touched
+        .iter()
+        .filter(|p| (0..=p.len()).any(|n| includes.contains(&p[..n])))
+    {
         if let Some((at, offset)) = doc.include_on_path(p) {
             let (line, column) = document::line_col(&doc.text(), offset);
             let key = if at.is_empty() {
@@ -229,6 +233,10 @@ pub fn plan(
     // Other presets' values first: pruning the parents they leave empty must not undo ours.
     // Leaves never overlap, so one snapshot of the file serves each loop.
     let value = doc.value();
+    // Removed together at the end (an object emptied whole goes in one edit); a path at or
+    // below one already removed is skipped, as a one-by-one removal would find it gone.
+    let mut removed: Vec<Vec<String>> = Vec::new();
+    let mut removed_set: std::collections::HashSet<Vec<String>> = Default::default();
     for other in &theirs {
         for leaf in &other.leaves {
             let Some(theirs_value) = &leaf.value else {
@@ -237,9 +245,10 @@ pub fn plan(
             if want.leaves.iter().any(|l| covers(l, &leaf.path)) {
                 continue;
             }
-            if get_in(&value, &leaf.path) == Some(theirs_value)
-                && doc.remove(&leaf.path, keep_depth(&leaf.path))
-            {
+            let gone = (1..=leaf.path.len()).any(|n| removed_set.contains(&leaf.path[..n]));
+            if !gone && get_in(&value, &leaf.path) == Some(theirs_value) {
+                removed.push(leaf.path.clone());
+                removed_set.insert(leaf.path.clone());
                 changes.push(Change {
                     key: keypath::display(&leaf.path),
                     before: Some(theirs_value.clone()),
@@ -253,16 +262,21 @@ pub fn plan(
             }
         }
     }
+    doc.remove_many(&removed, keep_depth);
 
     let value = doc.value();
+    // Sets are applied in batches (one append per missing object); a removal first applies
+    // the sets before it, so the order of edits is the leaves' order.
+    let mut sets: Vec<(Vec<String>, Value)> = Vec::new();
     for leaf in &want.leaves {
         let cur = get_in(&value, &leaf.path).cloned();
         if holds(cur.as_ref(), leaf.value.as_ref()) {
             continue;
         }
         match &leaf.value {
-            Some(v) => doc.set(&leaf.path, v),
+            Some(v) => sets.push((leaf.path.clone(), v.clone())),
             None => {
+                doc.set_many(&std::mem::take(&mut sets));
                 doc.remove(&leaf.path, keep_depth(&leaf.path));
             }
         }
@@ -274,6 +288,8 @@ pub fn plan(
             doc: leaf.doc.clone(),
         });
     }
+
+    doc.set_many(&sets);
 
     plan_bindings(&doc, &want, &theirs, &mut changes);
     let env_file = plan_token(&doc, token, &mut changes, &mut warnings);
@@ -326,7 +342,10 @@ fn holds(current: Option<&Value>, wanted: Option<&Value>) -> bool {
 
 /// The new text must parse back to what was planned, and every owned value must hold.
 fn check(new_text: &str, planned: &Value, want: &Desired) -> Result<(), PlanError> {
-    let reparsed: Value = jsonc_parser::parse_to_serde_value(new_text, &document::options())
+    // Read back the way the file was read (a BOM skipped, duplicate keys last-wins, `1e999`
+    // kept as written), so only a real edit mistake fails here.
+    let reparsed: Value = Document::parse(new_text)
+        .map(|d| d.value())
         .map_err(|e| PlanError::Internal(format!("the new text does not parse: {e}")))?;
     if &reparsed != planned {
         return Err(PlanError::Internal(
@@ -524,6 +543,29 @@ fn warn_about_answers(choice: &Choice, channels: &[String], warnings: &mut Vec<S
             ));
         }
     }
+}
+
+/// A lower bound of the drift `plan` would report for `choice` on a file whose value is
+/// `value`, and the number of leaves it owns, without planning: every owned leaf the file does
+/// not hold is a change in the full plan. None when the file has a legacy `agents.list`, which
+/// the plan migrates first (the bound would not hold). Recognition uses it to skip candidates
+/// that cannot fit; planning each of them edits the syntax tree once per missing key, which a
+/// big user preset made slow for every command.
+pub fn drift_at_least(
+    value: &Value,
+    channels: &[String],
+    choice: &Choice,
+) -> Option<(usize, usize)> {
+    if value.pointer("/agents/list").is_some() {
+        return None;
+    }
+    let want = choice::desired(choice, channels);
+    let missing = want
+        .leaves
+        .iter()
+        .filter(|l| !holds(get_in(value, &l.path), l.value.as_ref()))
+        .count();
+    Some((missing, want.leaves.len()))
 }
 
 /// Opening DMs to strangers on a Gateway that already serves an owner crosses OpenClaw's

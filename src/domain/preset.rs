@@ -169,6 +169,20 @@ pub struct Preset {
     pub no_engine: Option<NoEngine>,
     /// Where it came from: `presets/private.toml` (built in) or a file path.
     pub source: String,
+    /// A user preset that replaces a built-in one: the built-in's source.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub overrides: Option<String>,
+}
+
+impl Preset {
+    /// Where the preset came from, in words: `built in`, or the file (and what it overrides).
+    pub fn origin(&self) -> String {
+        match &self.overrides {
+            _ if self.source.starts_with("presets/") => "built in".to_string(),
+            Some(_) => format!("user file {}, overrides the built-in preset", self.source),
+            None => format!("user file {}", self.source),
+        }
+    }
 }
 
 /// A preset file that cannot be used: names the file, the line and the key.
@@ -218,7 +232,12 @@ pub fn parse(file: &str, text: &str) -> Result<Preset, PresetError> {
     })?;
     let err = |key: &str, message: String| PresetError {
         file: file.to_string(),
-        line: line_of_text(text, key),
+        // A quoted segment is escaped in the TOML text: fall back to the last segment.
+        line: line_of_text(text, key).or_else(|| {
+            key.rsplit('.')
+                .next()
+                .and_then(|seg| line_of_text(text, seg.trim_matches('"')))
+        }),
         key: Some(key.to_string()),
         message,
     };
@@ -285,6 +304,16 @@ pub fn parse(file: &str, text: &str) -> Result<Preset, PresetError> {
             set: entries(n.set)?,
         }),
     };
+    let channel = entries(raw.channel)?;
+    let group_chat = entries(raw.group_chat)?;
+    // Keys OpenClaw would reject, or that undo each other, are refused here, at load.
+    let roots: Vec<&Entry> = set
+        .iter()
+        .chain(no_engine.iter().flat_map(|n| n.set.iter()))
+        .collect();
+    check_keys(&roots, unset.iter().map(|u| &u.path), true).map_err(|(k, m)| err(&k, m))?;
+    let per_channel: Vec<&Entry> = channel.iter().chain(group_chat.iter()).collect();
+    check_keys(&per_channel, std::iter::empty(), false).map_err(|(k, m)| err(&k, m))?;
     Ok(Preset {
         name: raw.name,
         title: raw.title,
@@ -293,8 +322,8 @@ pub fn parse(file: &str, text: &str) -> Result<Preset, PresetError> {
         engine: raw.engine,
         set,
         unset,
-        channel: entries(raw.channel)?,
-        group_chat: entries(raw.group_chat)?,
+        channel,
+        group_chat,
         binding: raw
             .binding
             .into_iter()
@@ -307,7 +336,98 @@ pub fn parse(file: &str, text: &str) -> Result<Preset, PresetError> {
             .collect(),
         no_engine,
         source: file.to_string(),
+        overrides: None,
     })
+}
+
+/// Scalar keys of OpenClaw's schema that presets commonly touch: a key below one of them would
+/// turn the user's scalar into an object, which OpenClaw rejects.
+const KNOWN_SCALARS: [&str; 12] = [
+    "gateway.port",
+    "gateway.mode",
+    "gateway.bind",
+    "gateway.auth.mode",
+    "gateway.tailscale.mode",
+    "session.dmScope",
+    "agents.defaults.sandbox.mode",
+    "agents.defaults.sandbox.scope",
+    "agents.defaults.sandbox.workspaceAccess",
+    "agents.defaults.sandbox.docker.network",
+    "agents.defaults.sandbox.docker.user",
+    "tools.profile",
+];
+
+/// The keys of one namespace (root, or `channels.<id>`): no `$`-keys (`$include` would be
+/// written as a key; OpenClaw treats it as a directive), no key below a scalar (set by this
+/// preset or known to be one), and no two entries for one key with different values under the
+/// same condition. Linear in the number of entries (one map of paths, every prefix looked up).
+fn check_keys<'a>(
+    entries: &[&'a Entry],
+    unsets: impl Iterator<Item = &'a Vec<String>>,
+    root: bool,
+) -> Result<(), (String, String)> {
+    use std::collections::HashMap;
+    let all_paths = entries.iter().map(|e| &e.path).chain(unsets);
+    for path in all_paths {
+        if let Some(seg) = path.iter().find(|s| s.starts_with('$')) {
+            return Err((
+                keypath::display(path),
+                format!(
+                    "`{seg}` is not a config key OpenClaw accepts from a preset (`$include` and other `$` keys are directives)"
+                ),
+            ));
+        }
+    }
+    let mut scalars: HashMap<&[String], Option<&Entry>> = HashMap::new();
+    let known: Vec<Vec<String>> = if root {
+        KNOWN_SCALARS
+            .iter()
+            .filter_map(|k| keypath::parse(k).ok())
+            .collect()
+    } else {
+        Vec::new()
+    };
+    for k in &known {
+        scalars.insert(k.as_slice(), None);
+    }
+    let mut by_path: HashMap<&[String], &Entry> = HashMap::new();
+    for e in entries {
+        if !e.value.is_object() {
+            scalars.insert(e.path.as_slice(), Some(e));
+        }
+        if let Some(prev) = by_path.get(e.path.as_slice())
+            && prev.value != e.value
+            && prev.when == e.when
+            && prev.only == e.only
+        {
+            return Err((
+                keypath::display(&e.path),
+                format!(
+                    "two entries set this key to different values under the same condition ({} and {})",
+                    prev.value, e.value
+                ),
+            ));
+        }
+        by_path.insert(e.path.as_slice(), e);
+    }
+    for e in entries {
+        for n in 1..e.path.len() {
+            if let Some(owner) = scalars.get(&e.path[..n]) {
+                let what = match owner {
+                    Some(o) => format!("this preset sets it to {}", o.value),
+                    None => "OpenClaw's schema has a single value there".into(),
+                };
+                return Err((
+                    keypath::display(&e.path),
+                    format!(
+                        "`{}` is not an object ({what}); a key below it would turn it into one, which OpenClaw rejects",
+                        keypath::display(&e.path[..n])
+                    ),
+                ));
+            }
+        }
+    }
+    Ok(())
 }
 
 fn toml_to_json(v: toml::Value) -> Result<Value, String> {
@@ -342,30 +462,63 @@ pub fn builtin() -> Vec<Preset> {
 }
 
 /// Built-in presets, then every `*.toml` in `dir` (sorted by file name): a user preset with
-/// the name of a built-in one replaces it; any other name adds a preset.
-pub fn load(dir: Option<&Path>) -> Result<Vec<Preset>, PresetError> {
+/// the name of a built-in one replaces it (and says so: `overrides`); any other name adds a
+/// preset. A file that cannot be used is skipped and returned as an error beside the presets
+/// that loaded, so one bad file never breaks a command.
+pub fn load_all(dir: Option<&Path>) -> (Vec<Preset>, Vec<PresetError>) {
     let mut presets = Vec::new();
+    let mut errors = Vec::new();
     for (file, text) in BUILTIN {
-        presets.push(parse(file, text)?);
+        match parse(file, text) {
+            Ok(p) => presets.push(p),
+            Err(e) => errors.push(e),
+        }
     }
-    if let Some(dir) = dir {
-        for path in user_files(dir)? {
-            let file = path.display().to_string();
-            let text = std::fs::read_to_string(&path).map_err(|e| PresetError {
+    let files = match dir.map(user_files).transpose() {
+        Ok(files) => files.unwrap_or_default(),
+        Err(e) => {
+            errors.push(e);
+            Vec::new()
+        }
+    };
+    for path in files {
+        let file = path.display().to_string();
+        let parsed = std::fs::read_to_string(&path)
+            .map_err(|e| PresetError {
                 file: file.clone(),
                 line: None,
                 key: None,
                 message: format!("cannot read: {e}"),
-            })?;
-            let preset = parse(&file, &text)?;
-            match presets.iter_mut().find(|p| p.name == preset.name) {
-                Some(slot) => *slot = preset,
-                None => presets.push(preset),
+            })
+            .and_then(|text| parse(&file, &text));
+        let mut preset = match parsed {
+            Ok(p) => p,
+            Err(e) => {
+                errors.push(e);
+                continue;
             }
+        };
+        match presets.iter_mut().find(|p| p.name == preset.name) {
+            Some(slot) => {
+                preset.overrides = Some(match &slot.overrides {
+                    Some(builtin) => builtin.clone(),
+                    None => slot.source.clone(),
+                });
+                *slot = preset;
+            }
+            None => presets.push(preset),
         }
     }
     presets.sort_by(|a, b| a.order.cmp(&b.order).then_with(|| a.name.cmp(&b.name)));
-    Ok(presets)
+    (presets, errors)
+}
+
+/// [`load_all`], failing on the first file that cannot be used (for tools and benches).
+pub fn load(dir: Option<&Path>) -> Result<Vec<Preset>, PresetError> {
+    match load_all(dir) {
+        (presets, errors) if errors.is_empty() => Ok(presets),
+        (_, mut errors) => Err(errors.remove(0)),
+    }
 }
 
 fn user_files(dir: &Path) -> Result<Vec<PathBuf>, PresetError> {
@@ -434,6 +587,70 @@ mod tests {
         assert_eq!(e.line, Some(11));
     }
 
+    const HEAD: &str =
+        "name = \"x\"\ntitle = \"t\"\norder = 9\nsummary = \"s\"\nengine = \"required\"\n";
+
+    fn set(key: &str, value: &str) -> String {
+        format!("\n[[set]]\nkey = {key:?}\nvalue = {value}\nwhy = \"w\"\ndoc = \"d\"\n")
+    }
+
+    #[test]
+    fn an_include_key_in_a_preset_is_refused() {
+        let text = format!("{HEAD}{}", set("agents.\"$include\"", "\"./evil.json5\""));
+        let e = parse("inc.toml", &text).unwrap_err();
+        assert!(e.message.contains("$include"), "{e}");
+        assert_eq!(e.line, Some(8), "the `key =` line");
+    }
+
+    #[test]
+    fn a_key_below_a_scalar_is_refused() {
+        // Known to OpenClaw's schema as a single value.
+        let e = parse("p.toml", &format!("{HEAD}{}", set("gateway.port.x", "1"))).unwrap_err();
+        assert!(e.message.contains("`gateway.port` is not an object"), "{e}");
+        // Set as a scalar by the same preset.
+        let text = format!("{HEAD}{}{}", set("a.b", "1"), set("a.b.c", "2"));
+        let e = parse("p.toml", &text).unwrap_err();
+        assert!(e.message.contains("this preset sets it to 1"), "{e}");
+        assert_eq!(e.key.as_deref(), Some("a.b.c"));
+        // An object value below which keys are added is fine.
+        let text = format!("{HEAD}{}{}", set("a.b", "{ c = 1 }"), set("a.b.d", "2"));
+        assert!(parse("p.toml", &text).is_ok());
+    }
+
+    #[test]
+    fn conflicting_entries_are_refused() {
+        let text = format!(
+            "{HEAD}{}{}",
+            set("tools.profile", "\"coding\""),
+            set("tools.profile", "\"full\"")
+        );
+        let e = parse("c.toml", &text).unwrap_err();
+        assert!(e.message.contains("different values"), "{e}");
+        let same = format!(
+            "{HEAD}{}{}",
+            set("tools.profile", "\"coding\""),
+            set("tools.profile", "\"coding\"")
+        );
+        assert!(parse("c.toml", &same).is_ok());
+    }
+
+    #[test]
+    fn one_bad_file_is_skipped_and_reported_the_others_load() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("a-bad.toml"), "name = \"bad\"\ntitle = [").unwrap();
+        std::fs::write(
+            dir.path().join("b-good.toml"),
+            HEAD.replace("\"x\"", "\"good\""),
+        )
+        .unwrap();
+        let (presets, errors) = load_all(Some(dir.path()));
+        assert_eq!(errors.len(), 1);
+        assert!(errors[0].file.ends_with("a-bad.toml") && errors[0].line == Some(2));
+        let names: Vec<&str> = presets.iter().map(|p| p.name.as_str()).collect();
+        assert_eq!(names, ["private", "group", "public", "good"]);
+        assert!(load(Some(dir.path())).is_err());
+    }
+
     #[test]
     fn user_dir_overrides_and_extends() {
         let dir = tempfile::tempdir().unwrap();
@@ -452,5 +669,16 @@ mod tests {
             presets[0].source.ends_with("private.toml")
                 && presets[0].source != "presets/private.toml"
         );
+        assert_eq!(
+            presets[0].overrides.as_deref(),
+            Some("presets/private.toml")
+        );
+        assert!(
+            presets[0]
+                .origin()
+                .ends_with("overrides the built-in preset")
+        );
+        assert_eq!(presets[1].origin(), "built in");
+        assert_eq!(presets[3].overrides, None);
     }
 }

@@ -258,20 +258,48 @@ pub fn recognize(
         sandbox_network: advanced.sandbox_network,
         ..infer_inputs(&value)
     };
-    let mut cands: Vec<Candidate> = Vec::new();
-    for p in presets
+    // Plan only the candidates that can matter (planning is the cost): first those that can
+    // fit (or all, when the preset is named), then the others whose drift could still equal
+    // the best one's (they name the engines that fit as well). The lower bound is exact:
+    // a candidate skipped here would have been dropped below.
+    let channels = plan::channels_in(&value);
+    let mut later: Vec<(usize, Choice, usize)> = Vec::new();
+    let mut found: Vec<(usize, Candidate)> = Vec::new();
+    let choices = presets
         .iter()
         .filter(|p| preset.is_none_or(|name| p.name == name))
+        .flat_map(|p| {
+            environments
+                .iter()
+                .map(|env| choice::adjust(p, env, &inputs))
+        });
+    for (i, c) in choices.enumerate() {
+        match plan::drift_at_least(&value, &channels, &c) {
+            Some((missing, owned)) if preset.is_none() && missing * 2 >= owned => {
+                later.push((i, c, missing));
+            }
+            _ => found.extend(evaluate(text, c).map(|c| (i, c))),
+        }
+    }
+    let fits = |c: &Candidate| preset.is_some() || c.drift.len() * 2 < c.owned;
+    if let Some(n) = found
+        .iter()
+        .filter(|(_, c)| fits(c))
+        .map(|(_, c)| c.drift.len())
+        .min()
     {
-        for env in environments {
-            if let Some(c) = evaluate(text, choice::adjust(p, env, &inputs)) {
-                cands.push(c);
+        for (i, c, missing) in later {
+            if missing <= n {
+                found.extend(evaluate(text, c).map(|c| (i, c)));
             }
         }
     }
+    // In the order they were listed, as before: the first of equal fits is reported.
+    found.sort_by_key(|(i, _)| *i);
+    let cands: Vec<Candidate> = found.into_iter().map(|(_, c)| c).collect();
     let best = cands
         .iter()
-        .filter(|c| preset.is_some() || c.drift.len() * 2 < c.owned)
+        .filter(|c| fits(c))
         .min_by_key(|c| c.drift.len())?;
     let (name, n) = (best.preset.clone(), best.drift.len());
     let engines: Vec<Option<Engine>> = cands

@@ -44,8 +44,11 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
         }
         _ => {}
     }
-    let presets = preset::load(preset::user_dir().as_deref())
-        .map_err(|e| Failure::new(Stop::Usage, format!("preset file error: {e}")))?;
+    // A preset file that cannot be used is skipped with a warning; it never breaks a command.
+    let (presets, bad) = preset::load_all(preset::user_dir().as_deref());
+    for e in &bad {
+        eprintln!("clawposture: warning: preset file skipped: {e}");
+    }
     match cli.command {
         // Answered above.
         Some(Command::Completions { .. } | Command::Man) => Ok(()),
@@ -146,7 +149,7 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
                 let mut v = summary::plan_json(&prepared, &resolved, false);
                 v["written"] = serde_json::json!({
                     "config": outcome.written, "backup": outcome.backup, "env_file": outcome.env_file,
-                    "via_symlink": outcome.via_symlink, "tightened": outcome.tightened,
+                    "via_symlink": outcome.via_symlink, "tightened": outcome.tightened, "warnings": outcome.warnings,
                     "checklist": checklist,
                 });
                 v["checks"] = checks.to_json();

@@ -45,14 +45,15 @@ pub fn presets_text(presets: &[Preset]) -> String {
     for p in presets {
         let _ = writeln!(
             out,
-            "{} — {}\n  {}\n  needs a container engine: {}\n",
+            "{} — {}\n  {}\n  needs a container engine: {}\n  source: {}\n",
             p.name,
             p.title,
             p.summary,
             match p.engine {
                 crate::domain::preset::EngineNeed::Required => "yes",
                 crate::domain::preset::EngineNeed::Recommended => "recommended",
-            }
+            },
+            p.origin()
         );
     }
     out
@@ -87,6 +88,14 @@ pub fn plan_text(prepared: &Prepared, paths: &Resolved) -> String {
         if plan.new_file { " (new file)" } else { "" },
         paths.config_source
     );
+    if !choice.preset.source.starts_with("presets/") {
+        let _ = writeln!(
+            out,
+            "The {} preset comes from the {}.",
+            choice.preset.name,
+            choice.preset.origin()
+        );
+    }
     if let Some(r) = recognized {
         let _ = writeln!(
             out,
@@ -226,6 +235,9 @@ pub fn written_text(outcome: &WriteOutcome, paths: &Resolved) -> String {
     }
     for t in &outcome.tightened {
         let _ = writeln!(out, "Permissions tightened: {t}");
+    }
+    for w in &outcome.warnings {
+        let _ = writeln!(out, "Warning: {w}");
     }
     let oc = openclaw(paths);
     let _ = writeln!(

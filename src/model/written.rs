@@ -11,4 +11,9 @@ pub struct WriteOutcome {
     pub env_file: Option<PathBuf>,
     /// Permissions clawposture tightened, for the report.
     pub tightened: Vec<String>,
+    /// Directories clawposture left open because they are not its own alone (shared, sticky,
+    /// someone else's, or not created by it), each with what to do.
+    pub warnings: Vec<String>,
+    /// The checklist written under the lock (None when the request had none).
+    pub checklist: Option<PathBuf>,
 }

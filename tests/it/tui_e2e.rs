@@ -129,3 +129,33 @@ fn a_panic_restores_the_terminal_first() {
     restored(&t);
     assert_eq!(h.read("openclaw.json"), before);
 }
+
+#[test]
+fn sigterm_and_sighup_restore_the_terminal_and_write_nothing() {
+    if !have_tmux() {
+        return;
+    }
+    for (signal, code) in [("TERM", 143), ("HUP", 129)] {
+        let h = Home::new();
+        let before = h.read("openclaw.json");
+        let pidfile = h.path("pid").display().to_string();
+        // The shell records the wizard's pid, as a service manager would know it.
+        let line = h.line("--threat private --engine none", "").replacen(
+            "env -i",
+            &format!("sh -c 'echo $$ > {pidfile}; exec \"$0\" \"$@\"' env -i"),
+            1,
+        );
+        let t = Tmux::start(80, 24, &line);
+        t.wait_for("4/7 Preset");
+        let pid = h.read("pid").trim().to_string();
+        let sent = std::process::Command::new("kill")
+            .args([&format!("-{signal}"), &pid])
+            .status()
+            .expect("kill");
+        assert!(sent.success());
+        t.wait_for(&format!("EXIT={code}"));
+        restored(&t);
+        assert!(t.history().contains("nothing was written"), "{signal}");
+        assert_eq!(h.read("openclaw.json"), before);
+    }
+}

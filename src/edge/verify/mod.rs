@@ -236,11 +236,14 @@ pub struct Gathered {
     pub engine: Option<engine::EngineFacts>,
 }
 
-/// The expectations of a config's text under these options (pure).
-pub fn expectations(opts: &Options, text: Option<&str>) -> Expectations {
-    let parsed: Result<Value, String> = match text {
-        None => Err("no config".into()),
-        Some(t) => crate::domain::document::Document::parse(t)
+/// The expectations of a config's text under these options (pure). `read` is the file's
+/// text (None: no file), or why it could not be read.
+pub fn expectations(opts: &Options, read: Result<Option<&str>, String>) -> Expectations {
+    let text = read.as_ref().ok().copied().flatten();
+    let parsed: Result<Value, String> = match read {
+        Err(e) => Err(e),
+        Ok(None) => Err("no config".into()),
+        Ok(Some(t)) => crate::domain::document::Document::parse(t)
             .map(|d| d.value())
             .map_err(|e| e.to_string()),
     };
@@ -365,10 +368,14 @@ pub fn gather(opts: &Options, e: &Expectations) -> Gathered {
 
 /// Run every check the options ask for.
 pub fn verify(opts: &Options) -> Report {
-    let text = std::fs::read(&opts.config)
-        .ok()
-        .map(|b| String::from_utf8_lossy(&b).into_owned());
-    let e = expectations(opts, text.as_deref());
+    // A FIFO or device as the config is refused at once, never read (it would block).
+    let read = crate::edge::write::read_regular(&opts.config)
+        .map(|b| b.map(|b| String::from_utf8_lossy(&b).into_owned()))
+        .map_err(|e| e.to_string());
+    let e = expectations(
+        opts,
+        read.as_ref().map(|t| t.as_deref()).map_err(Clone::clone),
+    );
     let g = gather(opts, &e);
     let mut report = judge(opts, &e, &g);
     let mut outcomes = std::mem::take(&mut report.outcomes);

@@ -72,18 +72,10 @@ pub fn token_source(config: &Value) -> TokenSource {
     }
 }
 
-/// The length of `name`'s value in dotenv text (quotes removed), without keeping the value.
+/// The length of `name`'s value as OpenClaw's dotenv parser reads it (an unquoted `#` starts a
+/// comment, quotes are stripped, the last definition wins), without keeping the value.
 pub fn env_value_len(text: &str, name: &str) -> Option<usize> {
-    text.lines().rev().find_map(|l| {
-        let l = l.trim_start();
-        let l = l.strip_prefix("export ").unwrap_or(l);
-        let rest = l.strip_prefix(name)?.trim_start().strip_prefix('=')?.trim();
-        let unquoted = ['"', '\'']
-            .iter()
-            .find_map(|q| rest.strip_prefix(*q).and_then(|r| r.strip_suffix(*q)))
-            .unwrap_or(rest);
-        Some(unquoted.chars().count())
-    })
+    crate::domain::dotenv::get(text, name).map(|v| v.chars().count())
 }
 
 /// Everything the static checks need, read once.
@@ -107,7 +99,12 @@ pub fn gather(config_path: &Path, state_dir: &Path, token: &TokenSource, uid: u3
         TokenSource::Env(n) => n.clone(),
         _ => TOKEN_ENV.to_string(),
     };
-    let env_text = std::fs::read_to_string(&env_path).unwrap_or_default();
+    // A FIFO or device as `.env` is not read (it would block); it counts as no file.
+    let env_text = crate::edge::write::read_regular(&env_path)
+        .ok()
+        .flatten()
+        .map(|b| String::from_utf8_lossy(&b).into_owned())
+        .unwrap_or_default();
     Facts {
         config_path: config_path.to_path_buf(),
         state_dir: state_dir.to_path_buf(),
@@ -438,6 +435,9 @@ mod tests {
         let text = "A=1\nexport OPENCLAW_GATEWAY_TOKEN=\"abcdefghijklmnopqrstuvwxyz0123\"\n";
         assert_eq!(env_value_len(text, TOKEN_ENV), Some(30));
         assert_eq!(env_value_len("OPENCLAW_GATEWAY_TOKEN_X=1", TOKEN_ENV), None);
+        // OpenClaw reads 12 characters here, not 31: verify says what OpenClaw sees.
+        let cut = "OPENCLAW_GATEWAY_TOKEN=abcdefghijkl#mnopqrstuvwxyz012\n";
+        assert_eq!(env_value_len(cut, TOKEN_ENV), Some(12));
         let src = token_source(
             &json!({"gateway": {"auth": {"token": {"source": "env", "provider": "default", "id": TOKEN_ENV}}}}),
         );

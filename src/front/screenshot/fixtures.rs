@@ -261,6 +261,8 @@ pub fn outcome() -> WriteOutcome {
         )),
         env_file: Some(PathBuf::from("/home/alice/.openclaw/.env")),
         tightened: Vec::new(),
+        warnings: Vec::new(),
+        checklist: None,
     }
 }
 
@@ -280,7 +282,7 @@ pub fn checks(w: &Wizard, env: Env) -> crate::model::checks::Report {
     opts.advanced = w.inputs.advanced();
     opts.engine = w.environment().map(|e| e.engine);
     opts.preset = w.plan().map(|p| p.choice.preset.name.clone());
-    let expected = verify::expectations(&opts, Some(&text));
+    let expected = verify::expectations(&opts, Ok(Some(&text)));
     let file = |mode| {
         Ok(Some(statics::FileFacts {
             mode,

@@ -223,10 +223,40 @@ fn step(w: &mut Wizard, msg: Msg, tx: &Sender<Msg>) -> bool {
     quit
 }
 
-/// What wakes the event loop: a key or resize from the terminal, or an effect's result.
+/// What wakes the event loop: a key or resize from the terminal, an effect's result, or a
+/// SIGTERM / SIGHUP (the terminal must be restored before the process ends).
 enum Wake {
     Term(Event),
     Msg(Msg),
+    Signal(i32),
+}
+
+/// Take SIGTERM and SIGHUP away from their default (which would end the process on the
+/// alternate screen with the cursor hidden) and deliver them to the loop instead. Called
+/// before any other thread starts, so every thread inherits the blocked mask; children get a
+/// clean mask (std's `Command` resets it).
+fn watch_signals(tx: Sender<Wake>) {
+    // SAFETY: a zeroed sigset_t is then initialised by sigemptyset; the calls only read and
+    // write that local set and this thread's mask.
+    let set = unsafe {
+        let mut set: libc::sigset_t = std::mem::zeroed();
+        libc::sigemptyset(&mut set);
+        libc::sigaddset(&mut set, libc::SIGTERM);
+        libc::sigaddset(&mut set, libc::SIGHUP);
+        if libc::pthread_sigmask(libc::SIG_BLOCK, &set, std::ptr::null_mut()) != 0 {
+            return;
+        }
+        set
+    };
+    let _ = std::thread::Builder::new()
+        .name("clawposture-signals".into())
+        .spawn(move || {
+            let mut sig = 0;
+            // SAFETY: `set` lives on this thread's stack for the call; sigwait writes `sig`.
+            if unsafe { libc::sigwait(&set, &mut sig) } == 0 {
+                let _ = tx.send(Wake::Signal(sig));
+            }
+        });
 }
 
 /// Reads the terminal on its own thread, so the loop waits on one channel and draws a result
@@ -243,13 +273,14 @@ fn spawn_input(tx: Sender<Wake>) {
         });
 }
 
+/// Runs until the wizard quits (None) or a signal asks the process to end (Some(signal)).
 fn event_loop(
     screen: &mut Screen,
     w: &mut Wizard,
     tx: &Sender<Msg>,
     rx: &Receiver<Wake>,
     fault: bool,
-) -> Result<(), Failure> {
+) -> Result<Option<i32>, Failure> {
     loop {
         // Every wake (a key, a resize, a result, a tick) changes what is shown: draw first.
         {
@@ -272,12 +303,12 @@ fn event_loop(
             match rx.recv_timeout(Duration::from_millis(100)) {
                 Ok(wake) => Some(wake),
                 Err(mpsc::RecvTimeoutError::Timeout) => None,
-                Err(mpsc::RecvTimeoutError::Disconnected) => return Ok(()),
+                Err(mpsc::RecvTimeoutError::Disconnected) => return Ok(None),
             }
         } else {
             match rx.recv() {
                 Ok(wake) => Some(wake),
-                Err(_) => return Ok(()),
+                Err(_) => return Ok(None),
             }
         };
         let msg = match wake {
@@ -290,9 +321,10 @@ fn event_loop(
             // The next draw reads the new size; ratatui's autoresize clears the screen.
             Some(Wake::Term(Event::Resize(_, _))) => continue,
             Some(Wake::Term(_)) => continue,
+            Some(Wake::Signal(sig)) => return Ok(Some(sig)),
         };
         if step(w, msg, tx) {
-            return Ok(());
+            return Ok(None);
         }
     }
 }
@@ -307,6 +339,7 @@ pub fn run_full_screen(setup: Setup) -> Result<(), Failure> {
     // Effects answer on `tx`; a forwarder puts their results on the loop's one channel.
     let (tx, results) = mpsc::channel::<Msg>();
     let (wake_tx, rx) = mpsc::channel::<Wake>();
+    watch_signals(wake_tx.clone());
     let forward = wake_tx.clone();
     let _ = std::thread::Builder::new()
         .name("clawposture-results".into())
@@ -324,7 +357,19 @@ pub fn run_full_screen(setup: Setup) -> Result<(), Failure> {
     }
     let result = event_loop(&mut screen, &mut w, &tx, &rx, fault);
     drop(screen);
-    result?;
+    if let Some(sig) = result? {
+        let what = if w.write == WriteState::Writing {
+            "the config is either the old or the new file, never a mix"
+        } else if matches!(w.write, WriteState::Written(_)) {
+            "the config was written before it"
+        } else {
+            "nothing was written"
+        };
+        return Err(Failure {
+            code: 128 + sig,
+            message: format!("stopped by signal {sig}; {what}."),
+        });
+    }
     finish(&w)
 }
 

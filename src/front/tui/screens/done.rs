@@ -133,6 +133,9 @@ pub fn body(w: &Wizard, t: &Theme) -> Body {
             for tight in &o.tightened {
                 l.push(Line::raw(format!("  permissions tightened: {tight}")));
             }
+            for warn in &o.warnings {
+                l.push(Line::raw(format!("  warning: {warn}")));
+            }
         }
         WriteState::Unneeded => l.push(Line::styled(
             format!(
