@@ -62,7 +62,8 @@ fn check(openclaw: &std::path::Path, case: &Case) -> Result<String, String> {
         ]);
     }
     let out = sb.run(&args);
-    if !out.status.success() {
+    // The engines are named, not running here: apply's check after writing fails on them alone.
+    if !crate::support::homes::applied(&out) {
         return Err(format!("{name}: apply failed: {}", stderr(&out)));
     }
     let script =

@@ -17,7 +17,8 @@ fn restored(t: &Tmux) {
 
 #[test]
 fn welcome_to_done_against_rootless_docker() {
-    let Some((h, t, host)) = against_rootless_docker(80, 24, "") else {
+    // 80 columns for the short step labels; rows enough for the Done screen's checks.
+    let Some((h, t, host)) = against_rootless_docker(80, 60, "") else {
         return;
     };
     t.wait_for("1/7 Welcome");
