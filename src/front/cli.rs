@@ -6,18 +6,11 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::domain::choice::{SandboxNetwork, Setting, WorkspaceAccess};
 
-/// `--help`'s closing text: the wizard, and the exit-code table every command shares (one
-/// literal, as clap's derive takes it; a test keeps its table equal to `model::exit::HELP`).
-const AFTER_HELP: &str = "Without a command, clawposture starts the interactive wizard; the answer flags above pre-fill it (e.g. --threat public starts on the Preset screen).
-
-Exit codes:
-  0      ok (verify: nothing failed)
-  1      a check failed: verify found a failure (or, with --strict, a skipped item), or apply's check right after writing said NOT OK
-  2      usage error or missing answer
-  3      this machine cannot satisfy the preset
-  4      refused to write: parse error, $include under an owned key, trust boundary not acknowledged, file changed meanwhile, lock held, unwritable directory, not confirmed
-  130    interrupted (Ctrl-C)
-  128+N  verify stopped by signal N";
+/// `--help`'s closing text: the wizard, and the exit-code table every command shares.
+const AFTER_HELP: &str = concat!(
+    "Without a command, clawposture starts the interactive wizard; the answer flags above pre-fill it (e.g. --threat public starts on the Preset screen).\n\n",
+    crate::model::exit::exit_codes_help!()
+);
 
 #[derive(Debug, Parser)]
 #[command(

@@ -113,61 +113,42 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
             if dry_run {
                 return Ok(());
             }
-            let docker_host = cli.global.docker_host.clone();
-            if !write {
-                let checks =
-                    files::run_check(&prepared.check_job(&resolved, &presets, docker_host));
-                if json {
-                    let mut v = summary::plan_json(&prepared, &resolved, false);
-                    v["checks"] = checks.to_json();
-                    println!("{}", pretty(&v));
-                } else {
-                    print!(
-                        "{}",
-                        summary::paint(
-                            &summary::checks_text(
-                                summary::CHECKED_NOW,
-                                &checks,
-                                prepared.choice.inputs.advanced(),
-                                &resolved,
-                            ),
-                            summary::use_color()
-                        )
-                    );
+            // Written (after the confirm), or found to hold the posture: checked either way.
+            let written = if write {
+                if !yes && !confirm("Write these changes? [y/N] ")? {
+                    return Err(Failure::new(
+                        Stop::Refused,
+                        "nothing written: not confirmed.",
+                    ));
                 }
-                return app::verdict(&checks);
-            }
-            if !yes && !confirm("Write these changes? [y/N] ")? {
-                return Err(Failure::new(
-                    Stop::Refused,
-                    "nothing written: not confirmed.",
-                ));
-            }
-            let (outcome, checklist) = files::run_write(&prepared.write_job(&resolved))?;
+                Some(files::run_write(&prepared.write_job(&resolved))?)
+            } else {
+                None
+            };
+            let docker_host = cli.global.docker_host.clone();
             let checks = files::run_check(&prepared.check_job(&resolved, &presets, docker_host));
+            let advanced = prepared.choice.inputs.advanced();
             if json {
                 let mut v = summary::plan_json(&prepared, &resolved, false);
-                v["written"] = serde_json::json!({
-                    "config": outcome.written, "backup": outcome.backup, "env_file": outcome.env_file,
-                    "via_symlink": outcome.via_symlink, "tightened": outcome.tightened, "warnings": outcome.warnings,
-                    "checklist": checklist,
-                });
+                if let Some((outcome, checklist)) = &written {
+                    v["written"] = serde_json::json!({
+                        "config": outcome.written, "backup": outcome.backup, "env_file": outcome.env_file,
+                        "via_symlink": outcome.via_symlink, "tightened": outcome.tightened, "warnings": outcome.warnings,
+                        "checklist": checklist,
+                    });
+                }
                 v["checks"] = checks.to_json();
                 println!("{}", pretty(&v));
             } else {
-                print!(
-                    "{}",
-                    summary::paint(
-                        &summary::after_write_text(
-                            &outcome,
-                            &checklist,
-                            &checks,
-                            prepared.choice.inputs.advanced(),
-                            &resolved,
-                        ),
-                        summary::use_color()
-                    )
-                );
+                let text = match &written {
+                    Some((outcome, checklist)) => {
+                        summary::after_write_text(outcome, checklist, &checks, advanced, &resolved)
+                    }
+                    None => {
+                        summary::checks_text(summary::CHECKED_NOW, &checks, advanced, &resolved)
+                    }
+                };
+                print!("{}", summary::paint(&text, summary::use_color()));
             }
             app::verdict(&checks)
         }

@@ -46,15 +46,24 @@ pub const TABLE: &[(&str, &str)] = &[
     ("128+N", "verify stopped by signal N"),
 ];
 
-/// The table as `--help` prints it (kept equal to [`TABLE`] by a test).
-pub const HELP: &str = "Exit codes:
+/// The table as `--help` prints it, as a literal (clap's derive takes `concat!` of literals):
+/// `exit_codes_help!()`. A test keeps it equal to [`TABLE`].
+macro_rules! exit_codes_help {
+    () => {
+        "Exit codes:
   0      ok (verify: nothing failed)
   1      a check failed: verify found a failure (or, with --strict, a skipped item), or apply's check right after writing said NOT OK
   2      usage error or missing answer
   3      this machine cannot satisfy the preset
   4      refused to write: parse error, $include under an owned key, trust boundary not acknowledged, file changed meanwhile, lock held, unwritable directory, not confirmed
   130    interrupted (Ctrl-C)
-  128+N  verify stopped by signal N";
+  128+N  verify stopped by signal N"
+    };
+}
+pub(crate) use exit_codes_help;
+
+/// The table as `--help` prints it.
+pub const HELP: &str = exit_codes_help!();
 
 /// An error for the user: the exit code and one sentence that says what to do.
 #[derive(Debug, Clone, PartialEq)]

@@ -6,7 +6,7 @@ use crate::support::tui as tui_common;
 use clawposture::app::{self, Acks, Facts};
 use clawposture::domain::choice::{Setting, WorkspaceAccess};
 use clawposture::front::wizard::{
-    self, Checks, Effect, Exit, Key, Msg, Setup, Step, Wizard, WriteState,
+    self, Checks, Effect, Exit, Key, Msg, Setup, Step, Toggle, Wizard, WriteState,
 };
 use tui_common::*;
 
@@ -347,8 +347,17 @@ fn public_without_engine_needs_the_risk_accepted() {
     let mut w = loaded(setup(), Some(COMMENTED), Env::PermissionDenied);
     keys(&mut w, &[Key::Enter, Key::Enter, Key::Char('3')]);
     assert!(w.plan().is_none() && w.plan_error().is_some());
+    assert_eq!(w.notice, None);
     keys(&mut w, &[Key::Enter]);
     assert_eq!(at(&w), Step::Preset, "no preview of a refused plan");
+    // Enter on a preset that cannot be written says why, instead of doing nothing.
+    assert!(
+        w.notice
+            .as_deref()
+            .is_some_and(|n| n.contains("needs a container engine")),
+        "{:?}",
+        w.notice
+    );
     let risk = w.toggles().len();
     keys(&mut w, &[Key::Char(char::from(b'0' + risk as u8))]);
     assert!(w.inputs.accept_risk);
@@ -456,4 +465,47 @@ fn no_color_means_no_colour_on_any_screen() {
         &[Key::Enter, Key::Enter, Key::Char('3'), Key::Enter],
     );
     assert!(colours(&mut w).contains(&Color::Green));
+}
+
+#[test]
+fn group_chats_and_members_are_fields_and_come_back_on_a_rerun() {
+    let mut w = loaded(setup(), Some(COMMENTED), Env::RootlessDocker);
+    keys(&mut w, &[Key::Enter, Key::Enter, Key::Char('2')]);
+    assert_eq!(w.threat.as_deref(), Some("group"));
+    let rows = w.toggles();
+    let groups = rows
+        .iter()
+        .position(|t| *t == Toggle::Groups)
+        .expect("a group preset asks for its group chats");
+    let members = rows
+        .iter()
+        .position(|t| *t == Toggle::Members)
+        .expect("and for its members");
+    keys(&mut w, &[Key::Char(char::from(b'1' + groups as u8))]);
+    for c in "telegram:-100200, telegram:-100300".chars() {
+        keys(&mut w, &[Key::Char(c)]);
+    }
+    keys(&mut w, &[Key::Enter]);
+    keys(&mut w, &[Key::Char(char::from(b'1' + members as u8))]);
+    for c in "telegram:222".chars() {
+        keys(&mut w, &[Key::Char(c)]);
+    }
+    keys(&mut w, &[Key::Enter]);
+    assert_eq!(w.inputs.groups.len(), 2);
+    assert_eq!(w.inputs.members.len(), 1);
+    let written = w.plan().expect("plan").plan.new_text.clone();
+    assert!(
+        written.contains("-100200") && written.contains("-100300"),
+        "{written}"
+    );
+    // The next run reads them back from the file it wrote: nothing to retype, nothing loosened.
+    let mut again = loaded(setup(), Some(&written), Env::RootlessDocker);
+    assert_eq!(again.inputs.groups.len(), 2, "{:?}", again.inputs);
+    assert_eq!(again.inputs.members.len(), 1, "{:?}", again.inputs);
+    keys(&mut again, &[Key::Enter, Key::Enter, Key::Char('2')]);
+    assert!(
+        again.plan().expect("plan").plan.is_noop(),
+        "{:?}",
+        again.plan().map(|p| &p.plan.changes)
+    );
 }

@@ -384,3 +384,44 @@ fn apply_checks_what_it_wrote_with_the_answers_it_was_given() {
         .unwrap_or_default();
     assert_eq!(drift["status"], "pass", "{drift}");
 }
+
+#[test]
+fn an_openclaw_path_in_the_environment_is_a_default_that_no_openclaw_overrides() {
+    // Once a usage error ("cannot be used with '--openclaw <PATH>'") when the variable was set.
+    let h = Home::new();
+    let flags = private(&h);
+    let v = h.verify_with(
+        &args(&flags),
+        &[("CLAWPOSTURE_OPENCLAW", "/nonexistent/openclaw")],
+    );
+    assert_ne!(v.code, Some(2), "{}", v.stderr);
+    assert!(
+        v.report["items"]
+            .as_array()
+            .expect("items")
+            .iter()
+            .all(|i| !i["id"].as_str().unwrap_or("").starts_with("openclaw.")),
+        "--no-openclaw runs no OpenClaw item: {}",
+        v.pretty()
+    );
+}
+
+#[test]
+fn statuses_are_coloured_only_on_a_terminal_and_never_under_no_color() {
+    // Through a pipe (not a terminal): no escape codes at all.
+    let h = Home::new();
+    let flags = private(&h);
+    let mut c = h.cmd(&["verify"]);
+    c.args(args(&flags))
+        .arg("--config")
+        .arg(h.config())
+        .arg("--state-dir")
+        .arg(h.state());
+    let out = c.output().expect("verify");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("PASS  static.drift"), "{text}");
+    assert!(
+        !text.contains('\x1b'),
+        "escape codes through a pipe: {text}"
+    );
+}
