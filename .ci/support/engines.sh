@@ -15,6 +15,9 @@
 # `start` is idempotent: daemons whose pidfile is alive and whose socket answers are reused.
 # Progress goes to stderr; the only stdout line of `start` is the engines.env path.
 set -euo pipefail
+# Every path below is absolute. The rootless daemons run as the test user, who may not be able
+# to enter the clone's directory (a clone under /root, or any 0700 directory): work from /.
+cd /
 
 DIR="${CLAWPOSTURE_ENGINES_DIR:-/tmp/clawposture-engines}"
 TEST_USER="${CLAWPOSTURE_TEST_USER:-clawtest}"

@@ -432,6 +432,8 @@ fn unwritable_directory_is_refused_and_nothing_is_lost() {
             .env("PATH", "/usr/bin:/bin")
             .env("HOME", sb.home())
             .env("XDG_CONFIG_HOME", sb.path("xdg"))
+            // nobody may not enter the clone's directory (e.g. a clone under /root).
+            .current_dir("/")
             .stdin(std::process::Stdio::null());
     }
     let out = cmd.output().expect("run");
