@@ -1,6 +1,7 @@
 //! The pure core: presets, the choice for this machine, the plan (a comment-preserving edit),
 //! recognition of what a file holds, the checklist's items. No I/O.
 
+pub mod agent_floors;
 pub mod checklist;
 pub mod choice;
 pub mod document;

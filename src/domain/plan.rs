@@ -202,7 +202,11 @@ pub fn plan(
     migrate_agents_list(&doc, &start, &mut changes)?;
 
     let channels = channels_in(&doc.value());
-    let want = choice::desired(choice, &channels);
+    let mut want = choice::desired(choice, &channels);
+    // Per-agent overrides weaker than the preset are raised too: the preset is a floor for
+    // every agent, not only for the defaults.
+    let floors = crate::domain::agent_floors::sandbox_floors(&doc.value(), &want);
+    want.leaves.extend(floors);
     let theirs: Vec<Desired> = others
         .iter()
         .filter(|o| o.preset.name != choice.preset.name)
@@ -237,6 +241,27 @@ pub fn plan(
     // below one already removed is skipped, as a one-by-one removal would find it gone.
     let mut removed: Vec<Vec<String>> = Vec::new();
     let mut removed_set: std::collections::HashSet<Vec<String>> = Default::default();
+    // The agents left after this cleanup: an entry another preset wrote exactly as it is goes.
+    let roster_stays = value
+        .pointer("/agents/entries")
+        .and_then(Value::as_object)
+        .is_some_and(|entries| {
+            entries
+                .keys()
+                .filter(|id| {
+                    let at = vec!["agents".to_string(), "entries".to_string(), (*id).clone()];
+                    want.leaves.iter().any(|l| covers(l, &at))
+                        || !theirs.iter().any(|o| {
+                            o.leaves.iter().any(|l| {
+                                l.path == at
+                                    && l.value.is_some()
+                                    && get_in(&value, &at) == l.value.as_ref()
+                            })
+                        })
+                })
+                .count()
+                > 1
+        });
     for other in &theirs {
         for leaf in &other.leaves {
             let Some(theirs_value) = &leaf.value else {
@@ -246,6 +271,11 @@ pub fn plan(
                 continue;
             }
             let gone = (1..=leaf.path.len()).any(|n| removed_set.contains(&leaf.path[..n]));
+            // OpenClaw refuses a roster of several agents without explicit ownership: never
+            // remove what keeps the file loadable, whoever wrote it.
+            if leaf.path == path("agents.ownership") && roster_stays {
+                continue;
+            }
             if !gone && get_in(&value, &leaf.path) == Some(theirs_value) {
                 removed.push(leaf.path.clone());
                 removed_set.insert(leaf.path.clone());

@@ -16,11 +16,12 @@ const ENGINES: [&str; 5] = [
     "podman-rootless",
     "none",
 ];
-const FIXTURES: [Option<&str>; 4] = [
+const FIXTURES: [Option<&str>; 5] = [
     None,
     Some("commented.json5"),
     Some("channels.json"),
     Some("legacy-list.json5"),
+    Some("agent-override.json5"),
 ];
 
 struct Case {

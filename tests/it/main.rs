@@ -20,6 +20,7 @@ mod layers;
 mod npm_package;
 mod plain_pty;
 mod plan_props;
+mod posture;
 mod screenshots;
 mod tui_e2e;
 mod tui_image_gauge;
