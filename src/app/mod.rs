@@ -11,7 +11,9 @@
 //! 5. a plan that changes nothing needs nothing else: the file is checked, not written;
 //! 6. opening DMs to strangers on a Gateway that already serves an owner needs an
 //!    acknowledgement (`--same-gateway`, the wizard's `a`, `--plain`'s question; else exit 4);
-//! 7. confirm and write.
+//! 7. a change that loosens a value the user had (not one clawposture wrote) needs an
+//!    acknowledgement (`--allow-loosen`, the wizard's `l`, `--plain`'s question; else exit 4);
+//! 8. confirm and write.
 
 pub mod jobs;
 
@@ -32,6 +34,7 @@ pub mod vocabulary {
 }
 
 use crate::domain::choice::{self, ChannelId, Choice, Inputs};
+use crate::domain::ledger;
 use crate::domain::plan::{self, Plan, TokenState};
 use crate::domain::preset::Preset;
 use crate::domain::recognize::{self as recognition, Recognition};
@@ -49,6 +52,8 @@ pub struct Facts<'a> {
     pub original: Option<&'a [u8]>,
     pub token: TokenState,
     pub config: &'a Path,
+    /// The ledger's bytes (`$STATE_DIR/clawposture-ledger.json`; None: no ledger).
+    pub ledger: Option<&'a [u8]>,
 }
 
 /// The acknowledgements the user gave (flags, or answers to the front end's questions).
@@ -56,6 +61,8 @@ pub struct Facts<'a> {
 pub struct Acks {
     /// `--same-gateway`: turn a Gateway that serves an owner public anyway.
     pub boundary: bool,
+    /// `--allow-loosen`: loosen values the user had.
+    pub loosen: bool,
 }
 
 /// What must be acknowledged before the next step.
@@ -65,12 +72,14 @@ pub enum Ack {
     AcceptRisk { why: String },
     /// Strangers would reach a Gateway that already serves an owner.
     Boundary { why: String },
+    /// The plan loosens values the user had (not ones clawposture wrote).
+    Loosen { why: String },
 }
 
 impl Ack {
     pub fn why(&self) -> &str {
         match self {
-            Ack::AcceptRisk { why } | Ack::Boundary { why } => why,
+            Ack::AcceptRisk { why } | Ack::Boundary { why } | Ack::Loosen { why } => why,
         }
     }
 
@@ -84,6 +93,10 @@ impl Ack {
             Ack::Boundary { why } => Failure::new(
                 Stop::Refused,
                 format!("refused: {why} (--same-gateway acknowledges it)"),
+            ),
+            Ack::Loosen { why } => Failure::new(
+                Stop::Refused,
+                format!("refused: {why} (--allow-loosen with --yes acknowledges it)"),
             ),
         }
     }
@@ -136,6 +149,8 @@ pub struct Prepared {
     pub plan: Plan,
     pub recognized: Option<Recognition>,
     pub detection: Option<Detection>,
+    /// The ledger as read (what clawposture wrote before).
+    pub ledger: ledger::Loaded,
 }
 
 /// Decide the next step (pure).
@@ -158,7 +173,13 @@ pub fn decide(
                 ack: Ack::Boundary { why },
                 prepared: Some(Box::new(p)),
             },
-            None => Next::Write(Box::new(p)),
+            None => match loosening(&p, acks) {
+                Some(why) => Next::Acknowledge {
+                    ack: Ack::Loosen { why },
+                    prepared: Some(Box::new(p)),
+                },
+                None => Next::Write(Box::new(p)),
+            },
         },
     }
 }
@@ -193,7 +214,12 @@ fn prepare(
         chosen.notes.extend(detection_notes(report));
     }
     let all = all_choices(presets, facts.environment, inputs);
-    let plan = plan::plan(current.as_deref(), &chosen, &all, facts.token).map_err(|e| {
+    let loaded = ledger::parse(facts.ledger);
+    if let Some(problem) = loaded.problem() {
+        chosen.notes.push(problem);
+    }
+    let owned = owned_today(&loaded, current.as_deref());
+    let plan = plan::plan(current.as_deref(), &chosen, &owned, facts.token).map_err(|e| {
         Prep::Refused(Failure::new(
             Stop::Refused,
             format!("{}:{e}", facts.config.display()),
@@ -210,6 +236,43 @@ fn prepare(
         plan,
         recognized,
         detection: facts.detection.cloned(),
+        ledger: loaded,
+    })
+}
+
+/// What clawposture owns in the file today: nothing without a ledger it can trust.
+fn owned_today(loaded: &ledger::Loaded, current: Option<&str>) -> ledger::Owned {
+    match (loaded.ledger(), current) {
+        (Some(l), Some(text)) => crate::domain::document::Document::parse(text)
+            .map(|d| ledger::owned(l, &d.value()))
+            .unwrap_or_default(),
+        _ => ledger::Owned::default(),
+    }
+}
+
+/// Why the plan needs `--allow-loosen`: it loosens values the user had (None: it does not,
+/// or `acks` says so already). Front ends that show the acknowledgement beside another ask it.
+pub fn loosening(p: &Prepared, acks: Acks) -> Option<String> {
+    if acks.loosen {
+        return None;
+    }
+    let keys: Vec<String> = p
+        .plan
+        .user_loosenings()
+        .iter()
+        .map(|c| {
+            let show = |v: &Option<serde_json::Value>| {
+                v.as_ref()
+                    .map_or("(absent)".to_string(), |v| p.plan.mask(&v.to_string()))
+            };
+            format!("`{}` {} -> {}", c.key, show(&c.before), show(&c.after))
+        })
+        .collect();
+    (!keys.is_empty()).then(|| {
+        format!(
+            "this loosens values you set yourself: {}",
+            keys.join(", ")
+        )
     })
 }
 
@@ -472,7 +535,33 @@ impl Prepared {
             state_dir: resolved.state_dir.clone(),
             env_file: self.plan.env_file.clone(),
             checklist: self.checklist(resolved),
+            ledger: self.pending_ledger(resolved),
         }
+    }
+
+    /// The ledger to write with this plan (None: a newer clawposture's ledger, left alone).
+    pub fn pending_ledger(&self, resolved: &Resolved) -> Option<(std::path::PathBuf, ledger::Pending)> {
+        let base = match &self.ledger {
+            ledger::Loaded::Future(_) => return None,
+            ledger::Loaded::Ok(l) => l.clone(),
+            ledger::Loaded::Missing | ledger::Loaded::Corrupt(_) => ledger::Ledger::default(),
+        };
+        let value = |t: Option<&str>| {
+            t.and_then(|t| crate::domain::document::Document::parse(t).ok())
+                .map(|d| d.value())
+                .unwrap_or_else(|| serde_json::json!({}))
+        };
+        let pending = ledger::Pending::new(
+            base,
+            "apply",
+            &self.choice.preset.name,
+            self.choice.environment.engine.map(|e| e.label().to_string()),
+            ledger::Answers::from_inputs(&self.choice.inputs, resolved.profile.as_deref()),
+            &value(self.current.as_deref()),
+            &value(Some(&self.plan.new_text)),
+            &self.plan.new_text,
+        );
+        Some((resolved.state_dir.join(ledger::FILE_NAME), pending))
     }
 
     /// The checklist for this plan (what to check, why and how).

@@ -780,7 +780,7 @@ mod tests {
             },
             &inputs,
         );
-        let p = plan::plan(None, &choice, &[], TokenState::default()).unwrap();
+        let p = plan::plan(None, &choice, &Default::default(), TokenState::default()).unwrap();
         let resolved = Resolved {
             config: "/home/me/.openclaw/openclaw.json".into(),
             config_source: "default".into(),

@@ -66,6 +66,7 @@ pub fn run(setup: Setup) -> Result<(), Failure> {
     );
     let original = files::read_config(&r.config)?;
     let token = files::token_state(&r.state_dir);
+    let ledger = files::read_ledger(&r.state_dir);
     let (engine, report) = match setup.engine_override {
         Some(engine) => {
             eprintln!(
@@ -93,6 +94,7 @@ pub fn run(setup: Setup) -> Result<(), Failure> {
         original: original.as_deref(),
         token,
         config: &r.config,
+        ledger: ledger.as_deref(),
     };
     let today = app::today(&facts, presets, &setup.inputs);
     eprintln!("{}\n", summary::today_text(&today));
@@ -111,6 +113,7 @@ pub fn run(setup: Setup) -> Result<(), Failure> {
     };
     let mut acks = Acks {
         boundary: setup.same_gateway,
+        loosen: false,
     };
     let decide = |inputs: &Inputs, acks: Acks| {
         app::decide(&facts, presets, Some(&preset.name), inputs, acks)
@@ -158,6 +161,18 @@ pub fn run(setup: Setup) -> Result<(), Failure> {
             return Err(Failure::new(Stop::Refused, format!("refused: {why}")));
         }
         acks.boundary = true;
+        next = decide(&inputs, acks);
+    }
+    if let Next::Acknowledge {
+        ack: Ack::Loosen { why },
+        ..
+    } = &next
+    {
+        eprintln!("{why}\n");
+        if !yes_no("Loosen these values anyway?", None)? {
+            return Err(Failure::new(Stop::Refused, format!("refused: {why}")));
+        }
+        acks.loosen = true;
         next = decide(&inputs, acks);
     }
     let docker_host = setup.detect.docker_host_flag.clone();

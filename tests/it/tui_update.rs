@@ -233,6 +233,7 @@ fn rerun_preselects_the_preset_the_file_matches() {
         Msg::ConfigLoaded {
             original: Ok(Some(text.into_bytes())),
             token: Default::default(),
+            ledger: None,
         },
     );
     wizard::update(&mut w, Msg::Detected(Box::new(report(Env::RootlessDocker))));
