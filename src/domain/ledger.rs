@@ -88,6 +88,10 @@ pub struct KeyChange {
         skip_serializing_if = "Option::is_none"
     )]
     pub after: Option<Value>,
+    /// The user's own data moved, not a value clawposture chose (legacy `agents.list`
+    /// migrated to `agents.entries`): undone with the write, never cleaned up.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub moved: bool,
 }
 
 fn present<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Value>, D::Error> {
@@ -192,6 +196,30 @@ pub fn diff(before: &Value, after: &Value) -> Vec<KeyChange> {
             key: k.clone(),
             before: a.get(k).cloned(),
             after: b.get(k).cloned(),
+            moved: false,
+        })
+        .collect()
+}
+
+fn token_path() -> Vec<String> {
+    ["gateway", "auth", "token"].map(String::from).to_vec()
+}
+
+/// The keys a write changed, with the user's data it only moved marked as such: a legacy
+/// `agents.list` migrated to `agents.entries.<id>`.
+pub fn write_keys(old: &Value, new_value: &Value) -> Vec<KeyChange> {
+    let mut moved: Vec<Vec<String>> = Vec::new();
+    if let Some(list) = old.pointer("/agents/list").and_then(Value::as_array) {
+        moved.push(vec!["agents".into(), "list".into()]);
+        for id in list.iter().filter_map(|i| i.get("id").and_then(Value::as_str)) {
+            moved.push(vec!["agents".into(), "entries".into(), id.to_string()]);
+        }
+    }
+    diff(old, new_value)
+        .into_iter()
+        .map(|k| KeyChange {
+            moved: moved.iter().any(|m| k.key.starts_with(m)),
+            ..k
         })
         .collect()
 }
@@ -228,6 +256,11 @@ pub fn owned(ledger: &Ledger, file: &Value) -> Owned {
     let mut added: Vec<Value> = Vec::new();
     for w in &ledger.writes {
         for k in &w.keys {
+            // The token is managed on every write (and a literal one is never handed back);
+            // moved user data is the user's.
+            if k.moved || k.key.starts_with(&token_path()) {
+                continue;
+            }
             if k.key.first().is_some_and(|s| s == "bindings") && k.key.len() == 1 {
                 let list = |v: &Option<Value>| {
                     v.as_ref()
@@ -319,7 +352,7 @@ impl Pending {
                 preset: preset.to_string(),
                 engine,
                 answers,
-                keys: diff(old, new_value),
+                keys: write_keys(old, new_value),
                 backup: None,
                 config_sha256: sha256_hex(new_text.as_bytes()),
             },
@@ -467,11 +500,13 @@ mod tests {
                         key: p("a.b"),
                         before: None,
                         after: Some(Value::Null),
+                        moved: false,
                     },
                     KeyChange {
                         key: p("c"),
                         before: Some(json!(1)),
                         after: None,
+                        moved: true,
                     },
                 ],
             )],

@@ -325,29 +325,46 @@ pub fn plan(
         if holds(cur.as_ref(), leaf.value.as_ref()) {
             continue;
         }
-        let ours = owned.get(&leaf.path).is_some();
-        let verdict = match (&cur, &leaf.value) {
-            (Some(c), Some(w)) => strictness::compare(&leaf.path, c, w),
-            _ => Verdict::Unordered,
+        let mine = owned.get(&leaf.path);
+        let ours = mine.is_some();
+        // The user's value: what the file holds, or, where clawposture wrote it, what the user
+        // had before clawposture.
+        let user_value = match mine {
+            Some(o) => o.original.clone(),
+            None => cur.clone(),
+        };
+        let stricter = |a: &Option<Value>, b: &Option<Value>| match (a, b) {
+            (Some(a), Some(b)) => strictness::compare(&leaf.path, a, b) == Verdict::Stricter,
+            _ => false,
         };
         // A sandbox setting cannot be kept where no engine runs the sandbox.
         let sandbox_runs = choice.environment.engine.is_some()
             || !leaf.path.iter().any(|s| s == "sandbox");
         let answer = asked.contains(&leaf.path);
-        if verdict == Verdict::Stricter
-            && !ours
+        if stricter(&user_value, &leaf.value)
             && !answer
             && sandbox_runs
-            && let (Some(c), Some(w)) = (&cur, &leaf.value)
+            && let (Some(u), Some(w)) = (&user_value, &leaf.value)
         {
             kept.push(Kept {
                 key: keypath::display(&leaf.path),
-                value: c.clone(),
+                value: u.clone(),
                 preset_value: w.clone(),
             });
+            if cur.as_ref() != Some(u) {
+                sets.push((leaf.path.clone(), u.clone()));
+                changes.push(Change {
+                    key: keypath::display(&leaf.path),
+                    before: cur.clone(),
+                    after: Some(u.clone()),
+                    why: "kept: stricter than the preset: back to the value you had before clawposture.".into(),
+                    doc: leaf.doc.clone(),
+                    loosens: stricter(&cur, &user_value).then_some(Loosens::Clawposture),
+                });
+            }
             continue;
         }
-        let loosens = (verdict == Verdict::Stricter).then_some(if ours {
+        let loosens = stricter(&cur, &leaf.value).then_some(if ours {
             Loosens::Clawposture
         } else {
             Loosens::User

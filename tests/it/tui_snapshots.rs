@@ -162,6 +162,7 @@ fn boundary_conflict_and_noop() {
             token: clawposture::domain::plan::TokenState {
                 env_file_has_token: true,
             },
+            ledger: None,
         };
         wizard::update(&mut w, Msg::Detected(Box::new(report(Env::RootlessDocker))));
         keys(&mut w, &[Key::Enter]);

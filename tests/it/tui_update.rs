@@ -96,6 +96,7 @@ fn the_wizard_plans_exactly_what_apply_plans() {
             original: Some(COMMENTED.as_bytes()),
             token: Default::default(),
             config: std::path::Path::new(CONFIG),
+            ledger: None,
         },
         &s.presets,
         Some("group"),
