@@ -416,7 +416,16 @@ fn backup(target: &Path, bytes: &[u8], now: SystemTime) -> Result<PathBuf, Write
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
     let base = format!("{name}.clawposture-{}", stamp(now));
-    for n in 1.. {
+    // After the highest counter of this second: a name pruning freed is never reused, so the
+    // names keep the order the backups were made in.
+    let now_stamp = stamp(now);
+    let start = crate::edge::backups::list(target)
+        .iter()
+        .filter(|b| b.stamp == now_stamp)
+        .map(|b| b.n + 1)
+        .max()
+        .unwrap_or(1);
+    for n in start.. {
         let candidate = dir.join(if n == 1 {
             format!("{base}.bak")
         } else {
