@@ -268,12 +268,7 @@ pub fn loosening(p: &Prepared, acks: Acks) -> Option<String> {
             format!("`{}` {} -> {}", c.key, show(&c.before), show(&c.after))
         })
         .collect();
-    (!keys.is_empty()).then(|| {
-        format!(
-            "this loosens values you set yourself: {}",
-            keys.join(", ")
-        )
-    })
+    (!keys.is_empty()).then(|| format!("this loosens values you set yourself: {}", keys.join(", ")))
 }
 
 fn boundary(p: &Prepared, acks: Acks) -> Option<String> {
@@ -540,7 +535,10 @@ impl Prepared {
     }
 
     /// The ledger to write with this plan (None: a newer clawposture's ledger, left alone).
-    pub fn pending_ledger(&self, resolved: &Resolved) -> Option<(std::path::PathBuf, ledger::Pending)> {
+    pub fn pending_ledger(
+        &self,
+        resolved: &Resolved,
+    ) -> Option<(std::path::PathBuf, ledger::Pending)> {
         let base = match &self.ledger {
             ledger::Loaded::Future(_) => return None,
             ledger::Loaded::Ok(l) => l.clone(),
@@ -555,7 +553,10 @@ impl Prepared {
             base,
             "apply",
             &self.choice.preset.name,
-            self.choice.environment.engine.map(|e| e.label().to_string()),
+            self.choice
+                .environment
+                .engine
+                .map(|e| e.label().to_string()),
             ledger::Answers::from_inputs(&self.choice.inputs, resolved.profile.as_deref()),
             &value(self.current.as_deref()),
             &value(Some(&self.plan.new_text)),

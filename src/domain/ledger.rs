@@ -211,7 +211,10 @@ pub fn write_keys(old: &Value, new_value: &Value) -> Vec<KeyChange> {
     let mut moved: Vec<Vec<String>> = Vec::new();
     if let Some(list) = old.pointer("/agents/list").and_then(Value::as_array) {
         moved.push(vec!["agents".into(), "list".into()]);
-        for id in list.iter().filter_map(|i| i.get("id").and_then(Value::as_str)) {
+        for id in list
+            .iter()
+            .filter_map(|i| i.get("id").and_then(Value::as_str))
+        {
             moved.push(vec!["agents".into(), "entries".into(), id.to_string()]);
         }
     }
@@ -311,12 +314,21 @@ pub fn owned(ledger: &Ledger, file: &Value) -> Owned {
 
 /// The keys of the last write that were edited since (the file no longer holds what was
 /// written there), each with what it holds now.
-pub fn edited_since(write: &Write, file: &Value) -> Vec<(Vec<String>, Option<Value>, Option<Value>)> {
+pub fn edited_since(
+    write: &Write,
+    file: &Value,
+) -> Vec<(Vec<String>, Option<Value>, Option<Value>)> {
     write
         .keys
         .iter()
         .filter(|k| get_in(file, &k.key) != k.after.as_ref())
-        .map(|k| (k.key.clone(), k.after.clone(), get_in(file, &k.key).cloned()))
+        .map(|k| {
+            (
+                k.key.clone(),
+                k.after.clone(),
+                get_in(file, &k.key).cloned(),
+            )
+        })
         .collect()
 }
 
@@ -403,7 +415,13 @@ impl std::fmt::Display for UndoRefused {
             UndoRefused::EditedSince(keys) => {
                 let list: Vec<String> = keys
                     .iter()
-                    .map(|(k, w, n)| format!("`{k}` (clawposture wrote {}, it is now {})", show(w), show(n)))
+                    .map(|(k, w, n)| {
+                        format!(
+                            "`{k}` (clawposture wrote {}, it is now {})",
+                            show(w),
+                            show(n)
+                        )
+                    })
                     .collect();
                 write!(
                     f,
@@ -542,7 +560,9 @@ mod tests {
             version: VERSION,
             writes: vec![w],
         };
-        assert!(matches!(undo(&l, after), Ok(Undo::Backup { name, rest }) if name == "x.bak" && rest.writes.is_empty()));
+        assert!(
+            matches!(undo(&l, after), Ok(Undo::Backup { name, rest }) if name == "x.bak" && rest.writes.is_empty())
+        );
         // Another key edited since: kept, and this write's keys reversed.
         let edited = after.replace("true", "false");
         let Ok(Undo::Keys { new_text, .. }) = undo(&l, &edited) else {
@@ -551,7 +571,11 @@ mod tests {
         assert_eq!(new_text, before.replace("true", "false"));
         // The same key edited since: refused, naming it.
         let err = undo(&l, &after.replace("\"a\": 2", "\"a\": 5")).unwrap_err();
-        assert!(err.to_string().contains("`a` (clawposture wrote 2, it is now 5)"), "{err}");
+        assert!(
+            err.to_string()
+                .contains("`a` (clawposture wrote 2, it is now 5)"),
+            "{err}"
+        );
     }
 
     #[test]
@@ -578,7 +602,10 @@ mod tests {
                         &json!({"port": 1, "mode": "all", "x": true}),
                     ),
                 ),
-                write("private", diff(&json!({"mode": "all"}), &json!({"mode": "non-main"}))),
+                write(
+                    "private",
+                    diff(&json!({"mode": "all"}), &json!({"mode": "non-main"})),
+                ),
             ],
         };
         // The user changed `x` by hand since: it is theirs.

@@ -7,11 +7,11 @@ use serde::Serialize;
 use serde_json::{Value, json};
 
 use crate::domain::choice::{self, Choice, Desired, get_in};
-use crate::domain::ledger::Owned;
-use crate::domain::strictness::{self, Verdict};
 use crate::domain::document::{self, Document, ParseError};
 use crate::domain::keypath;
+use crate::domain::ledger::Owned;
 use crate::domain::secrets;
+use crate::domain::strictness::{self, Verdict};
 
 pub const TOKEN_ENV: &str = "OPENCLAW_GATEWAY_TOKEN";
 /// The audit flags gateway tokens shorter than this (`gateway.token_too_short`).
@@ -281,9 +281,7 @@ pub fn plan(
             None => removed.push(key.clone()),
         }
         let loosens = match (&o.original, &o.written) {
-            (Some(back), Some(ours))
-                if strictness::compare(key, back, ours) == Verdict::Looser =>
-            {
+            (Some(back), Some(ours)) if strictness::compare(key, back, ours) == Verdict::Looser => {
                 Some(Loosens::Clawposture)
             }
             _ => None,
@@ -338,8 +336,8 @@ pub fn plan(
             _ => false,
         };
         // A sandbox setting cannot be kept where no engine runs the sandbox.
-        let sandbox_runs = choice.environment.engine.is_some()
-            || !leaf.path.iter().any(|s| s == "sandbox");
+        let sandbox_runs =
+            choice.environment.engine.is_some() || !leaf.path.iter().any(|s| s == "sandbox");
         let answer = asked.contains(&leaf.path);
         if stricter(&user_value, &leaf.value)
             && !answer
@@ -445,12 +443,7 @@ fn holds(current: Option<&Value>, wanted: Option<&Value>) -> bool {
 }
 
 /// The new text must parse back to what was planned, and every owned value must hold.
-fn check(
-    new_text: &str,
-    planned: &Value,
-    want: &Desired,
-    kept: &[Kept],
-) -> Result<(), PlanError> {
+fn check(new_text: &str, planned: &Value, want: &Desired, kept: &[Kept]) -> Result<(), PlanError> {
     // Read back the way the file was read (a BOM skipped, duplicate keys last-wins, `1e999`
     // kept as written), so only a real edit mistake fails here.
     let reparsed: Value = Document::parse(new_text)

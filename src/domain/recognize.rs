@@ -342,9 +342,14 @@ mod tests {
             gid: 1000,
         };
         let choice = choice::adjust(&p, &env, inputs);
-        plan::plan(Some(base), &choice, &Default::default(), TokenState::default())
-            .unwrap()
-            .new_text
+        plan::plan(
+            Some(base),
+            &choice,
+            &Default::default(),
+            TokenState::default(),
+        )
+        .unwrap()
+        .new_text
     }
 
     #[test]

@@ -145,9 +145,16 @@ mod tests {
             compare(&mode, &json!("all"), &json!("non-main")),
             Verdict::Stricter
         );
-        assert_eq!(compare(&mode, &json!("off"), &json!("all")), Verdict::Looser);
         assert_eq!(
-            compare(&k("agents.entries.group.sandbox.mode"), &json!("all"), &json!("off")),
+            compare(&mode, &json!("off"), &json!("all")),
+            Verdict::Looser
+        );
+        assert_eq!(
+            compare(
+                &k("agents.entries.group.sandbox.mode"),
+                &json!("all"),
+                &json!("off")
+            ),
             Verdict::Stricter
         );
         assert_eq!(

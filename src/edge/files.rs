@@ -54,7 +54,10 @@ pub fn run_write(job: &WriteJob) -> Result<(WriteOutcome, PathBuf), Failure> {
         env_file: &job.env_file,
         now: SystemTime::now(),
         checklist: Some((path.clone(), &render)),
-        ledger: job.ledger.as_ref().map(|(p, _)| (p.clone(), &ledger as &write::RenderLedger)),
+        ledger: job
+            .ledger
+            .as_ref()
+            .map(|(p, _)| (p.clone(), &ledger as &write::RenderLedger)),
     })
     .map_err(|e| Failure::new(Stop::Refused, format!("refused to write: {e}")))?;
     Ok((outcome, path))

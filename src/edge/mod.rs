@@ -3,7 +3,7 @@
 pub mod backups;
 pub mod detect;
 pub mod files;
-pub mod restore;
 pub mod image;
+pub mod restore;
 pub mod verify;
 pub mod write;

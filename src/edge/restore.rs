@@ -29,7 +29,10 @@ pub struct Listed {
 
 pub fn list(resolved: &Resolved) -> Vec<Listed> {
     let loaded = ledger::parse(files::read_ledger(&resolved.state_dir).as_deref());
-    let writes = loaded.ledger().map(|l| l.writes.clone()).unwrap_or_default();
+    let writes = loaded
+        .ledger()
+        .map(|l| l.writes.clone())
+        .unwrap_or_default();
     backups::list(&resolved.config)
         .into_iter()
         .map(|b| {
@@ -143,7 +146,10 @@ pub fn undo(resolved: &Resolved, now: SystemTime) -> Result<String, Failure> {
         outcome.written.display(),
         outcome
             .backup
-            .map(|b| format!(" The file as it was before the undo is kept as {}.", b.display()))
+            .map(|b| format!(
+                " The file as it was before the undo is kept as {}.",
+                b.display()
+            ))
             .unwrap_or_default()
     ))
 }

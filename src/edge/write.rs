@@ -680,7 +680,11 @@ fn write_steps(req: &WriteRequest, done: &Progress) -> Result<WriteOutcome, Writ
             .as_ref()
             .and_then(|b| b.file_name())
             .map(|n| n.to_string_lossy().into_owned());
-        atomic_replace(path, render(&stamp(req.now), name.as_deref()).as_bytes(), "ledger")?;
+        atomic_replace(
+            path,
+            render(&stamp(req.now), name.as_deref()).as_bytes(),
+            "ledger",
+        )?;
         done.push(format!("the ledger {}", path.display()));
         crate::edge::backups::prune(&target, crate::edge::backups::KEEP);
     }

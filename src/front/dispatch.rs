@@ -198,7 +198,10 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
                     ));
                 }
                 if !confirm("Undo clawposture's last write? [y/N] ")? {
-                    return Err(Failure::new(Stop::Refused, "nothing undone: not confirmed."));
+                    return Err(Failure::new(
+                        Stop::Refused,
+                        "nothing undone: not confirmed.",
+                    ));
                 }
             }
             print!(

@@ -44,7 +44,10 @@ fn hand_written_values_survive_a_preset_on_a_file_clawposture_never_touched() {
     let out = apply(&sb, &["--threat", "private"]);
     assert!(applied(&out), "{}", stderr(&out));
     let text = std::fs::read_to_string(sb.config()).expect("config");
-    assert!(text.contains("// I turned the browser off on purpose."), "{text}");
+    assert!(
+        text.contains("// I turned the browser off on purpose."),
+        "{text}"
+    );
     let v = config(&sb);
     assert_eq!(at(&v, "/browser/enabled"), &json!(false));
     assert_eq!(at(&v, "/commands/restart"), &json!(false));
@@ -58,8 +61,15 @@ fn hand_written_values_survive_a_preset_on_a_file_clawposture_never_touched() {
     assert_eq!(l["writes"].as_array().map(Vec::len), Some(1));
     assert_eq!(l["writes"][0]["preset"], "private");
     assert_eq!(l["writes"][0]["engine"], "docker-rootless");
-    assert!(l["writes"][0]["backup"].as_str().is_some_and(|b| b.ends_with(".bak")));
-    let hash = l["writes"][0]["config_sha256"].as_str().expect("hash").to_string();
+    assert!(
+        l["writes"][0]["backup"]
+            .as_str()
+            .is_some_and(|b| b.ends_with(".bak"))
+    );
+    let hash = l["writes"][0]["config_sha256"]
+        .as_str()
+        .expect("hash")
+        .to_string();
     assert_eq!(hash.len(), 64);
     assert!(
         l["writes"][0]["keys"]
@@ -82,7 +92,10 @@ fn switching_a_b_a_gives_back_what_the_user_had() {
         assert!(applied(&out), "{threat}: {}", stderr(&out));
     }
     let v = config(&sb);
-    assert_eq!(at(&v, "/agents/defaults/workspace"), &json!("~/my-workspace"));
+    assert_eq!(
+        at(&v, "/agents/defaults/workspace"),
+        &json!("~/my-workspace")
+    );
     assert_eq!(at(&v, "/gateway/port"), &json!(19555));
     assert_eq!(at(&v, "/browser/enabled"), &json!(false));
     assert_eq!(at(&v, "/agents/ownership"), &json!("explicit"));
@@ -109,7 +122,9 @@ fn a_stricter_value_is_kept_and_loosening_one_needs_allow_loosen() {
     let out = sb.run(&["plan", "--threat", "private", "--engine", "docker-rootless"]);
     let text = stdout(&out);
     assert!(
-        text.contains("kept: stricter than the preset: `agents.defaults.sandbox.mode` stays \"all\""),
+        text.contains(
+            "kept: stricter than the preset: `agents.defaults.sandbox.mode` stays \"all\""
+        ),
         "{text}"
     );
     // Asking for rw loosens the user's `none`: refused without --allow-loosen (exit 4).
@@ -119,7 +134,14 @@ fn a_stricter_value_is_kept_and_loosening_one_needs_allow_loosen() {
     assert!(stderr(&out).contains("--allow-loosen"), "{}", stderr(&out));
     assert!(ledger_missing(&sb));
     let plan = sb.run(&[
-        "plan", "--json", "--threat", "private", "--engine", "docker-rootless", "--workspace-access", "rw",
+        "plan",
+        "--json",
+        "--threat",
+        "private",
+        "--engine",
+        "docker-rootless",
+        "--workspace-access",
+        "rw",
     ]);
     let v: Value = serde_json::from_str(&stdout(&plan)).expect("plan json");
     assert_eq!(v["loosens"], true);
@@ -128,14 +150,19 @@ fn a_stricter_value_is_kept_and_loosening_one_needs_allow_loosen() {
             .as_array()
             .expect("changes")
             .iter()
-            .any(|c| c["key"] == "agents.defaults.sandbox.workspaceAccess" && c["loosens"] == "user")
+            .any(
+                |c| c["key"] == "agents.defaults.sandbox.workspaceAccess" && c["loosens"] == "user"
+            )
     );
     let mut with = args.to_vec();
     with.push("--allow-loosen");
     let out = apply(&sb, &with);
     assert!(applied(&out), "{}", stderr(&out));
     let v = config(&sb);
-    assert_eq!(at(&v, "/agents/defaults/sandbox/workspaceAccess"), &json!("rw"));
+    assert_eq!(
+        at(&v, "/agents/defaults/sandbox/workspaceAccess"),
+        &json!("rw")
+    );
     assert_eq!(at(&v, "/agents/defaults/sandbox/mode"), &json!("all"));
 }
 
@@ -185,7 +212,9 @@ fn undo_keeps_unrelated_edits_and_refuses_when_the_same_key_was_edited() {
 fn restore_list_names_presets_and_literal_secrets_and_backups_are_pruned() {
     let sb = Sandbox::new();
     sb.put_config(r#"{ gateway: { auth: { token: "0123456789abcdef0123456789abcdef" } } }"#);
-    let threats = ["private", "group", "private", "group", "private", "group", "private", "group"];
+    let threats = [
+        "private", "group", "private", "group", "private", "group", "private", "group",
+    ];
     for t in threats {
         assert!(applied(&apply(&sb, &["--threat", t])), "{t}");
     }
@@ -196,7 +225,10 @@ fn restore_list_names_presets_and_literal_secrets_and_backups_are_pruned() {
     // Eight writes made seven backups (the first write had a file, so eight): the first plus
     // the last five are kept.
     assert_eq!(items.len(), 6, "{items:?}");
-    assert_eq!(items[0]["literal_secret"], true, "the file before clawposture held the token");
+    assert_eq!(
+        items[0]["literal_secret"], true,
+        "the file before clawposture held the token"
+    );
     assert_eq!(items[0]["before_write_of"], "private");
     assert_eq!(items[0]["held"], Value::Null);
     assert_eq!(items[5]["held"], "private", "{items:?}");
@@ -211,19 +243,37 @@ fn a_corrupt_or_future_ledger_is_reported_and_removes_nothing() {
     for bad in ["{not json", r#"{"version": 99, "writes": []}"#] {
         let sb = Sandbox::new();
         sb.put_config(HAND_WRITTEN);
-        assert!(applied(&apply(&sb, &["--threat", "public", "--accept-risk"])));
+        assert!(applied(&apply(
+            &sb,
+            &["--threat", "public", "--accept-risk"]
+        )));
         let path = sb.state().join("clawposture-ledger.json");
         std::fs::write(&path, bad).expect("ledger");
         let out = apply(&sb, &["--threat", "private"]);
         assert!(applied(&out), "{bad}: {}", stderr(&out));
-        assert!(stdout(&out).contains("The ledger (clawposture-ledger.json)"), "{}", stdout(&out));
+        assert!(
+            stdout(&out).contains("The ledger (clawposture-ledger.json)"),
+            "{}",
+            stdout(&out)
+        );
         // Nothing is removed on its word: public's workspace stays (it is not private's).
         let v = config(&sb);
-        assert_eq!(at(&v, "/agents/defaults/workspace"), &json!("~/.openclaw-public/workspace"));
+        assert_eq!(
+            at(&v, "/agents/defaults/workspace"),
+            &json!("~/.openclaw-public/workspace")
+        );
         if bad.contains("99") {
-            assert_eq!(std::fs::read_to_string(&path).expect("ledger"), bad, "left alone");
+            assert_eq!(
+                std::fs::read_to_string(&path).expect("ledger"),
+                bad,
+                "left alone"
+            );
         } else {
-            assert_eq!(ledger(&sb)["writes"].as_array().map(Vec::len), Some(1), "started over");
+            assert_eq!(
+                ledger(&sb)["writes"].as_array().map(Vec::len),
+                Some(1),
+                "started over"
+            );
         }
     }
 }

@@ -178,7 +178,9 @@ fn record(ledger: &Ledger, before: &str, p: &Plan) -> Ledger {
         &parse(&p.new_text),
         &p.new_text,
     );
-    match ledger::parse(Some(pending.render("20261130T000000Z", Some("b.bak")).as_bytes())) {
+    match ledger::parse(Some(
+        pending.render("20261130T000000Z", Some("b.bak")).as_bytes(),
+    )) {
         ledger::Loaded::Ok(l) => l,
         other => panic!("the ledger does not read back: {other:?}"),
     }

@@ -404,8 +404,7 @@ impl Wizard {
                 ledger,
             },
             Some(environment),
-        ) =
-            (&self.config, self.environment())
+        ) = (&self.config, self.environment())
         else {
             return match &self.config {
                 ConfigState::Failed(e) => Some(app::Today::Unreadable(e.clone())),
@@ -518,8 +517,7 @@ impl Wizard {
                 ledger,
             },
             Some(environment),
-        ) =
-            (&self.config, self.environment())
+        ) = (&self.config, self.environment())
         else {
             self.next = None;
             self.diff.clear();
