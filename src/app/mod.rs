@@ -218,7 +218,7 @@ fn prepare(
     if let Some(problem) = loaded.problem() {
         chosen.notes.push(problem);
     }
-    let owned = owned_today(&loaded, current.as_deref());
+    let owned = owned_today(&loaded, current.as_deref(), facts.config);
     let plan = plan::plan(current.as_deref(), &chosen, &owned, facts.token).map_err(|e| {
         Prep::Refused(Failure::new(
             Stop::Refused,
@@ -241,10 +241,10 @@ fn prepare(
 }
 
 /// What clawposture owns in the file today: nothing without a ledger it can trust.
-fn owned_today(loaded: &ledger::Loaded, current: Option<&str>) -> ledger::Owned {
+fn owned_today(loaded: &ledger::Loaded, current: Option<&str>, config: &Path) -> ledger::Owned {
     match (loaded.ledger(), current) {
         (Some(l), Some(text)) => crate::domain::document::Document::parse(text)
-            .map(|d| ledger::owned(l, &d.value()))
+            .map(|d| ledger::owned(&l.of_config(&config.display().to_string()), &d.value()))
             .unwrap_or_default(),
         _ => ledger::Owned::default(),
     }
@@ -549,7 +549,7 @@ impl Prepared {
                 .map(|d| d.value())
                 .unwrap_or_else(|| serde_json::json!({}))
         };
-        let pending = ledger::Pending::new(
+        let mut pending = ledger::Pending::new(
             base,
             "apply",
             &self.choice.preset.name,
@@ -562,6 +562,7 @@ impl Prepared {
             &value(Some(&self.plan.new_text)),
             &self.plan.new_text,
         );
+        pending.write.config = Some(resolved.config.display().to_string());
         Some((resolved.state_dir.join(ledger::FILE_NAME), pending))
     }
 

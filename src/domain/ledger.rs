@@ -38,6 +38,9 @@ pub struct Write {
     pub backup: Option<String>,
     /// sha256 of the config's bytes right after this write.
     pub config_sha256: String,
+    /// The config written (a state dir may serve more than one `--config`).
+    #[serde(default)]
+    pub config: Option<String>,
 }
 
 fn apply_kind() -> String {
@@ -253,6 +256,21 @@ impl Owned {
     }
 }
 
+impl Ledger {
+    /// Only the writes of this config (a write that did not record its config counts).
+    pub fn of_config(&self, config: &str) -> Ledger {
+        Ledger {
+            version: self.version,
+            writes: self
+                .writes
+                .iter()
+                .filter(|w| w.config.as_deref().is_none_or(|c| c == config))
+                .cloned()
+                .collect(),
+        }
+    }
+}
+
 /// Reconcile the ledger with the file's value today, key by key.
 pub fn owned(ledger: &Ledger, file: &Value) -> Owned {
     let mut keys: BTreeMap<Vec<String>, OwnedKey> = BTreeMap::new();
@@ -367,6 +385,7 @@ impl Pending {
                 keys: write_keys(old, new_value),
                 backup: None,
                 config_sha256: sha256_hex(new_text.as_bytes()),
+                config: None,
             },
         }
     }
@@ -504,6 +523,7 @@ mod tests {
             keys,
             backup: None,
             config_sha256: String::new(),
+            config: None,
         }
     }
 

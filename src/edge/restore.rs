@@ -107,6 +107,16 @@ pub fn undo(resolved: &Resolved, now: SystemTime) -> Result<String, Failure> {
         other => return Err(refuse(other.problem().unwrap_or_default())),
     };
     let last = l.writes.last().cloned();
+    let here = resolved.config.display().to_string();
+    if let Some(other) = last
+        .as_ref()
+        .and_then(|w| w.config.as_ref())
+        .filter(|c| **c != here)
+    {
+        return Err(refuse(format!(
+            "clawposture's last write in this state dir was to {other}, not {here}; pass --config {other} to undo it."
+        )));
+    }
     let (new_text, rest, how) = match ledger::undo(l, &text).map_err(|e| refuse(e.to_string()))? {
         Undo::Backup { name, rest } => {
             let dir = config_dir(&resolved.config);

@@ -97,6 +97,19 @@ pub fn body(w: &Wizard, t: &Theme) -> Body {
             None => Span::styled("not written by this build", t.dim()),
         },
     ));
+    // What clawposture wrote and the values it replaced: `restore --undo` reads it.
+    l.push(field(
+        t,
+        "  ledger",
+        Span::raw(
+            w.setup
+                .resolved
+                .state_dir
+                .join(crate::domain::ledger::FILE_NAME)
+                .display()
+                .to_string(),
+        ),
+    ));
     for wn in &p.plan.warnings {
         l.push(Line::from(vec![
             Span::styled("warning: ", t.warn()),
