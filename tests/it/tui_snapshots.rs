@@ -181,7 +181,8 @@ fn loosening_a_value_the_user_set_waits_for_l() {
     use clawposture::app::vocabulary::{Inputs, WorkspaceAccess};
     settings().bind(|| {
         // The user's own `none`; asking for `rw` loosens it: Write waits for `l`.
-        let strict = r#"{ "agents": { "defaults": { "sandbox": { "workspaceAccess": "none" } } } }"#;
+        let strict =
+            r#"{ "agents": { "defaults": { "sandbox": { "workspaceAccess": "none" } } } }"#;
         let s = Setup {
             inputs: Inputs {
                 workspace_access: Some(WorkspaceAccess::Rw),
@@ -190,11 +191,26 @@ fn loosening_a_value_the_user_set_waits_for_l() {
             ..setup()
         };
         let mut w = loaded(s, Some(strict), Env::RootlessDocker);
-        keys(&mut w, &[Key::Enter, Key::Enter, Key::Char('1'), Key::Enter, Key::Enter]);
+        keys(
+            &mut w,
+            &[
+                Key::Enter,
+                Key::Enter,
+                Key::Char('1'),
+                Key::Enter,
+                Key::Enter,
+            ],
+        );
         assert_eq!(w.step, wizard::Step::Write);
-        assert!(w.loosen_conflict().is_some_and(|c| c.contains("workspaceAccess")));
+        assert!(
+            w.loosen_conflict()
+                .is_some_and(|c| c.contains("workspaceAccess"))
+        );
         insta::assert_snapshot!("loosen_80x24_write", draw(&mut w, 80, 24));
-        assert!(keys(&mut w, &[Key::Enter]).is_empty(), "refused until accepted");
+        assert!(
+            keys(&mut w, &[Key::Enter]).is_empty(),
+            "refused until accepted"
+        );
         keys(&mut w, &[Key::Char('l')]);
         assert!(w.ack_loosen);
         assert!(
