@@ -257,6 +257,14 @@ impl Owned {
 }
 
 impl Ledger {
+    /// The answers of the last `apply` to this config (None: none recorded).
+    pub fn last_answers(&self, config: &str) -> Option<&Answers> {
+        self.writes
+            .iter()
+            .rfind(|w| w.kind == "apply" && w.config.as_deref().is_none_or(|c| c == config))
+            .map(|w| &w.answers)
+    }
+
     /// Only the writes of this config (a write that did not record its config counts).
     pub fn of_config(&self, config: &str) -> Ledger {
         Ledger {

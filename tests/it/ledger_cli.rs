@@ -277,3 +277,35 @@ fn a_corrupt_or_future_ledger_is_reported_and_removes_nothing() {
         }
     }
 }
+
+#[test]
+fn verify_reads_a_deliberate_advanced_answer_from_the_ledger() {
+    let sb = Sandbox::new();
+    sb.put_config(HAND_WRITTEN);
+    let out = apply(&sb, &["--threat", "private", "--workspace-access", "rw"]);
+    assert!(applied(&out), "{}", stderr(&out));
+    let nothing = format!("unix://{}", sb.path("nothing.sock").display());
+    let drift = |sb: &Sandbox| {
+        let out = sb.run(&[
+            "verify",
+            "--json",
+            "--no-openclaw",
+            "--engine",
+            "docker-rootless",
+            "--docker-host",
+            &nothing,
+        ]);
+        let v: Value = serde_json::from_str(&stdout(&out)).expect("verify json");
+        v["items"]
+            .as_array()
+            .expect("items")
+            .iter()
+            .find(|i| i["id"] == "static.drift")
+            .map(|i| i["status"].clone())
+            .expect("static.drift")
+    };
+    assert_eq!(drift(&sb), json!("pass"), "rw was asked for: not drift");
+    // Without the ledger the file cannot tell the answer from a hand edit.
+    std::fs::remove_file(sb.state().join("clawposture-ledger.json")).expect("ledger");
+    assert_eq!(drift(&sb), json!("fail"));
+}
