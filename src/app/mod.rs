@@ -321,6 +321,50 @@ pub fn remembered(current: Option<&str>, given: &Inputs) -> Inputs {
     }
 }
 
+/// The answers the last write to this config was made with, from the ledger, for every answer
+/// not given yet (after [`remembered`], which reads what the file shows): a deliberate advanced
+/// setting comes back on a re-run instead of being proposed away.
+pub fn remembered_from_ledger(ledger: Option<&[u8]>, config: &Path, given: Inputs) -> Inputs {
+    use crate::domain::choice::{SandboxNetwork, Setting, WorkspaceAccess};
+    let loaded = ledger::parse(ledger);
+    let Some(a) = loaded
+        .ledger()
+        .and_then(|l| l.last_answers(&config.display().to_string()))
+    else {
+        return given;
+    };
+    let ids = |v: &[String]| -> Vec<ChannelId> {
+        v.iter().filter_map(|s| ChannelId::parse(s).ok()).collect()
+    };
+    Inputs {
+        owner: given
+            .owner
+            .clone()
+            .or_else(|| a.owner.as_deref().and_then(|o| ChannelId::parse(o).ok())),
+        groups: if given.groups.is_empty() {
+            ids(&a.groups)
+        } else {
+            given.groups.clone()
+        },
+        members: if given.members.is_empty() {
+            ids(&a.members)
+        } else {
+            given.members.clone()
+        },
+        workspace_access: given.workspace_access.or_else(|| {
+            a.workspace_access
+                .as_deref()
+                .and_then(|w| WorkspaceAccess::parse(w).ok())
+        }),
+        sandbox_network: given.sandbox_network.or_else(|| {
+            a.sandbox_network
+                .as_deref()
+                .and_then(|n| SandboxNetwork::parse(n).ok())
+        }),
+        ..given
+    }
+}
+
 /// Where the file stands today, before any question (Welcome, `--plain`, `plan`).
 #[derive(Debug, Clone, PartialEq)]
 pub enum Today {

@@ -102,7 +102,11 @@ pub fn run(setup: Setup) -> Result<(), Failure> {
         return Err(Failure::new(Stop::Refused, why.clone()));
     }
     let current = app::decode_config(&r.config, original.as_deref())?;
-    let mut inputs = app::remembered(current.as_deref(), &setup.inputs);
+    let mut inputs = app::remembered_from_ledger(
+        ledger.as_deref(),
+        &r.config,
+        app::remembered(current.as_deref(), &setup.inputs),
+    );
     let recognized = match &today {
         Today::Matches(rec) => Some(rec.preset.as_str()),
         _ => None,

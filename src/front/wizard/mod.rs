@@ -507,7 +507,15 @@ impl Wizard {
     fn refresh(&mut self) {
         if !self.remembered && matches!(self.config, ConfigState::Ready { .. }) {
             // A re-run starts from the answers the file was written with.
-            self.inputs = app::remembered(self.current().as_deref(), &self.inputs);
+            let from_file = app::remembered(self.current().as_deref(), &self.inputs);
+            self.inputs = match &self.config {
+                ConfigState::Ready { ledger, .. } => app::remembered_from_ledger(
+                    ledger.as_deref(),
+                    &self.setup.resolved.config,
+                    from_file,
+                ),
+                _ => from_file,
+            };
             self.remembered = true;
         }
         let (
