@@ -322,8 +322,13 @@ pub fn owned(ledger: &Ledger, file: &Value) -> Owned {
             );
         }
     }
-    // Only what the file still holds as written is clawposture's.
-    keys.retain(|path, o| get_in(file, path) == o.written.as_ref());
+    // Only what the file still holds as written is clawposture's. A key recorded as gone that
+    // is now an object with keys inside (an empty object clawposture filled) is decided by
+    // those keys, not as a whole.
+    keys.retain(|path, o| {
+        leaf_at(file, path) == o.written.as_ref()
+            && !(o.written.is_none() && get_in(file, path).is_some())
+    });
     // Nothing to hand back: clawposture's value was the user's too.
     keys.retain(|_, o| o.original != o.written);
     let listed = file
@@ -338,6 +343,11 @@ pub fn owned(ledger: &Ledger, file: &Value) -> Owned {
     }
 }
 
+/// The value at `path` as a leaf (a key holding a non-empty object has leaves, not a value).
+pub fn leaf_at<'a>(v: &'a Value, path: &[String]) -> Option<&'a Value> {
+    get_in(v, path).filter(|x| !matches!(x, Value::Object(m) if !m.is_empty()))
+}
+
 /// The keys of the last write that were edited since (the file no longer holds what was
 /// written there), each with what it holds now.
 pub fn edited_since(
@@ -347,12 +357,12 @@ pub fn edited_since(
     write
         .keys
         .iter()
-        .filter(|k| get_in(file, &k.key) != k.after.as_ref())
+        .filter(|k| leaf_at(file, &k.key) != k.after.as_ref())
         .map(|k| {
             (
                 k.key.clone(),
                 k.after.clone(),
-                get_in(file, &k.key).cloned(),
+                leaf_at(file, &k.key).cloned(),
             )
         })
         .collect()

@@ -273,7 +273,7 @@ pub fn plan(
             continue;
         }
         let gone = (1..=key.len()).any(|n| removed.iter().any(|r| r.as_slice() == &key[..n]));
-        if gone || get_in(&value, key) != o.written.as_ref() {
+        if gone || crate::domain::ledger::leaf_at(&value, key) != o.written.as_ref() {
             continue;
         }
         match &o.original {

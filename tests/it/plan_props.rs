@@ -355,3 +355,49 @@ proptest! {
         prop_assert_eq!(parse(&cur), parse(&direct.new_text), "{} -> {} -> {}", ca.preset.name, cb.preset.name, ca.preset.name);
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
+    /// Undoing the last of random writes: with nothing edited since, the backup's bytes; with
+    /// the text touched elsewhere (a trailing space), the write's keys set back one by one give
+    /// the previous file's values.
+    #[test]
+    fn undo_of_the_last_write_gives_the_previous_file_back(
+        value in config(),
+        inputs in inputs(),
+        env in environment(),
+        seq in prop::collection::vec(0usize..3, 1..4),
+    ) {
+        let mut counter = 0;
+        let text = json5_text(&value, &mut counter, 0);
+        let all = choices(&env, &inputs);
+        let mut ledger = Ledger::default();
+        let mut cur = text.clone();
+        let mut previous = text.clone();
+        for (step, &i) in seq.iter().enumerate() {
+            let p = run(&cur, &all[i], &owned(&ledger, &cur), step > 0);
+            if p.new_text == cur {
+                continue;
+            }
+            ledger = record(&ledger, &cur, &p);
+            previous = cur;
+            cur = p.new_text;
+        }
+        if ledger.writes.is_empty() {
+            return Ok(());
+        }
+        let before = ledger.writes.len();
+        match ledger::undo(&ledger, &cur) {
+            Ok(ledger::Undo::Backup { rest, .. }) => prop_assert_eq!(rest.writes.len(), before - 1),
+            other => prop_assert!(false, "not the backup: {:?}", other),
+        }
+        let touched = format!("{cur} ");
+        match ledger::undo(&ledger, &touched) {
+            Ok(ledger::Undo::Keys { new_text, .. }) => {
+                prop_assert_eq!(parse(&new_text), parse(&previous), "{}", new_text);
+            }
+            other => prop_assert!(false, "not key by key: {:?}", other),
+        }
+    }
+}
