@@ -365,6 +365,52 @@ pub fn remembered_from_ledger(ledger: Option<&[u8]>, config: &Path, given: Input
     }
 }
 
+/// What the ledger knows of this config, in one line (Welcome, `--plain`): "public preset,
+/// written 2026-11-30 for rootless Docker; 1 key changed by hand since". None without a ledger
+/// or a write to this config in it.
+pub fn ledger_summary(
+    ledger: Option<&[u8]>,
+    config: &Path,
+    current: Option<&str>,
+) -> Option<String> {
+    let loaded = ledger::parse(ledger);
+    if let Some(problem) = loaded.problem() {
+        return Some(problem);
+    }
+    let here = config.display().to_string();
+    let last = loaded
+        .ledger()?
+        .writes
+        .iter()
+        .rfind(|w| w.config.as_deref().is_none_or(|c| c == here))?;
+    let date = match (last.at.get(0..4), last.at.get(4..6), last.at.get(6..8)) {
+        (Some(y), Some(m), Some(d)) => format!("{y}-{m}-{d}"),
+        _ => last.at.clone(),
+    };
+    let engine = match last.engine.as_deref() {
+        Some("docker") => "Docker",
+        Some("docker-rootless") => "rootless Docker",
+        Some("podman") => "Podman",
+        Some("podman-rootless") => "rootless Podman",
+        _ => "no container engine",
+    };
+    let value = current
+        .and_then(|c| crate::domain::document::Document::parse(c).ok())
+        .map(|d| d.value());
+    let changed = match &value {
+        Some(v) => match ledger::edited_since(last, v).len() {
+            0 => "nothing changed by hand since".to_string(),
+            1 => "1 key changed by hand since".to_string(),
+            n => format!("{n} keys changed by hand since"),
+        },
+        None => "the file is gone or unreadable since".to_string(),
+    };
+    Some(format!(
+        "{} preset, written {date} for {engine}; {changed}",
+        last.preset
+    ))
+}
+
 /// Where the file stands today, before any question (Welcome, `--plain`, `plan`).
 #[derive(Debug, Clone, PartialEq)]
 pub enum Today {
@@ -617,5 +663,56 @@ impl Prepared {
             Some(report) => list.with_detection(report),
             None => list,
         }
+    }
+}
+
+#[cfg(test)]
+mod ledger_summary_tests {
+    use super::*;
+
+    #[test]
+    fn the_ledger_line_says_preset_date_engine_and_hand_edits() {
+        let before = serde_json::json!({"gateway": {"port": 1}});
+        let after_text = r#"{"gateway": {"port": 1, "bind": "loopback", "mode": "local"}}"#;
+        let after: serde_json::Value = serde_json::from_str(after_text).expect("json");
+        let mut pending = ledger::Pending::new(
+            ledger::Ledger::default(),
+            "apply",
+            "public",
+            Some("docker-rootless".into()),
+            ledger::Answers::default(),
+            &before,
+            &after,
+            after_text,
+        );
+        pending.write.config = Some("/c/openclaw.json".into());
+        let bytes = pending.render("20261130T101500Z", Some("x.bak"));
+        let config = Path::new("/c/openclaw.json");
+        assert_eq!(
+            ledger_summary(Some(bytes.as_bytes()), config, Some(after_text)).as_deref(),
+            Some(
+                "public preset, written 2026-11-30 for rootless Docker; nothing changed by hand since"
+            )
+        );
+        let edited = after_text.replace("loopback", "lan");
+        assert_eq!(
+            ledger_summary(Some(bytes.as_bytes()), config, Some(&edited)).as_deref(),
+            Some(
+                "public preset, written 2026-11-30 for rootless Docker; 1 key changed by hand since"
+            )
+        );
+        assert_eq!(
+            ledger_summary(
+                Some(bytes.as_bytes()),
+                Path::new("/other.json"),
+                Some(after_text)
+            ),
+            None,
+            "another config's write"
+        );
+        assert_eq!(ledger_summary(None, config, Some(after_text)), None);
+        assert!(
+            ledger_summary(Some(b"{"), config, None).is_some_and(|l| l.contains("cannot be read"))
+        );
     }
 }

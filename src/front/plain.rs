@@ -102,6 +102,9 @@ pub fn run(setup: Setup) -> Result<(), Failure> {
         return Err(Failure::new(Stop::Refused, why.clone()));
     }
     let current = app::decode_config(&r.config, original.as_deref())?;
+    if let Some(line) = app::ledger_summary(ledger.as_deref(), &r.config, current.as_deref()) {
+        eprintln!("Ledger: {line}\n");
+    }
     let mut inputs = app::remembered_from_ledger(
         ledger.as_deref(),
         &r.config,

@@ -449,6 +449,22 @@ impl Wizard {
         }
     }
 
+    /// What the ledger knows of this config, in one line (None: no ledger, or not read yet).
+    pub fn ledger_line(&self) -> Option<String> {
+        match &self.config {
+            ConfigState::Ready {
+                original, ledger, ..
+            } => app::ledger_summary(
+                ledger.as_deref(),
+                &self.setup.resolved.config,
+                original
+                    .as_deref()
+                    .and_then(|b| std::str::from_utf8(b).ok()),
+            ),
+            _ => None,
+        }
+    }
+
     /// Why writing waits for an acknowledgement: the plan loosens values the user set.
     pub fn loosen_conflict(&self) -> Option<String> {
         app::loosening(self.plan()?, Acks::default())
