@@ -267,18 +267,22 @@ pub fn plan(
     // Removed together at the end (an object emptied whole goes in one edit); a path at or
     // below one already removed is skipped, as a one-by-one removal would find it gone.
     let mut removed: Vec<Vec<String>> = Vec::new();
+    let mut removed_set: std::collections::HashSet<Vec<String>> = Default::default();
     let mut restored: Vec<(Vec<String>, Value)> = Vec::new();
     for (key, o) in &owned.keys {
         if want.leaves.iter().any(|l| covers(l, key)) {
             continue;
         }
-        let gone = (1..=key.len()).any(|n| removed.iter().any(|r| r.as_slice() == &key[..n]));
+        let gone = (1..=key.len()).any(|n| removed_set.contains(&key[..n]));
         if gone || crate::domain::ledger::leaf_at(&value, key) != o.written.as_ref() {
             continue;
         }
         match &o.original {
             Some(v) => restored.push((key.clone(), v.clone())),
-            None => removed.push(key.clone()),
+            None => {
+                removed.push(key.clone());
+                removed_set.insert(key.clone());
+            }
         }
         let loosens = match (&o.original, &o.written) {
             (Some(back), Some(ours)) if strictness::compare(key, back, ours) == Verdict::Looser => {
