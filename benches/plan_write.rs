@@ -61,7 +61,7 @@ fn main() {
             let p = match plan::plan(
                 Some(text),
                 c,
-                &all,
+                &Default::default(),
                 TokenState {
                     env_file_has_token: true,
                 },
@@ -81,6 +81,7 @@ fn main() {
                 env_file: &p.env_file,
                 now: SystemTime::now(),
                 checklist: None,
+                ledger: None,
             };
             if let Err(e) = write::write(&req) {
                 eprintln!("write: {e}");

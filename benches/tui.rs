@@ -267,6 +267,7 @@ fn main() {
         Msg::ConfigLoaded {
             original: Ok(Some(CONFIG_300.as_bytes().to_vec())),
             token: TokenState::default(),
+            ledger: None,
         },
     );
     wizard::update(&mut w, Msg::Key(Key::Enter));

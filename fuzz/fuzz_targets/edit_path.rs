@@ -7,9 +7,9 @@
 
 use clawposture::domain::choice::{self, Choice, Inputs};
 use clawposture::domain::document::Document;
-use clawposture::model::environment::{Engine, EngineKind, Environment};
 use clawposture::domain::plan::{self, EnvFileAction, TokenState};
 use clawposture::domain::preset;
+use clawposture::model::environment::{Engine, EngineKind, Environment};
 use jsonc_parser::cst::CstRootNode;
 use libfuzzer_sys::fuzz_target;
 
@@ -73,7 +73,12 @@ fuzz_target!(|data: &[u8]| {
         .collect();
     let chosen = &all[pick as usize % all.len()];
     let parses = Document::parse(text).is_ok();
-    let first = match plan::plan(Some(text), chosen, &all, TokenState::default()) {
+    let first = match plan::plan(
+        Some(text),
+        chosen,
+        &Default::default(),
+        TokenState::default(),
+    ) {
         Ok(p) => p,
         Err(_) => return,
     };
@@ -108,7 +113,7 @@ fuzz_target!(|data: &[u8]| {
     let token = TokenState {
         env_file_has_token: true,
     };
-    let again = plan::plan(Some(&first.new_text), chosen, &all, token)
+    let again = plan::plan(Some(&first.new_text), chosen, &Default::default(), token)
         .unwrap_or_else(|e| panic!("re-plan failed ({e}):\n{}", first.new_text));
     assert!(
         again.changes.is_empty(),

@@ -21,6 +21,8 @@ pub struct WriteJob {
     pub env_file: EnvFileAction,
     /// Written beside the config once the config is written.
     pub checklist: Context,
+    /// The ledger, written under the same lock right after the config (None: left alone).
+    pub ledger: Option<(PathBuf, crate::domain::ledger::Pending)>,
 }
 
 /// The static and engine items of `verify` to run on what was just written.

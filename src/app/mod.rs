@@ -11,7 +11,9 @@
 //! 5. a plan that changes nothing needs nothing else: the file is checked, not written;
 //! 6. opening DMs to strangers on a Gateway that already serves an owner needs an
 //!    acknowledgement (`--same-gateway`, the wizard's `a`, `--plain`'s question; else exit 4);
-//! 7. confirm and write.
+//! 7. a change that loosens a value the user had (not one clawposture wrote) needs an
+//!    acknowledgement (`--allow-loosen`, the wizard's `l`, `--plain`'s question; else exit 4);
+//! 8. confirm and write.
 
 pub mod jobs;
 
@@ -32,6 +34,7 @@ pub mod vocabulary {
 }
 
 use crate::domain::choice::{self, ChannelId, Choice, Inputs};
+use crate::domain::ledger;
 use crate::domain::plan::{self, Plan, TokenState};
 use crate::domain::preset::Preset;
 use crate::domain::recognize::{self as recognition, Recognition};
@@ -49,6 +52,8 @@ pub struct Facts<'a> {
     pub original: Option<&'a [u8]>,
     pub token: TokenState,
     pub config: &'a Path,
+    /// The ledger's bytes (`$STATE_DIR/clawposture-ledger.json`; None: no ledger).
+    pub ledger: Option<&'a [u8]>,
 }
 
 /// The acknowledgements the user gave (flags, or answers to the front end's questions).
@@ -56,6 +61,8 @@ pub struct Facts<'a> {
 pub struct Acks {
     /// `--same-gateway`: turn a Gateway that serves an owner public anyway.
     pub boundary: bool,
+    /// `--allow-loosen`: loosen values the user had.
+    pub loosen: bool,
 }
 
 /// What must be acknowledged before the next step.
@@ -65,12 +72,14 @@ pub enum Ack {
     AcceptRisk { why: String },
     /// Strangers would reach a Gateway that already serves an owner.
     Boundary { why: String },
+    /// The plan loosens values the user had (not ones clawposture wrote).
+    Loosen { why: String },
 }
 
 impl Ack {
     pub fn why(&self) -> &str {
         match self {
-            Ack::AcceptRisk { why } | Ack::Boundary { why } => why,
+            Ack::AcceptRisk { why } | Ack::Boundary { why } | Ack::Loosen { why } => why,
         }
     }
 
@@ -84,6 +93,10 @@ impl Ack {
             Ack::Boundary { why } => Failure::new(
                 Stop::Refused,
                 format!("refused: {why} (--same-gateway acknowledges it)"),
+            ),
+            Ack::Loosen { why } => Failure::new(
+                Stop::Refused,
+                format!("refused: {why} (--allow-loosen with --yes acknowledges it)"),
             ),
         }
     }
@@ -136,6 +149,8 @@ pub struct Prepared {
     pub plan: Plan,
     pub recognized: Option<Recognition>,
     pub detection: Option<Detection>,
+    /// The ledger as read (what clawposture wrote before).
+    pub ledger: ledger::Loaded,
 }
 
 /// Decide the next step (pure).
@@ -158,7 +173,13 @@ pub fn decide(
                 ack: Ack::Boundary { why },
                 prepared: Some(Box::new(p)),
             },
-            None => Next::Write(Box::new(p)),
+            None => match loosening(&p, acks) {
+                Some(why) => Next::Acknowledge {
+                    ack: Ack::Loosen { why },
+                    prepared: Some(Box::new(p)),
+                },
+                None => Next::Write(Box::new(p)),
+            },
         },
     }
 }
@@ -193,7 +214,12 @@ fn prepare(
         chosen.notes.extend(detection_notes(report));
     }
     let all = all_choices(presets, facts.environment, inputs);
-    let plan = plan::plan(current.as_deref(), &chosen, &all, facts.token).map_err(|e| {
+    let loaded = ledger::parse(facts.ledger);
+    if let Some(problem) = loaded.problem() {
+        chosen.notes.push(problem);
+    }
+    let owned = owned_today(&loaded, current.as_deref(), facts.config);
+    let plan = plan::plan(current.as_deref(), &chosen, &owned, facts.token).map_err(|e| {
         Prep::Refused(Failure::new(
             Stop::Refused,
             format!("{}:{e}", facts.config.display()),
@@ -210,7 +236,39 @@ fn prepare(
         plan,
         recognized,
         detection: facts.detection.cloned(),
+        ledger: loaded,
     })
+}
+
+/// What clawposture owns in the file today: nothing without a ledger it can trust.
+fn owned_today(loaded: &ledger::Loaded, current: Option<&str>, config: &Path) -> ledger::Owned {
+    match (loaded.ledger(), current) {
+        (Some(l), Some(text)) => crate::domain::document::Document::parse(text)
+            .map(|d| ledger::owned(&l.of_config(&config.display().to_string()), &d.value()))
+            .unwrap_or_default(),
+        _ => ledger::Owned::default(),
+    }
+}
+
+/// Why the plan needs `--allow-loosen`: it loosens values the user had (None: it does not,
+/// or `acks` says so already). Front ends that show the acknowledgement beside another ask it.
+pub fn loosening(p: &Prepared, acks: Acks) -> Option<String> {
+    if acks.loosen {
+        return None;
+    }
+    let keys: Vec<String> = p
+        .plan
+        .user_loosenings()
+        .iter()
+        .map(|c| {
+            let show = |v: &Option<serde_json::Value>| {
+                v.as_ref()
+                    .map_or("(absent)".to_string(), |v| p.plan.mask(&v.to_string()))
+            };
+            format!("`{}` {} -> {}", c.key, show(&c.before), show(&c.after))
+        })
+        .collect();
+    (!keys.is_empty()).then(|| format!("this loosens values you set yourself: {}", keys.join(", ")))
 }
 
 fn boundary(p: &Prepared, acks: Acks) -> Option<String> {
@@ -261,6 +319,96 @@ pub fn remembered(current: Option<&str>, given: &Inputs) -> Inputs {
         },
         ..given.clone()
     }
+}
+
+/// The answers the last write to this config was made with, from the ledger, for every answer
+/// not given yet (after [`remembered`], which reads what the file shows): a deliberate advanced
+/// setting comes back on a re-run instead of being proposed away.
+pub fn remembered_from_ledger(ledger: Option<&[u8]>, config: &Path, given: Inputs) -> Inputs {
+    use crate::domain::choice::{SandboxNetwork, Setting, WorkspaceAccess};
+    let loaded = ledger::parse(ledger);
+    let Some(a) = loaded
+        .ledger()
+        .and_then(|l| l.last_answers(&config.display().to_string()))
+    else {
+        return given;
+    };
+    let ids = |v: &[String]| -> Vec<ChannelId> {
+        v.iter().filter_map(|s| ChannelId::parse(s).ok()).collect()
+    };
+    Inputs {
+        owner: given
+            .owner
+            .clone()
+            .or_else(|| a.owner.as_deref().and_then(|o| ChannelId::parse(o).ok())),
+        groups: if given.groups.is_empty() {
+            ids(&a.groups)
+        } else {
+            given.groups.clone()
+        },
+        members: if given.members.is_empty() {
+            ids(&a.members)
+        } else {
+            given.members.clone()
+        },
+        workspace_access: given.workspace_access.or_else(|| {
+            a.workspace_access
+                .as_deref()
+                .and_then(|w| WorkspaceAccess::parse(w).ok())
+        }),
+        sandbox_network: given.sandbox_network.or_else(|| {
+            a.sandbox_network
+                .as_deref()
+                .and_then(|n| SandboxNetwork::parse(n).ok())
+        }),
+        ..given
+    }
+}
+
+/// What the ledger knows of this config, in one line (Welcome, `--plain`): "public preset,
+/// written 2026-11-30 for rootless Docker; 1 key changed by hand since". None without a ledger
+/// or a write to this config in it.
+pub fn ledger_summary(
+    ledger: Option<&[u8]>,
+    config: &Path,
+    current: Option<&str>,
+) -> Option<String> {
+    let loaded = ledger::parse(ledger);
+    if let Some(problem) = loaded.problem() {
+        return Some(problem);
+    }
+    let here = config.display().to_string();
+    let last = loaded
+        .ledger()?
+        .writes
+        .iter()
+        .rfind(|w| w.config.as_deref().is_none_or(|c| c == here))?;
+    let date = match (last.at.get(0..4), last.at.get(4..6), last.at.get(6..8)) {
+        (Some(y), Some(m), Some(d)) => format!("{y}-{m}-{d}"),
+        _ => last.at.clone(),
+    };
+    let engine = match last.engine.as_deref() {
+        Some("docker") => "Docker",
+        Some("docker-rootless") => "rootless Docker",
+        Some("podman") => "Podman",
+        Some("podman-rootless") => "rootless Podman",
+        _ => "no container engine",
+    };
+    let value = current
+        .and_then(|c| crate::domain::document::Document::parse(c).ok())
+        .map(|d| d.value());
+    let changed = match &value {
+        Some(v) => match ledger::edited_since(last, v).len() {
+            0 => "nothing changed by hand since".to_string(),
+            1 => "1 key changed by hand since".to_string(),
+            n => format!("{n} keys changed by hand since"),
+        },
+        None => "the file is gone or unreadable since".to_string(),
+    };
+    Some(format!(
+        "{} preset, written {date} for {engine}; {changed}",
+        last.preset
+    ))
 }
 
 /// Where the file stands today, before any question (Welcome, `--plain`, `plan`).
@@ -472,7 +620,40 @@ impl Prepared {
             state_dir: resolved.state_dir.clone(),
             env_file: self.plan.env_file.clone(),
             checklist: self.checklist(resolved),
+            ledger: self.pending_ledger(resolved),
         }
+    }
+
+    /// The ledger to write with this plan (None: a newer clawposture's ledger, left alone).
+    pub fn pending_ledger(
+        &self,
+        resolved: &Resolved,
+    ) -> Option<(std::path::PathBuf, ledger::Pending)> {
+        let base = match &self.ledger {
+            ledger::Loaded::Future(_) => return None,
+            ledger::Loaded::Ok(l) => l.clone(),
+            ledger::Loaded::Missing | ledger::Loaded::Corrupt(_) => ledger::Ledger::default(),
+        };
+        let value = |t: Option<&str>| {
+            t.and_then(|t| crate::domain::document::Document::parse(t).ok())
+                .map(|d| d.value())
+                .unwrap_or_else(|| serde_json::json!({}))
+        };
+        let mut pending = ledger::Pending::new(
+            base,
+            "apply",
+            &self.choice.preset.name,
+            self.choice
+                .environment
+                .engine
+                .map(|e| e.label().to_string()),
+            ledger::Answers::from_inputs(&self.choice.inputs, resolved.profile.as_deref()),
+            &value(self.current.as_deref()),
+            &value(Some(&self.plan.new_text)),
+            &self.plan.new_text,
+        );
+        pending.write.config = Some(resolved.config.display().to_string());
+        Some((resolved.state_dir.join(ledger::FILE_NAME), pending))
     }
 
     /// The checklist for this plan (what to check, why and how).
@@ -482,5 +663,56 @@ impl Prepared {
             Some(report) => list.with_detection(report),
             None => list,
         }
+    }
+}
+
+#[cfg(test)]
+mod ledger_summary_tests {
+    use super::*;
+
+    #[test]
+    fn the_ledger_line_says_preset_date_engine_and_hand_edits() {
+        let before = serde_json::json!({"gateway": {"port": 1}});
+        let after_text = r#"{"gateway": {"port": 1, "bind": "loopback", "mode": "local"}}"#;
+        let after: serde_json::Value = serde_json::from_str(after_text).expect("json");
+        let mut pending = ledger::Pending::new(
+            ledger::Ledger::default(),
+            "apply",
+            "public",
+            Some("docker-rootless".into()),
+            ledger::Answers::default(),
+            &before,
+            &after,
+            after_text,
+        );
+        pending.write.config = Some("/c/openclaw.json".into());
+        let bytes = pending.render("20261130T101500Z", Some("x.bak"));
+        let config = Path::new("/c/openclaw.json");
+        assert_eq!(
+            ledger_summary(Some(bytes.as_bytes()), config, Some(after_text)).as_deref(),
+            Some(
+                "public preset, written 2026-11-30 for rootless Docker; nothing changed by hand since"
+            )
+        );
+        let edited = after_text.replace("loopback", "lan");
+        assert_eq!(
+            ledger_summary(Some(bytes.as_bytes()), config, Some(&edited)).as_deref(),
+            Some(
+                "public preset, written 2026-11-30 for rootless Docker; 1 key changed by hand since"
+            )
+        );
+        assert_eq!(
+            ledger_summary(
+                Some(bytes.as_bytes()),
+                Path::new("/other.json"),
+                Some(after_text)
+            ),
+            None,
+            "another config's write"
+        );
+        assert_eq!(ledger_summary(None, config, Some(after_text)), None);
+        assert!(
+            ledger_summary(Some(b"{"), config, None).is_some_and(|l| l.contains("cannot be read"))
+        );
     }
 }

@@ -306,6 +306,7 @@ struct Words {
     cfg: String,
     state: String,
     env: String,
+    ledger: String,
     sandboxed: bool,
     cli: &'static str,
     host: String,
@@ -317,6 +318,11 @@ pub fn items(ctx: &Context) -> Vec<Item> {
         cfg: sh(&ctx.config.display().to_string()),
         state: sh(&ctx.state_dir.display().to_string()),
         env: sh(&ctx.state_dir.join(".env").display().to_string()),
+        ledger: sh(&ctx
+            .state_dir
+            .join(crate::domain::ledger::FILE_NAME)
+            .display()
+            .to_string()),
         sandboxed: !ctx.sandboxes.is_empty(),
         cli: ctx.engine_cli(),
         host: ctx.host_prefix(),
@@ -365,7 +371,11 @@ fn step_items(ctx: &Context, w: &Words, v: &mut Vec<Item>) {
 /// The file and its secrets.
 fn file_items(ctx: &Context, w: &Words, v: &mut Vec<Item>) {
     let Words {
-        cfg, state, env, ..
+        cfg,
+        state,
+        env,
+        ledger,
+        ..
     } = w;
     v.push(item(
         crate::model::check_ids::STATIC_DRIFT,
@@ -385,11 +395,11 @@ fn file_items(ctx: &Context, w: &Words, v: &mut Vec<Item>) {
     v.push(item(
         crate::model::check_ids::STATIC_CONFIG_PERMS,
         SEC_FILES,
-        "The config, the state dir and .env are private",
-        "Other local users must not read the config or the token, nor plant a config; these are the audit's fs.* checks.",
+        "The config, the state dir, .env and clawposture's ledger are private",
+        "Other local users must not read the config or the token, nor plant a config; these are the audit's fs.* checks. The ledger (clawposture-ledger.json) records every value clawposture wrote and the value it replaced: `clawposture restore --list` and `--undo` use it.",
         "gateway/security/audit-checks.md",
-        Some(format!("stat -c '%a %U %n' {cfg} {state} {env}")),
-        "600 for the config, 700 for the state dir, 600 for .env, all owned by you.",
+        Some(format!("stat -c '%a %U %n' {cfg} {state} {env} {ledger}")),
+        "600 for the config, 700 for the state dir, 600 for .env and the ledger, all owned by you.",
         Check::Verify,
     ));
     v.push(item(
@@ -780,7 +790,7 @@ mod tests {
             },
             &inputs,
         );
-        let p = plan::plan(None, &choice, &[], TokenState::default()).unwrap();
+        let p = plan::plan(None, &choice, &Default::default(), TokenState::default()).unwrap();
         let resolved = Resolved {
             config: "/home/me/.openclaw/openclaw.json".into(),
             config_source: "default".into(),

@@ -222,6 +222,9 @@ pub fn preset_value(preset: &Preset, key: &str) -> Option<Value> {
     })
 }
 
+/// How the reason of an adjustment the user asked for (an advanced answer) begins.
+pub const ASKED_FOR: &str = "Asked for: ";
+
 /// The advanced overrides that differ from the preset, as (key, value, why).
 fn overrides(preset: &Preset, inputs: &Inputs) -> Vec<Adjustment> {
     let mut out = Vec::new();
@@ -231,7 +234,7 @@ fn overrides(preset: &Preset, inputs: &Inputs) -> Vec<Adjustment> {
             out.push(Adjustment {
                 key: key.to_string(),
                 value: Some(value),
-                why: format!("Asked for: {why}"),
+                why: format!("{ASKED_FOR}{why}"),
             });
         }
     };

@@ -9,7 +9,9 @@ use serde_json::{Value, json};
 use crate::domain::choice::{self, Choice, Desired, get_in};
 use crate::domain::document::{self, Document, ParseError};
 use crate::domain::keypath;
+use crate::domain::ledger::Owned;
 use crate::domain::secrets;
+use crate::domain::strictness::{self, Verdict};
 
 pub const TOKEN_ENV: &str = "OPENCLAW_GATEWAY_TOKEN";
 /// The audit flags gateway tokens shorter than this (`gateway.token_too_short`).
@@ -48,13 +50,35 @@ impl EnvFileAction {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Change {
     pub key: String,
     pub before: Option<Value>,
     pub after: Option<Value>,
     pub why: String,
     pub doc: String,
+    /// The change makes the key less strict (see `presets/strictness.toml`), and whose value
+    /// it loosens: the user's needs an acknowledgement (`--allow-loosen`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub loosens: Option<Loosens>,
+}
+
+/// Whose value a loosening change weakens.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Loosens {
+    /// A value the user had (clawposture did not write it): needs an acknowledgement.
+    User,
+    /// A value clawposture wrote for a stricter preset.
+    Clawposture,
+}
+
+/// A user's value kept because it is stricter than the preset's.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Kept {
+    pub key: String,
+    pub value: Value,
+    pub preset_value: Value,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -66,6 +90,8 @@ pub struct Plan {
     pub changes: Vec<Change>,
     pub warnings: Vec<String>,
     pub notes: Vec<String>,
+    /// The user's values kept because they are stricter than the preset's.
+    pub kept: Vec<Kept>,
     pub env_file: EnvFileAction,
     /// Strings to mask in anything shown to people.
     pub secrets: Vec<String>,
@@ -75,6 +101,14 @@ impl Plan {
     /// Nothing to write: the file already holds exactly this posture.
     pub fn is_noop(&self) -> bool {
         self.new_text == self.old_text && self.env_file == EnvFileAction::Unchanged
+    }
+
+    /// The changes that loosen a value the user had (each needs `--allow-loosen`).
+    pub fn user_loosenings(&self) -> Vec<&Change> {
+        self.changes
+            .iter()
+            .filter(|c| c.loosens == Some(Loosens::User))
+            .collect()
     }
 
     pub fn mask(&self, text: &str) -> String {
@@ -180,13 +214,14 @@ fn covers(ours: &choice::Leaf, other: &[String]) -> bool {
     ours.path.starts_with(other) || (other.starts_with(&ours.path) && !exists_only)
 }
 
-/// Plan `choice` against the current file (None: no file). `others` are the other presets as
-/// they would be chosen here: values only they write are removed when the file still holds
-/// exactly their value, so switching presets leaves nothing of the old one behind.
+/// Plan `choice` against the current file (None: no file). `owned` is what the ledger says
+/// clawposture wrote and the file still holds: only those keys are candidates for removal when
+/// switching presets, and they go back to the value the user had before clawposture. Without a
+/// ledger (`Owned::default()`), nothing the user wrote is removed.
 pub fn plan(
     current: Option<&str>,
     choice: &Choice,
-    others: &[Choice],
+    owned: &Owned,
     token: TokenState,
 ) -> Result<Plan, PlanError> {
     let old_text = current.unwrap_or("").to_string();
@@ -207,11 +242,6 @@ pub fn plan(
     // every agent, not only for the defaults.
     let floors = crate::domain::agent_floors::sandbox_floors(&doc.value(), &want);
     want.leaves.extend(floors);
-    let theirs: Vec<Desired> = others
-        .iter()
-        .filter(|o| o.preset.name != choice.preset.name)
-        .map(|o| choice::desired(o, &channels))
-        .collect();
 
     let mut touched: Vec<Vec<String>> = want.leaves.iter().map(|l| l.path.clone()).collect();
     touched.push(path("gateway.auth.token"));
@@ -234,75 +264,117 @@ pub fn plan(
         }
     }
 
-    // Other presets' values first: pruning the parents they leave empty must not undo ours.
-    // Leaves never overlap, so one snapshot of the file serves each loop.
+    // What clawposture wrote earlier and this preset does not own goes back to the user's
+    // value first: pruning the parents it leaves empty must not undo ours. Leaves never
+    // overlap, so one snapshot of the file serves each loop.
     let value = doc.value();
     // Removed together at the end (an object emptied whole goes in one edit); a path at or
     // below one already removed is skipped, as a one-by-one removal would find it gone.
     let mut removed: Vec<Vec<String>> = Vec::new();
     let mut removed_set: std::collections::HashSet<Vec<String>> = Default::default();
-    // The agents left after this cleanup: an entry another preset wrote exactly as it is goes.
-    let roster_stays = value
-        .pointer("/agents/entries")
-        .and_then(Value::as_object)
-        .is_some_and(|entries| {
-            entries
-                .keys()
-                .filter(|id| {
-                    let at = vec!["agents".to_string(), "entries".to_string(), (*id).clone()];
-                    want.leaves.iter().any(|l| covers(l, &at))
-                        || !theirs.iter().any(|o| {
-                            o.leaves.iter().any(|l| {
-                                l.path == at
-                                    && l.value.is_some()
-                                    && get_in(&value, &at) == l.value.as_ref()
-                            })
-                        })
-                })
-                .count()
-                > 1
-        });
-    for other in &theirs {
-        for leaf in &other.leaves {
-            let Some(theirs_value) = &leaf.value else {
-                continue;
-            };
-            if want.leaves.iter().any(|l| covers(l, &leaf.path)) {
-                continue;
-            }
-            let gone = (1..=leaf.path.len()).any(|n| removed_set.contains(&leaf.path[..n]));
-            // OpenClaw refuses a roster of several agents without explicit ownership: never
-            // remove what keeps the file loadable, whoever wrote it.
-            if leaf.path == path("agents.ownership") && roster_stays {
-                continue;
-            }
-            if !gone && get_in(&value, &leaf.path) == Some(theirs_value) {
-                removed.push(leaf.path.clone());
-                removed_set.insert(leaf.path.clone());
-                changes.push(Change {
-                    key: keypath::display(&leaf.path),
-                    before: Some(theirs_value.clone()),
-                    after: None,
-                    why: format!(
-                        "Written by the {} preset; {} does not use it.",
-                        other.preset, want.preset
-                    ),
-                    doc: leaf.doc.clone(),
-                });
+    let mut restored: Vec<(Vec<String>, Value)> = Vec::new();
+    for (key, o) in &owned.keys {
+        if want.leaves.iter().any(|l| covers(l, key)) {
+            continue;
+        }
+        let gone = (1..=key.len()).any(|n| removed_set.contains(&key[..n]));
+        if gone || crate::domain::ledger::leaf_at(&value, key) != o.written.as_ref() {
+            continue;
+        }
+        match &o.original {
+            Some(v) => restored.push((key.clone(), v.clone())),
+            None => {
+                removed.push(key.clone());
+                removed_set.insert(key.clone());
             }
         }
+        let loosens = match (&o.original, &o.written) {
+            (Some(back), Some(ours)) if strictness::compare(key, back, ours) == Verdict::Looser => {
+                Some(Loosens::Clawposture)
+            }
+            _ => None,
+        };
+        changes.push(Change {
+            key: keypath::display(key),
+            before: o.written.clone(),
+            after: o.original.clone(),
+            why: format!(
+                "Written by clawposture for the {} preset; {} does not use it: back to {}.",
+                o.preset,
+                want.preset,
+                if o.original.is_some() {
+                    "the value you had before clawposture"
+                } else {
+                    "no key, as before clawposture"
+                }
+            ),
+            doc: String::new(),
+            loosens,
+        });
     }
     doc.remove_many(&removed, keep_depth);
+    doc.set_many(&restored);
 
     let value = doc.value();
+    let mut kept = Vec::new();
     // Sets are applied in batches (one append per missing object); a removal first applies
     // the sets before it, so the order of edits is the leaves' order.
     let mut sets: Vec<(Vec<String>, Value)> = Vec::new();
+    let asked: Vec<Vec<String>> = choice
+        .adjustments
+        .iter()
+        .filter(|a| a.why.starts_with(choice::ASKED_FOR))
+        .filter_map(|a| keypath::parse(&a.key).ok())
+        .collect();
     for leaf in &want.leaves {
         let cur = get_in(&value, &leaf.path).cloned();
         if holds(cur.as_ref(), leaf.value.as_ref()) {
             continue;
         }
+        let mine = owned.get(&leaf.path);
+        let ours = mine.is_some();
+        // The user's value: what the file holds, or, where clawposture wrote it, what the user
+        // had before clawposture.
+        let user_value = match mine {
+            Some(o) => o.original.clone(),
+            None => cur.clone(),
+        };
+        let stricter = |a: &Option<Value>, b: &Option<Value>| match (a, b) {
+            (Some(a), Some(b)) => strictness::compare(&leaf.path, a, b) == Verdict::Stricter,
+            _ => false,
+        };
+        // A sandbox setting cannot be kept where no engine runs the sandbox.
+        let sandbox_runs =
+            choice.environment.engine.is_some() || !leaf.path.iter().any(|s| s == "sandbox");
+        let answer = asked.contains(&leaf.path);
+        if stricter(&user_value, &leaf.value)
+            && !answer
+            && sandbox_runs
+            && let (Some(u), Some(w)) = (&user_value, &leaf.value)
+        {
+            kept.push(Kept {
+                key: keypath::display(&leaf.path),
+                value: u.clone(),
+                preset_value: w.clone(),
+            });
+            if cur.as_ref() != Some(u) {
+                sets.push((leaf.path.clone(), u.clone()));
+                changes.push(Change {
+                    key: keypath::display(&leaf.path),
+                    before: cur.clone(),
+                    after: Some(u.clone()),
+                    why: "kept: stricter than the preset: back to the value you had before clawposture.".into(),
+                    doc: leaf.doc.clone(),
+                    loosens: stricter(&cur, &user_value).then_some(Loosens::Clawposture),
+                });
+            }
+            continue;
+        }
+        let loosens = stricter(&cur, &leaf.value).then_some(if ours {
+            Loosens::Clawposture
+        } else {
+            Loosens::User
+        });
         match &leaf.value {
             Some(v) => sets.push((leaf.path.clone(), v.clone())),
             None => {
@@ -316,12 +388,19 @@ pub fn plan(
             after: leaf.value.clone(),
             why: leaf.why.clone(),
             doc: leaf.doc.clone(),
+            loosens,
         });
+    }
+    for k in &kept {
+        notes.push(format!(
+            "kept: stricter than the preset: `{}` stays {} (the preset writes {}).",
+            k.key, k.value, k.preset_value
+        ));
     }
 
     doc.set_many(&sets);
 
-    plan_bindings(&doc, &want, &theirs, &mut changes);
+    plan_bindings(&doc, &want, owned, &mut changes);
     let env_file = plan_token(&doc, token, &mut changes, &mut warnings);
     warn_about_answers(choice, &channels, &mut warnings);
     if want
@@ -342,7 +421,7 @@ pub fn plan(
     } else {
         doc.text()
     };
-    check(&new_text, &final_value, &want)?;
+    check(&new_text, &final_value, &want, &kept)?;
     secrets::collect(&final_value, &mut secrets);
     if let EnvFileAction::MoveLiteralToken(t) = &env_file
         && !secrets.contains(t)
@@ -357,6 +436,7 @@ pub fn plan(
         changes,
         warnings,
         notes,
+        kept,
         env_file,
         secrets,
     })
@@ -371,7 +451,7 @@ fn holds(current: Option<&Value>, wanted: Option<&Value>) -> bool {
 }
 
 /// The new text must parse back to what was planned, and every owned value must hold.
-fn check(new_text: &str, planned: &Value, want: &Desired) -> Result<(), PlanError> {
+fn check(new_text: &str, planned: &Value, want: &Desired, kept: &[Kept]) -> Result<(), PlanError> {
     // Read back the way the file was read (a BOM skipped, duplicate keys last-wins, `1e999`
     // kept as written), so only a real edit mistake fails here.
     let reparsed: Value = Document::parse(new_text)
@@ -383,7 +463,8 @@ fn check(new_text: &str, planned: &Value, want: &Desired) -> Result<(), PlanErro
         ));
     }
     for leaf in &want.leaves {
-        if !holds(get_in(&reparsed, &leaf.path), leaf.value.as_ref()) {
+        let is_kept = kept.iter().any(|k| k.key == keypath::display(&leaf.path));
+        if !is_kept && !holds(get_in(&reparsed, &leaf.path), leaf.value.as_ref()) {
             return Err(PlanError::Internal(format!(
                 "`{}` did not get its value",
                 keypath::display(&leaf.path)
@@ -429,6 +510,7 @@ fn migrate_agents_list(
         after: None,
         why: "Legacy `agents.list` is migrated to `agents.entries`, as OpenClaw does at load time and `openclaw doctor` does on disk.".into(),
         doc: "gateway/doctor/config-migrations.md".into(),
+        loosens: None,
     });
     changes.push(Change {
         key: "agents.entries".into(),
@@ -436,12 +518,13 @@ fn migrate_agents_list(
         after: Some(Value::Object(entries)),
         why: "The migrated agents, keyed by id.".into(),
         doc: "gateway/doctor/config-migrations.md".into(),
+        loosens: None,
     });
     Ok(())
 }
 
 /// `bindings` is a list the user may share with us: only items a preset generates are ours.
-fn plan_bindings(doc: &Document, want: &Desired, theirs: &[Desired], changes: &mut Vec<Change>) {
+fn plan_bindings(doc: &Document, want: &Desired, owned: &Owned, changes: &mut Vec<Change>) {
     let bp = path("bindings");
     let value = doc.value();
     let current: Vec<Value> = value
@@ -450,12 +533,8 @@ fn plan_bindings(doc: &Document, want: &Desired, theirs: &[Desired], changes: &m
         .cloned()
         .unwrap_or_default();
     let wanted: Vec<&Value> = want.bindings.iter().map(|(v, _, _)| v).collect();
-    let ours = |v: &Value| {
-        theirs
-            .iter()
-            .flat_map(|d| d.bindings.iter())
-            .any(|(b, _, _)| b == v)
-    };
+    // Only routes the ledger says clawposture added are ours to take away.
+    let ours = |v: &Value| owned.bindings.contains(v);
     let mut removed = 0;
     for (index, item) in current.iter().enumerate().rev() {
         if ours(item) && !wanted.contains(&item) {
@@ -467,6 +546,7 @@ fn plan_bindings(doc: &Document, want: &Desired, theirs: &[Desired], changes: &m
                 after: None,
                 why: format!("A route the {} preset does not use.", want.preset),
                 doc: "gateway/config-agents/entries-and-multi-agent.md".into(),
+                loosens: None,
             });
         }
     }
@@ -479,6 +559,7 @@ fn plan_bindings(doc: &Document, want: &Desired, theirs: &[Desired], changes: &m
                 after: Some(item.clone()),
                 why: why.clone(),
                 doc: docpath.clone(),
+                loosens: None,
             });
         }
     }
@@ -526,6 +607,7 @@ fn plan_token(
         after: Some(secret_ref()),
         why,
         doc: docpath,
+        loosens: None,
     });
     action
 }

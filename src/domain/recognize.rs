@@ -202,7 +202,7 @@ fn evaluate(text: &str, choice: Choice) -> Option<Candidate> {
     let p = plan::plan(
         Some(text),
         &choice,
-        &[],
+        &crate::domain::ledger::Owned::default(),
         TokenState {
             env_file_has_token: true,
         },
@@ -342,9 +342,14 @@ mod tests {
             gid: 1000,
         };
         let choice = choice::adjust(&p, &env, inputs);
-        plan::plan(Some(base), &choice, &[], TokenState::default())
-            .unwrap()
-            .new_text
+        plan::plan(
+            Some(base),
+            &choice,
+            &Default::default(),
+            TokenState::default(),
+        )
+        .unwrap()
+        .new_text
     }
 
     #[test]
@@ -391,7 +396,7 @@ mod tests {
         let text = plan::plan(
             None,
             &choice::adjust(&p, &env, &Inputs::default()),
-            &[],
+            &Default::default(),
             TokenState::default(),
         )
         .unwrap()

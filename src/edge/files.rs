@@ -17,6 +17,15 @@ pub fn read_config(path: &Path) -> Result<Option<Vec<u8>>, Failure> {
     write::read_regular(path).map_err(|e| Failure::new(Stop::Refused, e.to_string()))
 }
 
+/// The ledger's bytes (None: none yet). One that cannot be read is treated as corrupt by the
+/// application layer, never as a reason to stop.
+pub fn read_ledger(state_dir: &Path) -> Option<Vec<u8>> {
+    match write::read_regular(&state_dir.join(crate::domain::ledger::FILE_NAME)) {
+        Ok(bytes) => bytes,
+        Err(_) => Some(b"(not a regular file)".to_vec()),
+    }
+}
+
 /// Whether `$STATE_DIR/.env` already holds the Gateway token.
 pub fn token_state(state_dir: &Path) -> TokenState {
     TokenState {
@@ -31,6 +40,12 @@ pub fn run_write(job: &WriteJob) -> Result<(WriteOutcome, PathBuf), Failure> {
         checklist::markdown(&job.checklist.clone().left_open(left_open.to_vec()))
     };
     let path = checklist::path(&job.state_dir);
+    let ledger = |at: &str, backup: Option<&str>| {
+        job.ledger
+            .as_ref()
+            .map(|(_, p)| p.render(at, backup))
+            .unwrap_or_default()
+    };
     let outcome = write::write(&WriteRequest {
         config: &job.config,
         original: job.original.as_deref(),
@@ -39,6 +54,10 @@ pub fn run_write(job: &WriteJob) -> Result<(WriteOutcome, PathBuf), Failure> {
         env_file: &job.env_file,
         now: SystemTime::now(),
         checklist: Some((path.clone(), &render)),
+        ledger: job
+            .ledger
+            .as_ref()
+            .map(|(p, _)| (p.clone(), &ledger as &write::RenderLedger)),
     })
     .map_err(|e| Failure::new(Stop::Refused, format!("refused to write: {e}")))?;
     Ok((outcome, path))

@@ -1,7 +1,9 @@
 //! The edges: everything that touches the disk, a socket, a process or the clock.
 
+pub mod backups;
 pub mod detect;
 pub mod files;
 pub mod image;
+pub mod restore;
 pub mod verify;
 pub mod write;

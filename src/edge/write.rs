@@ -23,7 +23,13 @@ pub struct WriteRequest<'a> {
     /// The checklist, written under the same lock once the config is written: its path and
     /// its text given the warnings of this write (directories left open).
     pub checklist: Option<(PathBuf, &'a RenderChecklist<'a>)>,
+    /// The ledger, written under the same lock right after the config: its path and its text
+    /// given the write's time stamp and the backup's file name.
+    pub ledger: Option<(PathBuf, &'a RenderLedger<'a>)>,
 }
+
+/// The ledger's text, given the write's stamp and the backup's file name (None: no backup).
+pub type RenderLedger<'a> = dyn Fn(&str, Option<&str>) -> String + 'a;
 
 /// The checklist's text, given the warnings of the write it follows.
 pub type RenderChecklist<'a> = dyn Fn(&[String]) -> String + 'a;
@@ -410,7 +416,16 @@ fn backup(target: &Path, bytes: &[u8], now: SystemTime) -> Result<PathBuf, Write
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
     let base = format!("{name}.clawposture-{}", stamp(now));
-    for n in 1.. {
+    // After the highest counter of this second: a name pruning freed is never reused, so the
+    // names keep the order the backups were made in.
+    let now_stamp = stamp(now);
+    let start = crate::edge::backups::list(target)
+        .iter()
+        .filter(|b| b.stamp == now_stamp)
+        .map(|b| b.n + 1)
+        .max()
+        .unwrap_or(1);
+    for n in start.. {
         let candidate = dir.join(if n == 1 {
             format!("{base}.bak")
         } else {
@@ -606,6 +621,9 @@ fn write_steps(req: &WriteRequest, done: &Progress) -> Result<WriteOutcome, Writ
     if let Some((path, _)) = &req.checklist {
         remove_stale_temps(path);
     }
+    if let Some((path, _)) = &req.ledger {
+        remove_stale_temps(path);
+    }
 
     let now_bytes = read_regular(&target)?;
     if now_bytes.as_deref() != req.original {
@@ -653,6 +671,23 @@ fn write_steps(req: &WriteRequest, done: &Progress) -> Result<WriteOutcome, Writ
         None => format!("the config {}", target.display()),
     });
     sync_dir(&parent_of(&target))?;
+    // The ledger right after the config, under the same lock: a kill in between leaves a
+    // ledger without this write, so its keys count as the user's (nothing is removed on them).
+    if let Some((path, render)) = &req.ledger {
+        private_dir(req.state_dir, DirRole::State, &mut dirs)?;
+        remove_stale_temps(path);
+        let name = backup
+            .as_ref()
+            .and_then(|b| b.file_name())
+            .map(|n| n.to_string_lossy().into_owned());
+        atomic_replace(
+            path,
+            render(&stamp(req.now), name.as_deref()).as_bytes(),
+            "ledger",
+        )?;
+        done.push(format!("the ledger {}", path.display()));
+        crate::edge::backups::prune(&target, crate::edge::backups::KEEP);
+    }
     let checklist = match &req.checklist {
         Some((path, render)) => {
             private_dir(req.state_dir, DirRole::State, &mut dirs)?;

@@ -128,6 +128,21 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Go back: list the backups (--list), or undo clawposture's last write (--undo), keeping your edits since.
+    Restore {
+        /// List the backups: time, what the file held, whether it holds a literal secret.
+        #[arg(long, conflicts_with = "undo", required_unless_present = "undo")]
+        list: bool,
+        /// Undo the last write (refused when the same keys were edited since).
+        #[arg(long)]
+        undo: bool,
+        /// Do not ask for confirmation (needed without a terminal).
+        #[arg(long, short = 'y')]
+        yes: bool,
+        /// Print the list as JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Check that the posture holds (static, engine, OpenClaw; --live proves the sandbox).
     Verify(crate::front::verify_args::VerifyArgs),
     /// Print a shell completion script, e.g. `clawposture completions bash > ~/.local/share/bash-completion/completions/clawposture`.
@@ -193,6 +208,9 @@ pub struct Answers {
     /// Turn a Gateway that serves a private owner public anyway (instead of --openclaw-profile public).
     #[arg(long)]
     pub same_gateway: bool,
+    /// Loosen values you set yourself where the preset (or an advanced answer) is less strict (with --yes).
+    #[arg(long)]
+    pub allow_loosen: bool,
 }
 
 #[cfg(test)]

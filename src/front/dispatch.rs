@@ -152,6 +152,45 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
             }
             app::verdict(&checks)
         }
+        Some(Command::Restore {
+            list,
+            undo,
+            yes,
+            json,
+        }) => {
+            use crate::edge::restore;
+            if list || !undo {
+                let items = restore::list(&resolved);
+                if json {
+                    println!(
+                        "{}",
+                        pretty(&serde_json::to_value(&items).unwrap_or_default())
+                    );
+                } else {
+                    print!("{}", restore::list_text(&items));
+                }
+                return Ok(());
+            }
+            if !yes {
+                if !std::io::stdin().is_terminal() {
+                    return Err(Failure::new(
+                        Stop::Usage,
+                        "no terminal to confirm on: pass --yes to undo without asking.",
+                    ));
+                }
+                if !confirm("Undo clawposture's last write? [y/N] ")? {
+                    return Err(Failure::new(
+                        Stop::Refused,
+                        "nothing undone: not confirmed.",
+                    ));
+                }
+            }
+            print!(
+                "{}",
+                restore::undo(&resolved, std::time::SystemTime::now())?
+            );
+            Ok(())
+        }
         Some(Command::Verify(mut args)) => {
             args.docker_host = cli.global.docker_host.clone();
             match crate::front::verify_args::run_verify(&args, &resolved, &presets)? {
@@ -209,6 +248,7 @@ struct Gathered {
     detection: Option<Report>,
     original: Option<Vec<u8>>,
     token: TokenState,
+    ledger: Option<Vec<u8>>,
 }
 
 impl Gathered {
@@ -226,12 +266,14 @@ impl Gathered {
                 original: self.original.as_deref(),
                 token: self.token,
                 config: &resolved.config,
+                ledger: self.ledger.as_deref(),
             },
             presets,
             answers.threat.as_deref(),
             &inputs,
             Acks {
                 boundary: answers.same_gateway,
+                loosen: answers.allow_loosen,
             },
         ))
     }
@@ -244,6 +286,7 @@ fn gather(answers: &Answers, global: &Global, resolved: &Resolved) -> Result<Gat
         detection,
         original: files::read_config(&resolved.config)?,
         token: files::token_state(&resolved.state_dir),
+        ledger: files::read_ledger(&resolved.state_dir),
     })
 }
 

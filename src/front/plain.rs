@@ -66,6 +66,7 @@ pub fn run(setup: Setup) -> Result<(), Failure> {
     );
     let original = files::read_config(&r.config)?;
     let token = files::token_state(&r.state_dir);
+    let ledger = files::read_ledger(&r.state_dir);
     let (engine, report) = match setup.engine_override {
         Some(engine) => {
             eprintln!(
@@ -93,6 +94,7 @@ pub fn run(setup: Setup) -> Result<(), Failure> {
         original: original.as_deref(),
         token,
         config: &r.config,
+        ledger: ledger.as_deref(),
     };
     let today = app::today(&facts, presets, &setup.inputs);
     eprintln!("{}\n", summary::today_text(&today));
@@ -100,7 +102,14 @@ pub fn run(setup: Setup) -> Result<(), Failure> {
         return Err(Failure::new(Stop::Refused, why.clone()));
     }
     let current = app::decode_config(&r.config, original.as_deref())?;
-    let mut inputs = app::remembered(current.as_deref(), &setup.inputs);
+    if let Some(line) = app::ledger_summary(ledger.as_deref(), &r.config, current.as_deref()) {
+        eprintln!("Ledger: {line}\n");
+    }
+    let mut inputs = app::remembered_from_ledger(
+        ledger.as_deref(),
+        &r.config,
+        app::remembered(current.as_deref(), &setup.inputs),
+    );
     let recognized = match &today {
         Today::Matches(rec) => Some(rec.preset.as_str()),
         _ => None,
@@ -111,6 +120,7 @@ pub fn run(setup: Setup) -> Result<(), Failure> {
     };
     let mut acks = Acks {
         boundary: setup.same_gateway,
+        loosen: false,
     };
     let decide = |inputs: &Inputs, acks: Acks| {
         app::decide(&facts, presets, Some(&preset.name), inputs, acks)
@@ -158,6 +168,18 @@ pub fn run(setup: Setup) -> Result<(), Failure> {
             return Err(Failure::new(Stop::Refused, format!("refused: {why}")));
         }
         acks.boundary = true;
+        next = decide(&inputs, acks);
+    }
+    if let Next::Acknowledge {
+        ack: Ack::Loosen { why },
+        ..
+    } = &next
+    {
+        eprintln!("{why}\n");
+        if !yes_no("Loosen these values anyway?", None)? {
+            return Err(Failure::new(Stop::Refused, format!("refused: {why}")));
+        }
+        acks.loosen = true;
         next = decide(&inputs, acks);
     }
     let docker_host = setup.detect.docker_host_flag.clone();

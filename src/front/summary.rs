@@ -30,13 +30,22 @@ fn change_line(c: &Change) -> String {
         (Some(_), None) => '-',
         _ => '~',
     };
+    let loosens = match c.loosens {
+        Some(crate::domain::plan::Loosens::User) => "  LOOSENS a value you set",
+        Some(crate::domain::plan::Loosens::Clawposture) => "  loosens (written by clawposture)",
+        None => "",
+    };
+    let doc = if c.doc.is_empty() {
+        String::new()
+    } else {
+        format!(" [{}]", c.doc)
+    };
     format!(
-        "  {sign} {}: {} -> {}\n      {} [{}]\n",
+        "  {sign} {}: {} -> {}{loosens}\n      {}{doc}\n",
         c.key,
         short(&c.before),
         short(&c.after),
         c.why,
-        c.doc
     )
 }
 
@@ -209,6 +218,8 @@ pub fn plan_json(prepared: &Prepared, paths: &Resolved, dry_run: bool) -> Value 
         "env_file": plan.env_file.label(),
         "warnings": plan.warnings.iter().map(|w| plan.mask(w)).collect::<Vec<_>>(),
         "notes": plan.notes.iter().map(|n| plan.mask(n)).collect::<Vec<_>>(),
+        "kept": plan.kept,
+        "loosens": !plan.user_loosenings().is_empty(),
         "noop": plan.is_noop(),
         "diff": plan.diff("current", "new"),
     })

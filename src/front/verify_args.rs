@@ -68,6 +68,29 @@ pub struct VerifyArgs {
     pub openclaw_timeout: u64,
 }
 
+/// The advanced answers of the last write to this config, from the ledger (none when there
+/// is no ledger this build can read).
+fn remembered_advanced(resolved: &Resolved) -> Advanced {
+    use crate::domain::ledger;
+    let loaded = ledger::parse(crate::edge::files::read_ledger(&resolved.state_dir).as_deref());
+    let Some(answers) = loaded
+        .ledger()
+        .and_then(|l| l.last_answers(&resolved.config.display().to_string()))
+    else {
+        return Advanced::default();
+    };
+    Advanced {
+        workspace_access: answers
+            .workspace_access
+            .as_deref()
+            .and_then(|w| WorkspaceAccess::parse(w).ok()),
+        sandbox_network: answers
+            .sandbox_network
+            .as_deref()
+            .and_then(|n| SandboxNetwork::parse(n).ok()),
+    }
+}
+
 /// The options a `verify` invocation stands for.
 pub fn options(
     args: &VerifyArgs,
@@ -84,9 +107,11 @@ pub fn options(
     }
     let mut o = Options::new(&resolved.config, &resolved.state_dir, presets.to_vec());
     o.preset = args.preset.clone();
+    // A deliberate advanced answer is in the ledger: the flags are only needed to override it.
+    let remembered = remembered_advanced(resolved);
     o.advanced = Advanced {
-        workspace_access: args.workspace_access,
-        sandbox_network: args.sandbox_network,
+        workspace_access: args.workspace_access.or(remembered.workspace_access),
+        sandbox_network: args.sandbox_network.or(remembered.sandbox_network),
     };
     o.engine = args
         .engine

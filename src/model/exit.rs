@@ -40,7 +40,7 @@ pub const TABLE: &[(&str, &str)] = &[
     ("3", "this machine cannot satisfy the preset"),
     (
         "4",
-        "refused to write: parse error, $include under an owned key, trust boundary not acknowledged, file changed meanwhile, lock held, unwritable directory, not confirmed",
+        "refused to write: parse error, $include under an owned key, trust boundary or loosening not acknowledged, file changed meanwhile, lock held, unwritable directory, not confirmed",
     ),
     ("130", "interrupted (Ctrl-C)"),
     ("128+N", "verify stopped by signal N"),
@@ -55,7 +55,7 @@ macro_rules! exit_codes_help {
   1      a check failed: verify found a failure (or, with --strict, a skipped item), or apply's check right after writing said NOT OK
   2      usage error or missing answer
   3      this machine cannot satisfy the preset
-  4      refused to write: parse error, $include under an owned key, trust boundary not acknowledged, file changed meanwhile, lock held, unwritable directory, not confirmed
+  4      refused to write: parse error, $include under an owned key, trust boundary or loosening not acknowledged, file changed meanwhile, lock held, unwritable directory, not confirmed
   130    interrupted (Ctrl-C)
   128+N  verify stopped by signal N"
     };

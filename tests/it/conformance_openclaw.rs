@@ -177,3 +177,73 @@ fn every_preset_engine_and_fixture_is_accepted_by_real_openclaw() {
             .join("\n")
     );
 }
+
+/// `openclaw config validate` on the config `sb` holds now.
+fn validate(openclaw: &std::path::Path, sb: &Sandbox, name: &str) -> Result<(), String> {
+    let script =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(".ci/support/openclaw-check.sh");
+    let out = std::process::Command::new("bash")
+        .arg(script)
+        .arg(sb.config())
+        .arg(sb.state())
+        .env("CLAWPOSTURE_OPENCLAW", openclaw)
+        .output()
+        .map_err(|e| format!("{name}: {e}"))?;
+    let report: Value = serde_json::from_str(stdout(&out).trim())
+        .map_err(|e| format!("{name}: check output is not JSON ({e}): {}", stdout(&out)))?;
+    if report["validate"]["valid"] != Value::Bool(true) {
+        return Err(format!(
+            "{name}: openclaw config validate: {}",
+            report["validate"]
+        ));
+    }
+    Ok(())
+}
+
+/// A sample of the ledger's sequences (#13), sized for CI: A -> B -> A on a hand-written file
+/// and `restore --undo` after it; every file written must be one OpenClaw accepts.
+#[test]
+fn ledger_switches_and_undo_write_files_real_openclaw_accepts() {
+    let Some(openclaw) = openclaw_or_skip("ledger conformance with the real OpenClaw") else {
+        return;
+    };
+    let mut failures = Vec::new();
+    for (a, b) in [
+        ("private", "public"),
+        ("group", "private"),
+        ("public", "group"),
+    ] {
+        let sb = Sandbox::new();
+        sb.fixture("commented.json5");
+        for (step, threat) in [a, b, a].into_iter().enumerate() {
+            let out = sb.run(&[
+                "apply",
+                "--yes",
+                "--threat",
+                threat,
+                "--engine",
+                "docker-rootless",
+                "--owner",
+                "telegram:123456789",
+                "--accept-risk",
+                "--same-gateway",
+            ]);
+            let name = format!("{a} -> {b} -> {a}, step {}", step + 1);
+            if !applied(&out) {
+                failures.push(format!("{name}: apply failed: {}", stderr(&out)));
+                continue;
+            }
+            if let Err(e) = validate(&openclaw, &sb, &name) {
+                failures.push(e);
+            }
+        }
+        let out = sb.run(&["restore", "--undo", "--yes"]);
+        let name = format!("{a} -> {b} -> {a}, undone");
+        if out.status.code() != Some(0) {
+            failures.push(format!("{name}: {}", stderr(&out)));
+        } else if let Err(e) = validate(&openclaw, &sb, &name) {
+            failures.push(e);
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}

@@ -26,11 +26,12 @@ enum Step {
     Write,
     NothingToWrite,
     Boundary,
+    Loosen,
     AcceptRisk,
     Refused,
 }
 
-const SCENARIOS: [Scenario; 5] = [
+const SCENARIOS: [Scenario; 6] = [
     Scenario {
         name: "fresh file",
         before: None,
@@ -53,6 +54,14 @@ const SCENARIOS: [Scenario; 5] = [
         config: None,
         flags: "--threat public --engine none --accept-risk",
         step: Step::Boundary,
+        exit: 4,
+    },
+    Scenario {
+        name: "loosening a value the user set",
+        before: None,
+        config: Some(r#"{ agents: { defaults: { sandbox: { workspaceAccess: "none" } } } }"#),
+        flags: "--threat private --engine docker-rootless --workspace-access rw",
+        step: Step::Loosen,
         exit: 4,
     },
     Scenario {
@@ -124,6 +133,7 @@ fn plain(s: &Scenario) -> (i32, Option<Vec<u8>>, String) {
         "Accept the risk",
         "Change advanced settings",
         "Write to this same Gateway anyway?",
+        "Loosen these values anyway?",
         "Write these changes?",
     ];
     loop {
@@ -145,6 +155,7 @@ fn plain(s: &Scenario) -> (i32, Option<Vec<u8>>, String) {
     let history = t.history();
     let step = match () {
         _ if history.contains("Write to this same Gateway anyway?") => Step::Boundary,
+        _ if history.contains("Loosen these values anyway?") => Step::Loosen,
         _ if history.contains("Accept the risk") => Step::AcceptRisk,
         _ if history.contains("Nothing to change") => Step::NothingToWrite,
         _ if history.contains("Write these changes?") => Step::Write,
@@ -179,11 +190,16 @@ fn wizard(s: &Scenario) -> (i32, Option<Vec<u8>>, String) {
                 Step::NothingToWrite
             } else {
                 t.keys(&["Enter"]);
-                let (after, _) =
-                    t.wait_for_any(&["7/7 Done", "Writing is refused until you accept"]);
+                let (after, _) = t.wait_for_any(&[
+                    "7/7 Done",
+                    "until you accept loosening",
+                    "Writing is refused until you accept",
+                ]);
                 if after == "7/7 Done" {
                     t.wait_for("passed,");
                     Step::Write
+                } else if after == "until you accept loosening" {
+                    Step::Loosen
                 } else {
                     Step::Boundary
                 }

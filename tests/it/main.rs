@@ -17,6 +17,7 @@ mod edges;
 mod front_ends;
 mod image_build;
 mod layers;
+mod ledger_cli;
 mod npm_package;
 mod plain_pty;
 mod plan_props;

@@ -2,6 +2,7 @@
 //! keys and comments preserved, owned keys exact, secrets never shown.
 
 use clawposture::domain::choice::{self, ChannelId, Choice, Inputs, get_in};
+use clawposture::domain::ledger::{self, Ledger, Owned, Pending};
 use clawposture::domain::plan::{self, Plan, TokenState};
 use clawposture::domain::preset;
 use clawposture::model::environment::{Engine, Environment};
@@ -153,16 +154,40 @@ fn choices(env: &Environment, inputs: &Inputs) -> Vec<Choice> {
         .collect()
 }
 
-fn run(text: &str, target: &Choice, all: &[Choice], has_token: bool) -> Plan {
+fn run(text: &str, target: &Choice, owned: &Owned, has_token: bool) -> Plan {
     plan::plan(
         Some(text),
         target,
-        all,
+        owned,
         TokenState {
             env_file_has_token: has_token,
         },
     )
     .expect("plan")
+}
+
+/// The ledger after writing `p` over `before`, as apply records it.
+fn record(ledger: &Ledger, before: &str, p: &Plan) -> Ledger {
+    let pending = Pending::new(
+        ledger.clone(),
+        "apply",
+        &p.preset,
+        None,
+        Default::default(),
+        &parse(before),
+        &parse(&p.new_text),
+        &p.new_text,
+    );
+    match ledger::parse(Some(
+        pending.render("20261130T000000Z", Some("b.bak")).as_bytes(),
+    )) {
+        ledger::Loaded::Ok(l) => l,
+        other => panic!("the ledger does not read back: {other:?}"),
+    }
+}
+
+fn owned(ledger: &Ledger, text: &str) -> Owned {
+    ledger::owned(ledger, &parse(text))
 }
 
 fn parse(text: &str) -> Value {
@@ -204,7 +229,9 @@ proptest! {
         let text = json5_text(&value, &mut counter, 0);
         let all = choices(&env, &inputs);
         let (ca, cb) = (&all[a], &all[b]);
-        let pa = run(&text, ca, &all, false);
+        let none = Owned::default();
+        let pa = run(&text, ca, &none, false);
+        let after_a = record(&Ledger::default(), &text, &pa);
         let result = parse(&pa.new_text);
 
         // Comments survive.
@@ -215,6 +242,9 @@ proptest! {
         // Owned keys are exact.
         let channels = plan::channels_in(&result);
         for leaf in choice::desired(ca, &channels).leaves {
+            if pa.kept.iter().any(|k| k.key == clawposture::domain::keypath::display(&leaf.path)) {
+                continue;
+            }
             let got = get_in(&result, &leaf.path);
             let ok = match (&leaf.value, got) {
                 (Some(Value::Object(m)), Some(Value::Object(_))) if m.is_empty() => true,
@@ -231,11 +261,12 @@ proptest! {
             }
         }
         // Idempotent: byte for byte, and nothing for .env.
-        let again = run(&pa.new_text, ca, &all, true);
+        let again = run(&pa.new_text, ca, &owned(&after_a, &pa.new_text), true);
         prop_assert!(again.is_noop(), "second run changes {:?}", again.changes);
-        // Switching A -> B equals B on the original, except keys only A wanted (gone).
-        let switched = parse(&run(&pa.new_text, cb, &all, true).new_text);
-        let direct = parse(&run(&text, cb, &all, false).new_text);
+        // Switching A -> B (with the ledger) equals B on the original: what A wrote and B does
+        // not own goes back to the user's value.
+        let switched = parse(&run(&pa.new_text, cb, &owned(&after_a, &pa.new_text), true).new_text);
+        let direct = parse(&run(&text, cb, &none, false).new_text);
         let (mut s, mut d) = (Vec::new(), Vec::new());
         leaves(&switched, vec![], &mut s);
         leaves(&direct, vec![], &mut d);
@@ -254,6 +285,119 @@ proptest! {
         clawposture::domain::secrets::collect(&value, &mut secrets);
         for sec in secrets {
             prop_assert!(!shown.contains(&sec), "secret shown");
+        }
+    }
+}
+
+/// Whether `choice` owns `p` in a file with these channels (or the token and routes every
+/// preset manages).
+fn owned_by(c: &Choice, channels: &[String], p: &[String]) -> bool {
+    owned_by_anyone(std::slice::from_ref(c), channels, p)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
+    /// Over random user files and random preset sequences, written through the ledger: a key
+    /// the user wrote and the current preset does not own is never removed or changed; every
+    /// change that loosens a value is marked; A -> B -> A ends where A on the original does.
+    #[test]
+    fn ledger_sequences_keep_what_the_user_wrote(
+        value in config(),
+        inputs in inputs(),
+        env in environment(),
+        seq in prop::collection::vec(0usize..3, 1..5),
+        a in 0usize..3,
+        b in 0usize..3,
+    ) {
+        use clawposture::domain::keypath;
+        use clawposture::domain::strictness::{self, Verdict};
+        let mut counter = 0;
+        let text = json5_text(&value, &mut counter, 0);
+        let all = choices(&env, &inputs);
+        let mut orig = Vec::new();
+        leaves(&value, vec![], &mut orig);
+
+        let mut ledger = Ledger::default();
+        let mut cur = text.clone();
+        for (step, &i) in seq.iter().enumerate() {
+            let c = &all[i];
+            let p = run(&cur, c, &owned(&ledger, &cur), step > 0);
+            for ch in &p.changes {
+                let (Some(before), Some(after), Ok(key)) = (&ch.before, &ch.after, keypath::parse(&ch.key)) else {
+                    continue;
+                };
+                if strictness::compare(&key, after, before) == Verdict::Looser {
+                    prop_assert!(ch.loosens.is_some(), "unmarked loosening of {}: {} -> {}", ch.key, before, after);
+                }
+            }
+            ledger = record(&ledger, &cur, &p);
+            cur = p.new_text;
+            let now = parse(&cur);
+            let channels = plan::channels_in(&now);
+            for (path, x) in &orig {
+                if !owned_by(c, &channels, path) {
+                    prop_assert_eq!(get_in(&now, path), Some(x), "{:?} after {:?}", path, &seq[..=step]);
+                }
+            }
+        }
+
+        // A -> B -> A equals A on the original.
+        let (ca, cb) = (&all[a], &all[b]);
+        let direct = run(&text, ca, &Owned::default(), false);
+        let mut ledger = Ledger::default();
+        let mut cur = text.clone();
+        for (step, c) in [ca, cb, ca].into_iter().enumerate() {
+            let p = run(&cur, c, &owned(&ledger, &cur), step > 0);
+            ledger = record(&ledger, &cur, &p);
+            cur = p.new_text;
+        }
+        prop_assert_eq!(parse(&cur), parse(&direct.new_text), "{} -> {} -> {}", ca.preset.name, cb.preset.name, ca.preset.name);
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
+    /// Undoing the last of random writes: with nothing edited since, the backup's bytes; with
+    /// the text touched elsewhere (a trailing space), the write's keys set back one by one give
+    /// the previous file's values.
+    #[test]
+    fn undo_of_the_last_write_gives_the_previous_file_back(
+        value in config(),
+        inputs in inputs(),
+        env in environment(),
+        seq in prop::collection::vec(0usize..3, 1..4),
+    ) {
+        let mut counter = 0;
+        let text = json5_text(&value, &mut counter, 0);
+        let all = choices(&env, &inputs);
+        let mut ledger = Ledger::default();
+        let mut cur = text.clone();
+        let mut previous = text.clone();
+        for (step, &i) in seq.iter().enumerate() {
+            let p = run(&cur, &all[i], &owned(&ledger, &cur), step > 0);
+            if p.new_text == cur {
+                continue;
+            }
+            ledger = record(&ledger, &cur, &p);
+            previous = cur;
+            cur = p.new_text;
+        }
+        if ledger.writes.is_empty() {
+            return Ok(());
+        }
+        let before = ledger.writes.len();
+        match ledger::undo(&ledger, &cur) {
+            Ok(ledger::Undo::Backup { rest, .. }) => prop_assert_eq!(rest.writes.len(), before - 1),
+            other => prop_assert!(false, "not the backup: {:?}", other),
+        }
+        let touched = format!("{cur} ");
+        match ledger::undo(&ledger, &touched) {
+            Ok(ledger::Undo::Keys { new_text, .. }) => {
+                prop_assert_eq!(parse(&new_text), parse(&previous), "{}", new_text);
+            }
+            other => prop_assert!(false, "not key by key: {:?}", other),
         }
     }
 }

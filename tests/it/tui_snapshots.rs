@@ -162,6 +162,7 @@ fn boundary_conflict_and_noop() {
             token: clawposture::domain::plan::TokenState {
                 env_file_has_token: true,
             },
+            ledger: None,
         };
         wizard::update(&mut w, Msg::Detected(Box::new(report(Env::RootlessDocker))));
         keys(&mut w, &[Key::Enter]);
@@ -172,5 +173,51 @@ fn boundary_conflict_and_noop() {
         let report = checks(&w, Env::RootlessDocker);
         wizard::update(&mut w, Msg::Checked(Box::new(report)));
         insta::assert_snapshot!("noop_80x24_done", draw(&mut w, 80, 24));
+    });
+}
+
+#[test]
+fn loosening_a_value_the_user_set_waits_for_l() {
+    use clawposture::app::vocabulary::{Inputs, WorkspaceAccess};
+    settings().bind(|| {
+        // The user's own `none`; asking for `rw` loosens it: Write waits for `l`.
+        let strict =
+            r#"{ "agents": { "defaults": { "sandbox": { "workspaceAccess": "none" } } } }"#;
+        let s = Setup {
+            inputs: Inputs {
+                workspace_access: Some(WorkspaceAccess::Rw),
+                ..Inputs::default()
+            },
+            ..setup()
+        };
+        let mut w = loaded(s, Some(strict), Env::RootlessDocker);
+        keys(
+            &mut w,
+            &[
+                Key::Enter,
+                Key::Enter,
+                Key::Char('1'),
+                Key::Enter,
+                Key::Enter,
+            ],
+        );
+        assert_eq!(w.step, wizard::Step::Write);
+        assert!(
+            w.loosen_conflict()
+                .is_some_and(|c| c.contains("workspaceAccess"))
+        );
+        insta::assert_snapshot!("loosen_80x24_write", draw(&mut w, 80, 24));
+        assert!(
+            keys(&mut w, &[Key::Enter]).is_empty(),
+            "refused until accepted"
+        );
+        keys(&mut w, &[Key::Char('l')]);
+        assert!(w.ack_loosen);
+        assert!(
+            keys(&mut w, &[Key::Enter])
+                .iter()
+                .any(|e| matches!(e, Effect::Write(_))),
+            "written once accepted"
+        );
     });
 }

@@ -96,6 +96,7 @@ fn the_wizard_plans_exactly_what_apply_plans() {
             original: Some(COMMENTED.as_bytes()),
             token: Default::default(),
             config: std::path::Path::new(CONFIG),
+            ledger: None,
         },
         &s.presets,
         Some("group"),
@@ -233,6 +234,7 @@ fn rerun_preselects_the_preset_the_file_matches() {
         Msg::ConfigLoaded {
             original: Ok(Some(text.into_bytes())),
             token: Default::default(),
+            ledger: None,
         },
     );
     wizard::update(&mut w, Msg::Detected(Box::new(report(Env::RootlessDocker))));
@@ -508,4 +510,33 @@ fn group_chats_and_members_are_fields_and_come_back_on_a_rerun() {
         "{:?}",
         again.plan().map(|p| &p.plan.changes)
     );
+}
+
+#[test]
+fn a_re_run_takes_the_answers_back_from_the_ledger() {
+    let ledger = br#"{"version": 1, "writes": [{"at": "20261130T000000Z", "preset": "private",
+        "engine": "docker-rootless", "answers": {"owner": "telegram:5", "groups": [], "members": [],
+        "workspace_access": "rw", "sandbox_network": null, "accept_risk": false, "profile": null},
+        "keys": [], "backup": null, "config_sha256": ""}]}"#;
+    for (bytes, rw) in [(Some(ledger.to_vec()), true), (None, false)] {
+        let (mut w, _) = Wizard::new(setup());
+        wizard::update(
+            &mut w,
+            Msg::ConfigLoaded {
+                original: Ok(Some(COMMENTED.as_bytes().to_vec())),
+                token: Default::default(),
+                ledger: bytes,
+            },
+        );
+        wizard::update(&mut w, Msg::Detected(Box::new(report(Env::RootlessDocker))));
+        assert_eq!(
+            w.inputs.workspace_access,
+            rw.then_some(WorkspaceAccess::Rw),
+            "ledger given: {rw}"
+        );
+        assert_eq!(
+            w.inputs.owner.as_ref().map(ToString::to_string).as_deref(),
+            rw.then_some("telegram:5")
+        );
+    }
 }

@@ -294,7 +294,7 @@ fn the_json_report_has_the_documented_shape() {
 }
 
 #[test]
-fn advanced_answers_chosen_with_apply_are_not_drift_once_verify_is_told() {
+fn advanced_answers_chosen_with_apply_are_not_drift_from_the_ledger_or_when_verify_is_told() {
     let h = Home::new();
     let chosen = ["--sandbox-network", "bridge", "--workspace-access", "rw"];
     h.apply("private", "docker-rootless", &chosen);
@@ -309,9 +309,16 @@ fn advanced_answers_chosen_with_apply_are_not_drift_once_verify_is_told() {
     told.extend(chosen.iter().map(|s| s.to_string()));
     let v = h.verify(&args(&told));
     assert_eq!(v.status("static.drift"), "pass", "{}", v.pretty());
-    // Not told: the file cannot tell a choice from a hand edit, so both keys drift, and the fix
-    // names the flags that say it was chosen.
+    // Not told: the ledger says they were chosen.
     let v = h.verify(&args(&flags));
+    assert_eq!(v.status("static.drift"), "pass", "{}", v.pretty());
+    // Not told and no ledger: the file cannot tell a choice from a hand edit, so both keys
+    // drift, and the fix names the flags that say it was chosen.
+    let ledger = h.state().join("clawposture-ledger.json");
+    let kept = std::fs::read(&ledger).expect("ledger");
+    std::fs::remove_file(&ledger).expect("remove the ledger");
+    let v = h.verify(&args(&flags));
+    std::fs::write(&ledger, kept).expect("put the ledger back");
     assert_eq!(v.status("static.drift"), "fail");
     let fix = v.item("static.drift")["fix"]
         .as_str()

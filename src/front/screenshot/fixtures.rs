@@ -246,6 +246,7 @@ pub fn loaded(setup: Setup, config: Option<&str>, env: Env) -> Wizard {
         Msg::ConfigLoaded {
             original: Ok(config.map(|c| c.as_bytes().to_vec())),
             token: TokenState::default(),
+            ledger: None,
         },
     );
     wizard::update(&mut w, Msg::Detected(Box::new(report(env))));

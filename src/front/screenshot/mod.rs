@@ -43,8 +43,9 @@ fn press(w: &mut Wizard, keys: &[Key]) {
     }
 }
 
-/// The config as the private preset leaves it: what a re-run starts from.
-fn private_config() -> String {
+/// The config as the private preset leaves it, and the ledger of that write: what a re-run
+/// starts from.
+fn private_config() -> (String, Option<Vec<u8>>) {
     let w = loaded(
         Setup {
             threat: Some("private".into()),
@@ -53,9 +54,14 @@ fn private_config() -> String {
         Some(COMMENTED),
         Env::RootlessDocker,
     );
-    w.plan()
-        .map(|p| p.plan.new_text.clone())
-        .unwrap_or_else(|| COMMENTED.to_string())
+    match w.plan() {
+        Some(p) => (
+            p.plan.new_text.clone(),
+            p.pending_ledger(&w.setup.resolved)
+                .map(|(_, l)| l.render("20261130T090000Z", None).into_bytes()),
+        ),
+        None => (COMMENTED.to_string(), None),
+    }
 }
 
 /// Every picture of the walkthrough, at `cols`×`rows`.
@@ -102,7 +108,16 @@ pub fn shots(cols: u16, rows: u16) -> Vec<Shot> {
     );
 
     // Re-run: the file holds the private preset; switch to public.
-    let mut w = loaded(setup(), Some(&private_config()), Env::RootlessDocker);
+    let (config, ledger) = private_config();
+    let mut w = loaded(setup(), Some(&config), Env::RootlessDocker);
+    wizard::update(
+        &mut w,
+        Msg::ConfigLoaded {
+            original: Ok(Some(config.into_bytes())),
+            token: Default::default(),
+            ledger,
+        },
+    );
     shot(
         &mut w,
         "rerun-1-welcome",

@@ -175,6 +175,7 @@ fn spawn(effect: Effect, tx: &Sender<Msg>) {
             Effect::LoadConfig { config, state_dir } => Msg::ConfigLoaded {
                 original: files::read_config(&config).map_err(|f| f.message),
                 token: files::token_state(&state_dir),
+                ledger: files::read_ledger(&state_dir),
             },
             Effect::Write(job) => Msg::Written(
                 files::run_write(&job)

@@ -71,6 +71,9 @@ pub fn screen_hints(w: &Wizard) -> Vec<Hint> {
                 if w.boundary_conflict().is_some() {
                     v.push(h("a", "accept: same Gateway"));
                 }
+                if w.loosen_conflict().is_some() {
+                    v.push(h("l", "accept: loosen"));
+                }
                 v
             }
         },

@@ -103,6 +103,8 @@ pub enum Msg {
     ConfigLoaded {
         original: Result<Option<Vec<u8>>, String>,
         token: TokenState,
+        /// The ledger's bytes (None: no ledger yet).
+        ledger: Option<Vec<u8>>,
     },
     Written(Result<WriteOutcome, String>),
     /// verify's static and engine items, run on the file as it is after Done was reached.
@@ -170,6 +172,7 @@ pub enum ConfigState {
     Ready {
         original: Option<Vec<u8>>,
         token: TokenState,
+        ledger: Option<Vec<u8>>,
     },
     Failed(String),
 }
@@ -255,6 +258,8 @@ pub struct Wizard {
     pub checks: Checks,
     /// The user accepted turning a Gateway that serves an owner public.
     pub ack_boundary: bool,
+    /// The user accepted loosening values they set themselves (`l` on Write).
+    pub ack_loosen: bool,
     pub confirm_quit: bool,
     pub help: bool,
     pub ticks: u64,
@@ -313,6 +318,7 @@ impl Wizard {
             write: WriteState::Idle,
             checks: Checks::NotRun,
             ack_boundary: false,
+            ack_loosen: false,
             confirm_quit: false,
             help: false,
             ticks: 0,
@@ -391,8 +397,14 @@ impl Wizard {
         {
             return Some(app::Today::Unreadable(why));
         }
-        let (ConfigState::Ready { original, token }, Some(environment)) =
-            (&self.config, self.environment())
+        let (
+            ConfigState::Ready {
+                original,
+                token,
+                ledger,
+            },
+            Some(environment),
+        ) = (&self.config, self.environment())
         else {
             return match &self.config {
                 ConfigState::Failed(e) => Some(app::Today::Unreadable(e.clone())),
@@ -406,6 +418,7 @@ impl Wizard {
                 original: original.as_deref(),
                 token: *token,
                 config: &self.setup.resolved.config,
+                ledger: ledger.as_deref(),
             },
             &self.setup.presets,
             &self.inputs,
@@ -434,6 +447,27 @@ impl Wizard {
             } => Some(why.clone()),
             _ => None,
         }
+    }
+
+    /// What the ledger knows of this config, in one line (None: no ledger, or not read yet).
+    pub fn ledger_line(&self) -> Option<String> {
+        match &self.config {
+            ConfigState::Ready {
+                original, ledger, ..
+            } => app::ledger_summary(
+                ledger.as_deref(),
+                &self.setup.resolved.config,
+                original
+                    .as_deref()
+                    .and_then(|b| std::str::from_utf8(b).ok()),
+            ),
+            _ => None,
+        }
+    }
+
+    /// Why writing waits for an acknowledgement: the plan loosens values the user set.
+    pub fn loosen_conflict(&self) -> Option<String> {
+        app::loosening(self.plan()?, Acks::default())
     }
 
     /// The rows shown for the chosen preset: the advanced settings and the people it admits.
@@ -489,11 +523,25 @@ impl Wizard {
     fn refresh(&mut self) {
         if !self.remembered && matches!(self.config, ConfigState::Ready { .. }) {
             // A re-run starts from the answers the file was written with.
-            self.inputs = app::remembered(self.current().as_deref(), &self.inputs);
+            let from_file = app::remembered(self.current().as_deref(), &self.inputs);
+            self.inputs = match &self.config {
+                ConfigState::Ready { ledger, .. } => app::remembered_from_ledger(
+                    ledger.as_deref(),
+                    &self.setup.resolved.config,
+                    from_file,
+                ),
+                _ => from_file,
+            };
             self.remembered = true;
         }
-        let (ConfigState::Ready { original, token }, Some(environment)) =
-            (&self.config, self.environment())
+        let (
+            ConfigState::Ready {
+                original,
+                token,
+                ledger,
+            },
+            Some(environment),
+        ) = (&self.config, self.environment())
         else {
             self.next = None;
             self.diff.clear();
@@ -507,6 +555,7 @@ impl Wizard {
             original: original.as_deref(),
             token: *token,
             config: &self.setup.resolved.config,
+            ledger: ledger.as_deref(),
         };
         let recognized = match app::today(&facts, presets, &self.inputs) {
             app::Today::Matches(r) => Some(r),
@@ -522,6 +571,7 @@ impl Wizard {
                 &self.inputs,
                 Acks {
                     boundary: self.setup.same_gateway,
+                    loosen: false,
                 },
             )
         });
@@ -555,6 +605,7 @@ impl Wizard {
             self.threat = Some(p.name.clone());
             self.toggle_cursor = 0;
             self.ack_boundary = false;
+            self.ack_loosen = false;
         }
         self.refresh();
         self.go(Step::Preset);
@@ -614,6 +665,9 @@ impl Wizard {
         if self.boundary_conflict().is_some() && !self.ack_boundary {
             return Vec::new();
         }
+        if self.loosen_conflict().is_some() && !self.ack_loosen {
+            return Vec::new();
+        }
         let Some(p) = self.plan() else {
             return Vec::new();
         };
@@ -665,9 +719,17 @@ pub fn update(w: &mut Wizard, msg: Msg) -> Vec<Effect> {
             w.refresh();
             Vec::new()
         }
-        Msg::ConfigLoaded { original, token } => {
+        Msg::ConfigLoaded {
+            original,
+            token,
+            ledger,
+        } => {
             w.config = match original {
-                Ok(original) => ConfigState::Ready { original, token },
+                Ok(original) => ConfigState::Ready {
+                    original,
+                    token,
+                    ledger,
+                },
                 Err(e) => ConfigState::Failed(e),
             };
             w.refresh();
@@ -893,6 +955,9 @@ fn on_write(w: &mut Wizard, key: Key) -> Vec<Effect> {
     match key {
         Key::Char('a') if w.boundary_conflict().is_some() => {
             w.ack_boundary = !w.ack_boundary;
+        }
+        Key::Char('l') if w.loosen_conflict().is_some() => {
+            w.ack_loosen = !w.ack_loosen;
         }
         Key::Enter | Key::Char('y') | Key::Char('w') => return w.start_write(),
         _ => scroll_keys(w, key),

@@ -45,6 +45,9 @@ pub fn body(w: &Wizard, t: &Theme) -> Body {
     ));
     l.push(blank());
     l.push(today(w, t));
+    if let Some(line) = w.ledger_line() {
+        l.push(field(t, "Ledger", Span::raw(line)));
+    }
     if let Some(rec) = &w.recognized
         && !rec.exact
     {

@@ -97,6 +97,19 @@ pub fn body(w: &Wizard, t: &Theme) -> Body {
             None => Span::styled("not written by this build", t.dim()),
         },
     ));
+    // What clawposture wrote and the values it replaced: `restore --undo` reads it.
+    l.push(field(
+        t,
+        "  ledger",
+        Span::raw(
+            w.setup
+                .resolved
+                .state_dir
+                .join(crate::domain::ledger::FILE_NAME)
+                .display()
+                .to_string(),
+        ),
+    ));
     for wn in &p.plan.warnings {
         l.push(Line::from(vec![
             Span::styled("warning: ", t.warn()),
@@ -111,12 +124,24 @@ pub fn body(w: &Wizard, t: &Theme) -> Body {
             Span::raw("a: write to this same Gateway anyway"),
         ]));
     }
+    if let Some(conflict) = w.loosen_conflict() {
+        l.push(blank());
+        l.push(Line::styled(conflict, t.bad()));
+        l.push(Line::from(vec![
+            Span::styled(if w.ack_loosen { "[x] " } else { "[ ] " }, t.key()),
+            Span::raw("l: loosen these values anyway"),
+        ]));
+    }
     l.push(blank());
     l.push(match &w.write {
         WriteState::Writing => Line::styled(format!("{} Writing…", spinner(w)), t.heading()),
         WriteState::Failed(e) => Line::styled(format!("Not written: {e}"), t.bad()),
         _ if w.boundary_conflict().is_some() && !w.ack_boundary => Line::styled(
             "Writing is refused until you accept (a), or go back and quit to use --openclaw-profile.",
+            t.warn(),
+        ),
+        _ if w.loosen_conflict().is_some() && !w.ack_loosen => Line::styled(
+            "Writing is refused until you accept loosening (l), or go back and change the answers.",
             t.warn(),
         ),
         _ => Line::from(vec![

@@ -1,0 +1,660 @@
+//! The ledger: what clawposture wrote, write by write, so that it never has to guess which
+//! values are its own. A small versioned JSON file (`$STATE_DIR/clawposture-ledger.json`);
+//! this module is its model and codec, and the pure questions asked of it: which keys are
+//! clawposture's today (reconciled key by key against the file), and how to undo the last write.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Deserializer, Serialize};
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+
+use crate::domain::choice::{Inputs, get_in};
+
+/// The format this build reads and writes. A newer one is reported and never rewritten.
+pub const VERSION: u32 = 1;
+pub const FILE_NAME: &str = "clawposture-ledger.json";
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Ledger {
+    pub version: u32,
+    pub writes: Vec<Write>,
+}
+
+/// One write of the config by clawposture.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Write {
+    /// UTC, `YYYYMMDDTHHMMSSZ` (the backups' stamp).
+    pub at: String,
+    /// `apply`, or `undo` for a restore.
+    #[serde(default = "apply_kind")]
+    pub kind: String,
+    pub preset: String,
+    pub engine: Option<String>,
+    pub answers: Answers,
+    /// Every key whose value this write changed: the value before (absent: no key) and after.
+    pub keys: Vec<KeyChange>,
+    /// The backup of the file as it was before this write (its file name beside the config).
+    pub backup: Option<String>,
+    /// sha256 of the config's bytes right after this write.
+    pub config_sha256: String,
+    /// The config written (a state dir may serve more than one `--config`).
+    #[serde(default)]
+    pub config: Option<String>,
+}
+
+fn apply_kind() -> String {
+    "apply".into()
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Answers {
+    pub owner: Option<String>,
+    pub groups: Vec<String>,
+    pub members: Vec<String>,
+    pub workspace_access: Option<String>,
+    pub sandbox_network: Option<String>,
+    pub accept_risk: bool,
+    /// OpenClaw's `--profile NAME` this Gateway is.
+    pub profile: Option<String>,
+}
+
+impl Answers {
+    pub fn from_inputs(inputs: &Inputs, profile: Option<&str>) -> Answers {
+        use crate::domain::choice::Setting;
+        Answers {
+            owner: inputs.owner.as_ref().map(ToString::to_string),
+            groups: inputs.groups.iter().map(ToString::to_string).collect(),
+            members: inputs.members.iter().map(ToString::to_string).collect(),
+            workspace_access: inputs.workspace_access.map(|w| w.label().to_string()),
+            sandbox_network: inputs.sandbox_network.map(|n| n.label().to_string()),
+            accept_risk: inputs.accept_risk,
+            profile: profile.map(str::to_string),
+        }
+    }
+}
+
+/// One key's change. `before`/`after` absent means the key did not exist (a JSON `null` is a
+/// value OpenClaw can hold, so it is kept apart from "absent").
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct KeyChange {
+    pub key: Vec<String>,
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub before: Option<Value>,
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub after: Option<Value>,
+    /// The user's own data moved, not a value clawposture chose (legacy `agents.list`
+    /// migrated to `agents.entries`): undone with the write, never cleaned up.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub moved: bool,
+}
+
+fn present<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Value>, D::Error> {
+    Value::deserialize(d).map(Some)
+}
+
+/// The ledger as read from disk.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Loaded {
+    /// No ledger: first run, or a file written before the ledger existed.
+    Missing,
+    Ok(Ledger),
+    /// Not a ledger this build can read: reported, never trusted to remove anything.
+    Corrupt(String),
+    /// Written by a newer clawposture: reported, never trusted or rewritten.
+    Future(u32),
+}
+
+impl Loaded {
+    pub fn ledger(&self) -> Option<&Ledger> {
+        match self {
+            Loaded::Ok(l) => Some(l),
+            _ => None,
+        }
+    }
+
+    /// Why the ledger cannot be used (None: it can, or there is none).
+    pub fn problem(&self) -> Option<String> {
+        match self {
+            Loaded::Corrupt(why) => Some(format!(
+                "The ledger ({FILE_NAME}) cannot be read ({why}): nothing is removed on its word; this write starts a new one."
+            )),
+            Loaded::Future(v) => Some(format!(
+                "The ledger ({FILE_NAME}) is version {v}, newer than this clawposture ({VERSION}): nothing is removed on its word, and it is left as it is."
+            )),
+            _ => None,
+        }
+    }
+}
+
+pub fn parse(bytes: Option<&[u8]>) -> Loaded {
+    let Some(bytes) = bytes else {
+        return Loaded::Missing;
+    };
+    let value: Value = match serde_json::from_slice(bytes) {
+        Ok(v) => v,
+        Err(e) => return Loaded::Corrupt(format!("not JSON: {e}")),
+    };
+    match value.get("version").and_then(Value::as_u64) {
+        Some(v) if v > u64::from(VERSION) => {
+            return Loaded::Future(u32::try_from(v).unwrap_or(u32::MAX));
+        }
+        Some(_) => {}
+        None => return Loaded::Corrupt("no version".into()),
+    }
+    match serde_json::from_value::<Ledger>(value) {
+        Ok(l) => Loaded::Ok(l),
+        Err(e) => Loaded::Corrupt(e.to_string()),
+    }
+}
+
+pub fn render(ledger: &Ledger) -> String {
+    let mut text = serde_json::to_string_pretty(ledger).unwrap_or_else(|_| "{}".into());
+    text.push('\n');
+    text
+}
+
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// Every leaf of a value: a non-object, or an empty object. An absent root has none.
+fn leaves(v: &Value, path: &mut Vec<String>, out: &mut BTreeMap<Vec<String>, Value>) {
+    match v {
+        Value::Object(m) if !m.is_empty() => {
+            for (k, x) in m {
+                path.push(k.clone());
+                leaves(x, path, out);
+                path.pop();
+            }
+        }
+        other => {
+            out.insert(path.clone(), other.clone());
+        }
+    }
+}
+
+/// The keys that differ between two values of the config, leaf by leaf (arrays are one leaf).
+pub fn diff(before: &Value, after: &Value) -> Vec<KeyChange> {
+    let (mut a, mut b) = (BTreeMap::new(), BTreeMap::new());
+    leaves(before, &mut Vec::new(), &mut a);
+    leaves(after, &mut Vec::new(), &mut b);
+    let mut keys: Vec<&Vec<String>> = a.keys().chain(b.keys()).collect();
+    keys.sort();
+    keys.dedup();
+    keys.into_iter()
+        .filter(|k| a.get(*k) != b.get(*k))
+        .map(|k| KeyChange {
+            key: k.clone(),
+            before: a.get(k).cloned(),
+            after: b.get(k).cloned(),
+            moved: false,
+        })
+        .collect()
+}
+
+fn token_path() -> Vec<String> {
+    ["gateway", "auth", "token"].map(String::from).to_vec()
+}
+
+/// The keys a write changed, with the user's data it only moved marked as such: a legacy
+/// `agents.list` migrated to `agents.entries.<id>`.
+pub fn write_keys(old: &Value, new_value: &Value) -> Vec<KeyChange> {
+    let mut moved: Vec<Vec<String>> = Vec::new();
+    if let Some(list) = old.pointer("/agents/list").and_then(Value::as_array) {
+        moved.push(vec!["agents".into(), "list".into()]);
+        for id in list
+            .iter()
+            .filter_map(|i| i.get("id").and_then(Value::as_str))
+        {
+            moved.push(vec!["agents".into(), "entries".into(), id.to_string()]);
+        }
+    }
+    diff(old, new_value)
+        .into_iter()
+        .map(|k| KeyChange {
+            moved: moved.iter().any(|m| k.key.starts_with(m)),
+            ..k
+        })
+        .collect()
+}
+
+/// A key clawposture wrote and the file still holds as written.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OwnedKey {
+    /// What the user had before clawposture first wrote it (None: no key).
+    pub original: Option<Value>,
+    /// What clawposture wrote last (None: it removed the key).
+    pub written: Option<Value>,
+    pub preset: String,
+}
+
+/// What clawposture owns in a file today: only keys the ledger says it wrote, and only while
+/// the file still holds what it wrote (a key changed by hand since is the user's again).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Owned {
+    pub keys: BTreeMap<Vec<String>, OwnedKey>,
+    /// `bindings` items clawposture added that the file still lists.
+    pub bindings: Vec<Value>,
+}
+
+impl Owned {
+    /// Whether clawposture wrote this key and the file still holds what it wrote.
+    pub fn get(&self, key: &[String]) -> Option<&OwnedKey> {
+        self.keys.get(key)
+    }
+}
+
+impl Ledger {
+    /// The answers of the last `apply` to this config (None: none recorded).
+    pub fn last_answers(&self, config: &str) -> Option<&Answers> {
+        self.writes
+            .iter()
+            .rfind(|w| w.kind == "apply" && w.config.as_deref().is_none_or(|c| c == config))
+            .map(|w| &w.answers)
+    }
+
+    /// Only the writes of this config (a write that did not record its config counts).
+    pub fn of_config(&self, config: &str) -> Ledger {
+        Ledger {
+            version: self.version,
+            writes: self
+                .writes
+                .iter()
+                .filter(|w| w.config.as_deref().is_none_or(|c| c == config))
+                .cloned()
+                .collect(),
+        }
+    }
+}
+
+/// Reconcile the ledger with the file's value today, key by key.
+pub fn owned(ledger: &Ledger, file: &Value) -> Owned {
+    let mut keys: BTreeMap<Vec<String>, OwnedKey> = BTreeMap::new();
+    let mut added: Vec<Value> = Vec::new();
+    for w in &ledger.writes {
+        for k in &w.keys {
+            // The token is managed on every write (and a literal one is never handed back);
+            // moved user data is the user's.
+            if k.moved || k.key.starts_with(&token_path()) {
+                continue;
+            }
+            if k.key.first().is_some_and(|s| s == "bindings") && k.key.len() == 1 {
+                let list = |v: &Option<Value>| {
+                    v.as_ref()
+                        .and_then(Value::as_array)
+                        .cloned()
+                        .unwrap_or_default()
+                };
+                let (before, after) = (list(&k.before), list(&k.after));
+                added.retain(|b| after.contains(b));
+                for item in after.iter().filter(|i| !before.contains(i)) {
+                    if !added.contains(item) {
+                        added.push(item.clone());
+                    }
+                }
+                continue;
+            }
+            let original = match keys.get(&k.key) {
+                // Still what clawposture wrote last: the user's value is the one before that.
+                Some(o) if o.written == k.before => o.original.clone(),
+                // Changed by hand in between: the value before this write is the user's.
+                _ => k.before.clone(),
+            };
+            keys.insert(
+                k.key.clone(),
+                OwnedKey {
+                    original,
+                    written: k.after.clone(),
+                    preset: w.preset.clone(),
+                },
+            );
+        }
+    }
+    // Only what the file still holds as written is clawposture's. A key recorded as gone that
+    // is now an object with keys inside (an empty object clawposture filled) is decided by
+    // those keys, not as a whole.
+    keys.retain(|path, o| {
+        leaf_at(file, path) == o.written.as_ref()
+            && !(o.written.is_none() && get_in(file, path).is_some())
+    });
+    // Nothing to hand back: clawposture's value was the user's too.
+    keys.retain(|_, o| o.original != o.written);
+    let listed = file
+        .get("bindings")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
+    added.retain(|b| listed.contains(b));
+    Owned {
+        keys,
+        bindings: added,
+    }
+}
+
+/// The value at `path` as a leaf (a key holding a non-empty object has leaves, not a value).
+pub fn leaf_at<'a>(v: &'a Value, path: &[String]) -> Option<&'a Value> {
+    get_in(v, path).filter(|x| !matches!(x, Value::Object(m) if !m.is_empty()))
+}
+
+/// The keys of the last write that were edited since (the file no longer holds what was
+/// written there), each with what it holds now.
+pub fn edited_since(
+    write: &Write,
+    file: &Value,
+) -> Vec<(Vec<String>, Option<Value>, Option<Value>)> {
+    write
+        .keys
+        .iter()
+        .filter(|k| leaf_at(file, &k.key) != k.after.as_ref())
+        .map(|k| {
+            (
+                k.key.clone(),
+                k.after.clone(),
+                leaf_at(file, &k.key).cloned(),
+            )
+        })
+        .collect()
+}
+
+/// The ledger to write with a config: everything but what only the write itself knows (when,
+/// and the backup's name).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Pending {
+    pub base: Ledger,
+    pub write: Write,
+}
+
+impl Pending {
+    /// The record of writing `new_text` over `old` (None: no file), appended to `base`.
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        base: Ledger,
+        kind: &str,
+        preset: &str,
+        engine: Option<String>,
+        answers: Answers,
+        old: &Value,
+        new_value: &Value,
+        new_text: &str,
+    ) -> Pending {
+        Pending {
+            base: Ledger {
+                version: VERSION,
+                ..base
+            },
+            write: Write {
+                at: String::new(),
+                kind: kind.to_string(),
+                preset: preset.to_string(),
+                engine,
+                answers,
+                keys: write_keys(old, new_value),
+                backup: None,
+                config_sha256: sha256_hex(new_text.as_bytes()),
+                config: None,
+            },
+        }
+    }
+
+    /// The ledger's text once the write is done at `at` with this backup.
+    pub fn render(&self, at: &str, backup: Option<&str>) -> String {
+        let mut l = self.base.clone();
+        l.writes.push(Write {
+            at: at.to_string(),
+            backup: backup.map(str::to_string),
+            ..self.write.clone()
+        });
+        render(&l)
+    }
+}
+
+/// How to undo the last write.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Undo {
+    /// Nothing was edited since: the backup holds the previous bytes exactly.
+    Backup { name: String, rest: Ledger },
+    /// Edits to other keys were made since: reverse this write's keys one by one, keeping them.
+    Keys { new_text: String, rest: Ledger },
+}
+
+/// Why the last write cannot be undone.
+#[derive(Debug, Clone, PartialEq)]
+pub enum UndoRefused {
+    NothingToUndo,
+    /// There was no config before clawposture's write.
+    NoFileBefore,
+    /// These keys were edited since: (key, what clawposture wrote, what the file holds now).
+    EditedSince(Vec<(String, Option<Value>, Option<Value>)>),
+    Unreadable(String),
+}
+
+impl std::fmt::Display for UndoRefused {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let show = |v: &Option<Value>| v.as_ref().map_or("(absent)".to_string(), Value::to_string);
+        match self {
+            UndoRefused::NothingToUndo => write!(f, "the ledger records no write to undo."),
+            UndoRefused::NoFileBefore => write!(
+                f,
+                "there was no config before clawposture's last write: remove the file yourself to go back to that."
+            ),
+            UndoRefused::EditedSince(keys) => {
+                let list: Vec<String> = keys
+                    .iter()
+                    .map(|(k, w, n)| {
+                        format!(
+                            "`{k}` (clawposture wrote {}, it is now {})",
+                            show(w),
+                            show(n)
+                        )
+                    })
+                    .collect();
+                write!(
+                    f,
+                    "these keys were edited since clawposture's last write, so undoing it would overwrite your edits: {}. Set them back by hand (or restore a backup) and run again.",
+                    list.join(", ")
+                )
+            }
+            UndoRefused::Unreadable(why) => write!(f, "the config cannot be read: {why}"),
+        }
+    }
+}
+
+/// Plan undoing the last write on the file `current` holds now (pure).
+pub fn undo(ledger: &Ledger, current: &str) -> Result<Undo, UndoRefused> {
+    use crate::domain::document::Document;
+    let last = ledger.writes.last().ok_or(UndoRefused::NothingToUndo)?;
+    let mut rest = ledger.clone();
+    rest.writes.pop();
+    let doc = Document::parse(current).map_err(|e| UndoRefused::Unreadable(e.to_string()))?;
+    let value = doc.value();
+    let edited = edited_since(last, &value);
+    if !edited.is_empty() {
+        return Err(UndoRefused::EditedSince(
+            edited
+                .into_iter()
+                .map(|(k, w, n)| (crate::domain::keypath::display(&k), w, n))
+                .collect(),
+        ));
+    }
+    let Some(backup) = &last.backup else {
+        return Err(UndoRefused::NoFileBefore);
+    };
+    if sha256_hex(current.as_bytes()) == last.config_sha256 {
+        return Ok(Undo::Backup {
+            name: backup.clone(),
+            rest,
+        });
+    }
+    let removed: Vec<Vec<String>> = last
+        .keys
+        .iter()
+        .filter(|k| k.before.is_none())
+        .map(|k| k.key.clone())
+        .collect();
+    let back: Vec<(Vec<String>, Value)> = last
+        .keys
+        .iter()
+        .filter_map(|k| k.before.clone().map(|v| (k.key.clone(), v)))
+        .collect();
+    doc.remove_many(&removed, |p| {
+        if p.first().is_some_and(|s| s == "channels") {
+            2
+        } else {
+            0
+        }
+    });
+    doc.set_many(&back);
+    Ok(Undo::Keys {
+        new_text: doc.text(),
+        rest,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn p(s: &str) -> Vec<String> {
+        s.split('.').map(str::to_string).collect()
+    }
+
+    fn write(preset: &str, keys: Vec<KeyChange>) -> Write {
+        Write {
+            at: "20261130T000000Z".into(),
+            kind: "apply".into(),
+            preset: preset.into(),
+            engine: None,
+            answers: Answers::default(),
+            keys,
+            backup: None,
+            config_sha256: String::new(),
+            config: None,
+        }
+    }
+
+    #[test]
+    fn absent_and_null_are_told_apart_through_the_codec() {
+        let l = Ledger {
+            version: VERSION,
+            writes: vec![write(
+                "private",
+                vec![
+                    KeyChange {
+                        key: p("a.b"),
+                        before: None,
+                        after: Some(Value::Null),
+                        moved: false,
+                    },
+                    KeyChange {
+                        key: p("c"),
+                        before: Some(json!(1)),
+                        after: None,
+                        moved: true,
+                    },
+                ],
+            )],
+        };
+        assert_eq!(parse(Some(render(&l).as_bytes())), Loaded::Ok(l));
+    }
+
+    #[test]
+    fn corrupt_and_future_ledgers_are_reported_not_trusted() {
+        assert!(matches!(parse(Some(b"{nope")), Loaded::Corrupt(_)));
+        assert!(matches!(parse(Some(b"[]")), Loaded::Corrupt(_)));
+        assert!(matches!(
+            parse(Some(br#"{"version":1,"writes":[{"at":1}]}"#)),
+            Loaded::Corrupt(_)
+        ));
+        assert_eq!(
+            parse(Some(br#"{"version":9,"writes":"whatever"}"#)),
+            Loaded::Future(9)
+        );
+        assert_eq!(parse(None), Loaded::Missing);
+        assert!(parse(Some(b"{nope")).problem().is_some());
+    }
+
+    #[test]
+    fn undo_reverses_only_the_last_write_and_keeps_other_edits() {
+        let before = "{\n  // mine\n  \"a\": 1,\n  \"b\": {\"c\": true}\n}\n";
+        let after = "{\n  // mine\n  \"a\": 2,\n  \"b\": {\"c\": true, \"d\": 3}\n}\n";
+        let doc = |t: &str| crate::domain::document::Document::parse(t).unwrap().value();
+        let mut w = write("private", diff(&doc(before), &doc(after)));
+        w.backup = Some("x.bak".into());
+        w.config_sha256 = sha256_hex(after.as_bytes());
+        let l = Ledger {
+            version: VERSION,
+            writes: vec![w],
+        };
+        assert!(
+            matches!(undo(&l, after), Ok(Undo::Backup { name, rest }) if name == "x.bak" && rest.writes.is_empty())
+        );
+        // Another key edited since: kept, and this write's keys reversed.
+        let edited = after.replace("true", "false");
+        let Ok(Undo::Keys { new_text, .. }) = undo(&l, &edited) else {
+            panic!("keys");
+        };
+        assert_eq!(new_text, before.replace("true", "false"));
+        // The same key edited since: refused, naming it.
+        let err = undo(&l, &after.replace("\"a\": 2", "\"a\": 5")).unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("`a` (clawposture wrote 2, it is now 5)"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn diff_goes_down_to_leaves() {
+        let d = diff(
+            &json!({"a": {"x": 1}, "k": [1]}),
+            &json!({"a": {"x": 1, "y": {"z": 2}}, "k": [1, 2]}),
+        );
+        assert_eq!(d.len(), 2);
+        assert_eq!(d[0].key, p("a.y.z"));
+        assert_eq!(d[0].before, None);
+        assert_eq!(d[1].key, p("k"));
+    }
+
+    #[test]
+    fn ownership_is_reconciled_key_by_key() {
+        let l = Ledger {
+            version: VERSION,
+            writes: vec![
+                write(
+                    "public",
+                    diff(
+                        &json!({"port": 19789, "mode": "off"}),
+                        &json!({"port": 1, "mode": "all", "x": true}),
+                    ),
+                ),
+                write(
+                    "private",
+                    diff(&json!({"mode": "all"}), &json!({"mode": "non-main"})),
+                ),
+            ],
+        };
+        // The user changed `x` by hand since: it is theirs.
+        let file = json!({"port": 1, "mode": "non-main", "x": false});
+        let o = owned(&l, &file);
+        assert_eq!(o.get(&p("port")).unwrap().original, Some(json!(19789)));
+        assert_eq!(
+            o.get(&p("mode")).unwrap().original,
+            Some(json!("off")),
+            "the user's value before clawposture, not the previous preset's"
+        );
+        assert!(o.get(&p("x")).is_none());
+    }
+}
