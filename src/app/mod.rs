@@ -295,6 +295,18 @@ pub fn recognize(
         .map(|r| r.summary())
 }
 
+/// Every answer the user has not given, taken back from what the last run left: first what
+/// the file shows (owner, group chats, members), then the ledger (advanced settings too). Every
+/// front end starts a re-run from these, so accepting the defaults never loosens.
+pub fn rerun_answers(
+    current: Option<&str>,
+    ledger: Option<&[u8]>,
+    config: &Path,
+    given: &Inputs,
+) -> Inputs {
+    remembered_from_ledger(ledger, config, remembered(current, given))
+}
+
 /// The answers the file was written with (owner, group chats, members), for every answer the
 /// user has not given: a re-run starts from them, so accepting the defaults never loosens.
 pub fn remembered(current: Option<&str>, given: &Inputs) -> Inputs {

@@ -258,7 +258,17 @@ impl Gathered {
         answers: &Answers,
         resolved: &Resolved,
     ) -> Result<Next, Failure> {
-        let inputs = inputs_from(answers)?;
+        // A re-run starts from the answers the last run left (the file, the ledger), as the
+        // wizard and --plain do: a pinned owner is not proposed away.
+        let current = app::decode_config(&resolved.config, self.original.as_deref())
+            .ok()
+            .flatten();
+        let inputs = app::rerun_answers(
+            current.as_deref(),
+            self.ledger.as_deref(),
+            &resolved.config,
+            &inputs_from(answers)?,
+        );
         Ok(app::decide(
             &Facts {
                 environment: &self.environment,

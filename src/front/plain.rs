@@ -105,10 +105,11 @@ pub fn run(setup: Setup) -> Result<(), Failure> {
     if let Some(line) = app::ledger_summary(ledger.as_deref(), &r.config, current.as_deref()) {
         eprintln!("Ledger: {line}\n");
     }
-    let mut inputs = app::remembered_from_ledger(
+    let mut inputs = app::rerun_answers(
+        current.as_deref(),
         ledger.as_deref(),
         &r.config,
-        app::remembered(current.as_deref(), &setup.inputs),
+        &setup.inputs,
     );
     let recognized = match &today {
         Today::Matches(rec) => Some(rec.preset.as_str()),

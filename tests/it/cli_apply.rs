@@ -890,3 +890,35 @@ fn a_profile_s_next_steps_and_checklist_carry_its_profile() {
     }
     assert!(list.contains("openclaw --profile public"), "{list}");
 }
+
+#[test]
+fn a_re_run_without_the_owner_flag_keeps_the_pinned_owner() {
+    // Once: `plan --threat private` proposed dmPolicy "allowlist" -> "pairing" and said "Owner not
+    // pinned" right after `apply --owner`; accepting it loosened the posture.
+    let sb = Sandbox::new();
+    sb.fixture("channels.json");
+    let first = apply(
+        &sb,
+        &[
+            "--threat",
+            "private",
+            "--owner",
+            "telegram:123",
+            "--engine",
+            "none",
+        ],
+    );
+    assert!(crate::support::homes::applied(&first), "{}", stderr(&first));
+    for cmd in [&["plan"][..], &["apply", "--yes"][..]] {
+        let mut args = cmd.to_vec();
+        args.extend(["--threat", "private", "--engine", "none"]);
+        let out = sb.run(&args);
+        assert_eq!(out.status.code(), Some(0), "{cmd:?}: {}", stderr(&out));
+        let printed = stdout(&out);
+        assert!(printed.contains("Nothing to change"), "{cmd:?}: {printed}");
+        assert!(
+            !printed.contains("Owner not pinned") && !printed.contains("owner is not pinned"),
+            "{printed}"
+        );
+    }
+}

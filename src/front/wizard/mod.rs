@@ -523,15 +523,16 @@ impl Wizard {
     fn refresh(&mut self) {
         if !self.remembered && matches!(self.config, ConfigState::Ready { .. }) {
             // A re-run starts from the answers the file was written with.
-            let from_file = app::remembered(self.current().as_deref(), &self.inputs);
-            self.inputs = match &self.config {
-                ConfigState::Ready { ledger, .. } => app::remembered_from_ledger(
-                    ledger.as_deref(),
-                    &self.setup.resolved.config,
-                    from_file,
-                ),
-                _ => from_file,
+            let ledger = match &self.config {
+                ConfigState::Ready { ledger, .. } => ledger.clone(),
+                _ => None,
             };
+            self.inputs = app::rerun_answers(
+                self.current().as_deref(),
+                ledger.as_deref(),
+                &self.setup.resolved.config,
+                &self.inputs,
+            );
             self.remembered = true;
         }
         let (
