@@ -459,6 +459,13 @@ pub fn unreadable(config: &Path, original: Option<&[u8]>) -> Option<String> {
     }
 }
 
+/// The selected engine's missing sandbox image: (endpoint, image name).
+pub fn missing_image(r: &Detection) -> Option<(String, String)> {
+    let e = r.engines.get(r.selected.index?)?;
+    let img = e.sandbox_image.as_ref()?;
+    (img.present == Some(false)).then(|| (e.endpoint.clone(), img.name.clone()))
+}
+
 /// What the check after a write (or a no-op) means for the exit code: NOT OK is exit 1.
 pub fn verdict(checks: &Checks) -> Result<(), Failure> {
     match checks.exit_code() {

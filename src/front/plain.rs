@@ -79,6 +79,7 @@ pub fn run(setup: Setup) -> Result<(), Failure> {
             eprintln!("Detecting container engines…");
             let report = detect::detect(&setup.detect);
             eprintln!("{}", detect::render_human(&report));
+            offer_image_build(&report, setup.uid, setup.gid)?;
             (report.selected_engine(), Some(report))
         }
     };
@@ -222,6 +223,38 @@ pub fn run(setup: Setup) -> Result<(), Failure> {
             app::verdict(&checks)
         }
     }
+}
+
+/// The selected engine lacks the sandbox image (OpenClaw never pulls or builds it): offer to
+/// build it now, as `clawposture image build` does, with a line per build event.
+fn offer_image_build(
+    report: &crate::model::detection::Report,
+    uid: u32,
+    gid: u32,
+) -> Result<(), Failure> {
+    let Some((endpoint, tag)) = app::missing_image(report) else {
+        return Ok(());
+    };
+    eprintln!(
+        "The sandbox image {tag} is not on {endpoint}: OpenClaw never pulls or builds it, so every sandboxed turn fails until it is there."
+    );
+    if !yes_no(
+        "Build it now (as `clawposture image build` does; the base image comes from a registry)?",
+        None,
+    )? {
+        eprintln!("Not built: `clawposture image build` does it later.\n");
+        return Ok(());
+    }
+    let mut progress = crate::domain::image::progress::Progress::default();
+    let mut on = |e: &crate::domain::image::progress::Event| {
+        progress.apply(e);
+        eprintln!("  {}", progress.line(100));
+    };
+    match crate::edge::image::build::build_for(&endpoint, &tag, (uid, gid), (None, None), &mut on) {
+        Ok(text) => eprintln!("{text}\n"),
+        Err(e) => eprintln!("The image was not built: {e}\n"),
+    }
+    Ok(())
 }
 
 fn ask_threat<'a>(presets: &'a [Preset], today: Option<&str>) -> Result<&'a Preset, Failure> {

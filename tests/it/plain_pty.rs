@@ -12,6 +12,11 @@ use pty_common::*;
 /// Pick private (the first preset, or the one the file already matches), keep the owner field
 /// as it is (empty, or the owner read back from the file) and no advanced settings.
 fn answer_private(t: &Tmux) {
+    // The test engines hold no sandbox image: line mode offers to build it first; not now.
+    if t.wait_for_any(&["Build it now", "Threat model:"]).0 == "Build it now" {
+        t.type_text("n");
+        t.keys(&["Enter"]);
+    }
     t.wait_for("Threat model:");
     t.keys(&["Enter"]);
     t.wait_for("Owner (CHANNEL:ID");
@@ -38,6 +43,10 @@ fn plain_writes_the_same_file_as_apply() {
     let code = t.wait_exit();
     // The same detection report as `clawposture detect`, each problem with its fix.
     let history = t.history();
+    assert!(
+        history.contains("is not on") && history.contains("Build it now"),
+        "the missing sandbox image is offered to be built:\n{history}"
+    );
     assert_written_but_image(code, &history);
     assert!(history.contains("Container engines"), "{history}");
     assert!(history.contains("docker rootless"), "{history}");

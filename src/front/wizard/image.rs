@@ -37,12 +37,7 @@ pub struct ImageJob {
     pub gid: u32,
 }
 
-/// The selected engine's missing sandbox image: (endpoint, image name).
-pub fn missing_image(r: &Report) -> Option<(String, String)> {
-    let e = r.engines.get(r.selected.index?)?;
-    let img = e.sandbox_image.as_ref()?;
-    (img.present == Some(false)).then(|| (e.endpoint.clone(), img.name.clone()))
-}
+pub use crate::app::missing_image;
 
 impl ImageBuild {
     pub fn apply(&mut self, m: ImageMsg) {
