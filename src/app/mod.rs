@@ -5,7 +5,8 @@
 //! The order (each step only when the ones before it passed):
 //! 1. the config must be text (else refused, exit 4);
 //! 2. the preset must exist (else usage, exit 2);
-//! 3. the machine must be able to hold it: a preset that needs an engine when none is usable
+//! 3. the machine must be able to hold it: an engine the user named (`--docker-host`,
+//!    `DOCKER_HOST`) must answer (else exit 3); a preset that needs an engine when none is usable
 //!    asks to accept the risk when it has a locked-down variant, else is refused (exit 3);
 //! 4. the plan (a parse error or an `$include` under an owned key is refused, exit 4);
 //! 5. a plan that changes nothing needs nothing else: the file is checked, not written;
@@ -13,6 +14,7 @@
 //!    acknowledgement (`--same-gateway`, the wizard's `a`, `--plain`'s question; else exit 4);
 //! 7. confirm and write.
 
+pub mod gateway;
 pub mod jobs;
 
 use std::path::Path;
@@ -136,6 +138,8 @@ pub struct Prepared {
     pub plan: Plan,
     pub recognized: Option<Recognition>,
     pub detection: Option<Detection>,
+    /// What the Gateway will use, as the plan says it first.
+    pub gateway: gateway::View,
 }
 
 /// Decide the next step (pure).
@@ -176,6 +180,10 @@ fn prepare(
 ) -> Result<Prepared, Prep> {
     let current = decode_config(facts.config, facts.original).map_err(Prep::Refused)?;
     let preset = find_preset(presets, threat).map_err(Prep::Refused)?;
+    // An engine the user named must answer: never silently plan for another (or none).
+    if let Some(f) = facts.detection.and_then(gateway::named_unready) {
+        return Err(Prep::Refused(f));
+    }
     let mut chosen = match choice::choose(preset, facts.environment, inputs) {
         Ok(c) => c,
         // A locked-down variant exists: the user may accept the risk (flag or question).
@@ -210,6 +218,7 @@ fn prepare(
         plan,
         recognized,
         detection: facts.detection.cloned(),
+        gateway: gateway::View::from_detection(facts.detection),
     })
 }
 

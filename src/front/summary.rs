@@ -88,6 +88,9 @@ pub fn plan_text(prepared: &Prepared, paths: &Resolved) -> String {
         if plan.new_file { " (new file)" } else { "" },
         paths.config_source
     );
+    for line in prepared.gateway.head_lines() {
+        let _ = writeln!(out, "{line}");
+    }
     if !choice.preset.source.starts_with("presets/") {
         let _ = writeln!(
             out,
@@ -209,6 +212,7 @@ pub fn plan_json(prepared: &Prepared, paths: &Resolved, dry_run: bool) -> Value 
         "env_file": plan.env_file.label(),
         "warnings": plan.warnings.iter().map(|w| plan.mask(w)).collect::<Vec<_>>(),
         "notes": plan.notes.iter().map(|n| plan.mask(n)).collect::<Vec<_>>(),
+        "skipped_engines": prepared.gateway.skipped,
         "noop": plan.is_noop(),
         "diff": plan.diff("current", "new"),
     })

@@ -1,0 +1,141 @@
+//! What the Gateway will use, not what the shell sees (#14): an engine the user named must
+//! answer, `--state-dir` means `OPENCLAW_STATE_DIR`, written files keep their owner, and the
+//! Gateway's DOCKER_HOST comes from `$STATE_DIR/.env`.
+
+use std::os::unix::net::UnixListener;
+
+use crate::support::homes::{Sandbox, stderr, stdout};
+use crate::support::pty::{Home, Tmux, have_tmux, quote};
+
+const PRESETS: [&str; 3] = ["private", "group", "public"];
+
+/// A unix socket that accepts connections (the kernel's backlog) but never answers: a hung
+/// daemon. Kept open as long as the returned listener lives.
+fn hung_socket(sb: &Sandbox) -> (UnixListener, String) {
+    let path = sb.path("hung.sock");
+    let l = UnixListener::bind(&path).expect("bind the hung socket");
+    (l, format!("unix://{}", path.display()))
+}
+
+/// The real engines' env (rootless Docker's endpoint), when `.ci/support/engines.sh` runs.
+fn rootless_docker() -> Option<String> {
+    crate::support::engines::engines_env().map(|e| e["CLAWPOSTURE_DOCKER_ROOTLESS"].clone())
+}
+
+#[test]
+fn a_named_engine_that_hangs_is_exit_3_in_plan_and_apply_for_every_preset() {
+    let sb = Sandbox::new();
+    let (_listener, hung) = hung_socket(&sb);
+    // A real daemon that answers, named by DOCKER_HOST: before #14 detection quietly chose it
+    // (or none) instead of the engine named with --docker-host.
+    let ready = rootless_docker();
+    for preset in PRESETS {
+        for cmd in [
+            &["plan"][..],
+            &["apply", "--yes"][..],
+            &["plan", "--json"][..],
+        ] {
+            let mut args = cmd.to_vec();
+            args.extend(["--threat", preset, "--docker-host", &hung]);
+            let mut c = sb.cmd(&args);
+            if let Some(r) = &ready {
+                c.env("DOCKER_HOST", r);
+            }
+            let out = c.output().expect("run");
+            let err = stderr(&out);
+            assert_eq!(out.status.code(), Some(3), "{preset} {cmd:?}: {err}");
+            assert!(
+                err.contains("--docker-host") && err.contains("timeout") && err.contains("Fix:"),
+                "{preset} {cmd:?}: the state and the fix: {err}"
+            );
+            assert!(err.contains(&hung), "{err}");
+        }
+        assert!(!sb.config().exists(), "{preset}: nothing written");
+    }
+}
+
+#[test]
+fn docker_host_at_a_refused_socket_is_exit_3_too() {
+    let sb = Sandbox::new();
+    let path = sb.path("stale.sock");
+    // A socket file nobody listens on: what a stopped daemon leaves behind.
+    drop(UnixListener::bind(&path).expect("bind"));
+    let out = sb
+        .cmd(&["apply", "--yes", "--threat", "group"])
+        .env("DOCKER_HOST", format!("unix://{}", path.display()))
+        .output()
+        .expect("run");
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(3), "{err}");
+    assert!(
+        err.contains("DOCKER_HOST") && err.contains("not running"),
+        "{err}"
+    );
+    assert!(!sb.config().exists());
+}
+
+#[test]
+fn an_engine_nobody_named_is_skipped_on_the_first_lines_of_the_plan() {
+    let sb = Sandbox::new();
+    // A stale rootless Docker socket where detection looks for one.
+    let runtime = sb.path("run");
+    std::fs::create_dir_all(&runtime).expect("runtime dir");
+    drop(UnixListener::bind(runtime.join("docker.sock")).expect("bind"));
+    let out = sb
+        .cmd(&["plan", "--threat", "private", "--accept-risk"])
+        .env("XDG_RUNTIME_DIR", &runtime)
+        .output()
+        .expect("run");
+    let text = stdout(&out);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let head: Vec<&str> = text.lines().take(3).collect();
+    assert!(
+        head.iter().any(|l| l.starts_with("Skipped ")
+            && l.contains("docker.sock")
+            && l.contains("not running")),
+        "the skipped engine is said on the first lines:\n{text}"
+    );
+}
+
+/// `--plain` and the wizard refuse the same way, with the same exit code.
+#[test]
+fn plain_and_the_wizard_refuse_a_hung_named_engine_with_exit_3() {
+    if !have_tmux() {
+        return;
+    }
+    let sb = Sandbox::new();
+    let (_listener, hung) = hung_socket(&sb);
+    let h = Home::new();
+    let t = Tmux::start(
+        100,
+        40,
+        &h.line(
+            &format!("--plain --threat private --docker-host {}", quote(&hung)),
+            "",
+        ),
+    );
+    t.wait_for("Owner (CHANNEL:ID");
+    t.keys(&["Enter"]);
+    assert_eq!(t.wait_exit(), 3, "{}", t.history());
+    assert!(
+        t.history().contains("does not answer"),
+        "the refusal is shown:\n{}",
+        t.history()
+    );
+
+    let t = Tmux::start(
+        100,
+        40,
+        &h.line(
+            &format!("--threat private --docker-host {}", quote(&hung)),
+            "",
+        ),
+    );
+    t.wait_for("does not answer");
+    t.keys(&["q"]);
+    let (seen, _) = t.wait_for_any(&["EXIT=", "Quit"]);
+    if seen == "Quit" {
+        t.type_text("y");
+    }
+    assert_eq!(t.wait_exit(), 3, "{}", t.history());
+}
