@@ -139,3 +139,59 @@ fn plain_and_the_wizard_refuse_a_hung_named_engine_with_exit_3() {
     }
     assert_eq!(t.wait_exit(), 3, "{}", t.history());
 }
+
+#[test]
+fn state_dir_alone_moves_the_config_too() {
+    let sb = Sandbox::new();
+    let dir = sb.path("gateway-state");
+    let out = sb.run(&[
+        "apply",
+        "--yes",
+        "--threat",
+        "private",
+        "--engine",
+        "none",
+        "--accept-risk",
+        "--state-dir",
+        dir.to_str().expect("utf-8"),
+    ]);
+    assert!(
+        crate::support::homes::applied(&out),
+        "{}{}",
+        stdout(&out),
+        stderr(&out)
+    );
+    assert!(
+        stdout(&out).contains("config from --state-dir"),
+        "{}",
+        stdout(&out)
+    );
+    assert!(
+        dir.join("openclaw.json").is_file(),
+        "the config is DIR/openclaw.json"
+    );
+    assert!(dir.join(".env").is_file(), "the token is beside it");
+    assert!(
+        !sb.home().join(".openclaw/openclaw.json").exists(),
+        "~/.openclaw is left alone"
+    );
+    // The same files as OPENCLAW_STATE_DIR=DIR: a second run that way has nothing to change.
+    let again = sb
+        .cmd(&[
+            "plan",
+            "--threat",
+            "private",
+            "--engine",
+            "none",
+            "--accept-risk",
+        ])
+        .env("OPENCLAW_STATE_DIR", &dir)
+        .output()
+        .expect("run");
+    assert!(again.status.success(), "{}", stderr(&again));
+    assert!(
+        stdout(&again).contains("Nothing to change"),
+        "{}",
+        stdout(&again)
+    );
+}
