@@ -3,5 +3,6 @@
 pub mod detect;
 pub mod files;
 pub mod image;
+pub mod ownership;
 pub mod verify;
 pub mod write;

@@ -11,6 +11,7 @@ use std::time::SystemTime;
 
 use crate::domain::dotenv;
 use crate::domain::plan::{EnvFileAction, TOKEN_ENV};
+use crate::edge::ownership::{self, Owner};
 
 pub struct WriteRequest<'a> {
     pub config: &'a Path,
@@ -138,6 +139,8 @@ pub enum DirRole {
 pub struct DirReport {
     pub tightened: Vec<String>,
     pub warnings: Vec<String>,
+    /// Run as root on another user's files: directories created are given to that user.
+    pub owner: Option<Owner>,
 }
 
 fn euid() -> u32 {
@@ -157,10 +160,17 @@ fn system_dir(dir: &Path) -> bool {
 }
 
 /// Why clawposture must not re-mode `dir` (None: it belongs to this user alone).
-fn shared_reason(dir: &Path, meta: &fs::Metadata, role: DirRole) -> Option<String> {
+fn shared_reason(
+    dir: &Path,
+    meta: &fs::Metadata,
+    role: DirRole,
+    owner: Option<Owner>,
+) -> Option<String> {
     use std::os::unix::fs::MetadataExt;
     let mode = meta.mode();
-    if meta.uid() != euid() {
+    // As root on another user's files, that user's directories count as this run's own.
+    let me = owner.map_or_else(euid, |o| o.uid);
+    if meta.uid() != me {
         return Some(format!("it belongs to uid {}", meta.uid()));
     }
     if mode & 0o1000 != 0 {
@@ -191,9 +201,17 @@ pub fn private_dir(dir: &Path, role: DirRole, report: &mut DirReport) -> Result<
     let meta = match fs::metadata(dir) {
         Ok(m) => m,
         Err(e) if e.kind() == io::ErrorKind::NotFound => {
+            let created: Vec<PathBuf> = dir
+                .ancestors()
+                .take_while(|a| !a.as_os_str().is_empty() && fs::symlink_metadata(a).is_err())
+                .map(Path::to_path_buf)
+                .collect();
             fs::create_dir_all(dir).map_err(io_err("create the directory", dir))?;
             fs::set_permissions(dir, fs::Permissions::from_mode(0o700))
                 .map_err(io_err("set permissions on", dir))?;
+            for d in &created {
+                ownership::give_path(d, report.owner).map_err(io_err("give away", d))?;
+            }
             return Ok(());
         }
         Err(err) => return Err(io_err("inspect", dir)(err)),
@@ -202,7 +220,7 @@ pub fn private_dir(dir: &Path, role: DirRole, report: &mut DirReport) -> Result<
     if mode & 0o077 == 0 {
         return Ok(());
     }
-    match shared_reason(dir, &meta, role) {
+    match shared_reason(dir, &meta, role, report.owner) {
         None => {
             fs::set_permissions(dir, fs::Permissions::from_mode(0o700))
                 .map_err(io_err("set permissions on", dir))?;
@@ -290,8 +308,13 @@ fn create_temp(target: &Path) -> Result<(File, PathBuf), WriteError> {
 
 /// Replace `target` with `bytes` atomically: a 0600 temp file beside it, fsync, rename, fsync dir.
 /// (pub: the checklist writer reuses it.)
-pub fn atomic_replace(target: &Path, bytes: &[u8], label: &str) -> Result<(), WriteError> {
-    replace_checked(target, bytes, label, None)?;
+pub fn atomic_replace(
+    target: &Path,
+    bytes: &[u8],
+    label: &str,
+    owner: Option<Owner>,
+) -> Result<(), WriteError> {
+    replace_checked(target, bytes, label, None, owner)?;
     sync_dir(&parent_of(target))
 }
 
@@ -304,9 +327,13 @@ fn replace_checked(
     bytes: &[u8],
     label: &str,
     expect: Option<Option<&[u8]>>,
+    owner: Option<Owner>,
 ) -> Result<(), WriteError> {
     let (mut file, tmp) = create_temp(target)?;
-    let written = file.write_all(bytes).and_then(|_| file.sync_all());
+    // The owner is set on the temp, before the rename: the file never exists as root's.
+    let written = ownership::give_file(&file, owner)
+        .and_then(|_| file.write_all(bytes))
+        .and_then(|_| file.sync_all());
     drop(file);
     if let Err(err) = written {
         let _ = fs::remove_file(&tmp);
@@ -403,7 +430,12 @@ pub fn stamp(now: SystemTime) -> String {
     )
 }
 
-fn backup(target: &Path, bytes: &[u8], now: SystemTime) -> Result<PathBuf, WriteError> {
+fn backup(
+    target: &Path,
+    bytes: &[u8],
+    now: SystemTime,
+    owner: Option<Owner>,
+) -> Result<PathBuf, WriteError> {
     let dir = target.parent().unwrap_or(Path::new("."));
     let name = target
         .file_name()
@@ -423,7 +455,10 @@ fn backup(target: &Path, bytes: &[u8], now: SystemTime) -> Result<PathBuf, Write
             .open(&candidate)
         {
             Ok(mut f) => {
-                if let Err(err) = f.write_all(bytes).and_then(|_| f.sync_all()) {
+                if let Err(err) = ownership::give_file(&f, owner)
+                    .and_then(|_| f.write_all(bytes))
+                    .and_then(|_| f.sync_all())
+                {
                     // A partial backup (disk full) is worse than none: it looks like a copy.
                     drop(f);
                     let _ = fs::remove_file(&candidate);
@@ -554,7 +589,10 @@ pub fn write(req: &WriteRequest) -> Result<WriteOutcome, WriteError> {
 
 fn write_steps(req: &WriteRequest, done: &Progress) -> Result<WriteOutcome, WriteError> {
     use std::os::unix::fs::MetadataExt;
-    let mut dirs = DirReport::default();
+    let mut dirs = DirReport {
+        owner: ownership::for_write(req.config, req.state_dir),
+        ..DirReport::default()
+    };
     let link = fs::symlink_metadata(req.config)
         .map(|m| m.file_type().is_symlink())
         .unwrap_or(false);
@@ -613,7 +651,7 @@ fn write_steps(req: &WriteRequest, done: &Progress) -> Result<WriteOutcome, Writ
     }
     let env = plan_env_file(req.state_dir, req.env_file)?;
     let backup = match &now_bytes {
-        Some(bytes) => Some(backup(&target, bytes, req.now)?),
+        Some(bytes) => Some(backup(&target, bytes, req.now, dirs.owner)?),
         None => None,
     };
     // Until the config is replaced, the old file is in place: a backup of it is only clutter
@@ -628,7 +666,7 @@ fn write_steps(req: &WriteRequest, done: &Progress) -> Result<WriteOutcome, Writ
         Some(e) => {
             private_dir(req.state_dir, DirRole::State, &mut dirs).map_err(drop_backup)?;
             remove_stale_temps(&e.target);
-            atomic_replace(&e.target, e.text.as_bytes(), "env").map_err(drop_backup)?;
+            atomic_replace(&e.target, e.text.as_bytes(), "env", dirs.owner).map_err(drop_backup)?;
             done.push(format!(
                 "{} (the Gateway token; the config does not refer to it yet)",
                 e.shown.display()
@@ -642,6 +680,7 @@ fn write_steps(req: &WriteRequest, done: &Progress) -> Result<WriteOutcome, Writ
         req.new_text.as_bytes(),
         "config",
         Some(req.original),
+        dirs.owner,
     )
     .map_err(drop_backup)?;
     done.push(match &backup {
@@ -657,7 +696,12 @@ fn write_steps(req: &WriteRequest, done: &Progress) -> Result<WriteOutcome, Writ
         Some((path, render)) => {
             private_dir(req.state_dir, DirRole::State, &mut dirs)?;
             remove_stale_temps(path);
-            atomic_replace(path, render(&dirs.warnings).as_bytes(), "checklist")?;
+            atomic_replace(
+                path,
+                render(&dirs.warnings).as_bytes(),
+                "checklist",
+                dirs.owner,
+            )?;
             Some(path.clone())
         }
         None => None,
@@ -671,6 +715,7 @@ fn write_steps(req: &WriteRequest, done: &Progress) -> Result<WriteOutcome, Writ
         tightened: dirs.tightened,
         warnings: dirs.warnings,
         checklist,
+        owned_by: ownership::notice(dirs.owner),
     })
 }
 

@@ -149,7 +149,7 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
                 let mut v = summary::plan_json(&prepared, &resolved, false);
                 v["written"] = serde_json::json!({
                     "config": outcome.written, "backup": outcome.backup, "env_file": outcome.env_file,
-                    "via_symlink": outcome.via_symlink, "tightened": outcome.tightened, "warnings": outcome.warnings,
+                    "via_symlink": outcome.via_symlink, "owned_by": outcome.owned_by, "tightened": outcome.tightened, "warnings": outcome.warnings,
                     "checklist": checklist,
                 });
                 v["checks"] = checks.to_json();
@@ -283,6 +283,12 @@ pub fn inputs_from(answers: &Answers) -> Result<Inputs, Failure> {
     )
 }
 
+/// The user the Gateway runs as: this process's ids, except as root on another user's state
+/// dir, where it is that user (whose files are written, and whose uid the sandbox gets).
+pub fn gateway_ids(resolved: &Resolved) -> (u32, u32) {
+    crate::edge::ownership::gateway_ids(&resolved.config, &resolved.state_dir)
+}
+
 pub fn current_ids() -> (u32, u32) {
     // SAFETY: getuid/getgid cannot fail and touch no memory.
     unsafe { (libc::getuid(), libc::getgid()) }
@@ -300,7 +306,7 @@ fn environment_from(
     global: &Global,
     resolved: &Resolved,
 ) -> (Environment, Option<Report>) {
-    let (uid, gid) = current_ids();
+    let (uid, gid) = gateway_ids(resolved);
     if let Some(arg) = answers.engine {
         return (
             Environment {

@@ -240,6 +240,9 @@ pub fn written_text(outcome: &WriteOutcome, paths: &Resolved) -> String {
     for t in &outcome.tightened {
         let _ = writeln!(out, "Permissions tightened: {t}");
     }
+    if let Some(o) = &outcome.owned_by {
+        let _ = writeln!(out, "{o}");
+    }
     for w in &outcome.warnings {
         let _ = writeln!(out, "Warning: {w}");
     }

@@ -11,6 +11,7 @@ pub const STATIC_TOKEN: &str = "static.token";
 pub const ENGINE_REACHABLE: &str = "engine.reachable";
 pub const ENGINE_ROOTLESS: &str = "engine.rootless";
 pub const ENGINE_IMAGE: &str = "engine.image";
+pub const ENGINE_USER: &str = "engine.user";
 pub const OPENCLAW_BINARY: &str = "openclaw.binary";
 pub const OPENCLAW_VALIDATE: &str = "openclaw.validate";
 pub const OPENCLAW_AUDIT: &str = "openclaw.audit";

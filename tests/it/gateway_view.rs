@@ -195,3 +195,133 @@ fn state_dir_alone_moves_the_config_too() {
         stdout(&again)
     );
 }
+
+/// The test user that owns the rootless daemons (else nobody): a user other than root.
+fn other_user() -> (u32, u32) {
+    let id = |flag: &str| {
+        std::process::Command::new("id")
+            .args([flag, "clawtest"])
+            .output()
+            .ok()
+            .filter(|o| o.status.success())
+            .and_then(|o| String::from_utf8_lossy(&o.stdout).trim().parse().ok())
+    };
+    match (id("-u"), id("-g")) {
+        (Some(u), Some(g)) => (u, g),
+        _ => (65534, 65534),
+    }
+}
+
+fn chown(path: &std::path::Path, (uid, gid): (u32, u32)) {
+    std::os::unix::fs::chown(path, Some(uid), Some(gid)).expect("chown");
+}
+
+fn owner(path: &std::path::Path) -> (u32, u32) {
+    use std::os::unix::fs::MetadataExt;
+    let m = std::fs::symlink_metadata(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    (m.uid(), m.gid())
+}
+
+/// Every file in `dir` (the state dir) with its owner.
+fn owners(dir: &std::path::Path) -> Vec<(String, (u32, u32))> {
+    let mut v: Vec<_> = std::fs::read_dir(dir)
+        .expect("state dir")
+        .flatten()
+        .filter(|e| !e.file_name().to_string_lossy().ends_with(".lock"))
+        .map(|e| {
+            (
+                e.file_name().to_string_lossy().into_owned(),
+                owner(&e.path()),
+            )
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn apply_as_root_on_another_users_state_dir_leaves_every_file_that_users() {
+    // SAFETY: geteuid cannot fail and touches no memory.
+    if unsafe { libc::geteuid() } != 0 {
+        crate::support::engines::skipped("giving files to another user needs root");
+        return;
+    }
+    let user = other_user();
+    let sb = Sandbox::new();
+    // An existing config: it is replaced, backed up, and the token moves to a new .env.
+    let state = sb.path("state");
+    std::fs::create_dir(&state).expect("state dir");
+    std::fs::write(
+        state.join("openclaw.json"),
+        crate::support::homes::fixture("commented.json5"),
+    )
+    .expect("config");
+    chown(&state, user);
+    chown(&state.join("openclaw.json"), user);
+    let out = sb.run(&[
+        "apply",
+        "--yes",
+        "--threat",
+        "private",
+        "--engine",
+        "none",
+        "--accept-risk",
+        "--state-dir",
+        state.to_str().expect("utf-8"),
+    ]);
+    assert!(
+        crate::support::homes::applied(&out),
+        "{}{}",
+        stdout(&out),
+        stderr(&out)
+    );
+    assert!(
+        stdout(&out).contains("Running as root on files that belong to"),
+        "said in the output: {}",
+        stdout(&out)
+    );
+    let files = owners(&state);
+    let names: Vec<&str> = files.iter().map(|(n, _)| n.as_str()).collect();
+    for want in ["openclaw.json", ".env"] {
+        assert!(names.contains(&want), "{want} written: {names:?}");
+    }
+    assert!(
+        names.iter().any(|n| n.ends_with(".bak")),
+        "a backup: {names:?}"
+    );
+    assert!(
+        names.len() >= 4,
+        "config, .env, backup, checklist: {names:?}"
+    );
+    for (name, o) in &files {
+        assert_eq!(
+            *o, user,
+            "{name} belongs to the state dir's user: {files:?}"
+        );
+    }
+
+    // A new config in a state dir of that user, in a new subdirectory: the same.
+    let sb = Sandbox::new();
+    let parent = sb.path("home-of-user");
+    std::fs::create_dir(&parent).expect("dir");
+    chown(&parent, user);
+    let state = parent.join(".openclaw");
+    let out = sb.run(&[
+        "apply",
+        "--yes",
+        "--threat",
+        "group",
+        "--engine",
+        "none",
+        "--accept-risk",
+        "--state-dir",
+        state.to_str().expect("utf-8"),
+    ]);
+    assert!(crate::support::homes::applied(&out), "{}", stderr(&out));
+    assert_eq!(owner(&state), user, "the state dir clawposture created");
+    let files = owners(&state);
+    assert!(files.len() >= 3, "{files:?}");
+    for (name, o) in &files {
+        assert_eq!(*o, user, "{name}: {files:?}");
+    }
+}

@@ -92,6 +92,24 @@ fn no_probe_containers_of(endpoint: &str, pid: u32) {
     );
 }
 
+/// A rootless engine runs as its socket's owner: the Gateway (and so its state dir and config)
+/// must be that user's, or engine.user fails (the sandbox could not bind-mount the state dir).
+/// These tests run as root: the state dir and config are given to the engine's user first.
+fn as_the_engines_user(h: &Home, t: &Target) {
+    use std::os::unix::fs::MetadataExt;
+    let Some(socket) = t.endpoint.strip_prefix("unix://") else {
+        return;
+    };
+    let m = std::fs::metadata(socket).expect("the engine's socket");
+    // SAFETY: geteuid cannot fail and touches no memory.
+    if m.uid() == 0 || unsafe { libc::geteuid() } != 0 {
+        return;
+    }
+    for p in [h.state(), h.config()] {
+        std::os::unix::fs::chown(&p, Some(m.uid()), Some(m.gid())).expect("chown");
+    }
+}
+
 #[test]
 fn verify_live_passes_for_every_preset_written_by_apply() {
     let Some(env) = engines() else { return };
@@ -105,6 +123,7 @@ fn verify_live_passes_for_every_preset_written_by_apply() {
             //    engine.image is the one failure, with the build recipe.
             let h = Home::new();
             h.put_config(TELEGRAM);
+            as_the_engines_user(&h, &t);
             h.apply(threat, t.label, &answers(threat));
             let v = live(&h, &t, &image, &[]);
             for id in STATIC_IDS
@@ -128,6 +147,7 @@ fn verify_live_passes_for_every_preset_written_by_apply() {
             let h = Home::new();
             h.preset_with_image(threat, &image);
             h.put_config(TELEGRAM);
+            as_the_engines_user(&h, &t);
             h.apply(threat, t.label, &answers(threat));
             let v = h.verify(&["--live", "--no-openclaw", "--docker-host", &t.endpoint]);
             live_items_pass(&v, &label);

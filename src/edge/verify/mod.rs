@@ -81,8 +81,8 @@ pub struct Options {
 
 impl Options {
     pub fn new(config: &Path, state_dir: &Path, presets: Vec<Preset>) -> Options {
-        // SAFETY: getuid/getgid cannot fail and touch no memory.
-        let (uid, gid) = unsafe { (libc::getuid(), libc::getgid()) };
+        // As root on another user's files, that user is the Gateway's (and the files').
+        let (uid, gid) = crate::edge::ownership::gateway_ids(config, state_dir);
         Options {
             config: config.to_path_buf(),
             state_dir: state_dir.to_path_buf(),
@@ -305,6 +305,9 @@ pub fn expectations(opts: &Options, read: Result<Option<&str>, String>) -> Expec
                     None => recognized.as_ref().and_then(|r| r.engine_label()),
                 },
                 images,
+                state_owner: std::fs::metadata(&opts.state_dir)
+                    .ok()
+                    .map(|m| std::os::unix::fs::MetadataExt::uid(&m)),
             },
         }
     });

@@ -263,6 +263,7 @@ pub fn outcome() -> WriteOutcome {
         tightened: Vec::new(),
         warnings: Vec::new(),
         checklist: None,
+        owned_by: None,
     }
 }
 
