@@ -3,6 +3,7 @@
 //! named that does not answer is skipped, and the plan says so on its first lines.
 
 use crate::model::detection::{EngineReport, Report as Detection, Source, State};
+use crate::model::environment::EngineKind;
 use crate::model::exit::{Failure, Stop};
 
 /// What the plan says first about the engine the Gateway will use.
@@ -11,19 +12,102 @@ pub struct View {
     /// Engines nobody named that exist but do not answer: skipped, said on the plan's first
     /// lines (not in a trailing note).
     pub skipped: Vec<String>,
+    /// The Docker endpoint the Gateway service would reach, and why (None: not a Docker
+    /// engine, or nothing detected).
+    pub reaches: Option<Reach>,
+    /// The DOCKER_HOST to write into `$STATE_DIR/.env` so it reaches the chosen engine instead.
+    pub env_docker_host: Option<String>,
+}
+
+/// Where the Gateway's `docker` CLI goes, as the service sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reach {
+    pub endpoint: String,
+    /// `$STATE_DIR/.env`, `docker context NAME`, or `the default socket`.
+    pub because: String,
 }
 
 impl View {
-    pub fn from_detection(report: Option<&Detection>) -> View {
+    /// The Gateway's view: what the service would reach (`DOCKER_HOST` from `.env`, else the
+    /// docker CLI's current context, else the default socket: never the shell's DOCKER_HOST or
+    /// DOCKER_CONTEXT, which the service does not inherit), against the engine chosen.
+    pub fn new(report: Option<&Detection>, env_docker_host: Option<&str>) -> View {
+        let Some(report) = report else {
+            return View::default();
+        };
+        let chosen = report
+            .selected
+            .index
+            .and_then(|i| report.engines.get(i))
+            .filter(|e| e.kind == Some(EngineKind::Docker));
+        let reaches = chosen.map(|_| service_reach(report, env_docker_host));
+        let env_docker_host = match (chosen, &reaches) {
+            (Some(c), Some(r)) if !same_endpoint(&c.endpoint, &r.endpoint) => {
+                Some(c.endpoint.clone())
+            }
+            _ => None,
+        };
         View {
-            skipped: report.map(skipped).unwrap_or_default(),
+            skipped: skipped(report),
+            reaches,
+            env_docker_host,
         }
     }
 
     /// The lines a plan starts with (after its title).
     pub fn head_lines(&self) -> Vec<String> {
-        self.skipped.clone()
+        let mut v = self.skipped.clone();
+        if let (Some(host), Some(r)) = (&self.env_docker_host, &self.reaches) {
+            v.push(format!(
+                "The Gateway would reach a different daemon: its service does not inherit this shell's DOCKER_HOST, so its docker CLI goes to {} ({}), not to {host}. Apply writes DOCKER_HOST={host} into $STATE_DIR/.env, which the Gateway loads at start.",
+                r.endpoint, r.because
+            ));
+        }
+        v
     }
+}
+
+/// The endpoint the service's docker CLI reaches without the shell's environment.
+fn service_reach(report: &Detection, env_docker_host: Option<&str>) -> Reach {
+    if let Some(h) = env_docker_host {
+        return Reach {
+            endpoint: h.to_string(),
+            because: "DOCKER_HOST in $STATE_DIR/.env".into(),
+        };
+    }
+    if let Some(c) = report
+        .engines
+        .iter()
+        .find(|e| e.source == Source::ConfigContext)
+    {
+        return Reach {
+            endpoint: c.endpoint.clone(),
+            because: format!(
+                "docker context {}",
+                c.context.as_deref().unwrap_or("(current)")
+            ),
+        };
+    }
+    let default = report
+        .engines
+        .iter()
+        .find(|e| e.source == Source::SystemDocker)
+        .map_or("unix:///var/run/docker.sock", |e| e.endpoint.as_str());
+    Reach {
+        endpoint: default.to_string(),
+        because: "the docker CLI's default socket".into(),
+    }
+}
+
+/// `unix:///a` and `/a` name the same socket.
+fn same_endpoint(a: &str, b: &str) -> bool {
+    let norm = |s: &str| {
+        s.strip_prefix("unix://")
+            .unwrap_or(s)
+            .trim_end_matches('/')
+            .to_string()
+    };
+    norm(a) == norm(b)
 }
 
 /// The endpoint the user named, if any: `--docker-host` wins over `DOCKER_HOST`, as `docker -H`
@@ -219,5 +303,55 @@ mod tests {
         assert_eq!(s.len(), 1, "{s:?}");
         assert!(s[0].contains("/run/user/1/docker.sock") && s[0].contains("not running"));
         assert!(named_unready(&r).is_none());
+    }
+
+    fn docker(endpoint: &str, source: Source, rootless: bool) -> EngineReport {
+        let mut e = engine(endpoint, source, State::Ready);
+        e.kind = Some(crate::model::environment::EngineKind::Docker);
+        e.rootless = Some(rootless);
+        e
+    }
+
+    #[test]
+    fn the_gateway_reaches_dotenv_else_the_context_else_the_default_socket() {
+        let rootless = "unix:///run/user/1001/docker.sock";
+        // The shell's DOCKER_HOST chose rootless Docker; the service would reach the default.
+        let r = report(
+            vec![
+                docker(rootless, Source::DockerHost, true),
+                docker("unix:///var/run/docker.sock", Source::SystemDocker, false),
+            ],
+            Some(0),
+        );
+        let v = View::new(Some(&r), None);
+        assert_eq!(v.env_docker_host.as_deref(), Some(rootless));
+        assert_eq!(
+            v.reaches.as_ref().map(|r| r.endpoint.as_str()),
+            Some("unix:///var/run/docker.sock")
+        );
+        assert!(
+            v.head_lines()
+                .iter()
+                .any(|l| l.contains("would reach a different daemon"))
+        );
+        // .env already points there: nothing to write.
+        let v = View::new(Some(&r), Some("/run/user/1001/docker.sock"));
+        assert_eq!(v.env_docker_host, None);
+        assert!(v.head_lines().is_empty());
+        // .env points elsewhere: it is replaced.
+        let v = View::new(Some(&r), Some("unix:///elsewhere.sock"));
+        assert_eq!(v.env_docker_host.as_deref(), Some(rootless));
+        // A docker context in config.json is what the service's CLI reads.
+        let mut ctx = docker(rootless, Source::ConfigContext, true);
+        ctx.context = Some("rootless".into());
+        let r = report(vec![ctx], Some(0));
+        let v = View::new(Some(&r), None);
+        assert_eq!(v.env_docker_host, None);
+        assert_eq!(
+            v.reaches.map(|r| r.because),
+            Some("docker context rootless".to_string())
+        );
+        // Without detection (--engine), nothing is known and nothing written.
+        assert_eq!(View::new(None, None), View::default());
     }
 }

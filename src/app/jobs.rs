@@ -19,6 +19,8 @@ pub struct WriteJob {
     pub new_text: String,
     pub state_dir: PathBuf,
     pub env_file: EnvFileAction,
+    /// `DOCKER_HOST` to set in `.env` for the Gateway service (None: leave it).
+    pub env_docker_host: Option<String>,
     /// Written beside the config once the config is written.
     pub checklist: Context,
 }

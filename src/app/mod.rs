@@ -201,12 +201,16 @@ fn prepare(
         chosen.notes.extend(detection_notes(report));
     }
     let all = all_choices(presets, facts.environment, inputs);
-    let plan = plan::plan(current.as_deref(), &chosen, &all, facts.token).map_err(|e| {
-        Prep::Refused(Failure::new(
-            Stop::Refused,
-            format!("{}:{e}", facts.config.display()),
-        ))
-    })?;
+    let mut plan =
+        plan::plan(current.as_deref(), &chosen, &all, facts.token.clone()).map_err(|e| {
+            Prep::Refused(Failure::new(
+                Stop::Refused,
+                format!("{}:{e}", facts.config.display()),
+            ))
+        })?;
+    // The Gateway service reaches its engine through `$STATE_DIR/.env`, not this shell.
+    let gateway = gateway::View::new(facts.detection, facts.token.docker_host.as_deref());
+    plan.env_docker_host = gateway.env_docker_host.clone();
     let recognized = current
         .as_deref()
         .and_then(|c| recognize(c, presets, facts.environment, inputs));
@@ -218,7 +222,7 @@ fn prepare(
         plan,
         recognized,
         detection: facts.detection.cloned(),
-        gateway: gateway::View::from_detection(facts.detection),
+        gateway,
     })
 }
 
@@ -480,6 +484,7 @@ impl Prepared {
             new_text: self.plan.new_text.clone(),
             state_dir: resolved.state_dir.clone(),
             env_file: self.plan.env_file.clone(),
+            env_docker_host: self.plan.env_docker_host.clone(),
             checklist: self.checklist(resolved),
         }
     }

@@ -16,9 +16,12 @@ pub const TOKEN_ENV: &str = "OPENCLAW_GATEWAY_TOKEN";
 pub const MIN_TOKEN_LEN: usize = 24;
 
 /// What the plan needs to know about `$STATE_DIR/.env`.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct TokenState {
     pub env_file_has_token: bool,
+    /// `DOCKER_HOST` as `.env` defines it: the endpoint the Gateway service reaches (it does
+    /// not inherit the shell's DOCKER_HOST, but loads `.env` at start).
+    pub docker_host: Option<String>,
 }
 
 /// What happens to `$STATE_DIR/.env`.
@@ -67,6 +70,9 @@ pub struct Plan {
     pub warnings: Vec<String>,
     pub notes: Vec<String>,
     pub env_file: EnvFileAction,
+    /// `DOCKER_HOST` to write into `$STATE_DIR/.env` so the Gateway service reaches the engine
+    /// the preset was chosen for (set by the application layer from the Gateway's view).
+    pub env_docker_host: Option<String>,
     /// Strings to mask in anything shown to people.
     pub secrets: Vec<String>,
 }
@@ -74,7 +80,9 @@ pub struct Plan {
 impl Plan {
     /// Nothing to write: the file already holds exactly this posture.
     pub fn is_noop(&self) -> bool {
-        self.new_text == self.old_text && self.env_file == EnvFileAction::Unchanged
+        self.new_text == self.old_text
+            && self.env_file == EnvFileAction::Unchanged
+            && self.env_docker_host.is_none()
     }
 
     pub fn mask(&self, text: &str) -> String {
@@ -328,6 +336,7 @@ pub fn plan(
         warnings,
         notes,
         env_file,
+        env_docker_host: None,
         secrets,
     })
 }

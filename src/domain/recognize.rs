@@ -205,6 +205,7 @@ fn evaluate(text: &str, choice: Choice) -> Option<Candidate> {
         &[],
         TokenState {
             env_file_has_token: true,
+            ..TokenState::default()
         },
     )
     .ok()?;

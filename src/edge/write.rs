@@ -20,6 +20,8 @@ pub struct WriteRequest<'a> {
     pub new_text: &'a str,
     pub state_dir: &'a Path,
     pub env_file: &'a EnvFileAction,
+    /// `DOCKER_HOST` for the Gateway service, set in the same `.env` write as the token.
+    pub env_docker_host: Option<&'a str>,
     pub now: SystemTime,
     /// The checklist, written under the same lock once the config is written: its path and
     /// its text given the warnings of this write (directories left open).
@@ -487,6 +489,17 @@ pub fn env_file_has_token(state_dir: &Path) -> bool {
         if env_text_has_token(&String::from_utf8_lossy(&bytes)))
 }
 
+/// A variable as `$STATE_DIR/.env` defines it for OpenClaw (None: unset, empty, or no
+/// regular `.env`).
+pub fn env_file_value(state_dir: &Path, name: &str) -> Option<String> {
+    match read_regular(&state_dir.join(".env")) {
+        Ok(Some(bytes)) => {
+            dotenv::get(&String::from_utf8_lossy(&bytes), name).filter(|v| !v.trim().is_empty())
+        }
+        _ => None,
+    }
+}
+
 fn env_text_has_token(text: &str) -> bool {
     dotenv::get(text, TOKEN_ENV).is_some_and(|v| !dotenv::is_placeholder(&v))
 }
@@ -506,15 +519,20 @@ struct EnvWrite {
     text: String,
 }
 
-fn plan_env_file(state_dir: &Path, action: &EnvFileAction) -> Result<Option<EnvWrite>, WriteError> {
+fn plan_env_file(
+    state_dir: &Path,
+    action: &EnvFileAction,
+    docker_host: Option<&str>,
+) -> Result<Option<EnvWrite>, WriteError> {
     let token = match action {
-        EnvFileAction::Unchanged => return Ok(None),
-        EnvFileAction::MoveLiteralToken(t) => t.clone(),
-        EnvFileAction::GenerateToken => generate_token().map_err(|e| WriteError::Io {
+        EnvFileAction::Unchanged if docker_host.is_none() => return Ok(None),
+        EnvFileAction::Unchanged => None,
+        EnvFileAction::MoveLiteralToken(t) => Some(t.clone()),
+        EnvFileAction::GenerateToken => Some(generate_token().map_err(|e| WriteError::Io {
             what: "draw random bytes for",
             path: state_dir.join(".env"),
             err: io::Error::other(e.to_string()),
-        })?,
+        })?),
     };
     let shown = state_dir.join(".env");
     let target = match fs::symlink_metadata(&shown) {
@@ -537,19 +555,35 @@ fn plan_env_file(state_dir: &Path, action: &EnvFileAction) -> Result<Option<EnvW
             return Err(WriteError::HardLinked(target, m.nlink()));
         }
     }
-    if env_text_has_token(&text) {
-        return Ok(None);
+    let original = text.clone();
+    let mut text = text;
+    if let Some(token) = token.filter(|_| !env_text_has_token(&original)) {
+        let line = dotenv::quote(TOKEN_ENV, &token)
+            .ok_or_else(|| WriteError::Unquotable(shown.clone()))?;
+        text = dotenv::set_line(
+            &text,
+            TOKEN_ENV,
+            &line,
+            "# Gateway token, written by clawposture; the config refers to it by name.\n",
+        );
+        if dotenv::get(&text, TOKEN_ENV).as_deref() != Some(token.as_str()) {
+            return Err(WriteError::Unquotable(shown));
+        }
     }
-    let line =
-        dotenv::quote(TOKEN_ENV, &token).ok_or_else(|| WriteError::Unquotable(shown.clone()))?;
-    let text = dotenv::set_line(
-        &text,
-        TOKEN_ENV,
-        &line,
-        "# Gateway token, written by clawposture; the config refers to it by name.\n",
-    );
-    if dotenv::get(&text, TOKEN_ENV).as_deref() != Some(token.as_str()) {
-        return Err(WriteError::Unquotable(shown));
+    if let Some(host) =
+        docker_host.filter(|h| dotenv::get(&text, "DOCKER_HOST").as_deref() != Some(*h))
+    {
+        let line = dotenv::quote("DOCKER_HOST", host)
+            .ok_or_else(|| WriteError::Unquotable(shown.clone()))?;
+        text = dotenv::set_line(
+            &text,
+            "DOCKER_HOST",
+            &line,
+            "# The engine the sandbox posture was chosen for, written by clawposture: the Gateway service does not inherit a shell's DOCKER_HOST.\n",
+        );
+    }
+    if text == original {
+        return Ok(None);
     }
     Ok(Some(EnvWrite {
         shown,
@@ -649,7 +683,7 @@ fn write_steps(req: &WriteRequest, done: &Progress) -> Result<WriteOutcome, Writ
     if now_bytes.as_deref() != req.original {
         return Err(WriteError::Changed(target));
     }
-    let env = plan_env_file(req.state_dir, req.env_file)?;
+    let env = plan_env_file(req.state_dir, req.env_file, req.env_docker_host)?;
     let backup = match &now_bytes {
         Some(bytes) => Some(backup(&target, bytes, req.now, dirs.owner)?),
         None => None,

@@ -243,7 +243,7 @@ impl Gathered {
                 environment: &self.environment,
                 detection: self.detection.as_ref(),
                 original: self.original.as_deref(),
-                token: self.token,
+                token: self.token.clone(),
                 config: &resolved.config,
             },
             presets,

@@ -141,6 +141,13 @@ pub fn plan_text(prepared: &Prepared, paths: &Resolved) -> String {
         "move_literal_token" => out.push_str("\nThe literal Gateway token moves from the config into $STATE_DIR/.env (never shown); clients keep working.\n"),
         _ => {}
     }
+    if let Some(host) = &plan.env_docker_host {
+        let _ = writeln!(
+            out,
+            "\n$STATE_DIR/.env ({}) gets DOCKER_HOST={host}: the engine this preset was chosen for, as the Gateway service must reach it.",
+            paths.state_dir.join(".env").display()
+        );
+    }
     for n in &plan.notes {
         let _ = writeln!(out, "\nNote: {}", plan.mask(n));
     }
@@ -213,6 +220,8 @@ pub fn plan_json(prepared: &Prepared, paths: &Resolved, dry_run: bool) -> Value 
         "warnings": plan.warnings.iter().map(|w| plan.mask(w)).collect::<Vec<_>>(),
         "notes": plan.notes.iter().map(|n| plan.mask(n)).collect::<Vec<_>>(),
         "skipped_engines": prepared.gateway.skipped,
+        "env_docker_host": plan.env_docker_host,
+        "gateway_reaches": prepared.gateway.reaches.as_ref().map(|r| json!({"endpoint": r.endpoint, "because": r.because})),
         "noop": plan.is_noop(),
         "diff": plan.diff("current", "new"),
     })

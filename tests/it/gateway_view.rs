@@ -325,3 +325,101 @@ fn apply_as_root_on_another_users_state_dir_leaves_every_file_that_users() {
         assert_eq!(*o, user, "{name}: {files:?}");
     }
 }
+
+#[test]
+fn shell_docker_host_at_rootless_docker_is_written_into_dotenv_for_the_gateway() {
+    let Some(host) = rootless_docker() else {
+        return;
+    };
+    let sb = Sandbox::new();
+    let state = sb.path("state");
+    crate::support::engines::give_to_engine_user(&host, &[], &[&state]);
+    let state_arg = state.to_str().expect("utf-8");
+    let run = |args: &[&str]| {
+        sb.cmd(args)
+            .env("DOCKER_HOST", &host)
+            .output()
+            .expect("run")
+    };
+    // The shell reaches rootless Docker; the Gateway service, without .env, would not.
+    let plan = run(&["plan", "--threat", "private", "--state-dir", state_arg]);
+    let text = stdout(&plan);
+    assert!(plan.status.success(), "{}", stderr(&plan));
+    assert!(text.contains("container engine: docker-rootless"), "{text}");
+    assert!(
+        text.contains("The Gateway would reach a different daemon")
+            && text.contains(&format!("DOCKER_HOST={host}")),
+        "{text}"
+    );
+    let json = run(&[
+        "plan",
+        "--json",
+        "--threat",
+        "private",
+        "--state-dir",
+        state_arg,
+    ]);
+    let v: serde_json::Value = serde_json::from_str(&stdout(&json)).expect("plan --json");
+    assert_eq!(v["env_docker_host"], host.as_str(), "{v:#}");
+    assert_eq!(
+        v["gateway_reaches"]["because"],
+        "the docker CLI's default socket"
+    );
+
+    let out = run(&[
+        "apply",
+        "--yes",
+        "--threat",
+        "private",
+        "--state-dir",
+        state_arg,
+    ]);
+    assert!(
+        crate::support::homes::applied_but(&out, &["engine.image"]),
+        "{}{}",
+        stdout(&out),
+        stderr(&out)
+    );
+    let env = std::fs::read_to_string(state.join(".env")).expect(".env");
+    assert!(
+        env.lines().any(|l| l == format!("DOCKER_HOST={host}")),
+        "DOCKER_HOST in .env:\n{}",
+        env.replace(|c: char| c.is_ascii_hexdigit(), "x")
+    );
+    assert!(
+        env.contains("OPENCLAW_GATEWAY_TOKEN="),
+        "the token is kept beside it"
+    );
+
+    // Now the Gateway reaches it: nothing left to write, and verify (without the shell's
+    // DOCKER_HOST) checks the endpoint the Gateway reaches, from .env.
+    let again = run(&["plan", "--threat", "private", "--state-dir", state_arg]);
+    assert!(
+        stdout(&again).contains("Nothing to change")
+            && !stdout(&again).contains("would reach a different daemon"),
+        "{}",
+        stdout(&again)
+    );
+    let v = sb
+        .cmd(&[
+            "verify",
+            "--json",
+            "--no-openclaw",
+            "--state-dir",
+            state_arg,
+        ])
+        .output()
+        .expect("verify");
+    let report: serde_json::Value = serde_json::from_str(&stdout(&v)).expect("verify --json");
+    let item = report["items"]
+        .as_array()
+        .and_then(|a| a.iter().find(|i| i["id"] == "engine.reachable"))
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(item["status"], "pass", "{report:#}");
+    assert!(
+        item.to_string().contains("$STATE_DIR/.env"),
+        "the endpoint came from .env: {item}"
+    );
+    assert_eq!(report["endpoint"], host.as_str());
+}

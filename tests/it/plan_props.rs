@@ -160,6 +160,7 @@ fn run(text: &str, target: &Choice, all: &[Choice], has_token: bool) -> Plan {
         all,
         TokenState {
             env_file_has_token: has_token,
+            ..TokenState::default()
         },
     )
     .expect("plan")

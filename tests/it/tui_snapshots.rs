@@ -161,6 +161,7 @@ fn boundary_conflict_and_noop() {
             original: Some(new_text.into_bytes()),
             token: clawposture::domain::plan::TokenState {
                 env_file_has_token: true,
+                ..Default::default()
             },
         };
         wizard::update(&mut w, Msg::Detected(Box::new(report(Env::RootlessDocker))));

@@ -96,18 +96,7 @@ fn no_probe_containers_of(endpoint: &str, pid: u32) {
 /// must be that user's, or engine.user fails (the sandbox could not bind-mount the state dir).
 /// These tests run as root: the state dir and config are given to the engine's user first.
 fn as_the_engines_user(h: &Home, t: &Target) {
-    use std::os::unix::fs::MetadataExt;
-    let Some(socket) = t.endpoint.strip_prefix("unix://") else {
-        return;
-    };
-    let m = std::fs::metadata(socket).expect("the engine's socket");
-    // SAFETY: geteuid cannot fail and touches no memory.
-    if m.uid() == 0 || unsafe { libc::geteuid() } != 0 {
-        return;
-    }
-    for p in [h.state(), h.config()] {
-        std::os::unix::fs::chown(&p, Some(m.uid()), Some(m.gid())).expect("chown");
-    }
+    crate::support::engines::give_to_engine_user(&t.endpoint, &[&h.config()], &[&h.state()]);
 }
 
 #[test]

@@ -350,7 +350,19 @@ pub fn judge(opts: &Options, e: &Expectations, g: &Gathered) -> Report {
 pub fn gather(opts: &Options, e: &Expectations) -> Gathered {
     let files = statics::gather(&opts.config, &opts.state_dir, &e.token, opts.uid);
     let engine = e.engine.as_ref().map(|q| {
+        // The Gateway's view first: its service does not inherit this shell's DOCKER_HOST but
+        // loads `$STATE_DIR/.env`, so a DOCKER_HOST there is the daemon its sandbox uses.
+        let gateway_env = (opts.engine_host.is_none() && q.kind == EngineKind::Docker)
+            .then(|| crate::edge::write::env_file_value(&opts.state_dir, "DOCKER_HOST"))
+            .flatten()
+            .map(|h| {
+                (
+                    h,
+                    "DOCKER_HOST in $STATE_DIR/.env (the Gateway's view)".to_string(),
+                )
+            });
         let (endpoint, source) = match (&opts.engine_host, opts.detect) {
+            _ if gateway_env.is_some() => gateway_env,
             (None, true) => detected_endpoint(&opts.config, q.kind, q.rootless),
             _ => None,
         }

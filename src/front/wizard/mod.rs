@@ -404,7 +404,7 @@ impl Wizard {
                 environment: &environment,
                 detection: self.report(),
                 original: original.as_deref(),
-                token: *token,
+                token: token.clone(),
                 config: &self.setup.resolved.config,
             },
             &self.setup.presets,
@@ -505,7 +505,7 @@ impl Wizard {
             environment: &environment,
             detection: self.report(),
             original: original.as_deref(),
-            token: *token,
+            token: token.clone(),
             config: &self.setup.resolved.config,
         };
         let recognized = match app::today(&facts, presets, &self.inputs) {
