@@ -17,6 +17,8 @@ pub struct View {
     pub reaches: Option<Reach>,
     /// The DOCKER_HOST to write into `$STATE_DIR/.env` so it reaches the chosen engine instead.
     pub env_docker_host: Option<String>,
+    /// The chosen engine came from this shell's DOCKER_HOST (which the service never sees).
+    pub from_shell: bool,
 }
 
 /// Where the Gateway's `docker` CLI goes, as the service sees it.
@@ -51,6 +53,7 @@ impl View {
             skipped: skipped(report),
             reaches,
             env_docker_host,
+            from_shell: chosen.is_some_and(|c| c.source == Source::DockerHost),
         }
     }
 
@@ -58,8 +61,13 @@ impl View {
     pub fn head_lines(&self) -> Vec<String> {
         let mut v = self.skipped.clone();
         if let (Some(host), Some(r)) = (&self.env_docker_host, &self.reaches) {
+            let shell = if self.from_shell {
+                " (its service does not inherit this shell's DOCKER_HOST)"
+            } else {
+                ""
+            };
             v.push(format!(
-                "The Gateway would reach a different daemon: its service does not inherit this shell's DOCKER_HOST, so its docker CLI goes to {} ({}), not to {host}. Apply writes DOCKER_HOST={host} into $STATE_DIR/.env, which the Gateway loads at start.",
+                "The Gateway would reach a different daemon{shell}: {} ({}). Apply writes DOCKER_HOST={host} into $STATE_DIR/.env, which the Gateway loads at start.",
                 r.endpoint, r.because
             ));
         }

@@ -78,8 +78,7 @@ pub fn notice(owner: Option<Owner>) -> Option<String> {
         .map(|n| format!("{n} (uid {})", o.uid))
         .unwrap_or_else(|| format!("uid {}", o.uid));
     Some(format!(
-        "Running as root on files that belong to {name}: every file written stays {name}'s (group {}), so the Gateway running as that user can read them.",
-        o.gid
+        "Written as {name}, whose files these are (run as root)."
     ))
 }
 

@@ -276,7 +276,7 @@ fn apply_as_root_on_another_users_state_dir_leaves_every_file_that_users() {
         stderr(&out)
     );
     assert!(
-        stdout(&out).contains("Running as root on files that belong to"),
+        stdout(&out).contains("whose files these are (run as root)"),
         "said in the output: {}",
         stdout(&out)
     );

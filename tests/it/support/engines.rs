@@ -57,6 +57,8 @@ pub fn give_to_engine_user(endpoint: &str, files: &[&std::path::Path], dirs: &[&
     }
     for d in dirs {
         std::fs::create_dir_all(d).expect("mkdir");
+        std::fs::set_permissions(d, std::os::unix::fs::PermissionsExt::from_mode(0o700))
+            .expect("chmod");
     }
     for p in files.iter().chain(dirs) {
         std::os::unix::fs::chown(p, Some(m.uid()), Some(m.gid())).expect("chown");
