@@ -212,6 +212,7 @@ mod tests {
                 ok: true,
                 checks: Vec::new(),
             },
+            in_container: None,
             openclaw: OpenClawReport {
                 installed: false,
                 path: None,

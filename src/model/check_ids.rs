@@ -26,6 +26,7 @@ pub const GATEWAY_LISTEN: &str = "gateway.listen";
 pub const GATEWAY_EXEC_APPROVALS: &str = "gateway.exec_approvals";
 pub const GATEWAY_RESTART: &str = "gateway.restart";
 pub const GATEWAY_SERVICE_ENV: &str = "gateway.service_env";
+pub const GATEWAY_IN_CONTAINER: &str = "gateway.in_container";
 
 /// `openclaw sandbox explain` for one agent: `openclaw.sandbox[<agent>]`.
 pub fn openclaw_sandbox(agent: &str) -> String {

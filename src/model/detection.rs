@@ -15,7 +15,19 @@ pub struct Report {
     pub clis: Clis,
     pub rootless_prerequisites: RootlessPrerequisites,
     pub openclaw: OpenClawReport,
+    /// Signs that clawposture (and a Gateway started the same way) runs inside a container.
+    #[serde(default)]
+    pub in_container: Option<InContainer>,
     pub elapsed_ms: u64,
+}
+
+/// Running inside a container: the signs, and what OpenClaw needs there.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InContainer {
+    /// `/.dockerenv`, `/run/.containerenv`, a cgroup name, a mounted engine socket.
+    pub markers: Vec<String>,
+    /// What OpenClaw needs when its Gateway runs in a container, in words.
+    pub needs: String,
 }
 
 impl Report {

@@ -423,3 +423,65 @@ fn shell_docker_host_at_rootless_docker_is_written_into_dotenv_for_the_gateway()
     );
     assert_eq!(report["endpoint"], host.as_str());
 }
+
+#[test]
+fn a_gateway_in_a_container_is_detected_and_explained_in_the_report_and_the_checklist() {
+    use clawposture::edge::detect;
+    let dir = crate::support::detect::tempdir();
+    let mut o = crate::support::detect::isolated(dir.path());
+    // A bare system tree: no sign (this machine itself has /.dockerenv, the tree does not).
+    let bare = detect::detect(&o);
+    assert_eq!(bare.in_container, None);
+    assert!(!detect::render_human(&bare).contains("In a container"));
+
+    let root = o.system_root.clone();
+    std::fs::write(root.join(".dockerenv"), "").expect("dockerenv");
+    std::fs::create_dir_all(root.join("proc/self")).expect("proc");
+    std::fs::write(
+        root.join("proc/self/mountinfo"),
+        "22 1 0:5 /docker.sock /var/run/docker.sock rw,nosuid - tmpfs tmpfs rw\n",
+    )
+    .expect("mountinfo");
+    o.probe_timeout = std::time::Duration::from_millis(300);
+    let r = detect::detect(&o);
+    let c = r.in_container.clone().expect("detected");
+    assert_eq!(
+        c.markers,
+        [
+            "/.dockerenv",
+            "an engine socket is mounted in at /var/run/docker.sock"
+        ]
+    );
+    let human = detect::render_human(&r);
+    assert!(
+        human.contains("In a container (/.dockerenv;") && human.contains("docker inspect"),
+        "{human}"
+    );
+    let json = serde_json::to_value(&r).expect("json");
+    assert_eq!(json["in_container"]["markers"][0], "/.dockerenv");
+    assert!(
+        json["in_container"]["needs"]
+            .as_str()
+            .is_some_and(|n| n.contains("docker inspect"))
+    );
+
+    // The checklist written from that report carries a Note item saying what OpenClaw needs.
+    let resolved = clawposture::model::paths::resolve(&clawposture::model::paths::PathInputs {
+        config_flag: Some(dir.path().join("openclaw.json")),
+        state_dir_flag: Some(dir.path().join("state")),
+        ..Default::default()
+    });
+    let ctx = clawposture::domain::checklist::Context::new(
+        "private",
+        &serde_json::json!({}),
+        &resolved,
+        None,
+    )
+    .with_detection(&r);
+    let md = clawposture::domain::checklist::markdown(&ctx);
+    assert!(
+        md.contains("**The Gateway runs in a container** *(note)* `gateway.in_container`")
+            && md.contains("docker inspect"),
+        "{md}"
+    );
+}

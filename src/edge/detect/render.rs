@@ -115,6 +115,9 @@ pub fn render_human(r: &Report) -> String {
     };
     let _ = writeln!(s, "OpenClaw: {installed}; config {config}");
     let _ = writeln!(s, "  note: {}", o.note);
+    if let Some(c) = &r.in_container {
+        let _ = writeln!(s, "In a container ({}): {}.", c.markers.join("; "), c.needs);
+    }
     s
 }
 
