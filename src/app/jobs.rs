@@ -34,5 +34,8 @@ pub struct CheckJob {
     pub presets: Vec<Preset>,
     pub engine: Option<Engine>,
     pub endpoint: Option<String>,
+    /// Where `endpoint` came from, in words (`DOCKER_HOST`, `rootless docker socket`); None:
+    /// `--docker-host`.
+    pub endpoint_source: Option<String>,
     pub advanced: Advanced,
 }

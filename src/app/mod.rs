@@ -460,13 +460,14 @@ impl Prepared {
         presets: &[Preset],
         docker_host: Option<String>,
     ) -> CheckJob {
-        let endpoint = self
+        let selected = self
             .detection
             .as_ref()
-            .and_then(|r| r.selected.index.and_then(|i| r.engines.get(i)))
-            .map(|e| e.endpoint.clone())
-            .or(docker_host);
+            .and_then(|r| r.selected.index.and_then(|i| r.engines.get(i)));
+        let endpoint_source = selected.map(|e| format!("detected: {}", e.source.label()));
+        let endpoint = selected.map(|e| e.endpoint.clone()).or(docker_host);
         CheckJob {
+            endpoint_source,
             resolved: resolved.clone(),
             preset: self.choice.preset.name.clone(),
             presets: presets.to_vec(),

@@ -307,6 +307,11 @@ pub fn plan(
         .iter()
         .any(|l| l.path.starts_with(&path("agents.defaults.sandbox")))
         && changes.iter().any(|c| c.key.contains(".sandbox"))
+        // With the sandbox off nothing runs in a container: there is nothing to recreate.
+        && !want.leaves.iter().any(|l| {
+            l.path == path("agents.defaults.sandbox.mode")
+                && l.value == Some(Value::String("off".into()))
+        })
     {
         notes.push("Running sandbox containers keep their old settings: run `openclaw sandbox recreate --all` after writing.".into());
     }

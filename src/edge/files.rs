@@ -54,6 +54,7 @@ pub fn run_check(job: &CheckJob) -> Report {
         &job.preset,
         Some(job.engine),
         job.endpoint.clone(),
+        job.endpoint_source.clone(),
         job.advanced,
     )
 }

@@ -36,6 +36,15 @@ impl Report {
         let engine = self.engines.get(self.selected.index?)?;
         engine.as_engine()
     }
+
+    /// The selected engine when it answers and is rootless: rootless prerequisites for the
+    /// current user are then not needed (the engine runs as its own user already).
+    pub fn working_rootless(&self) -> Option<&EngineReport> {
+        self.selected
+            .index
+            .and_then(|i| self.engines.get(i))
+            .filter(|e| e.state == State::Ready && e.rootless == Some(true))
+    }
 }
 
 /// Where an endpoint came from; the first four follow the docker CLI's own precedence.

@@ -485,3 +485,76 @@ fn a_gateway_in_a_container_is_detected_and_explained_in_the_report_and_the_chec
         "{md}"
     );
 }
+
+#[test]
+fn say_it_right_flag_source_prerequisites_and_no_engine() {
+    // Without an engine nothing is sandboxed: no note about recreating sandbox containers.
+    let sb = Sandbox::new();
+    let out = sb.run(&[
+        "plan",
+        "--threat",
+        "private",
+        "--engine",
+        "none",
+        "--accept-risk",
+        "--state-dir",
+        sb.path("s").to_str().expect("utf-8"),
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        !stdout(&out).contains("Running sandbox containers keep their old settings"),
+        "{}",
+        stdout(&out)
+    );
+
+    let Some(host) = rootless_docker() else {
+        return;
+    };
+    // An endpoint given by flag is not the docker CLI's default; a working rootless engine
+    // does not come with a list of missing rootless prerequisites.
+    let out = sb.run(&["detect", "--docker-host", &host]);
+    let text = stdout(&out);
+    let line = text
+        .lines()
+        .find(|l| l.contains(&host) && l.contains("(--docker-host)"))
+        .unwrap_or_else(|| panic!("the flag's endpoint is listed:\n{text}"));
+    assert!(!line.contains("[docker CLI default]"), "{line}");
+    assert!(
+        line.starts_with("->"),
+        "rootless Docker is selected: {text}"
+    );
+    let prereq = text
+        .lines()
+        .find(|l| l.starts_with("Rootless prerequisites for"))
+        .expect("prerequisites line");
+    assert!(
+        prereq.contains("all met") || prereq.contains("not needed"),
+        "{prereq}"
+    );
+    assert!(!text.contains("  x "), "no missing-item list: {text}");
+
+    // The check after apply says where the endpoint came from: DOCKER_HOST, not --docker-host.
+    let state = sb.path("state");
+    crate::support::engines::give_to_engine_user(&host, &[], &[&state]);
+    let out = sb
+        .cmd(&[
+            "apply",
+            "--yes",
+            "--threat",
+            "private",
+            "--state-dir",
+            state.to_str().expect("utf-8"),
+        ])
+        .env("DOCKER_HOST", &host)
+        .output()
+        .expect("run");
+    let text = stdout(&out);
+    let reach = text
+        .lines()
+        .find(|l| l.contains("engine.reachable"))
+        .unwrap_or_else(|| panic!("engine.reachable:\n{text}{}", stderr(&out)));
+    assert!(
+        reach.contains("DOCKER_HOST") && !reach.contains("--docker-host"),
+        "{reach}"
+    );
+}

@@ -61,6 +61,8 @@ pub struct Options {
     pub engine: Option<Option<Engine>>,
     /// The engine endpoint (`--docker-host`), instead of resolving it.
     pub engine_host: Option<String>,
+    /// Where `engine_host` came from when not from `--docker-host` (detection's source).
+    pub engine_host_source: Option<String>,
     pub live: bool,
     pub strict: bool,
     pub probe_image: Option<String>,
@@ -91,6 +93,7 @@ impl Options {
             advanced: Advanced::default(),
             engine: None,
             engine_host: None,
+            engine_host_source: None,
             live: false,
             strict: false,
             probe_image: None,
@@ -361,7 +364,12 @@ pub fn gather(opts: &Options, e: &Expectations) -> Gathered {
                     "DOCKER_HOST in $STATE_DIR/.env (the Gateway's view)".to_string(),
                 )
             });
+        let named = opts
+            .engine_host
+            .clone()
+            .zip(opts.engine_host_source.clone());
         let (endpoint, source) = match (&opts.engine_host, opts.detect) {
+            _ if named.is_some() => named,
             _ if gateway_env.is_some() => gateway_env,
             (None, true) => detected_endpoint(&opts.config, q.kind, q.rootless),
             _ => None,
@@ -748,6 +756,7 @@ pub fn after_apply(
     preset: &str,
     engine: Option<Option<Engine>>,
     engine_host: Option<String>,
+    engine_host_source: Option<String>,
     advanced: Advanced,
 ) -> Report {
     let mut o = Options::new(&resolved.config, &resolved.state_dir, presets.to_vec());
@@ -755,6 +764,7 @@ pub fn after_apply(
     o.advanced = advanced;
     o.engine = engine;
     o.engine_host = engine_host;
+    o.engine_host_source = engine_host_source;
     o.openclaw = OpenClaw::Off;
     o.gateway = false;
     verify(&o)
