@@ -513,7 +513,7 @@ fn engine_items(ctx: &Context, w: &Words, v: &mut Vec<Item>) {
         let (by_hand, expected) = match (ctx.kind(), &ctx.service_docker_host) {
             (EngineKind::Docker, Some(e)) => (
                 format!("systemctl --user show {unit} -p Environment"),
-                format!("The environment contains DOCKER_HOST={e}. If not: `systemctl --user edit {unit}`, add `[Service]` and `Environment=DOCKER_HOST={e}`, then restart the Gateway."),
+                format!("The environment contains DOCKER_HOST={e}, or `$STATE_DIR/.env` defines it (clawposture writes it there; the Gateway loads that file at start). If neither: `systemctl --user edit {unit}`, add `[Service]` and `Environment=DOCKER_HOST={e}`, then restart the Gateway."),
             ),
             (EngineKind::Docker, _) => (
                 format!("systemctl --user show {unit} -p Environment"),
