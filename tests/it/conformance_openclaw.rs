@@ -62,7 +62,7 @@ fn check(openclaw: &std::path::Path, case: &Case) -> Result<String, String> {
         ]);
     }
     let out = sb.run(&args);
-    if !out.status.success() {
+    if !crate::support::homes::applied(&out) {
         return Err(format!("{name}: apply failed: {}", stderr(&out)));
     }
     let script =
