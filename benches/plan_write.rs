@@ -64,6 +64,7 @@ fn main() {
                 &Default::default(),
                 TokenState {
                     env_file_has_token: true,
+                    ..TokenState::default()
                 },
             ) {
                 Ok(p) => p,
@@ -79,6 +80,7 @@ fn main() {
                 new_text: &p.new_text,
                 state_dir: &state,
                 env_file: &p.env_file,
+                env_docker_host: None,
                 now: SystemTime::now(),
                 checklist: None,
                 ledger: None,

@@ -19,6 +19,8 @@ pub struct WriteJob {
     pub new_text: String,
     pub state_dir: PathBuf,
     pub env_file: EnvFileAction,
+    /// `DOCKER_HOST` to set in `.env` for the Gateway service (None: leave it).
+    pub env_docker_host: Option<String>,
     /// Written beside the config once the config is written.
     pub checklist: Context,
     /// The ledger, written under the same lock right after the config (None: left alone).
@@ -34,5 +36,8 @@ pub struct CheckJob {
     pub presets: Vec<Preset>,
     pub engine: Option<Engine>,
     pub endpoint: Option<String>,
+    /// Where `endpoint` came from, in words (`DOCKER_HOST`, `rootless docker socket`); None:
+    /// `--docker-host`.
+    pub endpoint_source: Option<String>,
     pub advanced: Advanced,
 }

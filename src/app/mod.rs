@@ -5,7 +5,8 @@
 //! The order (each step only when the ones before it passed):
 //! 1. the config must be text (else refused, exit 4);
 //! 2. the preset must exist (else usage, exit 2);
-//! 3. the machine must be able to hold it: a preset that needs an engine when none is usable
+//! 3. the machine must be able to hold it: an engine the user named (`--docker-host`,
+//!    `DOCKER_HOST`) must answer (else exit 3); a preset that needs an engine when none is usable
 //!    asks to accept the risk when it has a locked-down variant, else is refused (exit 3);
 //! 4. the plan (a parse error or an `$include` under an owned key is refused, exit 4);
 //! 5. a plan that changes nothing needs nothing else: the file is checked, not written;
@@ -15,6 +16,7 @@
 //!    acknowledgement (`--allow-loosen`, the wizard's `l`, `--plain`'s question; else exit 4);
 //! 8. confirm and write.
 
+pub mod gateway;
 pub mod jobs;
 
 use std::path::Path;
@@ -151,6 +153,8 @@ pub struct Prepared {
     pub detection: Option<Detection>,
     /// The ledger as read (what clawposture wrote before).
     pub ledger: ledger::Loaded,
+    /// What the Gateway will use, as the plan says it first.
+    pub gateway: gateway::View,
 }
 
 /// Decide the next step (pure).
@@ -197,6 +201,10 @@ fn prepare(
 ) -> Result<Prepared, Prep> {
     let current = decode_config(facts.config, facts.original).map_err(Prep::Refused)?;
     let preset = find_preset(presets, threat).map_err(Prep::Refused)?;
+    // An engine the user named must answer: never silently plan for another (or none).
+    if let Some(f) = facts.detection.and_then(gateway::named_unready) {
+        return Err(Prep::Refused(f));
+    }
     let mut chosen = match choice::choose(preset, facts.environment, inputs) {
         Ok(c) => c,
         // A locked-down variant exists: the user may accept the risk (flag or question).
@@ -219,12 +227,16 @@ fn prepare(
         chosen.notes.push(problem);
     }
     let owned = owned_today(&loaded, current.as_deref(), facts.config);
-    let plan = plan::plan(current.as_deref(), &chosen, &owned, facts.token).map_err(|e| {
-        Prep::Refused(Failure::new(
-            Stop::Refused,
-            format!("{}:{e}", facts.config.display()),
-        ))
-    })?;
+    let mut plan =
+        plan::plan(current.as_deref(), &chosen, &owned, facts.token.clone()).map_err(|e| {
+            Prep::Refused(Failure::new(
+                Stop::Refused,
+                format!("{}:{e}", facts.config.display()),
+            ))
+        })?;
+    // The Gateway service reaches its engine through `$STATE_DIR/.env`, not this shell.
+    let gateway = gateway::View::new(facts.detection, facts.token.docker_host.as_deref());
+    plan.env_docker_host = gateway.env_docker_host.clone();
     let recognized = current
         .as_deref()
         .and_then(|c| recognize(c, presets, facts.environment, inputs));
@@ -237,6 +249,7 @@ fn prepare(
         recognized,
         detection: facts.detection.cloned(),
         ledger: loaded,
+        gateway,
     })
 }
 
@@ -614,13 +627,14 @@ impl Prepared {
         presets: &[Preset],
         docker_host: Option<String>,
     ) -> CheckJob {
-        let endpoint = self
+        let selected = self
             .detection
             .as_ref()
-            .and_then(|r| r.selected.index.and_then(|i| r.engines.get(i)))
-            .map(|e| e.endpoint.clone())
-            .or(docker_host);
+            .and_then(|r| r.selected.index.and_then(|i| r.engines.get(i)));
+        let endpoint_source = selected.map(|e| format!("detected: {}", e.source.label()));
+        let endpoint = selected.map(|e| e.endpoint.clone()).or(docker_host);
         CheckJob {
+            endpoint_source,
             resolved: resolved.clone(),
             preset: self.choice.preset.name.clone(),
             presets: presets.to_vec(),
@@ -638,6 +652,7 @@ impl Prepared {
             new_text: self.plan.new_text.clone(),
             state_dir: resolved.state_dir.clone(),
             env_file: self.plan.env_file.clone(),
+            env_docker_host: self.plan.env_docker_host.clone(),
             checklist: self.checklist(resolved),
             ledger: self.pending_ledger(resolved),
         }

@@ -49,6 +49,8 @@ pub struct Context {
     pub verify_flags: String,
     /// Directories the write left open (shared, sticky, someone else's), each with what to do.
     pub left_open: Vec<String>,
+    /// Detection found this runs in a container: the signs, and what OpenClaw needs there.
+    pub in_container: Option<crate::model::detection::InContainer>,
 }
 
 impl Context {
@@ -96,6 +98,7 @@ impl Context {
             service_docker_host: None,
             verify_flags: String::new(),
             left_open: Vec::new(),
+            in_container: None,
         }
     }
 
@@ -145,7 +148,8 @@ impl Context {
 
     /// Fill the engine facts from a detection report: the selected engine's endpoint, whether
     /// it has the sandbox image, and the DOCKER_HOST the Gateway's service needs.
-    pub fn with_detection(self, report: &crate::model::detection::Report) -> Context {
+    pub fn with_detection(mut self, report: &crate::model::detection::Report) -> Context {
+        self.in_container = report.in_container.clone();
         let Some(e) = report.selected.index.and_then(|i| report.engines.get(i)) else {
             return self;
         };
@@ -254,6 +258,8 @@ pub enum Check {
     Live,
     /// Only by hand (clawposture cannot see it, or it is a step to take).
     Manual,
+    /// Something to know about this machine, not a check.
+    Note,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -332,6 +338,7 @@ pub fn items(ctx: &Context) -> Vec<Item> {
     step_items(ctx, &w, &mut v);
     file_items(ctx, &w, &mut v);
     engine_items(ctx, &w, &mut v);
+    container_note(ctx, &mut v);
     openclaw_items(ctx, &mut v);
     live_and_gateway_items(ctx, &w, &mut v);
     decision_items(ctx, &w, &mut v);
@@ -516,7 +523,7 @@ fn engine_items(ctx: &Context, w: &Words, v: &mut Vec<Item>) {
         let (by_hand, expected) = match (ctx.kind(), &ctx.service_docker_host) {
             (EngineKind::Docker, Some(e)) => (
                 format!("systemctl --user show {unit} -p Environment"),
-                format!("The environment contains DOCKER_HOST={e}. If not: `systemctl --user edit {unit}`, add `[Service]` and `Environment=DOCKER_HOST={e}`, then restart the Gateway."),
+                format!("The environment contains DOCKER_HOST={e}, or `$STATE_DIR/.env` defines it (clawposture writes it there; the Gateway loads that file at start). If neither: `systemctl --user edit {unit}`, add `[Service]` and `Environment=DOCKER_HOST={e}`, then restart the Gateway."),
             ),
             (EngineKind::Docker, _) => (
                 format!("systemctl --user show {unit} -p Environment"),
@@ -538,6 +545,25 @@ fn engine_items(ctx: &Context, w: &Words, v: &mut Vec<Item>) {
             Check::Manual,
         ));
     }
+}
+
+/// The Gateway runs in a container (the Docker install path): what OpenClaw needs there.
+fn container_note(ctx: &Context, v: &mut Vec<Item>) {
+    let Some(c) = &ctx.in_container else { return };
+    v.push(item(
+        crate::model::check_ids::GATEWAY_IN_CONTAINER,
+        SEC_ENGINE,
+        "The Gateway runs in a container",
+        format!(
+            "Detection found {}. {}.",
+            c.markers.join("; "),
+            c.needs
+        ),
+        "install/docker.md",
+        Some("docker inspect \"$HOSTNAME\" --format '{{json .Mounts}}'".into()),
+        "The state dir and the workspace are listed with their host Source paths, and the engine's socket is mounted.",
+        Check::Note,
+    ));
 }
 
 /// What OpenClaw itself says of the config.
@@ -744,6 +770,7 @@ pub fn markdown(ctx: &Context) -> String {
             Check::Verify => " *(verify)*",
             Check::Live => " *(verify --live)*",
             Check::Manual => "",
+            Check::Note => " *(note)*",
         };
         let _ = writeln!(out, "- [ ] **{}**{tag} `{}`", it.title, it.id);
         let _ = writeln!(out, "  - Why: {} (OpenClaw docs: `{}`)", it.why, it.doc);

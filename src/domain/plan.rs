@@ -18,9 +18,12 @@ pub const TOKEN_ENV: &str = "OPENCLAW_GATEWAY_TOKEN";
 pub const MIN_TOKEN_LEN: usize = 24;
 
 /// What the plan needs to know about `$STATE_DIR/.env`.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct TokenState {
     pub env_file_has_token: bool,
+    /// `DOCKER_HOST` as `.env` defines it: the endpoint the Gateway service reaches (it does
+    /// not inherit the shell's DOCKER_HOST, but loads `.env` at start).
+    pub docker_host: Option<String>,
 }
 
 /// What happens to `$STATE_DIR/.env`.
@@ -93,6 +96,9 @@ pub struct Plan {
     /// The user's values kept because they are stricter than the preset's.
     pub kept: Vec<Kept>,
     pub env_file: EnvFileAction,
+    /// `DOCKER_HOST` to write into `$STATE_DIR/.env` so the Gateway service reaches the engine
+    /// the preset was chosen for (set by the application layer from the Gateway's view).
+    pub env_docker_host: Option<String>,
     /// Strings to mask in anything shown to people.
     pub secrets: Vec<String>,
 }
@@ -100,7 +106,9 @@ pub struct Plan {
 impl Plan {
     /// Nothing to write: the file already holds exactly this posture.
     pub fn is_noop(&self) -> bool {
-        self.new_text == self.old_text && self.env_file == EnvFileAction::Unchanged
+        self.new_text == self.old_text
+            && self.env_file == EnvFileAction::Unchanged
+            && self.env_docker_host.is_none()
     }
 
     /// The changes that loosen a value the user had (each needs `--allow-loosen`).
@@ -408,6 +416,11 @@ pub fn plan(
         .iter()
         .any(|l| l.path.starts_with(&path("agents.defaults.sandbox")))
         && changes.iter().any(|c| c.key.contains(".sandbox"))
+        // With the sandbox off nothing runs in a container: there is nothing to recreate.
+        && !want.leaves.iter().any(|l| {
+            l.path == path("agents.defaults.sandbox.mode")
+                && l.value == Some(Value::String("off".into()))
+        })
     {
         notes.push("Running sandbox containers keep their old settings: run `openclaw sandbox recreate --all` after writing.".into());
     }
@@ -438,6 +451,7 @@ pub fn plan(
         notes,
         kept,
         env_file,
+        env_docker_host: None,
         secrets,
     })
 }

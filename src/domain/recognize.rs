@@ -205,6 +205,7 @@ fn evaluate(text: &str, choice: Choice) -> Option<Candidate> {
         &crate::domain::ledger::Owned::default(),
         TokenState {
             env_file_has_token: true,
+            ..TokenState::default()
         },
     )
     .ok()?;

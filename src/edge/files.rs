@@ -30,6 +30,7 @@ pub fn read_ledger(state_dir: &Path) -> Option<Vec<u8>> {
 pub fn token_state(state_dir: &Path) -> TokenState {
     TokenState {
         env_file_has_token: write::env_file_has_token(state_dir),
+        docker_host: write::env_file_value(state_dir, "DOCKER_HOST"),
     }
 }
 
@@ -52,6 +53,7 @@ pub fn run_write(job: &WriteJob) -> Result<(WriteOutcome, PathBuf), Failure> {
         new_text: &job.new_text,
         state_dir: &job.state_dir,
         env_file: &job.env_file,
+        env_docker_host: job.env_docker_host.as_deref(),
         now: SystemTime::now(),
         checklist: Some((path.clone(), &render)),
         ledger: job
@@ -71,6 +73,7 @@ pub fn run_check(job: &CheckJob) -> Report {
         &job.preset,
         Some(job.engine),
         job.endpoint.clone(),
+        job.endpoint_source.clone(),
         job.advanced,
     )
 }

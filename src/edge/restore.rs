@@ -140,6 +140,7 @@ pub fn undo(resolved: &Resolved, now: SystemTime) -> Result<String, Failure> {
         new_text: &new_text,
         state_dir: &resolved.state_dir,
         env_file: &EnvFileAction::Unchanged,
+        env_docker_host: None,
         now,
         checklist: None,
         ledger: Some((

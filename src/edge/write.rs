@@ -11,6 +11,7 @@ use std::time::SystemTime;
 
 use crate::domain::dotenv;
 use crate::domain::plan::{EnvFileAction, TOKEN_ENV};
+use crate::edge::ownership::{self, Owner};
 
 pub struct WriteRequest<'a> {
     pub config: &'a Path,
@@ -19,6 +20,8 @@ pub struct WriteRequest<'a> {
     pub new_text: &'a str,
     pub state_dir: &'a Path,
     pub env_file: &'a EnvFileAction,
+    /// `DOCKER_HOST` for the Gateway service, set in the same `.env` write as the token.
+    pub env_docker_host: Option<&'a str>,
     pub now: SystemTime,
     /// The checklist, written under the same lock once the config is written: its path and
     /// its text given the warnings of this write (directories left open).
@@ -144,6 +147,8 @@ pub enum DirRole {
 pub struct DirReport {
     pub tightened: Vec<String>,
     pub warnings: Vec<String>,
+    /// Run as root on another user's files: directories created are given to that user.
+    pub owner: Option<Owner>,
 }
 
 fn euid() -> u32 {
@@ -163,10 +168,17 @@ fn system_dir(dir: &Path) -> bool {
 }
 
 /// Why clawposture must not re-mode `dir` (None: it belongs to this user alone).
-fn shared_reason(dir: &Path, meta: &fs::Metadata, role: DirRole) -> Option<String> {
+fn shared_reason(
+    dir: &Path,
+    meta: &fs::Metadata,
+    role: DirRole,
+    owner: Option<Owner>,
+) -> Option<String> {
     use std::os::unix::fs::MetadataExt;
     let mode = meta.mode();
-    if meta.uid() != euid() {
+    // As root on another user's files, that user's directories count as this run's own.
+    let me = owner.map_or_else(euid, |o| o.uid);
+    if meta.uid() != me {
         return Some(format!("it belongs to uid {}", meta.uid()));
     }
     if mode & 0o1000 != 0 {
@@ -197,9 +209,17 @@ pub fn private_dir(dir: &Path, role: DirRole, report: &mut DirReport) -> Result<
     let meta = match fs::metadata(dir) {
         Ok(m) => m,
         Err(e) if e.kind() == io::ErrorKind::NotFound => {
+            let created: Vec<PathBuf> = dir
+                .ancestors()
+                .take_while(|a| !a.as_os_str().is_empty() && fs::symlink_metadata(a).is_err())
+                .map(Path::to_path_buf)
+                .collect();
             fs::create_dir_all(dir).map_err(io_err("create the directory", dir))?;
             fs::set_permissions(dir, fs::Permissions::from_mode(0o700))
                 .map_err(io_err("set permissions on", dir))?;
+            for d in &created {
+                ownership::give_path(d, report.owner).map_err(io_err("give away", d))?;
+            }
             return Ok(());
         }
         Err(err) => return Err(io_err("inspect", dir)(err)),
@@ -208,7 +228,7 @@ pub fn private_dir(dir: &Path, role: DirRole, report: &mut DirReport) -> Result<
     if mode & 0o077 == 0 {
         return Ok(());
     }
-    match shared_reason(dir, &meta, role) {
+    match shared_reason(dir, &meta, role, report.owner) {
         None => {
             fs::set_permissions(dir, fs::Permissions::from_mode(0o700))
                 .map_err(io_err("set permissions on", dir))?;
@@ -296,8 +316,13 @@ fn create_temp(target: &Path) -> Result<(File, PathBuf), WriteError> {
 
 /// Replace `target` with `bytes` atomically: a 0600 temp file beside it, fsync, rename, fsync dir.
 /// (pub: the checklist writer reuses it.)
-pub fn atomic_replace(target: &Path, bytes: &[u8], label: &str) -> Result<(), WriteError> {
-    replace_checked(target, bytes, label, None)?;
+pub fn atomic_replace(
+    target: &Path,
+    bytes: &[u8],
+    label: &str,
+    owner: Option<Owner>,
+) -> Result<(), WriteError> {
+    replace_checked(target, bytes, label, None, owner)?;
     sync_dir(&parent_of(target))
 }
 
@@ -310,9 +335,13 @@ fn replace_checked(
     bytes: &[u8],
     label: &str,
     expect: Option<Option<&[u8]>>,
+    owner: Option<Owner>,
 ) -> Result<(), WriteError> {
     let (mut file, tmp) = create_temp(target)?;
-    let written = file.write_all(bytes).and_then(|_| file.sync_all());
+    // The owner is set on the temp, before the rename: the file never exists as root's.
+    let written = ownership::give_file(&file, owner)
+        .and_then(|_| file.write_all(bytes))
+        .and_then(|_| file.sync_all());
     drop(file);
     if let Err(err) = written {
         let _ = fs::remove_file(&tmp);
@@ -409,7 +438,12 @@ pub fn stamp(now: SystemTime) -> String {
     )
 }
 
-fn backup(target: &Path, bytes: &[u8], now: SystemTime) -> Result<PathBuf, WriteError> {
+fn backup(
+    target: &Path,
+    bytes: &[u8],
+    now: SystemTime,
+    owner: Option<Owner>,
+) -> Result<PathBuf, WriteError> {
     let dir = target.parent().unwrap_or(Path::new("."));
     let name = target
         .file_name()
@@ -438,7 +472,10 @@ fn backup(target: &Path, bytes: &[u8], now: SystemTime) -> Result<PathBuf, Write
             .open(&candidate)
         {
             Ok(mut f) => {
-                if let Err(err) = f.write_all(bytes).and_then(|_| f.sync_all()) {
+                if let Err(err) = ownership::give_file(&f, owner)
+                    .and_then(|_| f.write_all(bytes))
+                    .and_then(|_| f.sync_all())
+                {
                     // A partial backup (disk full) is worse than none: it looks like a copy.
                     drop(f);
                     let _ = fs::remove_file(&candidate);
@@ -467,6 +504,17 @@ pub fn env_file_has_token(state_dir: &Path) -> bool {
         if env_text_has_token(&String::from_utf8_lossy(&bytes)))
 }
 
+/// A variable as `$STATE_DIR/.env` defines it for OpenClaw (None: unset, empty, or no
+/// regular `.env`).
+pub fn env_file_value(state_dir: &Path, name: &str) -> Option<String> {
+    match read_regular(&state_dir.join(".env")) {
+        Ok(Some(bytes)) => {
+            dotenv::get(&String::from_utf8_lossy(&bytes), name).filter(|v| !v.trim().is_empty())
+        }
+        _ => None,
+    }
+}
+
 fn env_text_has_token(text: &str) -> bool {
     dotenv::get(text, TOKEN_ENV).is_some_and(|v| !dotenv::is_placeholder(&v))
 }
@@ -486,15 +534,20 @@ struct EnvWrite {
     text: String,
 }
 
-fn plan_env_file(state_dir: &Path, action: &EnvFileAction) -> Result<Option<EnvWrite>, WriteError> {
+fn plan_env_file(
+    state_dir: &Path,
+    action: &EnvFileAction,
+    docker_host: Option<&str>,
+) -> Result<Option<EnvWrite>, WriteError> {
     let token = match action {
-        EnvFileAction::Unchanged => return Ok(None),
-        EnvFileAction::MoveLiteralToken(t) => t.clone(),
-        EnvFileAction::GenerateToken => generate_token().map_err(|e| WriteError::Io {
+        EnvFileAction::Unchanged if docker_host.is_none() => return Ok(None),
+        EnvFileAction::Unchanged => None,
+        EnvFileAction::MoveLiteralToken(t) => Some(t.clone()),
+        EnvFileAction::GenerateToken => Some(generate_token().map_err(|e| WriteError::Io {
             what: "draw random bytes for",
             path: state_dir.join(".env"),
             err: io::Error::other(e.to_string()),
-        })?,
+        })?),
     };
     let shown = state_dir.join(".env");
     let target = match fs::symlink_metadata(&shown) {
@@ -517,19 +570,35 @@ fn plan_env_file(state_dir: &Path, action: &EnvFileAction) -> Result<Option<EnvW
             return Err(WriteError::HardLinked(target, m.nlink()));
         }
     }
-    if env_text_has_token(&text) {
-        return Ok(None);
+    let original = text.clone();
+    let mut text = text;
+    if let Some(token) = token.filter(|_| !env_text_has_token(&original)) {
+        let line = dotenv::quote(TOKEN_ENV, &token)
+            .ok_or_else(|| WriteError::Unquotable(shown.clone()))?;
+        text = dotenv::set_line(
+            &text,
+            TOKEN_ENV,
+            &line,
+            "# Gateway token, written by clawposture; the config refers to it by name.\n",
+        );
+        if dotenv::get(&text, TOKEN_ENV).as_deref() != Some(token.as_str()) {
+            return Err(WriteError::Unquotable(shown));
+        }
     }
-    let line =
-        dotenv::quote(TOKEN_ENV, &token).ok_or_else(|| WriteError::Unquotable(shown.clone()))?;
-    let text = dotenv::set_line(
-        &text,
-        TOKEN_ENV,
-        &line,
-        "# Gateway token, written by clawposture; the config refers to it by name.\n",
-    );
-    if dotenv::get(&text, TOKEN_ENV).as_deref() != Some(token.as_str()) {
-        return Err(WriteError::Unquotable(shown));
+    if let Some(host) =
+        docker_host.filter(|h| dotenv::get(&text, "DOCKER_HOST").as_deref() != Some(*h))
+    {
+        let line = dotenv::quote("DOCKER_HOST", host)
+            .ok_or_else(|| WriteError::Unquotable(shown.clone()))?;
+        text = dotenv::set_line(
+            &text,
+            "DOCKER_HOST",
+            &line,
+            "# The engine the sandbox posture was chosen for, written by clawposture: the Gateway service does not inherit a shell's DOCKER_HOST.\n",
+        );
+    }
+    if text == original {
+        return Ok(None);
     }
     Ok(Some(EnvWrite {
         shown,
@@ -569,7 +638,10 @@ pub fn write(req: &WriteRequest) -> Result<WriteOutcome, WriteError> {
 
 fn write_steps(req: &WriteRequest, done: &Progress) -> Result<WriteOutcome, WriteError> {
     use std::os::unix::fs::MetadataExt;
-    let mut dirs = DirReport::default();
+    let mut dirs = DirReport {
+        owner: ownership::for_write(req.config, req.state_dir),
+        ..DirReport::default()
+    };
     let link = fs::symlink_metadata(req.config)
         .map(|m| m.file_type().is_symlink())
         .unwrap_or(false);
@@ -629,9 +701,9 @@ fn write_steps(req: &WriteRequest, done: &Progress) -> Result<WriteOutcome, Writ
     if now_bytes.as_deref() != req.original {
         return Err(WriteError::Changed(target));
     }
-    let env = plan_env_file(req.state_dir, req.env_file)?;
+    let env = plan_env_file(req.state_dir, req.env_file, req.env_docker_host)?;
     let backup = match &now_bytes {
-        Some(bytes) => Some(backup(&target, bytes, req.now)?),
+        Some(bytes) => Some(backup(&target, bytes, req.now, dirs.owner)?),
         None => None,
     };
     // Until the config is replaced, the old file is in place: a backup of it is only clutter
@@ -646,7 +718,7 @@ fn write_steps(req: &WriteRequest, done: &Progress) -> Result<WriteOutcome, Writ
         Some(e) => {
             private_dir(req.state_dir, DirRole::State, &mut dirs).map_err(drop_backup)?;
             remove_stale_temps(&e.target);
-            atomic_replace(&e.target, e.text.as_bytes(), "env").map_err(drop_backup)?;
+            atomic_replace(&e.target, e.text.as_bytes(), "env", dirs.owner).map_err(drop_backup)?;
             done.push(format!(
                 "{} (the Gateway token; the config does not refer to it yet)",
                 e.shown.display()
@@ -660,6 +732,7 @@ fn write_steps(req: &WriteRequest, done: &Progress) -> Result<WriteOutcome, Writ
         req.new_text.as_bytes(),
         "config",
         Some(req.original),
+        dirs.owner,
     )
     .map_err(drop_backup)?;
     done.push(match &backup {
@@ -684,6 +757,7 @@ fn write_steps(req: &WriteRequest, done: &Progress) -> Result<WriteOutcome, Writ
             path,
             render(&stamp(req.now), name.as_deref()).as_bytes(),
             "ledger",
+            dirs.owner,
         )?;
         done.push(format!("the ledger {}", path.display()));
         crate::edge::backups::prune(&target, crate::edge::backups::KEEP);
@@ -692,7 +766,12 @@ fn write_steps(req: &WriteRequest, done: &Progress) -> Result<WriteOutcome, Writ
         Some((path, render)) => {
             private_dir(req.state_dir, DirRole::State, &mut dirs)?;
             remove_stale_temps(path);
-            atomic_replace(path, render(&dirs.warnings).as_bytes(), "checklist")?;
+            atomic_replace(
+                path,
+                render(&dirs.warnings).as_bytes(),
+                "checklist",
+                dirs.owner,
+            )?;
             Some(path.clone())
         }
         None => None,
@@ -706,6 +785,7 @@ fn write_steps(req: &WriteRequest, done: &Progress) -> Result<WriteOutcome, Writ
         tightened: dirs.tightened,
         warnings: dirs.warnings,
         checklist,
+        owned_by: ownership::notice(dirs.owner),
     })
 }
 

@@ -39,7 +39,7 @@ pub struct Global {
     /// Work on OpenClaw's `--profile NAME` Gateway (~/.openclaw-NAME), e.g. a separate public Gateway.
     #[arg(long, global = true, value_name = "NAME", value_parser = profile_name)]
     pub openclaw_profile: Option<String>,
-    /// OpenClaw's state dir, where the Gateway token is kept in .env (default: OPENCLAW_STATE_DIR or ~/.openclaw).
+    /// OpenClaw's state dir, as OPENCLAW_STATE_DIR: the token in .env and, unless --config says otherwise, the config PATH/openclaw.json (default: OPENCLAW_STATE_DIR or ~/.openclaw).
     #[arg(long, global = true, value_name = "PATH")]
     pub state_dir: Option<PathBuf>,
     /// The engine endpoint to probe first (like DOCKER_HOST), e.g. unix:///run/user/1000/docker.sock.

@@ -133,7 +133,7 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
                 if let Some((outcome, checklist)) = &written {
                     v["written"] = serde_json::json!({
                         "config": outcome.written, "backup": outcome.backup, "env_file": outcome.env_file,
-                        "via_symlink": outcome.via_symlink, "tightened": outcome.tightened, "warnings": outcome.warnings,
+                        "via_symlink": outcome.via_symlink, "owned_by": outcome.owned_by, "tightened": outcome.tightened, "warnings": outcome.warnings,
                         "checklist": checklist,
                     });
                 }
@@ -274,7 +274,7 @@ impl Gathered {
                 environment: &self.environment,
                 detection: self.detection.as_ref(),
                 original: self.original.as_deref(),
-                token: self.token,
+                token: self.token.clone(),
                 config: &resolved.config,
                 ledger: self.ledger.as_deref(),
             },
@@ -317,6 +317,12 @@ pub fn inputs_from(answers: &Answers) -> Result<Inputs, Failure> {
     )
 }
 
+/// The user the Gateway runs as: this process's ids, except as root on another user's state
+/// dir, where it is that user (whose files are written, and whose uid the sandbox gets).
+pub fn gateway_ids(resolved: &Resolved) -> (u32, u32) {
+    crate::edge::ownership::gateway_ids(&resolved.config, &resolved.state_dir)
+}
+
 pub fn current_ids() -> (u32, u32) {
     // SAFETY: getuid/getgid cannot fail and touch no memory.
     unsafe { (libc::getuid(), libc::getgid()) }
@@ -334,7 +340,7 @@ fn environment_from(
     global: &Global,
     resolved: &Resolved,
 ) -> (Environment, Option<Report>) {
-    let (uid, gid) = current_ids();
+    let (uid, gid) = gateway_ids(resolved);
     if let Some(arg) = answers.engine {
         return (
             Environment {

@@ -97,6 +97,9 @@ pub fn plan_text(prepared: &Prepared, paths: &Resolved) -> String {
         if plan.new_file { " (new file)" } else { "" },
         paths.config_source
     );
+    for line in prepared.gateway.head_lines() {
+        let _ = writeln!(out, "{line}");
+    }
     if !choice.preset.source.starts_with("presets/") {
         let _ = writeln!(
             out,
@@ -146,6 +149,13 @@ pub fn plan_text(prepared: &Prepared, paths: &Resolved) -> String {
         "generate_token" => out.push_str(&format!("\n$STATE_DIR/.env ({}) gets a new random Gateway token (never shown).\n", paths.state_dir.join(".env").display())),
         "move_literal_token" => out.push_str("\nThe literal Gateway token moves from the config into $STATE_DIR/.env (never shown); clients keep working.\n"),
         _ => {}
+    }
+    if let Some(host) = &plan.env_docker_host {
+        let _ = writeln!(
+            out,
+            "\n$STATE_DIR/.env ({}) gets DOCKER_HOST={host}: the engine this preset was chosen for, as the Gateway service must reach it.",
+            paths.state_dir.join(".env").display()
+        );
     }
     for n in &plan.notes {
         let _ = writeln!(out, "\nNote: {}", plan.mask(n));
@@ -220,6 +230,9 @@ pub fn plan_json(prepared: &Prepared, paths: &Resolved, dry_run: bool) -> Value 
         "notes": plan.notes.iter().map(|n| plan.mask(n)).collect::<Vec<_>>(),
         "kept": plan.kept,
         "loosens": !plan.user_loosenings().is_empty(),
+        "skipped_engines": prepared.gateway.skipped,
+        "env_docker_host": plan.env_docker_host,
+        "gateway_reaches": prepared.gateway.reaches.as_ref().map(|r| json!({"endpoint": r.endpoint, "because": r.because})),
         "noop": plan.is_noop(),
         "diff": plan.diff("current", "new"),
     })
@@ -246,6 +259,9 @@ pub fn written_text(outcome: &WriteOutcome, paths: &Resolved) -> String {
     }
     for t in &outcome.tightened {
         let _ = writeln!(out, "Permissions tightened: {t}");
+    }
+    if let Some(o) = &outcome.owned_by {
+        let _ = writeln!(out, "{o}");
     }
     for w in &outcome.warnings {
         let _ = writeln!(out, "Warning: {w}");

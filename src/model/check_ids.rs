@@ -11,6 +11,7 @@ pub const STATIC_TOKEN: &str = "static.token";
 pub const ENGINE_REACHABLE: &str = "engine.reachable";
 pub const ENGINE_ROOTLESS: &str = "engine.rootless";
 pub const ENGINE_IMAGE: &str = "engine.image";
+pub const ENGINE_USER: &str = "engine.user";
 pub const OPENCLAW_BINARY: &str = "openclaw.binary";
 pub const OPENCLAW_VALIDATE: &str = "openclaw.validate";
 pub const OPENCLAW_AUDIT: &str = "openclaw.audit";
@@ -25,6 +26,7 @@ pub const GATEWAY_LISTEN: &str = "gateway.listen";
 pub const GATEWAY_EXEC_APPROVALS: &str = "gateway.exec_approvals";
 pub const GATEWAY_RESTART: &str = "gateway.restart";
 pub const GATEWAY_SERVICE_ENV: &str = "gateway.service_env";
+pub const GATEWAY_IN_CONTAINER: &str = "gateway.in_container";
 
 /// `openclaw sandbox explain` for one agent: `openclaw.sandbox[<agent>]`.
 pub fn openclaw_sandbox(agent: &str) -> String {

@@ -15,7 +15,19 @@ pub struct Report {
     pub clis: Clis,
     pub rootless_prerequisites: RootlessPrerequisites,
     pub openclaw: OpenClawReport,
+    /// Signs that clawposture (and a Gateway started the same way) runs inside a container.
+    #[serde(default)]
+    pub in_container: Option<InContainer>,
     pub elapsed_ms: u64,
+}
+
+/// Running inside a container: the signs, and what OpenClaw needs there.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InContainer {
+    /// `/.dockerenv`, `/run/.containerenv`, a cgroup name, a mounted engine socket.
+    pub markers: Vec<String>,
+    /// What OpenClaw needs when its Gateway runs in a container, in words.
+    pub needs: String,
 }
 
 impl Report {
@@ -23,6 +35,15 @@ impl Report {
     pub fn selected_engine(&self) -> Option<Engine> {
         let engine = self.engines.get(self.selected.index?)?;
         engine.as_engine()
+    }
+
+    /// The selected engine when it answers and is rootless: rootless prerequisites for the
+    /// current user are then not needed (the engine runs as its own user already).
+    pub fn working_rootless(&self) -> Option<&EngineReport> {
+        self.selected
+            .index
+            .and_then(|i| self.engines.get(i))
+            .filter(|e| e.state == State::Ready && e.rootless == Some(true))
     }
 }
 

@@ -37,7 +37,10 @@ pub const TABLE: &[(&str, &str)] = &[
         "a check failed: verify found a failure (or, with --strict, a skipped item), or apply's check right after writing said NOT OK",
     ),
     ("2", "usage error or missing answer"),
-    ("3", "this machine cannot satisfy the preset"),
+    (
+        "3",
+        "this machine cannot satisfy the preset (or the engine you named does not answer)",
+    ),
     (
         "4",
         "refused to write: parse error, $include under an owned key, trust boundary or loosening not acknowledged, file changed meanwhile, lock held, unwritable directory, not confirmed",
@@ -54,7 +57,7 @@ macro_rules! exit_codes_help {
   0      ok (verify: nothing failed)
   1      a check failed: verify found a failure (or, with --strict, a skipped item), or apply's check right after writing said NOT OK
   2      usage error or missing answer
-  3      this machine cannot satisfy the preset
+  3      this machine cannot satisfy the preset (or the engine you named does not answer)
   4      refused to write: parse error, $include under an owned key, trust boundary or loosening not acknowledged, file changed meanwhile, lock held, unwritable directory, not confirmed
   130    interrupted (Ctrl-C)
   128+N  verify stopped by signal N"

@@ -64,7 +64,8 @@ fn expand(path: &str, env: &HashMap<String, String>) -> PathBuf {
     }
 }
 
-/// Config, first found: `--config`; `--openclaw-profile` (`~/.openclaw-NAME/openclaw.json`);
+/// Config, first found: `--config`; `--state-dir DIR` (`DIR/openclaw.json`, as
+/// `OPENCLAW_STATE_DIR=DIR`; OPENCLAW_CONFIG_PATH still wins without a profile); `--openclaw-profile` (`~/.openclaw-NAME/openclaw.json`);
 /// `OPENCLAW_CONFIG_PATH`; `$OPENCLAW_STATE_DIR/openclaw.json`; `$OPENCLAW_HOME/.openclaw/openclaw.json`;
 /// `~/.openclaw/openclaw.json`. State dir: `--state-dir`, profile, `OPENCLAW_STATE_DIR`, `~/.openclaw`.
 /// A profile names another Gateway, so it overrides the path variables of the current one.
@@ -80,8 +81,17 @@ pub fn resolve(inputs: &PathInputs) -> Resolved {
         .or_else(|| profile_dir.clone())
         .or_else(|| env.get("OPENCLAW_STATE_DIR").map(|s| expand(s, env)))
         .unwrap_or_else(|| home(env).join(".openclaw"));
+    // `--state-dir DIR` means what `OPENCLAW_STATE_DIR=DIR` means: the config moves with it
+    // (OpenClaw reads `$OPENCLAW_STATE_DIR/openclaw.json`), unless OPENCLAW_CONFIG_PATH names
+    // another file, which OpenClaw would read instead. Beside a profile, the flag wins.
+    let state_flag_config = inputs
+        .state_dir_flag
+        .as_ref()
+        .filter(|_| inputs.profile.is_some() || !env.contains_key("OPENCLAW_CONFIG_PATH"));
     let (config, config_source) = if let Some(c) = &inputs.config_flag {
         (c.clone(), "--config".to_string())
+    } else if let Some(dir) = state_flag_config {
+        (dir.join("openclaw.json"), "--state-dir".to_string())
     } else if let (Some(dir), Some(p)) = (&profile_dir, &inputs.profile) {
         (dir.join("openclaw.json"), format!("--openclaw-profile {p}"))
     } else if let Some(c) = env.get("OPENCLAW_CONFIG_PATH") {
@@ -170,6 +180,38 @@ mod tests {
                 PathBuf::from("/h/.openclaw-public")
             )
         );
+        i.config_flag = Some("/flag.json".into());
+        assert_eq!(resolve(&i).config, PathBuf::from("/flag.json"));
+    }
+
+    #[test]
+    fn state_dir_flag_moves_the_config_as_openclaw_state_dir_does() {
+        let flag = |i: &mut PathInputs| i.state_dir_flag = Some("/srv/gw".into());
+        let mut i = inputs(&[("HOME", "/h")]);
+        flag(&mut i);
+        let r = resolve(&i);
+        assert_eq!(
+            (r.config, r.config_source.as_str(), r.state_dir),
+            (
+                PathBuf::from("/srv/gw/openclaw.json"),
+                "--state-dir",
+                PathBuf::from("/srv/gw")
+            )
+        );
+        // The same as the variable: both name the same files.
+        let by_env = resolve(&inputs(&[
+            ("HOME", "/h"),
+            ("OPENCLAW_STATE_DIR", "/srv/gw"),
+        ]));
+        assert_eq!(by_env.config, PathBuf::from("/srv/gw/openclaw.json"));
+        assert_eq!(by_env.state_dir, PathBuf::from("/srv/gw"));
+        // The flag beats the variable, and OPENCLAW_CONFIG_PATH still names the config.
+        let mut i = inputs(&[("HOME", "/h"), ("OPENCLAW_STATE_DIR", "/other")]);
+        flag(&mut i);
+        assert_eq!(resolve(&i).config, PathBuf::from("/srv/gw/openclaw.json"));
+        i.env
+            .insert("OPENCLAW_CONFIG_PATH".into(), "/c.json".into());
+        assert_eq!(resolve(&i).config, PathBuf::from("/c.json"));
         i.config_flag = Some("/flag.json".into());
         assert_eq!(resolve(&i).config, PathBuf::from("/flag.json"));
     }

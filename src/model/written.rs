@@ -16,4 +16,6 @@ pub struct WriteOutcome {
     pub warnings: Vec<String>,
     /// The checklist written under the lock (None when the request had none).
     pub checklist: Option<PathBuf>,
+    /// Run as root on another user's files: whose they stay, in words (None otherwise).
+    pub owned_by: Option<String>,
 }

@@ -113,14 +113,21 @@ fn with_no_engine_reachable_plan_falls_back_and_public_is_refused() {
     let sb = Sandbox::new();
     let dead = sb.path("no-such.sock");
     let host = format!("unix://{}", dead.display());
-    let out = sb
+    // An engine named by DOCKER_HOST that does not answer is an error (exit 3), never a
+    // silent fallback to another engine or to none (#14).
+    let named = sb
         .cmd(&["apply", "--yes", "--threat", "public"])
         .env("DOCKER_HOST", &host)
         .env("PATH", sb.path("empty-path"))
         .output()
         .expect("run");
-    // A system daemon on this machine's well-known sockets would still be found: then public
-    // is written for it; otherwise it is refused.
+    assert_eq!(named.status.code(), Some(3), "{}", stderr(&named));
+    assert!(
+        stderr(&named).contains("DOCKER_HOST") && stderr(&named).contains("missing"),
+        "{}",
+        stderr(&named)
+    );
+    assert!(!sb.config().exists());
     let detect = sb
         .cmd(&["detect", "--json"])
         .env("DOCKER_HOST", &host)
@@ -137,6 +144,19 @@ fn with_no_engine_reachable_plan_falls_back_and_public_is_refused() {
         Some(json!("missing")),
         "{report}"
     );
+    // Nothing named: a system daemon on this machine's well-known sockets would still be
+    // found: then public is written for it; otherwise it is refused.
+    let out = sb
+        .cmd(&["apply", "--yes", "--threat", "public"])
+        .env("PATH", sb.path("empty-path"))
+        .output()
+        .expect("run");
+    let detect = sb
+        .cmd(&["detect", "--json"])
+        .env("PATH", sb.path("empty-path"))
+        .output()
+        .expect("run");
+    let report: Value = serde_json::from_str(&stdout(&detect)).expect("json");
     match report["selected"]["index"].as_u64() {
         None => {
             assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));

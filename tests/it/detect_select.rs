@@ -194,6 +194,7 @@ fn report(engines: Vec<EngineReport>) -> Report {
             ok: true,
             checks: vec![],
         },
+        in_container: None,
         openclaw: OpenClawReport {
             installed: false,
             path: None,

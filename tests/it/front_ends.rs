@@ -174,6 +174,7 @@ fn wizard(s: &Scenario) -> (i32, Option<Vec<u8>>, String) {
     let (shown, _) = t.wait_for_any(&[
         "Adjusted for this machine",
         "Nothing adjusted for this machine",
+        "No container engine: the preset's variant without a sandbox",
         "needs a container engine",
         "openclaw.json:",
     ]);

@@ -15,6 +15,7 @@ mod detect_prereqs;
 mod detect_select;
 mod edges;
 mod front_ends;
+mod gateway_view;
 mod image_build;
 mod layers;
 mod ledger_cli;

@@ -161,6 +161,7 @@ fn run(text: &str, target: &Choice, owned: &Owned, has_token: bool) -> Plan {
         owned,
         TokenState {
             env_file_has_token: has_token,
+            ..TokenState::default()
         },
     )
     .expect("plan")

@@ -39,7 +39,15 @@ fn welcome_to_done_against_rootless_docker() {
     t.wait_for("✓ Wrote");
     // verify's static and engine items run on the written file, against the same daemon.
     t.wait_for("PASS  every owned key holds the preset's value");
-    t.wait_for("PASS  the sandbox's container engine answers");
+    // The engine's items are further down: scroll until they show (each key redraws).
+    let engine = "PASS  the sandbox's container engine answers";
+    for _ in 0..40 {
+        if t.screen().contains(engine) {
+            break;
+        }
+        t.keys(&["Down"]);
+    }
+    t.wait_for(engine);
     t.keys(&["q"]);
     let code = t.wait_exit();
     let printed = t.history();

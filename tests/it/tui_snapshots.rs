@@ -159,8 +159,10 @@ fn boundary_conflict_and_noop() {
         let mut w = loaded(s, Some(&new_text), Env::RootlessDocker);
         w.config = wizard::ConfigState::Ready {
             original: Some(new_text.into_bytes()),
+            // The Gateway's .env already points at the engine: nothing left to write.
             token: clawposture::domain::plan::TokenState {
                 env_file_has_token: true,
+                docker_host: Some("unix:///run/user/1000/docker.sock".into()),
             },
             ledger: None,
         };

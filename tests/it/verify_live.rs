@@ -92,6 +92,13 @@ fn no_probe_containers_of(endpoint: &str, pid: u32) {
     );
 }
 
+/// A rootless engine runs as its socket's owner: the Gateway (and so its state dir and config)
+/// must be that user's, or engine.user fails (the sandbox could not bind-mount the state dir).
+/// These tests run as root: the state dir and config are given to the engine's user first.
+fn as_the_engines_user(h: &Home, t: &Target) {
+    crate::support::engines::give_to_engine_user(&t.endpoint, &[&h.config()], &[&h.state()]);
+}
+
 #[test]
 fn verify_live_passes_for_every_preset_written_by_apply() {
     let Some(env) = engines() else { return };
@@ -105,6 +112,7 @@ fn verify_live_passes_for_every_preset_written_by_apply() {
             //    engine.image is the one failure, with the build recipe.
             let h = Home::new();
             h.put_config(TELEGRAM);
+            as_the_engines_user(&h, &t);
             h.apply(threat, t.label, &answers(threat));
             let v = live(&h, &t, &image, &[]);
             for id in STATIC_IDS
@@ -128,6 +136,7 @@ fn verify_live_passes_for_every_preset_written_by_apply() {
             let h = Home::new();
             h.preset_with_image(threat, &image);
             h.put_config(TELEGRAM);
+            as_the_engines_user(&h, &t);
             h.apply(threat, t.label, &answers(threat));
             let v = h.verify(&["--live", "--no-openclaw", "--docker-host", &t.endpoint]);
             live_items_pass(&v, &label);

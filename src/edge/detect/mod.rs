@@ -9,6 +9,7 @@ mod endpoints;
 mod facts;
 mod fixes;
 pub(crate) mod http;
+mod in_container;
 mod openclaw_install;
 mod prereqs;
 mod probe_endpoint;
@@ -21,8 +22,8 @@ pub use crate::model::detect_options::{
     DEFAULT_PROBE_TIMEOUT, DEFAULT_SANDBOX_IMAGE, DetectOptions,
 };
 pub use crate::model::detection::{
-    Clis, EngineReport, OpenClawReport, PrereqCheck, Report, RootlessPrerequisites, SandboxImage,
-    Security, Selection, Source, State,
+    Clis, EngineReport, InContainer, OpenClawReport, PrereqCheck, Report, RootlessPrerequisites,
+    SandboxImage, Security, Selection, Source, State,
 };
 pub use context::{context_endpoint, meta_dir_name};
 pub use facts::{
@@ -59,6 +60,7 @@ pub fn detect(opts: &DetectOptions) -> Report {
         clis,
         rootless_prerequisites,
         openclaw,
+        in_container: in_container::check(opts),
         elapsed_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
     }
 }

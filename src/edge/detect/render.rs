@@ -34,7 +34,8 @@ pub fn render_human(r: &Report) -> String {
             image_label(e),
             e.endpoint,
             e.source.label(),
-            if e.cli_default {
+            // An endpoint given with --docker-host is the Gateway's by flag, not by default.
+            if e.cli_default && e.source != crate::model::detection::Source::Flag {
                 " [docker CLI default]"
             } else {
                 ""
@@ -81,6 +82,15 @@ pub fn render_human(r: &Report) -> String {
     let failed: Vec<_> = p.checks.iter().filter(|c| !c.ok).collect();
     if failed.is_empty() {
         let _ = writeln!(s, "Rootless prerequisites for {who}: all met");
+    } else if let Some(e) = r.working_rootless() {
+        // A rootless engine already answers: setting up another one for this user is not needed.
+        let _ = writeln!(
+            s,
+            "Rootless prerequisites for {who}: not needed ({} at {} already answers; {} would be missing to set one up for {who})",
+            e.label(),
+            e.endpoint,
+            failed.len()
+        );
     } else {
         let _ = writeln!(
             s,
@@ -115,6 +125,9 @@ pub fn render_human(r: &Report) -> String {
     };
     let _ = writeln!(s, "OpenClaw: {installed}; config {config}");
     let _ = writeln!(s, "  note: {}", o.note);
+    if let Some(c) = &r.in_container {
+        let _ = writeln!(s, "In a container ({}): {}.", c.markers.join("; "), c.needs);
+    }
     s
 }
 

@@ -335,6 +335,43 @@ pub struct Wanted {
     /// The engines the config fits, for messages (`docker-rootless`).
     pub label: Option<String>,
     pub images: Vec<String>,
+    /// The uid that owns the state dir: the user the Gateway must run as to read its files.
+    pub state_owner: Option<u32>,
+}
+
+/// A rootless engine runs as the user that owns its socket; OpenClaw's sandbox bind-mounts
+/// the state dir into it, so the Gateway must run as that same user and own the state dir, or
+/// creating the container fails ("permission denied" on the bind mount).
+fn judge_user(facts: &EngineFacts, wanted: &Wanted) -> Option<Outcome> {
+    let title = "the rootless engine's user owns the state dir";
+    let id = crate::model::check_ids::ENGINE_USER;
+    if facts.rootless != Some(true) {
+        return None;
+    }
+    match (facts.socket_owner, wanted.state_owner) {
+        (Some(engine), Some(state)) if engine == state => Some(Outcome::pass(
+            id,
+            Group::Engine,
+            title,
+            format!("the engine runs as uid {engine}, who owns the state dir"),
+        )),
+        (Some(engine), Some(state)) => Some(
+            Outcome::fail(
+                id,
+                Group::Engine,
+                title,
+                format!(
+                    "the rootless engine at {} runs as uid {engine}, but the state dir belongs to uid {state}: the sandbox cannot bind-mount the state dir (permission denied)",
+                    facts.endpoint
+                ),
+            )
+            .fix(format!(
+                "run the Gateway as uid {engine} (the engine's user) with a state dir it owns, or use the rootless engine of uid {state}"
+            ))
+            .doc("gateway/sandboxing.md"),
+        ),
+        _ => None,
+    }
 }
 
 pub fn judge(facts: &EngineFacts, wanted: &Wanted) -> Vec<Outcome> {
@@ -426,6 +463,7 @@ pub fn judge(facts: &EngineFacts, wanted: &Wanted) -> Vec<Outcome> {
         }
         _ => rootless,
     });
+    out.extend(judge_user(facts, wanted));
     for img in &wanted.images {
         let t = format!("the sandbox image {img} is present");
         let id = image_id(img, wanted);
@@ -573,6 +611,7 @@ mod tests {
             rootless: Some(true),
             label: Some("docker-rootless".into()),
             images: vec![DEFAULT_IMAGE.into()],
+            state_owner: None,
         };
         let mut facts = EngineFacts {
             endpoint: "unix:///s".into(),
@@ -617,5 +656,43 @@ mod tests {
         let out = judge(&facts, &wanted);
         assert_eq!(out[0].status, Status::Fail);
         assert!(out[1..].iter().all(|o| o.status == Status::Skipped));
+    }
+
+    #[test]
+    fn a_rootless_engine_of_another_user_than_the_state_dirs_fails_with_the_fix() {
+        let wanted = |state_owner| Wanted {
+            kind: Some(EngineKind::Docker),
+            rootless: Some(true),
+            label: None,
+            images: Vec::new(),
+            state_owner,
+        };
+        let facts = |rootless, socket_owner| EngineFacts {
+            endpoint: "unix:///run/user/1001/docker.sock".into(),
+            source: "test".into(),
+            error: None,
+            server: None,
+            kind: Some(EngineKind::Docker),
+            rootless: Some(rootless),
+            socket_owner,
+            images: Vec::new(),
+        };
+        let user = |f: &EngineFacts, w: &Wanted| {
+            judge(f, w)
+                .into_iter()
+                .find(|o| o.id == crate::model::check_ids::ENGINE_USER)
+        };
+        let o = user(&facts(true, Some(1001)), &wanted(Some(0))).expect("judged");
+        assert_eq!(o.status, Status::Fail);
+        assert!(
+            o.fix
+                .as_deref()
+                .is_some_and(|f| f.contains("run the Gateway as uid 1001"))
+        );
+        let o = user(&facts(true, Some(1001)), &wanted(Some(1001))).expect("judged");
+        assert_eq!(o.status, Status::Pass);
+        // A rootful engine runs as root whatever owns its socket: not judged.
+        assert!(user(&facts(false, Some(0)), &wanted(Some(1001))).is_none());
+        assert!(user(&facts(true, None), &wanted(Some(1001))).is_none());
     }
 }

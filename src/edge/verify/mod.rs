@@ -61,6 +61,8 @@ pub struct Options {
     pub engine: Option<Option<Engine>>,
     /// The engine endpoint (`--docker-host`), instead of resolving it.
     pub engine_host: Option<String>,
+    /// Where `engine_host` came from when not from `--docker-host` (detection's source).
+    pub engine_host_source: Option<String>,
     pub live: bool,
     pub strict: bool,
     pub probe_image: Option<String>,
@@ -81,8 +83,8 @@ pub struct Options {
 
 impl Options {
     pub fn new(config: &Path, state_dir: &Path, presets: Vec<Preset>) -> Options {
-        // SAFETY: getuid/getgid cannot fail and touch no memory.
-        let (uid, gid) = unsafe { (libc::getuid(), libc::getgid()) };
+        // As root on another user's files, that user is the Gateway's (and the files').
+        let (uid, gid) = crate::edge::ownership::gateway_ids(config, state_dir);
         Options {
             config: config.to_path_buf(),
             state_dir: state_dir.to_path_buf(),
@@ -91,6 +93,7 @@ impl Options {
             advanced: Advanced::default(),
             engine: None,
             engine_host: None,
+            engine_host_source: None,
             live: false,
             strict: false,
             probe_image: None,
@@ -305,6 +308,9 @@ pub fn expectations(opts: &Options, read: Result<Option<&str>, String>) -> Expec
                     None => recognized.as_ref().and_then(|r| r.engine_label()),
                 },
                 images,
+                state_owner: std::fs::metadata(&opts.state_dir)
+                    .ok()
+                    .map(|m| std::os::unix::fs::MetadataExt::uid(&m)),
             },
         }
     });
@@ -347,7 +353,24 @@ pub fn judge(opts: &Options, e: &Expectations, g: &Gathered) -> Report {
 pub fn gather(opts: &Options, e: &Expectations) -> Gathered {
     let files = statics::gather(&opts.config, &opts.state_dir, &e.token, opts.uid);
     let engine = e.engine.as_ref().map(|q| {
+        // The Gateway's view first: its service does not inherit this shell's DOCKER_HOST but
+        // loads `$STATE_DIR/.env`, so a DOCKER_HOST there is the daemon its sandbox uses.
+        let gateway_env = (opts.engine_host.is_none() && q.kind == EngineKind::Docker)
+            .then(|| crate::edge::write::env_file_value(&opts.state_dir, "DOCKER_HOST"))
+            .flatten()
+            .map(|h| {
+                (
+                    h,
+                    "DOCKER_HOST in $STATE_DIR/.env (the Gateway's view)".to_string(),
+                )
+            });
+        let named = opts
+            .engine_host
+            .clone()
+            .zip(opts.engine_host_source.clone());
         let (endpoint, source) = match (&opts.engine_host, opts.detect) {
+            _ if named.is_some() => named,
+            _ if gateway_env.is_some() => gateway_env,
             (None, true) => detected_endpoint(&opts.config, q.kind, q.rootless),
             _ => None,
         }
@@ -733,6 +756,7 @@ pub fn after_apply(
     preset: &str,
     engine: Option<Option<Engine>>,
     engine_host: Option<String>,
+    engine_host_source: Option<String>,
     advanced: Advanced,
 ) -> Report {
     let mut o = Options::new(&resolved.config, &resolved.state_dir, presets.to_vec());
@@ -740,6 +764,7 @@ pub fn after_apply(
     o.advanced = advanced;
     o.engine = engine;
     o.engine_host = engine_host;
+    o.engine_host_source = engine_host_source;
     o.openclaw = OpenClaw::Off;
     o.gateway = false;
     verify(&o)

@@ -205,6 +205,7 @@ pub fn report(env: Env) -> Report {
         selected,
         clis,
         rootless_prerequisites: prereqs(ok),
+        in_container: None,
         openclaw: OpenClawReport {
             installed: true,
             path: Some("/usr/local/bin/openclaw".into()),
@@ -264,6 +265,7 @@ pub fn outcome() -> WriteOutcome {
         tightened: Vec::new(),
         warnings: Vec::new(),
         checklist: None,
+        owned_by: None,
     }
 }
 

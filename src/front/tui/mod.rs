@@ -69,7 +69,7 @@ pub fn setup(
         app::find_preset(&presets, answers.threat.as_deref())?;
     }
     let inputs = dispatch::inputs_from(answers)?;
-    let (uid, gid) = dispatch::current_ids();
+    let (uid, gid) = dispatch::gateway_ids(resolved);
     Ok(Setup {
         resolved: resolved.clone(),
         presets,

@@ -416,7 +416,7 @@ impl Wizard {
                 environment: &environment,
                 detection: self.report(),
                 original: original.as_deref(),
-                token: *token,
+                token: token.clone(),
                 config: &self.setup.resolved.config,
                 ledger: ledger.as_deref(),
             },
@@ -554,7 +554,7 @@ impl Wizard {
             environment: &environment,
             detection: self.report(),
             original: original.as_deref(),
-            token: *token,
+            token: token.clone(),
             config: &self.setup.resolved.config,
             ledger: ledger.as_deref(),
         };

@@ -40,3 +40,27 @@ pub fn engines_env() -> Option<HashMap<String, String>> {
             .collect(),
     )
 }
+
+/// A rootless engine runs as its socket's owner, and the Gateway must be that user (its state
+/// dir and config that user's), or `engine.user` fails. Tests run as root: `paths` (created as
+/// directories when missing, the last ones first given) are given to the engine's user.
+/// Nothing is done when not root or for a root-owned socket.
+pub fn give_to_engine_user(endpoint: &str, files: &[&std::path::Path], dirs: &[&std::path::Path]) {
+    use std::os::unix::fs::MetadataExt;
+    let Some(socket) = endpoint.strip_prefix("unix://") else {
+        return;
+    };
+    let m = std::fs::metadata(socket).expect("the engine's socket");
+    // SAFETY: geteuid cannot fail and touches no memory.
+    if m.uid() == 0 || unsafe { libc::geteuid() } != 0 {
+        return;
+    }
+    for d in dirs {
+        std::fs::create_dir_all(d).expect("mkdir");
+        std::fs::set_permissions(d, std::os::unix::fs::PermissionsExt::from_mode(0o700))
+            .expect("chmod");
+    }
+    for p in files.iter().chain(dirs) {
+        std::os::unix::fs::chown(p, Some(m.uid()), Some(m.gid())).expect("chown");
+    }
+}

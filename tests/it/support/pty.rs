@@ -256,6 +256,8 @@ pub fn against_rootless_docker(cols: u16, rows: u16, args: &str) -> Option<(Home
     }
     let host = engines["CLAWPOSTURE_DOCKER_ROOTLESS"].clone();
     let h = Home::new();
+    // The Gateway is the rootless engine's user: its config and state dir are that user's.
+    crate::support::engines::give_to_engine_user(&host, &[&h.config()], &[&h.state()]);
     let t = Tmux::start(
         cols,
         rows,

@@ -133,6 +133,9 @@ pub fn body(w: &Wizard, t: &Theme) -> Body {
             for tight in &o.tightened {
                 l.push(Line::raw(format!("  permissions tightened: {tight}")));
             }
+            if let Some(owned) = &o.owned_by {
+                l.push(Line::raw(format!("  {owned}")));
+            }
             for warn in &o.warnings {
                 l.push(Line::raw(format!("  warning: {warn}")));
             }

@@ -125,6 +125,15 @@ fn done(r: &Report, t: &Theme) -> Body {
             format!("✓ Rootless prerequisites for {who}: all met"),
             t.good(),
         ));
+    } else if let Some(e) = r.working_rootless() {
+        // Not a red list next to a rootless engine that works: nothing is missing for it.
+        l.push(Line::styled(
+            format!(
+                "✓ Rootless prerequisites for {who}: not needed (the rootless engine at {} answers)",
+                e.endpoint
+            ),
+            t.good(),
+        ));
     } else {
         l.push(Line::styled(
             format!("Rootless prerequisites for {who}: {} missing", failed.len()),

@@ -56,7 +56,13 @@ pub fn body(w: &Wizard, t: &Theme) -> Body {
         )),
         (None, Some(e)) => l.push(Line::styled(e, t.bad())),
         (Some(p), _) => {
-            if p.choice.adjustments.is_empty() {
+            if p.choice.adjustments.is_empty() && p.choice.environment.engine.is_none() {
+                // Not "nothing adjusted": without an engine the sandbox is off (said below).
+                l.push(Line::styled(
+                    "No container engine: the preset's variant without a sandbox.",
+                    t.heading(),
+                ));
+            } else if p.choice.adjustments.is_empty() {
                 l.push(Line::styled("Nothing adjusted for this machine.", t.dim()));
             } else {
                 l.push(Line::styled("Adjusted for this machine", t.heading()));

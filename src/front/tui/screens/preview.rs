@@ -7,7 +7,7 @@ use super::Body;
 use crate::front::tui::theme::Theme;
 use crate::front::wizard::{PreviewMode, Wizard};
 
-pub fn body(w: &Wizard, t: &Theme, _width: u16) -> Body {
+pub fn body(w: &Wizard, t: &Theme, width: u16) -> Body {
     let Some(p) = w.plan() else {
         let why = match w.plan_error() {
             Some(e) => Line::styled(e, t.bad()),
@@ -63,8 +63,13 @@ pub fn body(w: &Wizard, t: &Theme, _width: u16) -> Body {
             Line::styled(line.to_string(), style)
         })
         .collect();
+    // What the Gateway will use comes first: a skipped engine, a DOCKER_HOST for its `.env`.
+    let mut fixed = vec![summary];
+    for l in p.gateway.head_lines() {
+        fixed.extend(super::hang(Line::styled(l, t.warn()), usize::from(width)));
+    }
     Body {
-        fixed: vec![summary],
+        fixed,
         scrolled,
         wrap: false,
     }
