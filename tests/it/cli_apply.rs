@@ -922,3 +922,49 @@ fn a_re_run_without_the_owner_flag_keeps_the_pinned_owner() {
         );
     }
 }
+
+#[test]
+fn a_group_agent_of_the_user_keeps_its_model_and_identity() {
+    // Once replaced wholesale: its model and identity survived only in the backup.
+    let sb = Sandbox::new();
+    sb.put_config(
+        r#"{
+  agents: {
+    ownership: "explicit",
+    entries: {
+      main: {},
+      group: {
+        model: { primary: "anthropic/claude-haiku-4-5" }, // cheap for the group
+        identity: { name: "Crabby" },
+        tools: { allow: ["exec"] },
+      },
+    },
+  },
+}
+"#,
+    );
+    let out = apply(
+        &sb,
+        &[
+            "--threat",
+            "group",
+            "--group",
+            "telegram:-100200",
+            "--engine",
+            "none",
+        ],
+    );
+    assert!(crate::support::homes::applied(&out), "{}", stderr(&out));
+    let text = std::fs::read_to_string(sb.config()).expect("written");
+    let v = json5(&text);
+    let group = &v["agents"]["entries"]["group"];
+    assert_eq!(
+        group["model"]["primary"], "anthropic/claude-haiku-4-5",
+        "{text}"
+    );
+    assert_eq!(group["identity"]["name"], "Crabby", "{text}");
+    assert!(text.contains("// cheap for the group"), "{text}");
+    // What decides what members reach is the preset's, exactly: the user's `exec` is gone.
+    assert_eq!(group["tools"]["profile"], "messaging", "{text}");
+    assert!(group["tools"].get("allow").is_none(), "{text}");
+}
