@@ -165,6 +165,73 @@ pub fn undo(resolved: &Resolved, now: SystemTime) -> Result<String, Failure> {
     ))
 }
 
+/// Put one backup back (its exact bytes), through the same safe write: the current file is
+/// backed up first. `name` is a file name `restore --list` shows (or a path to one of them);
+/// the ledger forgets the writes made from that backup on, so what it says matches the file.
+pub fn restore_backup(resolved: &Resolved, name: &str, now: SystemTime) -> Result<String, Failure> {
+    let refuse = |m: String| Failure::new(Stop::Refused, format!("refused to restore: {m}"));
+    let wanted = Path::new(name)
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let Some(backup) = backups::list(&resolved.config).into_iter().find(|b| {
+        b.path
+            .file_name()
+            .is_some_and(|n| n.to_string_lossy() == wanted)
+    }) else {
+        return Err(refuse(format!(
+            "`{name}` is not a backup of {}; `clawposture restore --list` shows them.",
+            resolved.config.display()
+        )));
+    };
+    let bytes = write::read_regular(&backup.path)
+        .map_err(|e| refuse(e.to_string()))?
+        .ok_or_else(|| refuse(format!("the backup {wanted} is gone.")))?;
+    let text = String::from_utf8(bytes)
+        .map_err(|_| refuse(format!("the backup {wanted} is not UTF-8 text.")))?;
+    let original = files::read_config(&resolved.config)?;
+    let loaded = ledger::parse(files::read_ledger(&resolved.state_dir).as_deref());
+    // The writes made from this backup on are undone by it: the ledger keeps those before.
+    let rest = loaded.ledger().map(|l| {
+        let mut rest = l.clone();
+        if let Some(at) = rest
+            .writes
+            .iter()
+            .position(|w| w.backup.as_deref() == Some(wanted.as_str()))
+        {
+            rest.writes.truncate(at);
+        }
+        rest
+    });
+    let render = |_: &str, _: Option<&str>| rest.as_ref().map(ledger::render).unwrap_or_default();
+    let ledger_path = resolved.state_dir.join(ledger::FILE_NAME);
+    let outcome = write::write(&WriteRequest {
+        config: &resolved.config,
+        original: original.as_deref(),
+        new_text: &text,
+        state_dir: &resolved.state_dir,
+        env_file: &EnvFileAction::Unchanged,
+        env_docker_host: None,
+        now,
+        checklist: None,
+        ledger: rest
+            .is_some()
+            .then_some((ledger_path, &render as &write::RenderLedger)),
+    })
+    .map_err(|e| refuse(e.to_string()))?;
+    Ok(format!(
+        "Restored {} from {wanted} (its exact bytes).{}\n",
+        outcome.written.display(),
+        outcome
+            .backup
+            .map(|b| format!(
+                " The file as it was before the restore is kept as {}.",
+                b.display()
+            ))
+            .unwrap_or_default()
+    ))
+}
+
 fn config_dir(config: &Path) -> std::path::PathBuf {
     let target = std::fs::canonicalize(config).unwrap_or_else(|_| config.to_path_buf());
     target

@@ -130,8 +130,12 @@ pub enum Command {
     },
     /// Go back: list the backups (--list), or undo clawposture's last write (--undo), keeping your edits since.
     Restore {
+        /// Put this backup back (a file name `--list` shows): its exact bytes, after a backup of
+        /// the current file.
+        #[arg(value_name = "BACKUP", conflicts_with_all = ["list", "undo"])]
+        backup: Option<String>,
         /// List the backups: time, what the file held, whether it holds a literal secret.
-        #[arg(long, conflicts_with = "undo", required_unless_present = "undo")]
+        #[arg(long, conflicts_with = "undo", required_unless_present_any = ["undo", "backup"])]
         list: bool,
         /// Undo the last write (refused when the same keys were edited since).
         #[arg(long)]

@@ -77,10 +77,25 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
             Ok(())
         }
         Some(Command::Presets { json }) => {
+            // What the ledger knows of this config: which preset, when, changed by hand since.
+            let current = files::read_config(&resolved.config)
+                .ok()
+                .flatten()
+                .and_then(|b| String::from_utf8(b).ok());
+            let ledger = files::read_ledger(&resolved.state_dir);
+            let known =
+                app::ledger_summary(ledger.as_deref(), &resolved.config, current.as_deref());
             if json {
                 println!("{}", pretty(&summary::presets_json(&presets)));
             } else {
                 print!("{}", summary::presets_text(&presets));
+                match known {
+                    Some(line) => println!("This config ({}): {line}", resolved.config.display()),
+                    None => println!(
+                        "This config ({}): not written by clawposture yet.",
+                        resolved.config.display()
+                    ),
+                }
             }
             Ok(())
         }
@@ -153,13 +168,14 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
             app::verdict(&checks)
         }
         Some(Command::Restore {
+            backup,
             list,
             undo,
             yes,
             json,
         }) => {
             use crate::edge::restore;
-            if list || !undo {
+            if list || (!undo && backup.is_none()) {
                 let items = restore::list(&resolved);
                 if json {
                     println!(
@@ -178,16 +194,24 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
                         "no terminal to confirm on: pass --yes to undo without asking.",
                     ));
                 }
-                if !confirm("Undo clawposture's last write? [y/N] ")? {
+                let question = match &backup {
+                    Some(b) => format!("Replace the config with the backup {b}? [y/N] "),
+                    None => "Undo clawposture's last write? [y/N] ".to_string(),
+                };
+                if !confirm(&question)? {
                     return Err(Failure::new(
                         Stop::Refused,
                         "nothing undone: not confirmed.",
                     ));
                 }
             }
+            let now = std::time::SystemTime::now();
             print!(
                 "{}",
-                restore::undo(&resolved, std::time::SystemTime::now())?
+                match &backup {
+                    Some(b) => restore::restore_backup(&resolved, b, now)?,
+                    None => restore::undo(&resolved, now)?,
+                }
             );
             Ok(())
         }

@@ -309,3 +309,61 @@ fn verify_reads_a_deliberate_advanced_answer_from_the_ledger() {
     std::fs::remove_file(sb.state().join("clawposture-ledger.json")).expect("ledger");
     assert_eq!(drift(&sb), json!("fail"));
 }
+
+#[test]
+fn restore_backup_puts_back_its_exact_bytes_and_the_ledger_forgets_what_came_after() {
+    let sb = Sandbox::new();
+    sb.put_config(HAND_WRITTEN);
+    assert!(applied(&apply(&sb, &["--threat", "private"])));
+    assert!(applied(&apply(
+        &sb,
+        &[
+            "--threat",
+            "public",
+            "--accept-risk",
+            "--same-gateway",
+            "--allow-loosen"
+        ]
+    )));
+    assert_eq!(ledger(&sb)["writes"].as_array().map(Vec::len), Some(2));
+    let list = sb.run(&["restore", "--list", "--json"]);
+    let items: Value = serde_json::from_str(&stdout(&list)).expect("list JSON");
+    let first = items[0]["file"].as_str().expect("a backup").to_string();
+    // A name that is no backup of this config is refused, and nothing changes.
+    let before = std::fs::read(sb.config()).expect("config");
+    let bad = sb.run(&["restore", "--yes", "openclaw.json"]);
+    assert_eq!(bad.status.code(), Some(4), "{}", stderr(&bad));
+    assert_eq!(std::fs::read(sb.config()).expect("config"), before);
+    // The first backup is the file before clawposture: its exact bytes come back.
+    let out = sb.run(&["restore", "--yes", &first]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(
+        std::fs::read_to_string(sb.config()).expect("config"),
+        HAND_WRITTEN
+    );
+    assert_eq!(ledger(&sb)["writes"].as_array().map(Vec::len), Some(0));
+    // The file as it was before the restore is a backup too.
+    let after: Value = serde_json::from_str(&stdout(&sb.run(&["restore", "--list", "--json"])))
+        .expect("list JSON");
+    assert!(
+        after.as_array().map(Vec::len) > items.as_array().map(Vec::len),
+        "{after}"
+    );
+}
+
+#[test]
+fn presets_say_what_the_ledger_knows_of_this_config() {
+    let sb = Sandbox::new();
+    sb.put_config(HAND_WRITTEN);
+    let before = stdout(&sb.run(&["presets"]));
+    assert!(
+        before.contains("not written by clawposture yet"),
+        "{before}"
+    );
+    assert!(applied(&apply(&sb, &["--threat", "private"])));
+    let after = stdout(&sb.run(&["presets"]));
+    assert!(
+        after.contains("This config") && after.contains("private preset, written"),
+        "{after}"
+    );
+}
