@@ -201,6 +201,22 @@ fn prepare(
 ) -> Result<Prepared, Prep> {
     let current = decode_config(facts.config, facts.original).map_err(Prep::Refused)?;
     let preset = find_preset(presets, threat).map_err(Prep::Refused)?;
+    // Every id names a channel OpenClaw knows (or one this config configures itself).
+    let in_config = current
+        .as_deref()
+        .and_then(|c| crate::domain::document::Document::parse(c).ok())
+        .map(|d| plan::channels_in(&d.value()))
+        .unwrap_or_default();
+    for id in inputs
+        .owner
+        .iter()
+        .chain(&inputs.groups)
+        .chain(&inputs.members)
+    {
+        if let Some(why) = crate::domain::channels::unknown(&id.channel, &in_config) {
+            return Err(Prep::Refused(Failure::new(Stop::Usage, why)));
+        }
+    }
     // An engine the user named must answer: never silently plan for another (or none).
     if let Some(f) = facts.detection.and_then(gateway::named_unready) {
         return Err(Prep::Refused(f));

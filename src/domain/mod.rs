@@ -2,6 +2,7 @@
 //! recognition of what a file holds, the checklist's items. No I/O.
 
 pub mod agent_floors;
+pub mod channels;
 pub mod checklist;
 pub mod choice;
 pub mod document;

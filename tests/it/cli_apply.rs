@@ -968,3 +968,39 @@ fn a_group_agent_of_the_user_keeps_its_model_and_identity() {
     assert_eq!(group["tools"]["profile"], "messaging", "{text}");
     assert!(group["tools"].get("allow").is_none(), "{text}");
 }
+
+#[test]
+fn an_owner_on_a_channel_openclaw_does_not_know_is_refused_with_the_nearest() {
+    let sb = Sandbox::new();
+    sb.fixture("commented.json5");
+    for cmd in [&["plan"][..], &["apply", "--yes"][..]] {
+        let mut args = cmd.to_vec();
+        args.extend([
+            "--threat",
+            "private",
+            "--owner",
+            "telegrm:123",
+            "--engine",
+            "none",
+        ]);
+        let out = sb.run(&args);
+        assert_eq!(out.status.code(), Some(2), "{cmd:?}: {}", stderr(&out));
+        assert!(
+            stderr(&out).contains("Did you mean `telegram`?"),
+            "{}",
+            stderr(&out)
+        );
+    }
+    // A wildcard owner would make every sender the owner.
+    let out = sb.run(&[
+        "plan",
+        "--threat",
+        "private",
+        "--owner",
+        "telegram:*",
+        "--engine",
+        "none",
+    ]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("wildcard"), "{}", stderr(&out));
+}
