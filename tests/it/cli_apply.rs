@@ -1004,3 +1004,23 @@ fn an_owner_on_a_channel_openclaw_does_not_know_is_refused_with_the_nearest() {
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     assert!(stderr(&out).contains("wildcard"), "{}", stderr(&out));
 }
+
+#[test]
+fn group_without_group_chats_is_checked_as_group_after_writing() {
+    // The check after writing once recognised this file as private, with 5 drifted keys.
+    let sb = Sandbox::new();
+    let out = apply(&sb, &["--threat", "group", "--engine", "none"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let printed = stdout(&out);
+    assert_eq!(
+        status_of(&printed, "static.preset"),
+        Some("PASS"),
+        "{printed}"
+    );
+    assert!(printed.contains("group preset"), "{printed}");
+    assert_eq!(
+        status_of(&printed, "static.drift"),
+        Some("PASS"),
+        "{printed}"
+    );
+}
