@@ -112,6 +112,7 @@ fuzz_target!(|data: &[u8]| {
     // After the write, `.env` holds the token: a second plan of the written text is a no-op.
     let token = TokenState {
         env_file_has_token: true,
+        ..TokenState::default()
     };
     let again = plan::plan(Some(&first.new_text), chosen, &Default::default(), token)
         .unwrap_or_else(|e| panic!("re-plan failed ({e}):\n{}", first.new_text));
