@@ -84,6 +84,7 @@ fn main() {
                 now: SystemTime::now(),
                 checklist: None,
                 ledger: None,
+                keep_backups: clawposture::edge::backups::KEEP,
             };
             if let Err(e) = write::write(&req) {
                 eprintln!("write: {e}");

@@ -194,6 +194,7 @@ fn setup(engine: bool) -> Setup {
         inputs: Inputs::default(),
         engine_override: engine.then(|| Engine::parse_label("docker-rootless").flatten()),
         same_gateway: false,
+        keep_backups: clawposture::edge::backups::KEEP,
         detect: DetectOptions::default(),
         color: true,
     }

@@ -14,6 +14,8 @@ use crate::model::paths::Resolved;
 /// which says how to check what was just written.
 #[derive(Debug, Clone, PartialEq)]
 pub struct WriteJob {
+    /// Backups kept besides the first one (`--keep-backups`, 5 by default).
+    pub keep_backups: usize,
     pub config: PathBuf,
     pub original: Option<Vec<u8>>,
     pub new_text: String,

@@ -660,9 +660,11 @@ impl Prepared {
         }
     }
 
-    /// What writing this plan means, at the resolved paths.
-    pub fn write_job(&self, resolved: &Resolved) -> WriteJob {
+    /// What writing this plan means, at the resolved paths, keeping `keep_backups` backups
+    /// besides the first.
+    pub fn write_job(&self, resolved: &Resolved, keep_backups: usize) -> WriteJob {
         WriteJob {
+            keep_backups,
             config: resolved.config.clone(),
             original: self.original.clone(),
             new_text: self.plan.new_text.clone(),

@@ -60,6 +60,7 @@ pub fn run_write(job: &WriteJob) -> Result<(WriteOutcome, PathBuf), Failure> {
             .ledger
             .as_ref()
             .map(|(p, _)| (p.clone(), &ledger as &write::RenderLedger)),
+        keep_backups: job.keep_backups,
     })
     .map_err(|e| Failure::new(Stop::Refused, format!("refused to write: {e}")))?;
     Ok((outcome, path))

@@ -147,6 +147,7 @@ pub fn undo(resolved: &Resolved, now: SystemTime) -> Result<String, Failure> {
             resolved.state_dir.join(ledger::FILE_NAME),
             &render as &write::RenderLedger,
         )),
+        keep_backups: backups::KEEP,
     })
     .map_err(|e| refuse(e.to_string()))?;
     let what = last
@@ -217,6 +218,7 @@ pub fn restore_backup(resolved: &Resolved, name: &str, now: SystemTime) -> Resul
         ledger: rest
             .is_some()
             .then_some((ledger_path, &render as &write::RenderLedger)),
+        keep_backups: backups::KEEP,
     })
     .map_err(|e| refuse(e.to_string()))?;
     Ok(format!(

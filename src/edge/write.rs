@@ -29,6 +29,8 @@ pub struct WriteRequest<'a> {
     /// The ledger, written under the same lock right after the config: its path and its text
     /// given the write's time stamp and the backup's file name.
     pub ledger: Option<(PathBuf, &'a RenderLedger<'a>)>,
+    /// Backups kept after this write besides the first one (the file before clawposture).
+    pub keep_backups: usize,
 }
 
 /// The ledger's text, given the write's stamp and the backup's file name (None: no backup).
@@ -760,7 +762,7 @@ fn write_steps(req: &WriteRequest, done: &Progress) -> Result<WriteOutcome, Writ
             dirs.owner,
         )?;
         done.push(format!("the ledger {}", path.display()));
-        crate::edge::backups::prune(&target, crate::edge::backups::KEEP);
+        crate::edge::backups::prune(&target, req.keep_backups);
     }
     let checklist = match &req.checklist {
         Some((path, render)) => {

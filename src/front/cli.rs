@@ -212,6 +212,9 @@ pub struct Answers {
     /// Turn a Gateway that serves a private owner public anyway (instead of --openclaw-profile public).
     #[arg(long)]
     pub same_gateway: bool,
+    /// Backups of the config to keep besides the first one (the file before clawposture).
+    #[arg(long, value_name = "N", default_value_t = crate::edge::backups::KEEP)]
+    pub keep_backups: usize,
     /// Loosen values you set yourself where the preset (or an advanced answer) is less strict (with --yes).
     #[arg(long)]
     pub allow_loosen: bool,

@@ -136,7 +136,9 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
                         "nothing written: not confirmed.",
                     ));
                 }
-                Some(files::run_write(&prepared.write_job(&resolved))?)
+                Some(files::run_write(
+                    &prepared.write_job(&resolved, answers.keep_backups),
+                )?)
             } else {
                 None
             };

@@ -208,7 +208,7 @@ pub fn run(setup: Setup) -> Result<(), Failure> {
                     "nothing written: not confirmed.",
                 ));
             }
-            let (outcome, checklist) = files::run_write(&p.write_job(r))?;
+            let (outcome, checklist) = files::run_write(&p.write_job(r, setup.keep_backups))?;
             let checks = files::run_check(&p.check_job(r, presets, docker_host));
             print!(
                 "{}",

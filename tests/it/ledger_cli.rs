@@ -367,3 +367,18 @@ fn presets_say_what_the_ledger_knows_of_this_config() {
         "{after}"
     );
 }
+
+#[test]
+fn keep_backups_sets_how_many_backups_stay_besides_the_first() {
+    let sb = Sandbox::new();
+    sb.put_config(HAND_WRITTEN);
+    for t in ["private", "group", "private", "group"] {
+        let out = apply(&sb, &["--threat", t, "--keep-backups", "1"]);
+        assert!(applied(&out), "{t}: {}", stderr(&out));
+    }
+    let out = sb.run(&["restore", "--list", "--json"]);
+    let items: Value = serde_json::from_str(&stdout(&out)).expect("list json");
+    // Four writes, four backups made: the first (the file before clawposture) and the last one.
+    assert_eq!(items.as_array().map(Vec::len), Some(2), "{items}");
+    assert_eq!(items[0]["held"], Value::Null, "{items}");
+}

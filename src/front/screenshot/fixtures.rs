@@ -234,6 +234,7 @@ pub fn setup() -> Setup {
         inputs: Inputs::default(),
         engine_override: None,
         same_gateway: false,
+        keep_backups: crate::edge::backups::KEEP,
         detect: DetectOptions::default(),
         color: true,
     }

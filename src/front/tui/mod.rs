@@ -81,6 +81,7 @@ pub fn setup(
             .engine
             .map(|e| Engine::parse_label(e.label()).flatten()),
         same_gateway: answers.same_gateway,
+        keep_backups: answers.keep_backups,
         detect: dispatch::detect_options(global, resolved),
         color: std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
     })

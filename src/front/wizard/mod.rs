@@ -153,6 +153,8 @@ pub struct Setup {
     /// `--engine`: detection is skipped, as `apply` skips it.
     pub engine_override: Option<Option<Engine>>,
     pub same_gateway: bool,
+    /// Backups kept besides the first (`--keep-backups`).
+    pub keep_backups: usize,
     pub detect: DetectOptions,
     /// False under `NO_COLOR`.
     pub color: bool,
@@ -672,7 +674,7 @@ impl Wizard {
         let Some(p) = self.plan() else {
             return Vec::new();
         };
-        let job = p.write_job(&self.setup.resolved);
+        let job = p.write_job(&self.setup.resolved, self.setup.keep_backups);
         self.write = WriteState::Writing;
         vec![Effect::Write(Box::new(job))]
     }
