@@ -476,6 +476,15 @@ pub fn today(facts: &Facts, presets: &[Preset], inputs: &Inputs) -> Today {
     }
 }
 
+/// What the current file leaves open, before any question (empty: no file, or nothing open
+/// that clawposture looks at).
+pub fn open_today(current: Option<&str>) -> Vec<String> {
+    current
+        .and_then(|c| crate::domain::document::Document::parse(c).ok())
+        .map(|d| crate::domain::exposure::open_today(&d.value()))
+        .unwrap_or_default()
+}
+
 /// Why the config cannot be planned against at all (not text, or not JSON5 OpenClaw reads),
 /// known before the engine is: None for a readable file or no file.
 pub fn unreadable(config: &Path, original: Option<&[u8]>) -> Option<String> {

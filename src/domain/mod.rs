@@ -8,6 +8,7 @@ pub mod choice;
 pub mod document;
 pub mod dotenv;
 pub mod expect;
+pub mod exposure;
 pub mod image;
 pub mod keypath;
 pub mod ledger;

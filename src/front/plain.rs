@@ -98,7 +98,15 @@ pub fn run(setup: Setup) -> Result<(), Failure> {
         ledger: ledger.as_deref(),
     };
     let today = app::today(&facts, presets, &setup.inputs);
-    eprintln!("{}\n", summary::today_text(&today));
+    eprintln!("{}", summary::today_text(&today));
+    let current_text = app::decode_config(&r.config, original.as_deref())
+        .ok()
+        .flatten();
+    let open = app::open_today(current_text.as_deref());
+    if !open.is_empty() {
+        eprintln!("Open today: {}", open.join("; "));
+    }
+    eprintln!();
     if let Today::Unreadable(why) = &today {
         return Err(Failure::new(Stop::Refused, why.clone()));
     }

@@ -108,6 +108,10 @@ pub fn plan_text(prepared: &Prepared, paths: &Resolved) -> String {
             choice.preset.origin()
         );
     }
+    let open = crate::app::open_today(prepared.current.as_deref());
+    if !open.is_empty() {
+        let _ = writeln!(out, "Open today: {}", open.join("; "));
+    }
     if let Some(r) = recognized {
         let _ = writeln!(
             out,

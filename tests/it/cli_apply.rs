@@ -1024,3 +1024,25 @@ fn group_without_group_chats_is_checked_as_group_after_writing() {
         "{printed}"
     );
 }
+
+#[test]
+fn plan_opens_with_what_the_file_leaves_open_today() {
+    let sb = Sandbox::new();
+    sb.fixture("commented.json5");
+    let out = sb.run(&["plan", "--threat", "private", "--engine", "none"]);
+    let printed = stdout(&out);
+    let open = printed
+        .lines()
+        .find(|l| l.starts_with("Open today: "))
+        .unwrap_or_else(|| panic!("no `Open today` line:\n{printed}"));
+    assert!(open.contains("Gateway bound to lan"), "{open}");
+    assert!(open.contains("exec full"), "{open}");
+    // Once applied, nothing clawposture looks at is open (private keeps the sandbox off only
+    // without an engine, which it says itself).
+    let sb = Sandbox::new();
+    sb.fixture("commented.json5");
+    let out = apply(&sb, &["--threat", "private", "--engine", "docker-rootless"]);
+    assert!(crate::support::homes::applied(&out), "{}", stderr(&out));
+    let again = stdout(&sb.run(&["plan", "--threat", "private", "--engine", "docker-rootless"]));
+    assert!(!again.contains("Open today: "), "{again}");
+}

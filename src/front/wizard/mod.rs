@@ -376,6 +376,11 @@ impl Wizard {
     }
 
     /// The config text once loaded (None: no file, not loaded, or not text).
+    pub fn current_text(&self) -> Option<String> {
+        self.current()
+    }
+
+    /// The config text once loaded (None: no file, not loaded, or not text).
     fn current(&self) -> Option<String> {
         match &self.config {
             ConfigState::Ready { original, .. } => {

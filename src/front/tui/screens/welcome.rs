@@ -45,6 +45,10 @@ pub fn body(w: &Wizard, t: &Theme) -> Body {
     ));
     l.push(blank());
     l.push(today(w, t));
+    let open = crate::app::open_today(w.current_text().as_deref());
+    if !open.is_empty() {
+        l.push(field(t, "Open", Span::styled(open.join("; "), t.warn())));
+    }
     if let Some(line) = w.ledger_line() {
         l.push(field(t, "Ledger", Span::raw(line)));
     }
