@@ -156,13 +156,7 @@ pub fn undo(resolved: &Resolved, now: SystemTime) -> Result<String, Failure> {
     Ok(format!(
         "Undid {what}: {} now holds {how}.{}\n",
         outcome.written.display(),
-        outcome
-            .backup
-            .map(|b| format!(
-                " The file as it was before the undo is kept as {}.",
-                b.display()
-            ))
-            .unwrap_or_default()
+        kept_before(outcome.backup.as_deref(), "undo")
     ))
 }
 
@@ -224,14 +218,20 @@ pub fn restore_backup(resolved: &Resolved, name: &str, now: SystemTime) -> Resul
     Ok(format!(
         "Restored {} from {wanted} (its exact bytes).{}\n",
         outcome.written.display(),
-        outcome
-            .backup
-            .map(|b| format!(
-                " The file as it was before the restore is kept as {}.",
-                b.display()
-            ))
-            .unwrap_or_default()
+        kept_before(outcome.backup.as_deref(), "restore")
     ))
+}
+
+/// Where the file as it was before `what` (undo, restore) is kept, as the message's last words.
+fn kept_before(backup: Option<&Path>, what: &str) -> String {
+    backup
+        .map(|b| {
+            format!(
+                " The file as it was before the {what} is kept as {}.",
+                b.display()
+            )
+        })
+        .unwrap_or_default()
 }
 
 fn config_dir(config: &Path) -> std::path::PathBuf {

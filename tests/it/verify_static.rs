@@ -414,7 +414,7 @@ fn an_openclaw_path_in_the_environment_is_a_default_that_no_openclaw_overrides()
 }
 
 #[test]
-fn statuses_are_coloured_only_on_a_terminal_and_never_under_no_color() {
+fn statuses_have_no_colour_through_a_pipe() {
     // Through a pipe (not a terminal): no escape codes at all.
     let h = Home::new();
     let flags = private(&h);

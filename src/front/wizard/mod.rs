@@ -247,6 +247,11 @@ pub struct Wizard {
     pub notice: Option<String>,
     /// Which preset the file matches today.
     pub recognized: Option<Recognition>,
+    /// Where the file stands today (None until it is read; an unreadable file is known before
+    /// the engine is), computed once per refresh, not per frame.
+    pub today: Option<app::Today>,
+    /// What the file leaves open today (Welcome's "Open" line).
+    pub open: Vec<String>,
     pub preview: PreviewMode,
     /// The plan's diff and the full new config, secrets masked (computed once per plan, not
     /// per frame: the Preview screen redraws on every key).
@@ -311,6 +316,8 @@ impl Wizard {
             next: None,
             notice: None,
             recognized: None,
+            today: None,
+            open: Vec::new(),
             preview: PreviewMode::Diff,
             diff: String::new(),
             full: String::new(),
@@ -376,11 +383,6 @@ impl Wizard {
     }
 
     /// The config text once loaded (None: no file, not loaded, or not text).
-    pub fn current_text(&self) -> Option<String> {
-        self.current()
-    }
-
-    /// The config text once loaded (None: no file, not loaded, or not text).
     fn current(&self) -> Option<String> {
         match &self.config {
             ConfigState::Ready { original, .. } => {
@@ -395,41 +397,6 @@ impl Wizard {
     /// The terminal is below the size the screens need: only `q` and Ctrl-C act.
     pub fn too_small(&self) -> bool {
         self.size.0 < MIN_COLS || self.size.1 < MIN_ROWS
-    }
-
-    /// Where the file stands today (None until the config and the engine are known).
-    pub fn today(&self) -> Option<app::Today> {
-        if let ConfigState::Ready { original, .. } = &self.config
-            && let Some(why) = app::unreadable(&self.setup.resolved.config, original.as_deref())
-        {
-            return Some(app::Today::Unreadable(why));
-        }
-        let (
-            ConfigState::Ready {
-                original,
-                token,
-                ledger,
-            },
-            Some(environment),
-        ) = (&self.config, self.environment())
-        else {
-            return match &self.config {
-                ConfigState::Failed(e) => Some(app::Today::Unreadable(e.clone())),
-                _ => None,
-            };
-        };
-        Some(app::today(
-            &Facts {
-                environment: &environment,
-                detection: self.report(),
-                original: original.as_deref(),
-                token: token.clone(),
-                config: &self.setup.resolved.config,
-                ledger: ledger.as_deref(),
-            },
-            &self.setup.presets,
-            &self.inputs,
-        ))
     }
 
     /// Something runs in the background (the edge sends ticks meanwhile).
@@ -542,6 +509,15 @@ impl Wizard {
             );
             self.remembered = true;
         }
+        self.open = app::open_today(self.current().as_deref());
+        self.today = match &self.config {
+            ConfigState::Failed(e) => Some(app::Today::Unreadable(e.clone())),
+            ConfigState::Ready { original, .. } => {
+                app::unreadable(&self.setup.resolved.config, original.as_deref())
+                    .map(app::Today::Unreadable)
+            }
+            ConfigState::Pending => None,
+        };
         let (
             ConfigState::Ready {
                 original,
@@ -565,8 +541,9 @@ impl Wizard {
             config: &self.setup.resolved.config,
             ledger: ledger.as_deref(),
         };
-        let recognized = match app::today(&facts, presets, &self.inputs) {
-            app::Today::Matches(r) => Some(r),
+        let today = app::today(&facts, presets, &self.inputs);
+        let recognized = match &today {
+            app::Today::Matches(r) => Some(r.clone()),
             _ => None,
         };
         // The wizard's own acknowledgement (`a` on Write) is not given here: the step keeps
@@ -590,6 +567,7 @@ impl Wizard {
             self.threat_cursor = i;
         }
         self.recognized = recognized;
+        self.today = Some(today);
         self.next = next;
         (self.diff, self.full) = match self.plan() {
             Some(p) => (p.plan.diff("current", "new"), p.plan.mask(&p.plan.new_text)),

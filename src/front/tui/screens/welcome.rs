@@ -45,7 +45,7 @@ pub fn body(w: &Wizard, t: &Theme) -> Body {
     ));
     l.push(blank());
     l.push(today(w, t));
-    let open = crate::app::open_today(w.current_text().as_deref());
+    let open = &w.open;
     if !open.is_empty() {
         l.push(field(t, "Open", Span::styled(open.join("; "), t.warn())));
     }
@@ -62,8 +62,8 @@ pub fn body(w: &Wizard, t: &Theme) -> Body {
         ));
     }
     // A file that cannot be read or parsed says so here, before any question.
-    if let Some(crate::app::Today::Unreadable(e)) = w.today() {
-        l.push(Line::styled(e, t.bad()));
+    if let Some(crate::app::Today::Unreadable(e)) = &w.today {
+        l.push(Line::styled(e.clone(), t.bad()));
         l.push(Line::styled(
             "Fix the file (or point --config at another) and run again: nothing can be written to it as it is.",
             t.dim(),
@@ -82,7 +82,7 @@ pub fn body(w: &Wizard, t: &Theme) -> Body {
 }
 
 fn today(w: &Wizard, t: &Theme) -> Line<'static> {
-    if let Some(crate::app::Today::Unreadable(_)) = w.today() {
+    if let Some(crate::app::Today::Unreadable(_)) = &w.today {
         return field(
             t,
             "Today",
