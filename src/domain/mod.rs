@@ -10,6 +10,8 @@ pub mod dotenv;
 pub mod expect;
 pub mod exposure;
 pub mod image;
+pub mod invariant_fixes;
+pub mod invariants;
 pub mod keypath;
 pub mod ledger;
 pub mod plan;
