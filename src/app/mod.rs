@@ -250,6 +250,13 @@ fn prepare(
                 format!("{}:{e}", facts.config.display()),
             ))
         })?;
+    // What the plan could not own (an agent a binding routes outsiders to) is refused.
+    if let Some(why) = crate::domain::invariant_fixes::refused(&plan, &chosen) {
+        return Err(Prep::Refused(Failure::new(
+            Stop::Refused,
+            format!("{}: {why}", facts.config.display()),
+        )));
+    }
     // The Gateway service reaches its engine through `$STATE_DIR/.env`, not this shell.
     let gateway = gateway::View::new(facts.detection, facts.token.docker_host.as_deref());
     plan.env_docker_host = gateway.env_docker_host.clone();

@@ -1,1 +1,274 @@
-//! placeholder
+//! What the plan owns so the threat model's invariants hold for every agent and account, not
+//! only for the defaults the preset writes (pure). Given the file as the preset's leaves leave
+//! it, each violation that lives in a per-agent override or a per-account channel policy gets
+//! a leaf (set in the diff, with the reason: "agent `work` would run unsandboxed for
+//! strangers"). What cannot be owned safely (an agent that a user's binding routes outsiders
+//! to) is left for [`refusals`], which the application layer turns into exit 4 naming the key
+//! and the fix.
+
+use serde_json::Value;
+
+use crate::domain::choice::{Desired, Leaf, set_in};
+use crate::domain::invariants::{self, Subject, Violation};
+
+/// The file as `want`'s leaves would leave it (values only, no text).
+pub fn projected(value: &Value, want: &Desired) -> Value {
+    let mut v = value.clone();
+    for leaf in &want.leaves {
+        set_in(&mut v, &leaf.path, leaf.value.clone());
+    }
+    v
+}
+
+fn why(v: &Violation, threat: &str) -> String {
+    let allowed: Vec<String> = v.allowed.iter().map(Value::to_string).collect();
+    let mut why = v.why.clone();
+    if let Some(first) = why.get(..1) {
+        why = first.to_uppercase() + &why[1..];
+    }
+    if v.missing_denies.is_empty() {
+        format!(
+            "{why}: the {threat} threat model needs {} {} (found {}).",
+            v.invariant,
+            allowed.join(" or "),
+            v.found
+                .as_ref()
+                .map(Value::to_string)
+                .unwrap_or_else(|| "unset".into())
+        )
+    } else {
+        format!(
+            "{why}: the {threat} threat model needs {} denied.",
+            v.missing_denies.join(", ")
+        )
+    }
+}
+
+/// Whether a violation's key is one the plan may own: a per-agent override or a per-account
+/// channel policy (the preset's own leaves own the defaults and the channel blocks).
+fn ownable(v: &Violation) -> bool {
+    if v.via.is_some() {
+        return false;
+    }
+    match &v.subject {
+        Subject::Agent(id) => {
+            v.key.len() > 3 && v.key[0] == "agents" && v.key[1] == "entries" && v.key[2] == *id
+        }
+        Subject::Channel {
+            account: Some(_), ..
+        } => v.key.len() == 5 && v.key[2] == "accounts",
+        _ => false,
+    }
+}
+
+/// The leaves that make every ownable invariant hold after `want` (`value`: the file after any
+/// `agents.list` migration). Leaves already in `want` are not repeated.
+pub fn fixes(value: &Value, want: &Desired, engine: bool, waived: &[String]) -> Vec<Leaf> {
+    let threat = want.preset.as_str();
+    let after = projected(value, want);
+    let mut out: Vec<Leaf> = Vec::new();
+    let push = |out: &mut Vec<Leaf>, path: Vec<String>, value: Option<Value>, why: &str| {
+        if want.leaves.iter().any(|l| l.path == path) || out.iter().any(|l| l.path == path) {
+            return;
+        }
+        out.push(Leaf {
+            path,
+            value,
+            why: why.to_string(),
+            doc: "gateway/security/index.md".into(),
+        });
+    };
+    for v in invariants::violations(&after, threat, engine, waived)
+        .iter()
+        .filter(|v| ownable(v))
+    {
+        let reason = why(v, threat);
+        if !v.missing_denies.is_empty() {
+            let mut deny: Vec<Value> = crate::domain::choice::get_in(&after, &v.key)
+                .and_then(Value::as_array)
+                .cloned()
+                .unwrap_or_default();
+            deny.extend(v.missing_denies.iter().cloned().map(Value::String));
+            push(&mut out, v.key.clone(), Some(Value::Array(deny)), &reason);
+            continue;
+        }
+        let Some(fix) = &v.fix else { continue };
+        push(&mut out, v.key.clone(), Some(fix.clone()), &reason);
+        // `mode` and the legacy `security`/`ask` pair in one scope fail validation.
+        if v.invariant == "tools.exec.mode" {
+            let exec = &v.key[..v.key.len() - 1];
+            for legacy in ["security", "ask"] {
+                let mut p = exec.to_vec();
+                p.push(legacy.into());
+                if crate::domain::choice::get_in(&after, &p).is_some() {
+                    push(
+                        &mut out,
+                        p,
+                        None,
+                        "Legacy pair of `tools.exec.mode`; setting both fails validation.",
+                    );
+                }
+            }
+        }
+    }
+    // More than one agent needs an explicit roster, or `openclaw config validate` fails
+    // ("multi-agent rosters require agents.ownership=explicit"): a migrated `agents.list` loses
+    // its retired `default` marker, and a preset may add `main` beside the user's agent.
+    let mut after = after;
+    for l in &out {
+        set_in(&mut after, &l.path, l.value.clone());
+    }
+    let roster = after
+        .pointer("/agents/entries")
+        .and_then(Value::as_object)
+        .map_or(0, |m| m.len());
+    if roster > 1 && after.pointer("/agents/ownership").is_none() {
+        push(
+            &mut out,
+            vec!["agents".into(), "ownership".into()],
+            Some(Value::String("explicit".into())),
+            "More than one agent: OpenClaw needs an explicit roster (`agents.ownership: \"explicit\"`), or the Gateway does not start.",
+        );
+    }
+    out
+}
+
+/// The invariants a planned file still breaks: each is refused (exit 4) with its key and fix.
+pub fn refusals(planned: &Value, threat: &str, engine: bool, waived: &[String]) -> Vec<String> {
+    invariants::violations(planned, threat, engine, waived)
+        .iter()
+        .map(|v| format!("{}. Fix: {}", v.line(threat), v.fix_hint()))
+        .collect()
+}
+
+/// Why a plan must not be written: the invariants its new file still breaks (None: none).
+pub fn refused(plan: &crate::domain::plan::Plan, choice: &crate::domain::choice::Choice) -> Option<String> {
+    let value = crate::domain::document::Document::parse(&plan.new_text)
+        .ok()?
+        .value();
+    let lines = refusals(
+        &value,
+        &choice.preset.name,
+        choice.environment.engine.is_some(),
+        &invariants::waived(choice.inputs.advanced()),
+    );
+    (!lines.is_empty()).then(|| {
+        format!(
+            "refused: the {} threat model would not hold, and clawposture cannot own this safely; nothing was written.\n  {}",
+            choice.preset.name,
+            lines.join("\n  ")
+        )
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn want(preset: &str, leaves: Vec<(&str, Value)>) -> Desired {
+        Desired {
+            preset: preset.into(),
+            leaves: leaves
+                .into_iter()
+                .map(|(k, v)| Leaf {
+                    path: k.split('.').map(str::to_string).collect(),
+                    value: Some(v),
+                    why: String::new(),
+                    doc: String::new(),
+                })
+                .collect(),
+            bindings: Vec::new(),
+        }
+    }
+
+    fn public() -> Desired {
+        want(
+            "public",
+            vec![
+                ("session.dmScope", json!("per-channel-peer")),
+                (
+                    "agents.defaults.sandbox",
+                    json!({"mode": "all", "workspaceAccess": "none", "docker": {"network": "none"}}),
+                ),
+                ("agents.entries.main.memory.search", json!({"enabled": false})),
+                ("tools.profile", json!("messaging")),
+                (
+                    "tools.deny",
+                    json!(["group:runtime", "group:fs", "group:automation", "group:nodes",
+                           "group:ui", "group:memory", "group:web"]),
+                ),
+                ("tools.exec", json!({"mode": "deny"})),
+                ("tools.elevated.enabled", json!(false)),
+            ],
+        )
+    }
+
+    #[test]
+    fn per_agent_overrides_and_accounts_are_owned_with_their_reason() {
+        let file = json!({
+            "agents": {"entries": {"work": {
+                "sandbox": {"mode": "off"},
+                "tools": {"profile": "full", "exec": {"security": "full", "ask": "off"},
+                          "elevated": {"enabled": true}},
+            }}},
+            "channels": {"telegram": {"accounts": {"alt": {"groupPolicy": "open"}}}},
+        });
+        let w = public();
+        let leaves = fixes(&file, &w, true, &[]);
+        let keys: Vec<String> = leaves
+            .iter()
+            .map(|l| crate::domain::keypath::display(&l.path))
+            .collect();
+        for k in [
+            "agents.entries.work.sandbox.mode",
+            "agents.entries.work.tools.profile",
+            "agents.entries.work.tools.exec.mode",
+            "agents.entries.work.tools.exec.security",
+            "agents.entries.work.tools.exec.ask",
+            "agents.entries.work.tools.elevated.enabled",
+            "agents.entries.work.memory.search.enabled",
+            "agents.ownership",
+        ] {
+            assert!(keys.iter().any(|x| x == k), "{k} not in {keys:?}");
+        }
+        let mode = &leaves[keys
+            .iter()
+            .position(|k| k == "agents.entries.work.sandbox.mode")
+            .unwrap()];
+        assert_eq!(mode.value, Some(json!("all")));
+        assert!(mode.why.contains("unsandboxed for strangers"), "{}", mode.why);
+        // Public allows open group policies: the account is left as it is.
+        assert!(!keys.iter().any(|k| k.contains("accounts")));
+        // After the fixes, nothing is left to refuse.
+        let mut all = w.clone();
+        all.leaves.extend(leaves);
+        assert_eq!(
+            refusals(&projected(&file, &all), "public", true, &[]),
+            Vec::<String>::new()
+        );
+    }
+
+    #[test]
+    fn a_binding_to_a_weaker_agent_is_refused_not_owned() {
+        let file = json!({
+            "agents": {"ownership": "explicit",
+                       "entries": {"main": {}, "work": {"sandbox": {"mode": "off"}}}},
+            "bindings": [{"agentId": "work", "match": {"channel": "telegram",
+                                                       "peer": {"kind": "group", "id": "-1"}}}],
+        });
+        let w = want("group", vec![("session.dmScope", json!("per-channel-peer"))]);
+        let leaves = fixes(&file, &w, true, &[]);
+        assert!(
+            leaves.iter().all(|l| l.path[..3] != ["agents", "entries", "work"]),
+            "{leaves:?}"
+        );
+        let r = refusals(&projected(&file, &w), "group", true, &[]);
+        assert!(
+            r.iter().any(|l| l.contains("agent `work` (bindings[0]")
+                && l.contains("agents.entries.work.sandbox.mode")
+                && l.contains("remove bindings[0]")),
+            "{r:?}"
+        );
+    }
+}

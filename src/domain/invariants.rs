@@ -380,6 +380,19 @@ fn applies(rule: &Rule, threat: &str, engine: bool) -> bool {
     rule.threats.iter().any(|t| t == threat) && (engine || !rule.engine)
 }
 
+/// The invariant keys the user's advanced answers decide (`--workspace-access`,
+/// `--sandbox-network`): a deliberate, acknowledged choice, not a way around the preset.
+pub fn waived(advanced: crate::domain::choice::Advanced) -> Vec<String> {
+    let mut out = Vec::new();
+    if advanced.workspace_access.is_some() {
+        out.push("sandbox.workspaceAccess".to_string());
+    }
+    if advanced.sandbox_network.is_some() {
+        out.push("sandbox.docker.network".to_string());
+    }
+    out
+}
+
 fn check(
     rule: &Rule,
     found: Option<Value>,
@@ -408,7 +421,8 @@ fn check(
 
 /// Every invariant of `threat` that `config` breaks. `engine`: a container engine runs the
 /// sandbox (the sandbox invariants apply).
-pub fn violations(config: &Value, threat: &str, engine: bool) -> Vec<Violation> {
+/// `waived`: invariant keys an advanced answer decides on purpose (see [`waived`]).
+pub fn violations(config: &Value, threat: &str, engine: bool, waived: &[String]) -> Vec<Violation> {
     let f = file();
     let mut out = Vec::new();
     let outsiders = outsider_agents(config, threat);
@@ -419,7 +433,7 @@ pub fn violations(config: &Value, threat: &str, engine: bool) -> Vec<Violation> 
         };
         let fill = |s: &str| s.replace("{agent}", &agent);
         for rule in f.agent.iter().filter(|r| applies(r, threat, engine)) {
-            if rule.role != Some(role) {
+            if rule.role != Some(role) || waived.contains(&rule.key) {
                 continue;
             }
             let found = if rule.denied.is_empty() {
@@ -555,13 +569,13 @@ mod tests {
 
     #[test]
     fn a_public_config_holds_and_each_override_is_named() {
-        assert_eq!(violations(&public_ok(), "public", true), vec![]);
+        assert_eq!(violations(&public_ok(), "public", true, &[]), vec![]);
         let mut v = public_ok();
         v["agents"]["entries"]["work"] = json!({
             "sandbox": {"mode": "off"},
             "tools": {"profile": "full", "exec": {"mode": "full"}, "elevated": {"enabled": true}},
         });
-        let found = violations(&v, "public", true);
+        let found = violations(&v, "public", true, &[]);
         let keys: Vec<String> = found.iter().map(Violation::key_display).collect();
         for k in [
             "agents.entries.work.sandbox.mode",
@@ -576,7 +590,7 @@ mod tests {
         assert!(line.contains("agent `work`"), "{line}");
         assert!(line.contains("unsandboxed for strangers"), "{line}");
         // Without an engine the sandbox invariants do not apply; the tool policy ones do.
-        let found = violations(&v, "public", false);
+        let found = violations(&v, "public", false, &[]);
         assert!(
             found.iter().all(|x| !x.invariant.starts_with("sandbox")),
             "{found:?}"
@@ -597,13 +611,13 @@ mod tests {
                 .filter(|x| matches!(x.subject, Subject::Channel { .. }))
                 .collect()
         };
-        let found = channel(violations(&v, "private", false));
+        let found = channel(violations(&v, "private", false, &[]));
         assert_eq!(found.len(), 1, "{found:?}");
         assert_eq!(
             found[0].key_display(),
             "channels.telegram.accounts.alt.dmPolicy"
         );
-        let found = violations(&v, "group", false);
+        let found = violations(&v, "group", false, &[]);
         assert!(
             found
                 .iter()
@@ -611,7 +625,7 @@ mod tests {
         );
         // An unset groupPolicy is OpenClaw's default, allowlist: not private.
         let v = json!({"channels": {"telegram": {"dmPolicy": "pairing"}}});
-        let found = channel(violations(&v, "private", false));
+        let found = channel(violations(&v, "private", false, &[]));
         assert_eq!(found[0].found, Some(json!("allowlist")));
     }
 
@@ -632,7 +646,7 @@ mod tests {
         assert_eq!(o.len(), 1, "{o:?}");
         assert_eq!(o["work"], Some("bindings[2]".to_string()));
         assert_eq!(role_of(&v, "group", "main"), Role::Owner);
-        let found = violations(&v, "group", true);
+        let found = violations(&v, "group", true, &[]);
         let w: Vec<&Violation> = found
             .iter()
             .filter(|x| x.subject == Subject::Agent("work".into()))

@@ -176,7 +176,7 @@ impl fmt::Display for PlanError {
             ),
             PlanError::Include { key, line, column } => write!(
                 f,
-                "{line}:{column}: `{key}` is loaded through $include, and the preset owns keys inside it. Move those keys into the main file (or apply the preset to the included file) and run again; nothing was written."
+                "{line}:{column}: `{key}` is loaded through $include, and the preset owns keys inside it or the threat model's invariants read it (agents, bindings, channels, session, tools): clawposture judges and writes only the main file. Move the included keys into the main file (or apply the preset to the included file) and run again; nothing was written."
             ),
             PlanError::Internal(m) => write!(f, "internal check failed, nothing was written: {m}"),
         }
@@ -250,6 +250,14 @@ pub fn plan(
     // every agent, not only for the defaults.
     let floors = crate::domain::agent_floors::sandbox_floors(&doc.value(), &want);
     want.leaves.extend(floors);
+    // And every invariant of the threat model, per agent and per account (owned, with reasons).
+    let fixes = crate::domain::invariant_fixes::fixes(
+        &doc.value(),
+        &want,
+        choice.environment.engine.is_some(),
+        &crate::domain::invariants::waived(choice.inputs.advanced()),
+    );
+    want.leaves.extend(fixes);
 
     let mut touched: Vec<Vec<String>> = want.leaves.iter().map(|l| l.path.clone()).collect();
     touched.push(path("gateway.auth.token"));
@@ -257,6 +265,24 @@ pub fn plan(
         touched.push(path("bindings"));
     }
     let includes = document::objects_with_include(&doc.value());
+    // What the invariants read (agents, channels, tools, ...) must be judged from this file:
+    // an include there could hold a weaker policy the plan cannot see or own.
+    for root in crate::domain::invariants::reads() {
+        touched.push(vec![root.clone()]);
+    }
+    let mut under_read: Vec<&Vec<String>> = includes
+        .iter()
+        .filter(|p| {
+            p.first()
+                .is_some_and(|f| crate::domain::invariants::reads().contains(f))
+        })
+        .collect();
+    under_read.sort();
+    touched.extend(under_read.into_iter().map(|p| {
+        let mut p = p.clone();
+        p.push("$include".into());
+        p
+    }));
     for p in touched
         .iter()
         .filter(|p| (0..=p.len()).any(|n| includes.contains(&p[..n])))
