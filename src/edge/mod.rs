@@ -4,6 +4,7 @@ pub mod backups;
 pub mod detect;
 pub mod files;
 pub mod image;
+pub mod includes;
 pub mod ownership;
 pub mod restore;
 pub mod verify;

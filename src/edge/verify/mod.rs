@@ -18,6 +18,7 @@
 
 pub mod engine;
 pub mod host;
+pub mod invariant_checks;
 pub mod live;
 pub mod live_judge;
 pub mod openclaw_cli;
@@ -334,8 +335,23 @@ pub fn judge(opts: &Options, e: &Expectations, g: &Gathered) -> Report {
         opts.preset.as_deref(),
         &e.token,
     );
+    outcomes.push(invariant_checks::judge(
+        &e.parsed,
+        e.recognized.as_ref(),
+        opts.engine,
+        opts.advanced,
+    ));
     if let (Some(q), Some(facts)) = (&e.engine, &g.engine) {
         outcomes.extend(engine::judge(facts, &q.wanted));
+        if facts.reachable() {
+            outcomes.extend(invariant_checks::judge_mapping(
+                &e.sandboxed,
+                facts.rootless,
+                &facts.endpoint,
+                opts.uid,
+                opts.gid,
+            ));
+        }
     }
     Report {
         config: opts.config.clone(),
@@ -389,12 +405,30 @@ pub fn gather(opts: &Options, e: &Expectations) -> Gathered {
     Gathered { files, engine }
 }
 
+/// The config's text with its `$include`s resolved (as JSON), or as it is when it has none or
+/// they cannot be resolved.
+fn resolved_text(config: &Path, text: String) -> String {
+    if !text.contains("$include") {
+        return text;
+    }
+    let Ok(doc) = crate::domain::document::Document::parse(&text) else {
+        return text;
+    };
+    match crate::edge::includes::resolve(config, &doc.value()) {
+        Ok(v) => serde_json::to_string_pretty(&v).unwrap_or(text),
+        Err(_) => text,
+    }
+}
+
 /// Run every check the options ask for.
 pub fn verify(opts: &Options) -> Report {
     // A FIFO or device as the config is refused at once, never read (it would block).
     let read = crate::edge::write::read_regular(&opts.config)
         .map(|b| b.map(|b| String::from_utf8_lossy(&b).into_owned()))
         .map_err(|e| e.to_string());
+    // What OpenClaw loads is judged: `$include`s resolved read-only (left as they are when
+    // they cannot be, which `static.invariants` reports).
+    let read = read.map(|t| t.map(|t| resolved_text(&opts.config, t)));
     let e = expectations(
         opts,
         read.as_ref().map(|t| t.as_deref()).map_err(Clone::clone),
