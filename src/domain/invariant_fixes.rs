@@ -142,7 +142,10 @@ pub fn refusals(planned: &Value, threat: &str, engine: bool, waived: &[String]) 
 }
 
 /// Why a plan must not be written: the invariants its new file still breaks (None: none).
-pub fn refused(plan: &crate::domain::plan::Plan, choice: &crate::domain::choice::Choice) -> Option<String> {
+pub fn refused(
+    plan: &crate::domain::plan::Plan,
+    choice: &crate::domain::choice::Choice,
+) -> Option<String> {
     let value = crate::domain::document::Document::parse(&plan.new_text)
         .ok()?
         .value();
@@ -191,12 +194,22 @@ mod tests {
                     "agents.defaults.sandbox",
                     json!({"mode": "all", "workspaceAccess": "none", "docker": {"network": "none"}}),
                 ),
-                ("agents.entries.main.memory.search", json!({"enabled": false})),
+                (
+                    "agents.entries.main.memory.search",
+                    json!({"enabled": false}),
+                ),
                 ("tools.profile", json!("messaging")),
                 (
                     "tools.deny",
-                    json!(["group:runtime", "group:fs", "group:automation", "group:nodes",
-                           "group:ui", "group:memory", "group:web"]),
+                    json!([
+                        "group:runtime",
+                        "group:fs",
+                        "group:automation",
+                        "group:nodes",
+                        "group:ui",
+                        "group:memory",
+                        "group:web"
+                    ]),
                 ),
                 ("tools.exec", json!({"mode": "deny"})),
                 ("tools.elevated.enabled", json!(false)),
@@ -237,7 +250,11 @@ mod tests {
             .position(|k| k == "agents.entries.work.sandbox.mode")
             .unwrap()];
         assert_eq!(mode.value, Some(json!("all")));
-        assert!(mode.why.contains("unsandboxed for strangers"), "{}", mode.why);
+        assert!(
+            mode.why.contains("unsandboxed for strangers"),
+            "{}",
+            mode.why
+        );
         // Public allows open group policies: the account is left as it is.
         assert!(!keys.iter().any(|k| k.contains("accounts")));
         // After the fixes, nothing is left to refuse.
@@ -257,10 +274,15 @@ mod tests {
             "bindings": [{"agentId": "work", "match": {"channel": "telegram",
                                                        "peer": {"kind": "group", "id": "-1"}}}],
         });
-        let w = want("group", vec![("session.dmScope", json!("per-channel-peer"))]);
+        let w = want(
+            "group",
+            vec![("session.dmScope", json!("per-channel-peer"))],
+        );
         let leaves = fixes(&file, &w, true, &[]);
         assert!(
-            leaves.iter().all(|l| l.path[..3] != ["agents", "entries", "work"]),
+            leaves
+                .iter()
+                .all(|l| l.path[..3] != ["agents", "entries", "work"]),
             "{leaves:?}"
         );
         let r = refusals(&projected(&file, &w), "group", true, &[]);

@@ -169,14 +169,14 @@ mod tests {
             json!({"channels": {"telegram": {"dmPolicy": "open", "groupPolicy": "open"}, "discord": {}}})
         );
         let missing = json!({"channels": {"$include": "./nope.json5"}});
-        assert!(
-            resolve(&cfg, &missing)
-                .unwrap_err()
-                .contains("`channels`")
-        );
+        assert!(resolve(&cfg, &missing).unwrap_err().contains("`channels`"));
         std::fs::write(d.path().join("loop.json5"), "{ $include: './loop.json5' }").expect("w");
         let cycle = json!({"agents": {"$include": "./loop.json5"}});
-        assert!(resolve(&cfg, &cycle).unwrap_err().contains("includes itself"));
+        assert!(
+            resolve(&cfg, &cycle)
+                .unwrap_err()
+                .contains("includes itself")
+        );
         let outside = tempfile::tempdir().expect("tempdir");
         std::fs::write(outside.path().join("x.json5"), "{}").expect("w");
         std::os::unix::fs::symlink(outside.path().join("x.json5"), d.path().join("link.json5"))

@@ -91,6 +91,21 @@ fn remembered_advanced(resolved: &Resolved) -> Advanced {
     }
 }
 
+/// The preset of the last apply to this config, from the ledger: the threat model verify
+/// judges the invariants against.
+fn remembered_threat(resolved: &Resolved) -> Option<String> {
+    let loaded = crate::domain::ledger::parse(
+        crate::edge::files::read_ledger(&resolved.state_dir).as_deref(),
+    );
+    let config = resolved.config.display().to_string();
+    loaded
+        .ledger()?
+        .writes
+        .iter()
+        .rfind(|w| w.kind == "apply" && w.config.as_deref().is_none_or(|c| c == config))
+        .map(|w| w.preset.clone())
+}
+
 /// The options a `verify` invocation stands for.
 pub fn options(
     args: &VerifyArgs,
@@ -107,6 +122,7 @@ pub fn options(
     }
     let mut o = Options::new(&resolved.config, &resolved.state_dir, presets.to_vec());
     o.preset = args.preset.clone();
+    o.threat = remembered_threat(resolved);
     // A deliberate advanced answer is in the ledger: the flags are only needed to override it.
     let remembered = remembered_advanced(resolved);
     o.advanced = Advanced {

@@ -69,3 +69,191 @@ fn an_agent_that_turns_its_sandbox_off_is_raised_and_verify_catches_it_coming_ba
         assert_eq!(bad.code, Some(1));
     }
 }
+
+/// A config with a second agent `work` and a telegram channel: the shape every weakness below
+/// is hand-applied to.
+const TWO_AGENTS: &str = r#"{
+  agents: { ownership: "explicit", entries: { main: {}, work: { workspace: "~/.openclaw/workspace-work" } } },
+  channels: { telegram: { dmPolicy: "pairing" } },
+}"#;
+
+fn answers(threat: &str) -> Vec<&'static str> {
+    let mut a = vec!["--owner", "telegram:123456789"];
+    if threat == "group" {
+        a.extend(["--group", "telegram:-100200", "--member", "telegram:222"]);
+    }
+    a
+}
+
+type Weakness = (&'static str, &'static str, fn(&mut serde_json::Value));
+
+/// Each weakness, the subject verify must name and the invariant.
+fn weaknesses(threat: &str) -> Vec<Weakness> {
+    let mut w: Vec<Weakness> = vec![
+        ("agent `work`", "sandbox.mode", |v| {
+            v["agents"]["entries"]["work"]["sandbox"] = serde_json::json!({"mode": "off"})
+        }),
+        ("agent `work`", "tools.profile", |v| {
+            v["agents"]["entries"]["work"]["tools"] = serde_json::json!({"profile": "full"})
+        }),
+        ("agent `work`", "tools.exec.mode", |v| {
+            v["agents"]["entries"]["work"]["tools"] = serde_json::json!({"exec": {"mode": "full"}})
+        }),
+        ("agent `work`", "tools.elevated.enabled", |v| {
+            v["agents"]["entries"]["work"]["tools"] =
+                serde_json::json!({"elevated": {"enabled": true}})
+        }),
+    ];
+    if threat != "public" {
+        w.push(("channel `telegram` account `alt`", "dmPolicy", |v| {
+            v["channels"]["telegram"]["accounts"] =
+                serde_json::json!({"alt": {"dmPolicy": "open", "allowFrom": ["*"]}})
+        }));
+    }
+    if threat == "public" {
+        w.push(("agent `main`", "memory.search.enabled", |v| {
+            v["agents"]["entries"]["main"]["memory"]["search"]["enabled"] = true.into()
+        }));
+    }
+    if threat != "private" {
+        w.push(("the config", "session.dmScope", |v| {
+            v["session"]["dmScope"] = "main".into()
+        }));
+    }
+    if threat == "group" {
+        w.push(("agent `group`", "memory.search.enabled", |v| {
+            v["agents"]["entries"]["group"]["memory"]["search"]["enabled"] = true.into()
+        }));
+        // An outsider routed to the weaker agent.
+        w.push(("agent `work` (bindings[", "sandbox.mode", |v| {
+            if let Some(b) = v["bindings"].as_array_mut() {
+                b.push(serde_json::json!({"agentId": "work",
+                    "match": {"channel": "telegram", "peer": {"kind": "group", "id": "-555"}}}));
+            }
+        }));
+    }
+    w
+}
+
+/// The negative tier: after a clean apply `static.invariants` passes; each weakness put in by
+/// hand makes `verify` (static, no OpenClaw) exit 1 with `static.invariants` naming the agent
+/// (or channel) and the invariant, whatever the drift check says.
+#[test]
+fn each_weakness_put_back_by_hand_fails_verify_naming_the_agent_and_the_invariant() {
+    for threat in ["private", "group", "public"] {
+        let h = Home::new();
+        h.put_config(TWO_AGENTS);
+        h.apply(threat, "docker-rootless", &answers(threat));
+        let flags = verify_args(&h);
+        let flags: Vec<&str> = flags.iter().map(String::as_str).collect();
+        let clean = h.verify(&flags);
+        assert_eq!(
+            clean.status("static.invariants"),
+            "pass",
+            "{threat}: {}",
+            clean.pretty()
+        );
+        let written = std::fs::read_to_string(h.config()).expect("written");
+        for (subject, invariant, weaken) in weaknesses(threat) {
+            std::fs::write(h.config(), &written).expect("restore");
+            h.edit(weaken);
+            let bad = h.verify(&flags);
+            let item = bad.item("static.invariants").to_string();
+            assert_eq!(
+                bad.status("static.invariants"),
+                "fail",
+                "{threat} / {invariant}: {}",
+                bad.pretty()
+            );
+            assert!(
+                item.contains(subject) && item.contains(invariant),
+                "{threat}: `{subject}` and `{invariant}` named in {item}"
+            );
+            assert_eq!(bad.code, Some(1), "{threat} / {invariant}");
+        }
+    }
+}
+
+/// Without an engine the sandbox invariants do not apply (the locked-down variants turn the
+/// sandbox off), but the tool policy ones do; verify is told the engine with `--engine none`.
+#[test]
+fn without_an_engine_the_tool_invariants_still_hold_and_are_judged() {
+    let h = Home::new();
+    h.put_config(TWO_AGENTS);
+    h.apply("public", "none", &answers("public"));
+    let flags = ["--no-openclaw", "--engine", "none"];
+    let clean = h.verify(&flags);
+    assert_eq!(
+        clean.status("static.invariants"),
+        "pass",
+        "{}",
+        clean.pretty()
+    );
+    h.edit(|v| {
+        v["agents"]["entries"]["work"]["tools"] = serde_json::json!({"exec": {"mode": "full"}})
+    });
+    let bad = h.verify(&flags);
+    assert_eq!(bad.status("static.invariants"), "fail", "{}", bad.pretty());
+    assert!(
+        bad.item("static.invariants")
+            .to_string()
+            .contains("tools.exec.mode")
+    );
+    assert_eq!(bad.code, Some(1));
+}
+
+/// A channel block loaded through `$include` is judged as OpenClaw loads it: an open DM policy
+/// inside fails verify (private), and apply refuses to write through it (exit 4, key named).
+#[test]
+fn a_channel_include_is_judged_by_verify_and_refused_by_apply() {
+    let h = Home::new();
+    h.put_config(TWO_AGENTS);
+    h.apply("private", "docker-rootless", &answers("private"));
+    let flags = verify_args(&h);
+    let flags: Vec<&str> = flags.iter().map(String::as_str).collect();
+    let written = std::fs::read_to_string(h.config()).expect("written");
+    let mut v = json5(&written);
+    v["channels"] = serde_json::json!({"$include": "./channels.json5"});
+    std::fs::write(h.config(), serde_json::to_string_pretty(&v).expect("json")).expect("w");
+    let inc = h.config().with_file_name("channels.json5");
+    std::fs::write(
+        &inc,
+        r#"{ telegram: { dmPolicy: "open", allowFrom: ["*"] } }"#,
+    )
+    .expect("w");
+    let bad = h.verify(&flags);
+    assert_eq!(bad.status("static.invariants"), "fail", "{}", bad.pretty());
+    assert!(
+        bad.item("static.invariants")
+            .to_string()
+            .contains("channel `telegram`"),
+        "{}",
+        bad.pretty()
+    );
+    // A missing include is never a pass.
+    std::fs::remove_file(&inc).expect("rm");
+    let gone = h.verify(&flags);
+    assert_eq!(
+        gone.status("static.invariants"),
+        "fail",
+        "{}",
+        gone.pretty()
+    );
+    let config = h.config();
+    let state = h.state();
+    let out = h.run(&[
+        "apply",
+        "--yes",
+        "--threat",
+        "private",
+        "--engine",
+        "docker-rootless",
+        "--same-gateway",
+        "--config",
+        config.to_str().expect("utf-8"),
+        "--state-dir",
+        state.to_str().expect("utf-8"),
+    ]);
+    assert_eq!(out.status.code(), Some(4), "{}", stderr(&out));
+    assert!(stderr(&out).contains("`channels`"), "{}", stderr(&out));
+}

@@ -26,14 +26,22 @@ fn engine_runs(r: &Recognized, told: Option<Option<Engine>>) -> bool {
     }
 }
 
+/// `threat`: the threat model to judge against (`--preset`, else the ledger's last apply);
+/// None: the recognised preset's.
 pub fn judge(
     parsed: &Result<Value, String>,
     recognized: Option<&Recognized>,
+    threat: Option<&str>,
     told_engine: Option<Option<Engine>>,
     advanced: Advanced,
 ) -> Outcome {
     let Ok(value) = parsed else {
-        return Outcome::skip(STATIC_INVARIANTS, Group::Static, TITLE, "the config could not be read");
+        return Outcome::skip(
+            STATIC_INVARIANTS,
+            Group::Static,
+            TITLE,
+            "the config could not be read",
+        );
     };
     if !crate::domain::document::objects_with_include(value).is_empty() {
         return Outcome::fail(
@@ -45,21 +53,21 @@ pub fn judge(
         .fix("make every $include resolve (a file inside the config's directory, no cycle), or move its keys into the main file")
         .doc("gateway/config-secrets-env.md");
     }
-    let Some(r) = recognized else {
+    let Some(threat) = threat.or(recognized.map(|r| r.preset.as_str())) else {
         return Outcome::skip(
             STATIC_INVARIANTS,
             Group::Static,
             TITLE,
-            "no preset recognised: no threat model to judge against",
+            "no preset recognised and none applied: no threat model to judge against",
         );
     };
-    let threat = r.preset.as_str();
-    let found = invariants::violations(
-        value,
-        threat,
-        engine_runs(r, told_engine),
-        &invariants::waived(advanced),
-    );
+    let engine = match (told_engine, recognized) {
+        (Some(e), _) => e.is_some(),
+        (None, Some(r)) => engine_runs(r, None),
+        // Nothing tells: judge the sandbox too, as if an engine ran it (never a silent pass).
+        (None, None) => true,
+    };
+    let found = invariants::violations(value, threat, engine, &invariants::waived(advanced));
     if found.is_empty() {
         let agents = invariants::agents(value);
         return Outcome::pass(
@@ -196,8 +204,8 @@ mod tests {
         let cfg = json!({"agents": {"defaults": {"sandbox": {"mode": "all",
                           "docker": {"user": "0:0"}}}}});
         let sb = crate::domain::expect::sandboxes(&cfg);
-        let o = judge_mapping(&sb, Some(false), "unix:///run/docker.sock", 1000, 1000)
-            .expect("judged");
+        let o =
+            judge_mapping(&sb, Some(false), "unix:///run/docker.sock", 1000, 1000).expect("judged");
         assert_eq!(o.status, Status::Fail, "{o:?}");
         assert!(o.fix.as_deref().unwrap_or("").contains("1000:1000"));
         let o = judge_mapping(&sb, Some(true), "x", 1000, 1000).expect("judged");

@@ -56,6 +56,9 @@ pub struct Options {
     pub presets: Vec<Preset>,
     /// Compare with this preset instead of recognising one.
     pub preset: Option<String>,
+    /// The threat model the last apply wrote (the ledger): what `static.invariants` judges
+    /// when no `--preset` is given, so a hand edit cannot change the threat it is judged by.
+    pub threat: Option<String>,
     /// Advanced answers the config was written with on purpose (not drift).
     pub advanced: Advanced,
     /// The engine the config was written for (`--engine`), instead of inferring it.
@@ -91,6 +94,7 @@ impl Options {
             state_dir: state_dir.to_path_buf(),
             presets,
             preset: None,
+            threat: None,
             advanced: Advanced::default(),
             engine: None,
             engine_host: None,
@@ -338,6 +342,7 @@ pub fn judge(opts: &Options, e: &Expectations, g: &Gathered) -> Report {
     outcomes.push(invariant_checks::judge(
         &e.parsed,
         e.recognized.as_ref(),
+        opts.preset.as_deref().or(opts.threat.as_deref()),
         opts.engine,
         opts.advanced,
     ));
