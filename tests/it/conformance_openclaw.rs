@@ -247,3 +247,182 @@ fn ledger_switches_and_undo_write_files_real_openclaw_accepts() {
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
+
+/// The ways around the threat model (#11), as fixtures, and how each preset must end on them:
+/// refused with the named key (exit 4), or written, valid in `openclaw config validate`, and
+/// meeting every invariant (`static.invariants` of `verify`, static, on the written file).
+const WAYS_AROUND: [(&str, &[(&str, &str)]); 5] = [
+    // Per-agent overrides: sandbox off, tools profile full, exec full, elevated on, memory on;
+    // an account that opens DMs. Owned by every preset.
+    ("agent-weak-overrides.json5", &[]),
+    // A channel block behind `$include`: every preset refuses, naming it.
+    (
+        "channels-include.json5",
+        &[
+            ("private", "`channels`"),
+            ("group", "`channels`"),
+            ("public", "`channels`"),
+        ],
+    ),
+    ("legacy-list-two.json5", &[]),
+    ("roster-explicit.json5", &[]),
+    // A binding routes a group chat to the unsandboxed `work`: group refuses (an outsider
+    // would reach it); private closes groups, public contains every agent.
+    (
+        "binding-second-agent.json5",
+        &[("group", "agents.entries.work.sandbox.mode")],
+    ),
+];
+
+const INVARIANT_ENGINES: [&str; 4] = ["docker", "docker-rootless", "podman-rootless", "none"];
+
+fn way_around(
+    openclaw: &std::path::Path,
+    preset: &str,
+    engine: &str,
+    fixture: &str,
+) -> Result<String, String> {
+    let name = format!("{preset} / {engine} / {fixture}");
+    let refusal = WAYS_AROUND
+        .iter()
+        .find(|(f, _)| *f == fixture)
+        .and_then(|(_, r)| r.iter().find(|(p, _)| *p == preset))
+        .map(|(_, key)| *key);
+    let sb = Sandbox::new();
+    sb.fixture(fixture);
+    if fixture == "channels-include.json5" {
+        std::fs::write(
+            sb.config().with_file_name("channels-included.json5"),
+            fixture_text("channels-included.json5"),
+        )
+        .map_err(|e| format!("{name}: {e}"))?;
+    }
+    let mut args = vec![
+        "apply",
+        "--yes",
+        "--threat",
+        preset,
+        "--engine",
+        engine,
+        "--owner",
+        "telegram:123456789",
+        "--accept-risk",
+        "--same-gateway",
+    ];
+    if preset == "group" {
+        args.extend([
+            "--group",
+            "telegram:-1001234567890",
+            "--member",
+            "telegram:222222222",
+        ]);
+    }
+    let before = std::fs::read(sb.config()).map_err(|e| format!("{name}: {e}"))?;
+    let out = sb.run(&args);
+    if let Some(key) = refusal {
+        let err = stderr(&out);
+        let unchanged = std::fs::read(sb.config()).ok().as_deref() == Some(before.as_slice());
+        return if out.status.code() == Some(4) && err.contains(key) && unchanged {
+            Ok(format!("{name}: refused, naming {key}"))
+        } else {
+            Err(format!(
+                "{name}: expected exit 4 naming {key}, the file unchanged; got {:?}: {err}",
+                out.status.code()
+            ))
+        };
+    }
+    if !crate::support::homes::applied(&out) {
+        return Err(format!("{name}: apply failed: {}", stderr(&out)));
+    }
+    let v = sb.run(&[
+        "verify",
+        "--json",
+        "--no-openclaw",
+        "--engine",
+        engine,
+        "--preset",
+        preset,
+        "--docker-host",
+        "unix:///nonexistent/clawposture.sock",
+    ]);
+    let report: Value = serde_json::from_str(stdout(&v).trim())
+        .map_err(|e| format!("{name}: verify output is not JSON ({e}): {}", stdout(&v)))?;
+    let inv = report["items"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|i| i["id"] == "static.invariants")
+        .cloned()
+        .unwrap_or(Value::Null);
+    if inv["status"] != "pass" {
+        return Err(format!("{name}: static.invariants: {inv}"));
+    }
+    validate(openclaw, &sb, &name)?;
+    Ok(format!("{name}: written, invariants hold, valid"))
+}
+
+fn fixture_text(name: &str) -> String {
+    crate::support::homes::fixture(name)
+}
+
+/// Each preset × engine × way around the threat model ends refused with the named key or
+/// written and valid. Sized for CI (one engine for every fixture, each other engine on one
+/// fixture); `CLAWPOSTURE_CONFORMANCE_FULL=1` runs the whole matrix (60 cases).
+#[test]
+fn ways_around_the_threat_model_end_refused_or_written_valid_in_real_openclaw() {
+    let Some(openclaw) = openclaw_or_skip("invariant conformance with the real OpenClaw") else {
+        return;
+    };
+    let full = std::env::var("CLAWPOSTURE_CONFORMANCE_FULL").is_ok_and(|v| v == "1");
+    let mut cases: Vec<(&str, &str, &str)> = Vec::new();
+    for preset in PRESETS {
+        for engine in INVARIANT_ENGINES {
+            for (i, (fixture, _)) in WAYS_AROUND.iter().enumerate() {
+                // The sample: every fixture on rootless Docker; each other engine on one
+                // fixture, rotating so every fixture meets every engine across the presets.
+                let sampled = engine == "docker-rootless"
+                    || INVARIANT_ENGINES.iter().position(|e| *e == engine)
+                        == Some((i + PRESETS.iter().position(|p| *p == preset).unwrap_or(0)) % 4);
+                if full || sampled {
+                    cases.push((preset, engine, fixture));
+                }
+            }
+        }
+    }
+    let total = cases.len();
+    let queue = Mutex::new(cases);
+    let results = Mutex::new(Vec::new());
+    std::thread::scope(|s| {
+        for _ in 0..2 {
+            s.spawn(|| {
+                loop {
+                    let case = match queue.lock() {
+                        Ok(mut q) => q.pop(),
+                        Err(_) => None,
+                    };
+                    let Some((p, e, f)) = case else { break };
+                    let r = way_around(&openclaw, p, e, f);
+                    if let Ok(mut all) = results.lock() {
+                        all.push(r);
+                    }
+                }
+            });
+        }
+    });
+    let results = results.into_inner().expect("results");
+    assert_eq!(results.len(), total, "every case ran");
+    for r in results.iter().flatten() {
+        eprintln!("ok   {r}");
+    }
+    let failures: Vec<&String> = results.iter().filter_map(|r| r.as_ref().err()).collect();
+    assert!(
+        failures.is_empty(),
+        "{} of {total} failed:\n{}",
+        failures.len(),
+        failures
+            .iter()
+            .map(|s| s.as_str())
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
+}

@@ -197,7 +197,7 @@ fn wizard(s: &Scenario) -> (i32, Option<Vec<u8>>, String) {
                     "Writing is refused until you accept",
                 ]);
                 if after == "7/7 Done" {
-                    t.wait_for("passed,");
+                    t.wait_for("Checked right after writing");
                     Step::Write
                 } else if after == "until you accept loosening" {
                     Step::Loosen
