@@ -257,3 +257,48 @@ fn a_channel_include_is_judged_by_verify_and_refused_by_apply() {
     assert_eq!(out.status.code(), Some(4), "{}", stderr(&out));
     assert!(stderr(&out).contains("`channels`"), "{}", stderr(&out));
 }
+
+/// Recognition of the written preset is exact for every preset, engine and set of optional
+/// answers (none, owner, owner + group, owner + group + member, group alone), from the file
+/// alone (the ledger removed): the preset is named, nothing drifted, the invariants hold.
+#[test]
+fn the_written_preset_is_recognised_exactly_with_and_without_its_optional_answers() {
+    let sets: [&[&str]; 5] = [
+        &[],
+        &["--owner", "telegram:123"],
+        &["--owner", "telegram:123", "--group", "telegram:-100"],
+        &[
+            "--owner",
+            "telegram:123",
+            "--group",
+            "telegram:-100",
+            "--member",
+            "telegram:222",
+        ],
+        &["--group", "telegram:-100"],
+    ];
+    let mut wrong = Vec::new();
+    for threat in ["private", "group", "public"] {
+        for engine in ["docker", "docker-rootless", "podman-rootless", "none"] {
+            for answers in sets {
+                let h = Home::new();
+                h.put_config(r#"{ channels: { telegram: { dmPolicy: "pairing" } } }"#);
+                h.apply(threat, engine, answers);
+                std::fs::remove_file(h.state().join("clawposture-ledger.json"))
+                    .expect("apply kept a ledger");
+                let sock = format!("unix://{}", h.path("no-engine.sock").display());
+                let v = h.verify(&["--no-openclaw", "--docker-host", &sock]);
+                let name = format!("{threat} / {engine} / {answers:?}");
+                if v.report["preset"] != threat {
+                    wrong.push(format!("{name}: recognised as {}", v.report["preset"]));
+                }
+                for id in ["static.drift", "static.invariants"] {
+                    if v.status(id) != "pass" {
+                        wrong.push(format!("{name}: {id}: {}", v.item(id)));
+                    }
+                }
+            }
+        }
+    }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}
