@@ -91,19 +91,25 @@ fn remembered_advanced(resolved: &Resolved) -> Advanced {
     }
 }
 
-/// The preset of the last apply to this config, from the ledger: the threat model verify
-/// judges the invariants against.
-fn remembered_threat(resolved: &Resolved) -> Option<String> {
+/// The preset and engine of the last apply to this config, from the ledger: the threat model
+/// verify judges the invariants against, and the engine the user mapping was written for.
+fn remembered_threat(resolved: &Resolved) -> (Option<String>, Option<Option<Engine>>) {
     let loaded = crate::domain::ledger::parse(
         crate::edge::files::read_ledger(&resolved.state_dir).as_deref(),
     );
     let config = resolved.config.display().to_string();
-    loaded
-        .ledger()?
-        .writes
-        .iter()
-        .rfind(|w| w.kind == "apply" && w.config.as_deref().is_none_or(|c| c == config))
-        .map(|w| w.preset.clone())
+    let last = loaded.ledger().and_then(|l| {
+        l.writes
+            .iter()
+            .rfind(|w| w.kind == "apply" && w.config.as_deref().is_none_or(|c| c == config))
+    });
+    match last {
+        Some(w) => (
+            Some(w.preset.clone()),
+            w.engine.as_deref().and_then(Engine::parse_label),
+        ),
+        None => (None, None),
+    }
 }
 
 /// The options a `verify` invocation stands for.
@@ -122,7 +128,7 @@ pub fn options(
     }
     let mut o = Options::new(&resolved.config, &resolved.state_dir, presets.to_vec());
     o.preset = args.preset.clone();
-    o.threat = remembered_threat(resolved);
+    (o.threat, o.written_for) = remembered_threat(resolved);
     // A deliberate advanced answer is in the ledger: the flags are only needed to override it.
     let remembered = remembered_advanced(resolved);
     o.advanced = Advanced {

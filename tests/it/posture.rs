@@ -302,3 +302,50 @@ fn the_written_preset_is_recognised_exactly_with_and_without_its_optional_answer
     }
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
 }
+
+/// The engine check compares the config's user mapping with the engine reached: a config
+/// written for rootless Docker (`docker.user "0:0"`, your own user there) verified against the
+/// real rootful Docker fails `engine.user_mapping` with the fix (it would be real root), and
+/// passes on the rootless engine it was written for.
+#[test]
+fn a_rootless_user_mapping_on_a_rootful_engine_fails_with_the_fix() {
+    let Some(env) = engines() else { return };
+    let h = Home::new();
+    h.apply("private", "docker-rootless", &[]);
+    let text = std::fs::read_to_string(h.config()).expect("written");
+    assert_eq!(
+        json5(&text)["agents"]["defaults"]["sandbox"]["docker"]["user"],
+        "0:0"
+    );
+    let t = targets(&env);
+    let on = |label: &str| {
+        let target = t.iter().find(|x| x.label == label).expect("target");
+        h.verify(&["--no-openclaw", "--docker-host", &target.endpoint])
+    };
+    let rootful = on("docker");
+    assert_eq!(
+        rootful.status("engine.reachable"),
+        "pass",
+        "{}",
+        rootful.pretty()
+    );
+    assert_eq!(
+        rootful.status("engine.user_mapping"),
+        "fail",
+        "{}",
+        rootful.pretty()
+    );
+    let item = rootful.item("engine.user_mapping").to_string();
+    assert!(
+        item.contains("agent `main`") && item.contains("apply --engine docker"),
+        "{item}"
+    );
+    assert_eq!(rootful.code, Some(1));
+    let rootless = on("docker-rootless");
+    assert_eq!(
+        rootless.status("engine.user_mapping"),
+        "pass",
+        "{}",
+        rootless.pretty()
+    );
+}

@@ -124,6 +124,7 @@ pub fn judge_mapping(
     sandboxed: &[AgentSandbox],
     engine_rootless: Option<bool>,
     endpoint: &str,
+    written_rootless: Option<bool>,
     gateway_uid: u32,
     gateway_gid: u32,
 ) -> Option<Outcome> {
@@ -166,7 +167,7 @@ pub fn judge_mapping(
             ),
         ));
     }
-    if gateway_uid == 0 {
+    if gateway_uid == 0 && written_rootless != Some(true) {
         // The rootful variant writes the Gateway's own uid:gid, which is 0:0 here: the two
         // cannot be told apart from the file.
         return Some(Outcome::skip(
@@ -204,19 +205,30 @@ mod tests {
         let cfg = json!({"agents": {"defaults": {"sandbox": {"mode": "all",
                           "docker": {"user": "0:0"}}}}});
         let sb = crate::domain::expect::sandboxes(&cfg);
-        let o =
-            judge_mapping(&sb, Some(false), "unix:///run/docker.sock", 1000, 1000).expect("judged");
+        let o = judge_mapping(
+            &sb,
+            Some(false),
+            "unix:///run/docker.sock",
+            None,
+            1000,
+            1000,
+        )
+        .expect("judged");
         assert_eq!(o.status, Status::Fail, "{o:?}");
         assert!(o.fix.as_deref().unwrap_or("").contains("1000:1000"));
-        let o = judge_mapping(&sb, Some(true), "x", 1000, 1000).expect("judged");
+        let o = judge_mapping(&sb, Some(true), "x", None, 1000, 1000).expect("judged");
         assert_eq!(o.status, Status::Pass);
-        assert!(judge_mapping(&sb, None, "x", 1000, 1000).is_none());
-        let o = judge_mapping(&sb, Some(false), "x", 0, 0).expect("judged");
+        assert!(judge_mapping(&sb, None, "x", None, 1000, 1000).is_none());
+        let o = judge_mapping(&sb, Some(false), "x", None, 0, 0).expect("judged");
         assert_eq!(o.status, Status::Skipped);
+        // Written for rootless Docker (the ledger or --engine says so): real root, whoever
+        // runs the Gateway.
+        let o = judge_mapping(&sb, Some(false), "x", Some(true), 0, 0).expect("judged");
+        assert_eq!(o.status, Status::Fail);
         let mine = json!({"agents": {"defaults": {"sandbox": {"mode": "all",
                           "docker": {"user": "1000:1000"}}}}});
         let sb = crate::domain::expect::sandboxes(&mine);
-        let o = judge_mapping(&sb, Some(false), "x", 1000, 1000).expect("judged");
+        let o = judge_mapping(&sb, Some(false), "x", None, 1000, 1000).expect("judged");
         assert_eq!(o.status, Status::Pass);
     }
 }

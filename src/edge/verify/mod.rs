@@ -59,6 +59,8 @@ pub struct Options {
     /// The threat model the last apply wrote (the ledger): what `static.invariants` judges
     /// when no `--preset` is given, so a hand edit cannot change the threat it is judged by.
     pub threat: Option<String>,
+    /// The engine the last apply wrote for (the ledger; None: unknown).
+    pub written_for: Option<Option<Engine>>,
     /// Advanced answers the config was written with on purpose (not drift).
     pub advanced: Advanced,
     /// The engine the config was written for (`--engine`), instead of inferring it.
@@ -95,6 +97,7 @@ impl Options {
             presets,
             preset: None,
             threat: None,
+            written_for: None,
             advanced: Advanced::default(),
             engine: None,
             engine_host: None,
@@ -353,6 +356,9 @@ pub fn judge(opts: &Options, e: &Expectations, g: &Gathered) -> Report {
                 &e.sandboxed,
                 facts.rootless,
                 &facts.endpoint,
+                opts.engine
+                    .or(opts.written_for)
+                    .map(|e| e.is_some_and(|e| e.rootless)),
                 opts.uid,
                 opts.gid,
             ));
