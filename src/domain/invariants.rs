@@ -52,15 +52,6 @@ pub enum Role {
     Outsider,
 }
 
-impl Role {
-    fn label(self) -> &'static str {
-        match self {
-            Role::Owner => "owner",
-            Role::Outsider => "outsider",
-        }
-    }
-}
-
 #[derive(Debug, Clone, Deserialize)]
 struct Rule {
     threats: Vec<String>,
@@ -523,11 +514,6 @@ pub fn role_of(config: &Value, threat: &str, agent: &str) -> Role {
     } else {
         Role::Owner
     }
-}
-
-/// A short label for a role.
-pub fn role_label(role: Role) -> &'static str {
-    role.label()
 }
 
 #[cfg(test)]

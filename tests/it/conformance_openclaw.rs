@@ -270,7 +270,7 @@ const WAYS_AROUND: [(&str, &[(&str, &str)]); 5] = [
     // would reach it); private closes groups, public contains every agent.
     (
         "binding-second-agent.json5",
-        &[("group", "agents.entries.work.sandbox.mode")],
+        &[("group", "agent `work` (bindings[1] routes outsiders to it)")],
     ),
 ];
 

@@ -239,6 +239,13 @@ fn a_channel_include_is_judged_by_verify_and_refused_by_apply() {
         "{}",
         gone.pretty()
     );
+    assert!(
+        gone.item("static.invariants")
+            .to_string()
+            .contains("channels.json5 cannot be read"),
+        "why is said: {}",
+        gone.pretty()
+    );
     let config = h.config();
     let state = h.state();
     let out = h.run(&[

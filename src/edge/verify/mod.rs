@@ -417,17 +417,17 @@ pub fn gather(opts: &Options, e: &Expectations) -> Gathered {
 }
 
 /// The config's text with its `$include`s resolved (as JSON), or as it is when it has none or
-/// they cannot be resolved.
-fn resolved_text(config: &Path, text: String) -> String {
+/// they cannot be resolved (with why).
+fn resolved_text(config: &Path, text: String) -> (String, Option<String>) {
     if !text.contains("$include") {
-        return text;
+        return (text, None);
     }
     let Ok(doc) = crate::domain::document::Document::parse(&text) else {
-        return text;
+        return (text, None);
     };
     match crate::edge::includes::resolve(config, &doc.value()) {
-        Ok(v) => serde_json::to_string_pretty(&v).unwrap_or(text),
-        Err(_) => text,
+        Ok(v) => (serde_json::to_string_pretty(&v).unwrap_or(text), None),
+        Err(e) => (text, Some(e)),
     }
 }
 
@@ -439,13 +439,29 @@ pub fn verify(opts: &Options) -> Report {
         .map_err(|e| e.to_string());
     // What OpenClaw loads is judged: `$include`s resolved read-only (left as they are when
     // they cannot be, which `static.invariants` reports).
-    let read = read.map(|t| t.map(|t| resolved_text(&opts.config, t)));
+    let mut include_error = None;
+    let read = read.map(|t| {
+        t.map(|t| {
+            let (text, error) = resolved_text(&opts.config, t);
+            include_error = error;
+            text
+        })
+    });
     let e = expectations(
         opts,
         read.as_ref().map(|t| t.as_deref()).map_err(Clone::clone),
     );
     let g = gather(opts, &e);
     let mut report = judge(opts, &e, &g);
+    // Why an include could not be resolved belongs to the item that could not judge it.
+    if let Some(why) = include_error
+        && let Some(o) = report
+            .outcomes
+            .iter_mut()
+            .find(|o| o.id == crate::model::check_ids::STATIC_INVARIANTS)
+    {
+        o.details.push(why);
+    }
     let mut outcomes = std::mem::take(&mut report.outcomes);
     let (parsed, value, wanted_config, sandboxed) =
         (&e.parsed, &e.value, &e.wanted_config, &e.sandboxed);
