@@ -107,6 +107,31 @@ pub fn render(preset: &str, rules: &Value) -> String {
     )
 }
 
+/// Whether `bytes` are exactly a file clawposture renders (any built-in preset, engine or none,
+/// either backend, any workspace access): unedited, so replacing it loses nothing even when the
+/// ledger that recorded it is gone or unreadable.
+pub fn pristine(bytes: &[u8]) -> bool {
+    let Ok(text) = std::str::from_utf8(bytes) else {
+        return false;
+    };
+    if !text.starts_with("// Written by clawposture") {
+        return false;
+    }
+    ["private", "group", "public"].iter().any(|p| {
+        let Some(t) = template(p) else { return false };
+        ["off", "on"].iter().any(|mode| {
+            ["docker", "podman"].iter().any(|backend| {
+                ["none", "ro", "rw"].iter().any(|access| {
+                    let cfg = serde_json::json!({"agents": {"defaults": {"sandbox": {
+                        "mode": if *mode == "on" { "all" } else { "off" },
+                        "backend": backend, "workspaceAccess": access}}}});
+                    rules(t, &cfg).is_ok_and(|r| render(p, &r) == text)
+                })
+            })
+        })
+    })
+}
+
 /// What apply does with the policy file.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Action {
@@ -158,6 +183,7 @@ pub fn plan(
         None => Action::Create,
         Some(b) if b == text.as_bytes() => Action::Keep,
         Some(b) if Some(crate::domain::ledger::sha256_hex(b).as_str()) == ours => Action::Replace,
+        Some(b) if pristine(b) => Action::Replace,
         Some(_) => {
             return Err(format!(
                 "{} holds a policy clawposture did not write (or one changed since it wrote it): it is kept, and the preset's policy is not written over it. Move it away (keep your rules in a file of your own) and run apply again.",
@@ -235,6 +261,22 @@ mod tests {
         );
         let e = plan("public", &c, &file(Some(old)), None).unwrap_err();
         assert!(e.contains("did not write"), "{e}");
+        // Without a ledger, a file exactly as clawposture renders it is still its own...
+        let private = config("non-main", "podman", "ro", path);
+        let mine = plan("private", &private, &file(None), None).unwrap().unwrap();
+        assert!(pristine(mine.text.as_bytes()));
+        assert_eq!(
+            plan("public", &c, &file(Some(mine.text.as_bytes())), None)
+                .unwrap()
+                .unwrap()
+                .action,
+            Action::Replace
+        );
+        // ...but not once edited, even by one character.
+        let edited = mine.text.replace("\"main\"", "\"per-peer\"");
+        assert_ne!(edited, mine.text);
+        assert!(!pristine(edited.as_bytes()));
+        assert!(plan("public", &c, &file(Some(edited.as_bytes())), None).is_err());
         // Not pointed at this file, or the plugin off: nothing to write.
         let elsewhere = config("all", "docker", "none", "/mine/policy.jsonc");
         assert_eq!(plan("public", &elsewhere, &file(Some(old)), None), Ok(None));
