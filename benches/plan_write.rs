@@ -85,6 +85,7 @@ fn main() {
                 checklist: None,
                 ledger: None,
                 keep_backups: clawposture::edge::backups::KEEP,
+                policy: None,
             };
             if let Err(e) = write::write(&req) {
                 eprintln!("write: {e}");

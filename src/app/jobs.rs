@@ -27,6 +27,9 @@ pub struct WriteJob {
     pub checklist: Context,
     /// The ledger, written under the same lock right after the config (None: left alone).
     pub ledger: Option<(PathBuf, crate::domain::ledger::Pending)>,
+    /// The preset's policy file, the bytes the plan saw there (None: no file) and its new
+    /// text: written before the config that names it.
+    pub policy: Option<(PathBuf, Option<Vec<u8>>, String)>,
 }
 
 /// The static and engine items of `verify` to run on what was just written.

@@ -155,6 +155,8 @@ pub struct Prepared {
     pub ledger: ledger::Loaded,
     /// What the Gateway will use, as the plan says it first.
     pub gateway: gateway::View,
+    /// The preset's policy file for OpenClaw's Policy plugin (None: the preset has none).
+    pub policy: Option<crate::domain::policy::Write>,
 }
 
 /// Decide the next step (pure).
@@ -171,7 +173,9 @@ pub fn decide(
             ack: Ack::AcceptRisk { why },
             prepared: None,
         },
-        Ok(p) if p.plan.is_noop() => Next::NothingToWrite(Box::new(p)),
+        Ok(p) if p.plan.is_noop() && !p.policy.as_ref().is_some_and(|w| w.writes()) => {
+            Next::NothingToWrite(Box::new(p))
+        }
         Ok(p) => match boundary(&p, acks) {
             Some(why) => Next::Acknowledge {
                 ack: Ack::Boundary { why },
@@ -243,6 +247,9 @@ fn prepare(
         chosen.notes.push(problem);
     }
     let owned = owned_today(&loaded, current.as_deref(), facts.config);
+    let policy_file = &facts.token.policy_file;
+    chosen.policy_path = (!policy_file.path.as_os_str().is_empty())
+        .then(|| policy_file.path.display().to_string());
     let mut plan =
         plan::plan(current.as_deref(), &chosen, &owned, facts.token.clone()).map_err(|e| {
             Prep::Refused(Failure::new(
@@ -263,7 +270,24 @@ fn prepare(
     let recognized = current
         .as_deref()
         .and_then(|c| recognize(c, presets, facts.environment, inputs));
+    // A policy file clawposture did not write is never overwritten (exit 4, nothing written).
+    let policy = crate::domain::document::Document::parse(&plan.new_text)
+        .ok()
+        .map(|d| {
+            crate::domain::policy::plan(
+                &chosen.preset.name,
+                &d.value(),
+                policy_file,
+                loaded
+                    .ledger()
+                    .and_then(|l| l.policy_sha256(&policy_file.path.display().to_string())),
+            )
+        })
+        .transpose()
+        .map_err(|e| Prep::Refused(Failure::new(Stop::Refused, format!("refused: {e}"))))?
+        .flatten();
     Ok(Prepared {
+        policy,
         original: facts.original.map(<[u8]>::to_vec),
         current,
         choice: chosen,
@@ -284,6 +308,20 @@ fn owned_today(loaded: &ledger::Loaded, current: Option<&str>, config: &Path) ->
             .unwrap_or_default(),
         _ => ledger::Owned::default(),
     }
+}
+
+/// What happens to the preset's policy file, in words (None: the preset has none).
+pub fn policy_line(p: &Prepared) -> Option<String> {
+    let w = p.policy.as_ref()?;
+    let what = match w.action {
+        crate::domain::policy::Action::Create => "new file",
+        crate::domain::policy::Action::Replace => "replaced (clawposture wrote it last)",
+        crate::domain::policy::Action::Keep => "unchanged: it holds the preset's rules",
+    };
+    Some(format!(
+        "Policy {} ({what}): the preset's rules for OpenClaw's Policy plugin, checked by `openclaw policy check` and `openclaw doctor --lint`.",
+        w.path.display()
+    ))
 }
 
 /// Why the plan needs `--allow-loosen`: it loosens values the user had (None: it does not,
@@ -689,6 +727,11 @@ impl Prepared {
             env_docker_host: self.plan.env_docker_host.clone(),
             checklist: self.checklist(resolved),
             ledger: self.pending_ledger(resolved),
+            policy: self
+                .policy
+                .as_ref()
+                .filter(|w| w.writes())
+                .map(|w| (w.path.clone(), w.seen.clone(), w.text.clone())),
         }
     }
 
@@ -721,6 +764,13 @@ impl Prepared {
             &self.plan.new_text,
         );
         pending.write.config = Some(resolved.config.display().to_string());
+        pending.write.policy = self
+            .policy
+            .as_ref()
+            .map(|w| ledger::PolicyRecord {
+                path: w.path.display().to_string(),
+                sha256: w.sha256(),
+            });
         Some((resolved.state_dir.join(ledger::FILE_NAME), pending))
     }
 

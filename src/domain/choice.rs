@@ -263,6 +263,9 @@ pub struct Choice {
     pub adjustments: Vec<Adjustment>,
     /// Plain-language consequences to show next to the plan.
     pub notes: Vec<String>,
+    /// Where the preset's policy file goes (`{policy_path}` in a preset; None: entries that
+    /// name it are not written, as when recognising a file).
+    pub policy_path: Option<String>,
 }
 
 /// The environment cannot make this preset safe.
@@ -384,6 +387,7 @@ pub fn adjust(preset: &Preset, environment: &Environment, inputs: &Inputs) -> Ch
         inputs: inputs.clone(),
         adjustments,
         notes,
+        policy_path: None,
     }
 }
 
@@ -423,6 +427,7 @@ pub fn desired(choice: &Choice, channels: &[String]) -> Desired {
     let ctx = Ctx {
         inputs,
         channel: None,
+        policy_path: choice.policy_path.as_deref(),
     };
     for entry in &preset.set {
         if entry.when == Some(When::Owner) && inputs.owner.is_none() {
@@ -459,6 +464,7 @@ pub fn desired(choice: &Choice, channels: &[String]) -> Desired {
         let ctx = Ctx {
             inputs,
             channel: Some(channel),
+            policy_path: choice.policy_path.as_deref(),
         };
         let base = vec!["channels".to_string(), channel.clone()];
         for entry in &preset.channel {
@@ -518,6 +524,7 @@ pub fn desired(choice: &Choice, channels: &[String]) -> Desired {
 struct Ctx<'a> {
     inputs: &'a Inputs,
     channel: Option<&'a String>,
+    policy_path: Option<&'a str>,
 }
 
 impl Ctx<'_> {
@@ -550,12 +557,13 @@ fn applies(entry: &Entry, ctx: &Ctx) -> bool {
     }
 }
 
-/// Replace `{owner}`, `{owner_id}`, `{member_ids}` placeholders. An array element without a
+/// Replace `{owner}`, `{owner_id}`, `{member_ids}`, `{policy_path}` placeholders. An array element without a
 /// value is dropped; a scalar without one makes the whole entry not apply (None).
 fn instantiate(value: &Value, ctx: &Ctx) -> Option<Value> {
     let scalar = |s: &str| -> Option<Option<String>> {
         match s {
             "{owner}" => Some(ctx.inputs.owner.as_ref().map(|o| o.to_string())),
+            "{policy_path}" => Some(ctx.policy_path.map(str::to_string)),
             "{owner_id}" => Some(if ctx.channel.is_none() || ctx.owner_here() {
                 ctx.inputs.owner.as_ref().map(|o| o.id.clone())
             } else {

@@ -41,6 +41,27 @@ pub struct Write {
     /// The config written (a state dir may serve more than one `--config`).
     #[serde(default)]
     pub config: Option<String>,
+    /// The preset's policy file written (or found already holding its rules) with this write.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub policy: Option<PolicyRecord>,
+}
+
+/// The policy file of a write: its path and the sha256 of its bytes.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PolicyRecord {
+    pub path: String,
+    pub sha256: String,
+}
+
+impl Ledger {
+    /// The sha256 clawposture last recorded for the policy file at `path`.
+    pub fn policy_sha256(&self, path: &str) -> Option<&str> {
+        self.writes
+            .iter()
+            .rev()
+            .find_map(|w| w.policy.as_ref().filter(|p| p.path == path))
+            .map(|p| p.sha256.as_str())
+    }
 }
 
 fn apply_kind() -> String {
@@ -404,6 +425,7 @@ impl Pending {
                 backup: None,
                 config_sha256: sha256_hex(new_text.as_bytes()),
                 config: None,
+                policy: None,
             },
         }
     }
@@ -542,6 +564,7 @@ mod tests {
             backup: None,
             config_sha256: String::new(),
             config: None,
+            policy: None,
         }
     }
 

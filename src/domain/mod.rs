@@ -15,6 +15,7 @@ pub mod invariants;
 pub mod keypath;
 pub mod ledger;
 pub mod plan;
+pub mod policy;
 pub mod preset;
 pub mod recognize;
 pub mod secrets;

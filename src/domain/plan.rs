@@ -24,6 +24,8 @@ pub struct TokenState {
     /// `DOCKER_HOST` as `.env` defines it: the endpoint the Gateway service reaches (it does
     /// not inherit the shell's DOCKER_HOST, but loads `.env` at start).
     pub docker_host: Option<String>,
+    /// `$STATE_DIR/clawposture.policy.jsonc` as found (the preset's policy is written there).
+    pub policy_file: crate::domain::policy::PolicyFile,
 }
 
 /// What happens to `$STATE_DIR/.env`.

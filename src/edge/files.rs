@@ -31,7 +31,20 @@ pub fn token_state(state_dir: &Path) -> TokenState {
     TokenState {
         env_file_has_token: write::env_file_has_token(state_dir),
         docker_host: write::env_file_value(state_dir, "DOCKER_HOST"),
+        policy_file: policy_file(state_dir),
     }
+}
+
+/// `$STATE_DIR/clawposture.policy.jsonc` as found: its absolute path (the config names it) and
+/// its bytes (a FIFO, device or directory there counts as a file of someone else's).
+pub fn policy_file(state_dir: &Path) -> crate::domain::policy::PolicyFile {
+    let dir = std::path::absolute(state_dir).unwrap_or_else(|_| state_dir.to_path_buf());
+    let path = dir.join(crate::domain::policy::FILE_NAME);
+    let bytes = match write::read_regular(&path) {
+        Ok(b) => b,
+        Err(_) => Some(b"(not a regular file)".to_vec()),
+    };
+    crate::domain::policy::PolicyFile { path, bytes }
 }
 
 /// The one write path of every front end: the config (and `.env`), and the checklist under
@@ -61,6 +74,14 @@ pub fn run_write(job: &WriteJob) -> Result<(WriteOutcome, PathBuf), Failure> {
             .as_ref()
             .map(|(p, _)| (p.clone(), &ledger as &write::RenderLedger)),
         keep_backups: job.keep_backups,
+        policy: job
+            .policy
+            .as_ref()
+            .map(|(path, seen, text)| write::PolicyRequest {
+                path,
+                seen: seen.as_deref(),
+                text,
+            }),
     })
     .map_err(|e| Failure::new(Stop::Refused, format!("refused to write: {e}")))?;
     Ok((outcome, path))

@@ -1,6 +1,7 @@
 //! The edges: everything that touches the disk, a socket, a process or the clock.
 
 pub mod backups;
+pub mod child;
 pub mod detect;
 pub mod files;
 pub mod image;

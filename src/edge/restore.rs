@@ -148,6 +148,7 @@ pub fn undo(resolved: &Resolved, now: SystemTime) -> Result<String, Failure> {
             &render as &write::RenderLedger,
         )),
         keep_backups: backups::KEEP,
+        policy: None,
     })
     .map_err(|e| refuse(e.to_string()))?;
     let what = last
@@ -213,6 +214,7 @@ pub fn restore_backup(resolved: &Resolved, name: &str, now: SystemTime) -> Resul
             .is_some()
             .then_some((ledger_path, &render as &write::RenderLedger)),
         keep_backups: backups::KEEP,
+        policy: None,
     })
     .map_err(|e| refuse(e.to_string()))?;
     Ok(format!(

@@ -31,6 +31,15 @@ pub struct WriteRequest<'a> {
     pub ledger: Option<(PathBuf, &'a RenderLedger<'a>)>,
     /// Backups kept after this write besides the first one (the file before clawposture).
     pub keep_backups: usize,
+    /// The preset's policy file: its path, the bytes the plan saw there (None: no file) and
+    /// its new text. Written before the config that names it; refused if it changed since.
+    pub policy: Option<PolicyRequest<'a>>,
+}
+
+pub struct PolicyRequest<'a> {
+    pub path: &'a Path,
+    pub seen: Option<&'a [u8]>,
+    pub text: &'a str,
 }
 
 /// The ledger's text, given the write's stamp and the backup's file name (None: no backup).
@@ -698,6 +707,13 @@ fn write_steps(req: &WriteRequest, done: &Progress) -> Result<WriteOutcome, Writ
     if let Some((path, _)) = &req.ledger {
         remove_stale_temps(path);
     }
+    if let Some(p) = &req.policy {
+        remove_stale_temps(p.path);
+        // The plan decided on the bytes it saw: anything else there now is someone's edit.
+        if read_regular(p.path)?.as_deref() != p.seen {
+            return Err(WriteError::Changed(p.path.to_path_buf()));
+        }
+    }
 
     let now_bytes = read_regular(&target)?;
     if now_bytes.as_deref() != req.original {
@@ -729,6 +745,18 @@ fn write_steps(req: &WriteRequest, done: &Progress) -> Result<WriteOutcome, Writ
         }
         None => None,
     };
+    // The policy before the config that names it: the Policy plugin never sees its path
+    // without the file.
+    if let Some(p) = &req.policy {
+        private_dir(&parent_of(p.path), DirRole::Other, &mut dirs).map_err(drop_backup)?;
+        replace_checked(p.path, p.text.as_bytes(), "policy", Some(p.seen), dirs.owner)
+            .map_err(drop_backup)?;
+        sync_dir(&parent_of(p.path)).map_err(drop_backup)?;
+        done.push(format!(
+            "the policy {} (the config does not name it yet)",
+            p.path.display()
+        ));
+    }
     replace_checked(
         &target,
         req.new_text.as_bytes(),

@@ -154,6 +154,9 @@ pub fn plan_text(prepared: &Prepared, paths: &Resolved) -> String {
         "move_literal_token" => out.push_str("\nThe literal Gateway token moves from the config into $STATE_DIR/.env (never shown); clients keep working.\n"),
         _ => {}
     }
+    if let Some(line) = crate::app::policy_line(prepared) {
+        let _ = writeln!(out, "\n{line}");
+    }
     if let Some(host) = &plan.env_docker_host {
         let _ = writeln!(
             out,
@@ -236,6 +239,7 @@ pub fn plan_json(prepared: &Prepared, paths: &Resolved, dry_run: bool) -> Value 
         "loosens": !plan.user_loosenings().is_empty(),
         "skipped_engines": prepared.gateway.skipped,
         "env_docker_host": plan.env_docker_host,
+        "policy_file": prepared.policy.as_ref().map(|w| json!({"path": w.path, "action": format!("{:?}", w.action).to_lowercase()})),
         "gateway_reaches": prepared.gateway.reaches.as_ref().map(|r| json!({"endpoint": r.endpoint, "because": r.because})),
         "noop": plan.is_noop(),
         "diff": plan.diff("current", "new"),

@@ -21,8 +21,11 @@ fn status_of<'a>(printed: &'a str, id: &str) -> Option<&'a str> {
     })
 }
 
+/// The config as JSON, with the sandbox's own directory (in the policy file's path) named
+/// `<sandbox>`, so configs written in different sandboxes compare.
 fn read_config(sb: &Sandbox) -> Value {
-    json5(&std::fs::read_to_string(sb.config()).expect("config written"))
+    let text = std::fs::read_to_string(sb.config()).expect("config written");
+    json5(&text.replace(&sb.dir.path().display().to_string(), "<sandbox>"))
 }
 
 fn env_token(sb: &Sandbox) -> String {

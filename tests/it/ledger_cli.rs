@@ -15,8 +15,11 @@ fn apply(sb: &Sandbox, extra: &[&str]) -> std::process::Output {
     sb.run(&args)
 }
 
+/// The config as JSON, with the sandbox's own directory (in the policy file's path) named
+/// `<sandbox>`, so configs written in different sandboxes compare.
 fn config(sb: &Sandbox) -> Value {
-    json5(&std::fs::read_to_string(sb.config()).expect("config"))
+    let text = std::fs::read_to_string(sb.config()).expect("config");
+    json5(&text.replace(&sb.dir.path().display().to_string(), "<sandbox>"))
 }
 
 fn ledger(sb: &Sandbox) -> Value {

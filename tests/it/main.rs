@@ -22,6 +22,7 @@ mod ledger_cli;
 mod npm_package;
 mod plain_pty;
 mod plan_props;
+mod policy_openclaw;
 mod posture;
 mod screenshots;
 mod tui_e2e;

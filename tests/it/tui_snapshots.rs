@@ -163,6 +163,7 @@ fn boundary_conflict_and_noop() {
             token: clawposture::domain::plan::TokenState {
                 env_file_has_token: true,
                 docker_host: Some("unix:///run/user/1000/docker.sock".into()),
+                policy_file: Default::default(),
             },
             ledger: None,
         };

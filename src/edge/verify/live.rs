@@ -44,7 +44,7 @@ pub fn quiet() {
     QUIET.store(true, Ordering::SeqCst);
 }
 
-fn say(line: &str) {
+pub(crate) fn say(line: &str) {
     if !QUIET.load(Ordering::SeqCst) {
         eprintln!("{line}");
     }
@@ -103,7 +103,7 @@ impl SignalGuard {
     }
 
     /// A signal that arrived and was not handled yet.
-    fn pending(&self) -> Option<i32> {
+    pub(crate) fn pending(&self) -> Option<i32> {
         let mut b = 0u8;
         // SAFETY: reading one byte into a local from a nonblocking pipe we own.
         let n = unsafe { libc::read(self.read.as_raw_fd(), (&mut b as *mut u8).cast(), 1) };

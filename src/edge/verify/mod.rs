@@ -22,6 +22,8 @@ pub mod invariant_checks;
 pub mod live;
 pub mod live_judge;
 pub mod openclaw_cli;
+pub mod openclaw_phase;
+pub mod policy_check;
 pub mod statics;
 
 use std::collections::{BTreeMap, HashMap};
@@ -487,11 +489,14 @@ pub fn verify(opts: &Options) -> Report {
     }
 
     if opts.openclaw != OpenClaw::Off && parsed.is_ok() {
-        outcomes.extend(openclaw_outcomes(
-            opts,
-            wanted_config,
-            report.preset.as_deref(),
-        ));
+        match openclaw_outcomes(opts, wanted_config, value, report.preset.as_deref()) {
+            Ok(o) => outcomes.extend(o),
+            Err(sig) => {
+                report.interrupted = Some(sig);
+                report.outcomes = outcomes;
+                return report;
+            }
+        }
     }
 
     if opts.gateway && parsed.is_ok() {
@@ -646,7 +651,13 @@ fn network_chosen(o: Outcome, sb: &AgentSandbox) -> Outcome {
     }
 }
 
-fn openclaw_outcomes(opts: &Options, wanted: &Value, preset: Option<&str>) -> Vec<Outcome> {
+/// The OpenClaw items; Err(signal) when a signal stopped the phase (its children are gone).
+fn openclaw_outcomes(
+    opts: &Options,
+    wanted: &Value,
+    actual: &Value,
+    preset: Option<&str>,
+) -> Result<Vec<Outcome>, i32> {
     let title = "the `openclaw` CLI is available and safe to run";
     let mut ids: Vec<(String, String)> = vec![(
         crate::model::check_ids::OPENCLAW_VALIDATE.into(),
@@ -660,6 +671,12 @@ fn openclaw_outcomes(opts: &Options, wanted: &Value, preset: Option<&str>) -> Ve
                 "`openclaw sandbox explain` for agent `{}` agrees with the preset",
                 sb.agent
             ),
+        ));
+    }
+    if openclaw_phase_policy_agent(actual).is_some() {
+        ids.push((
+            policy_check::ID.into(),
+            "`openclaw policy check` finds the preset's policy holds".into(),
         ));
     }
     ids.push((
@@ -688,7 +705,7 @@ fn openclaw_outcomes(opts: &Options, wanted: &Value, preset: Option<&str>) -> Ve
             .fix("pass --openclaw PATH to check with OpenClaw itself"),
         ];
         v.extend(skip_all("the OpenClaw CLI is not available"));
-        return v;
+        return Ok(v);
     };
     if let Err(e) =
         openclaw_cli::path_components(&bin).and_then(|c| openclaw_cli::judge_path(&c, opts.uid))
@@ -696,7 +713,7 @@ fn openclaw_outcomes(opts: &Options, wanted: &Value, preset: Option<&str>) -> Ve
         let mut v = vec![Outcome::fail(crate::model::check_ids::OPENCLAW_BINARY, Group::Openclaw, title, format!("refused to run {}: {e}", bin.display()))
             .fix("install OpenClaw where only root or you can write (e.g. `npm install -g` under your own prefix), or tighten those directories")];
         v.extend(skip_all("the openclaw binary was refused"));
-        return v;
+        return Ok(v);
     }
     let prefix = match openclaw_cli::network(opts.allow_network) {
         openclaw_cli::Network::Namespace(p) => p,
@@ -709,7 +726,7 @@ fn openclaw_outcomes(opts: &Options, wanted: &Value, preset: Option<&str>) -> Ve
                 bin.display().to_string(),
             )];
             v.extend(skip_all(&format!("cannot keep OpenClaw off the network: {why}")).into_iter().map(|o| o.fix("pass --allow-network to run it anyway (the audit may then install channel plugins)")));
-            return v;
+            return Ok(v);
         }
     };
     let mut out = vec![Outcome::pass(
@@ -735,78 +752,54 @@ fn openclaw_outcomes(opts: &Options, wanted: &Value, preset: Option<&str>) -> Ve
         opts.openclaw_timeout,
     );
 
-    // Every call as a job; run a few at a time (each is a Node process).
-    let mut jobs: Vec<Vec<String>> = vec![
-        vec!["config".into(), "validate".into(), "--json".into()],
-        vec!["security".into(), "audit".into(), "--json".into()],
-    ];
-    let mut explain_jobs: Vec<(usize, openclaw_cli::ExplainCase, usize)> = Vec::new();
-    for (si, sb) in sandboxes.iter().enumerate() {
-        for case in openclaw_cli::explain_cases(sb) {
-            explain_jobs.push((si, case.clone(), jobs.len()));
-            jobs.push(openclaw_cli::explain_args(&sb.agent, &case));
-        }
-    }
-    eprintln!(
-        "clawposture: running {} OpenClaw checks (each may take up to {} s)…",
-        jobs.len(),
-        opts.openclaw_timeout.as_secs()
-    );
-    let results = run_jobs(&runner, &jobs);
+    // A fixed number of OpenClaw processes, all at once (openclaw_phase).
+    let policy_agent = openclaw_phase_policy_agent(actual);
+    let calls = match openclaw_phase::run(&runner, &sandboxes, policy_agent.as_deref()) {
+        Ok(c) => c,
+        Err(crate::edge::child::Interrupted(sig)) => return Err(sig),
+    };
+    out[0]
+        .details
+        .push(format!("{} OpenClaw process(es); {}", calls.processes, calls.explain_note));
     out.push(openclaw_cli::judge_validate(
-        &results[0],
+        &calls.validate,
         opts.openclaw_timeout,
     ));
-    for (si, sb) in sandboxes.iter().enumerate() {
-        let calls: Vec<(openclaw_cli::ExplainCase, openclaw_cli::CallResult)> = explain_jobs
-            .iter()
-            .filter(|(s, _, _)| *s == si)
-            .map(|(_, case, j)| (case.clone(), results[*j].clone()))
-            .collect();
+    for (sb, explains) in sandboxes.iter().zip(&calls.explains) {
         out.push(openclaw_cli::judge_explain(
             sb,
             expect::elevated_enabled(wanted, &sb.agent),
-            &calls,
+            explains,
             opts.openclaw_timeout,
         ));
     }
+    if let Some(res) = &calls.policy {
+        out.extend(policy_check::judge(res, opts.openclaw_timeout.as_secs()));
+    }
     out.push(openclaw_cli::judge_audit(
-        &results[1],
+        &calls.audit,
         preset,
         opts.openclaw_timeout,
     ));
-    out
+    Ok(out)
 }
 
-fn run_jobs(runner: &openclaw_cli::Runner, jobs: &[Vec<String>]) -> Vec<openclaw_cli::CallResult> {
-    let workers = std::thread::available_parallelism()
-        .map(|n| n.get())
-        .unwrap_or(2)
-        .clamp(1, 3);
-    let next = std::sync::atomic::AtomicUsize::new(0);
-    let results: std::sync::Mutex<Vec<Option<openclaw_cli::CallResult>>> =
-        std::sync::Mutex::new(vec![None; jobs.len()]);
-    std::thread::scope(|s| {
-        for _ in 0..workers {
-            s.spawn(|| {
-                loop {
-                    let i = next.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-                    let Some(job) = jobs.get(i) else { break };
-                    let args: Vec<&str> = job.iter().map(String::as_str).collect();
-                    let r = openclaw_cli::call(runner, &args);
-                    if let Ok(mut guard) = results.lock() {
-                        guard[i] = Some(r);
-                    }
-                }
-            });
-        }
-    });
-    results
-        .into_inner()
-        .unwrap_or_default()
-        .into_iter()
-        .map(Option::unwrap_or_default)
-        .collect()
+/// The agent `policy check` runs as (None: the Policy plugin is not enabled in the file). One
+/// call covers every agent's config rules; `--agent` only picks whose workspace resolves a
+/// relative policy path, and OpenClaw refuses to guess it when several agents exist.
+fn openclaw_phase_policy_agent(actual: &Value) -> Option<String> {
+    if actual.pointer("/plugins/entries/policy/enabled") != Some(&Value::Bool(true)) {
+        return None;
+    }
+    let agents = expect::agents(actual);
+    Some(
+        agents
+            .iter()
+            .find(|a| a.as_str() == "main")
+            .or(agents.first())
+            .cloned()
+            .unwrap_or_else(|| "main".into()),
+    )
 }
 
 /// The static and engine results right after `apply` wrote the config (no OpenClaw, no live

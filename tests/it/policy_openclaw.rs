@@ -1,0 +1,465 @@
+//! The preset's policy for OpenClaw's Policy plugin (`presets/<preset>.policy.jsonc`) and the
+//! bounded OpenClaw phase of verify, with the real OpenClaw CLI (`$CLAWPOSTURE_OPENCLAW`):
+//! every preset's policy is accepted and clean on what apply writes; a weakened agent is named by
+//! verify; a policy file clawposture did not write is never overwritten; the one-process explain
+//! answers exactly what the CLI answers; SIGTERM leaves no OpenClaw child behind.
+
+use crate::support::verify as verify_common;
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use serde_json::{Value, json};
+use verify_common::*;
+
+/// Each check starts Node processes; on two cores the tests take turns.
+static NODE_LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn openclaw() -> Option<PathBuf> {
+    match std::env::var_os("CLAWPOSTURE_OPENCLAW") {
+        Some(p) if !p.is_empty() => Some(PathBuf::from(p)),
+        _ if std::env::var_os("CI").is_some() => panic!(
+            "CI is set but CLAWPOSTURE_OPENCLAW is not: .ci/run installs OpenClaw and sets it"
+        ),
+        _ => {
+            skipped("needs the real OpenClaw CLI: set CLAWPOSTURE_OPENCLAW");
+            None
+        }
+    }
+}
+
+/// Node's compile cache beside the wrapper (only speed).
+fn compile_cache(oc: &Path) -> Option<String> {
+    oc.parent()
+        .and_then(Path::parent)
+        .map(|d| d.join("compile-cache"))
+        .filter(|c| c.is_dir())
+        .map(|c| c.display().to_string())
+}
+
+/// `openclaw ARGS` on a home's config, read-only, in an empty network namespace.
+fn oc_cmd(h: &Home, oc: &Path, args: &[&str]) -> Command {
+    let mut c = Command::new("unshare");
+    c.arg("-n")
+        .arg(oc)
+        .args(args)
+        .env("OPENCLAW_CONFIG_PATH", h.config())
+        .env("OPENCLAW_STATE_DIR", h.state())
+        .env("OPENCLAW_CONFIG_READONLY", "1")
+        .env("OPENCLAW_NO_AUTO_UPDATE", "1")
+        .env("OPENCLAW_OFFLINE", "1")
+        .env("npm_config_offline", "true")
+        .current_dir(h.state())
+        .stdin(Stdio::null());
+    if let Some(cc) = compile_cache(oc) {
+        c.env("NODE_COMPILE_CACHE", cc);
+    }
+    c
+}
+
+fn json_of(out: &std::process::Output) -> Value {
+    let text = stdout(out);
+    let at = text
+        .find('{')
+        .unwrap_or_else(|| panic!("no JSON: {text}{}", stderr(out)));
+    serde_json::Deserializer::from_str(&text[at..])
+        .into_iter::<Value>()
+        .next()
+        .and_then(Result::ok)
+        .unwrap_or_else(|| panic!("no JSON: {text}{}", stderr(out)))
+}
+
+fn namespaces_work() -> bool {
+    Command::new("unshare")
+        .args(["-n", "true"])
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+fn policy_path(h: &Home) -> PathBuf {
+    h.state().join("clawposture.policy.jsonc")
+}
+
+#[test]
+fn every_preset_policy_is_accepted_by_openclaw_and_clean_on_what_apply_writes() {
+    let Some(oc) = openclaw() else { return };
+    if !namespaces_work() {
+        return skipped("needs `unshare -n` to keep OpenClaw off the network");
+    }
+    let _turn = NODE_LOCK.lock().unwrap_or_else(|e| e.into_inner());
+    let mut cases = Vec::new();
+    for threat in ["private", "group", "public"] {
+        for engine in ["docker", "docker-rootless", "podman-rootless", "none"] {
+            let h = Home::new();
+            h.put_config(TELEGRAM);
+            h.apply(threat, engine, &answers(threat));
+            cases.push((threat, engine, h));
+        }
+    }
+    // Three at a time (each is a Node process of ~10 s on a loaded machine).
+    let results: Vec<(Value, Value)> = std::thread::scope(|s| {
+        let mut out = Vec::new();
+        for chunk in cases.chunks(3) {
+            let handles: Vec<_> = chunk
+                .iter()
+                .map(|(_, _, h)| {
+                    let oc = &oc;
+                    s.spawn(move || {
+                        let check = oc_cmd(h, oc, &["policy", "check", "--agent", "main", "--json"])
+                            .output()
+                            .expect("policy check");
+                        let valid = oc_cmd(h, oc, &["config", "validate", "--json"])
+                            .output()
+                            .expect("config validate");
+                        (json_of(&check), json_of(&valid))
+                    })
+                })
+                .collect();
+            out.extend(handles.into_iter().map(|h| h.join().expect("thread")));
+        }
+        out
+    });
+    for ((threat, engine, h), (check, valid)) in cases.iter().zip(results) {
+        let file = policy_path(h);
+        let text = std::fs::read_to_string(&file)
+            .unwrap_or_else(|e| panic!("{threat}/{engine}: no policy file: {e}"));
+        assert!(text.starts_with("// Written by clawposture"), "{threat}/{engine}");
+        assert_eq!(
+            crate::support::homes::mode(&file) & 0o777,
+            0o600,
+            "{threat}/{engine}"
+        );
+        let config = crate::support::homes::json5(&std::fs::read_to_string(h.config()).expect("config"));
+        assert_eq!(
+            config["plugins"]["entries"]["policy"],
+            json!({"enabled": true, "config": {"path": file.display().to_string()}}),
+            "{threat}/{engine}"
+        );
+        // The ledger knows the file it wrote.
+        let ledger: Value = serde_json::from_str(
+            &std::fs::read_to_string(h.state().join("clawposture-ledger.json")).expect("ledger"),
+        )
+        .expect("ledger JSON");
+        let last = &ledger["writes"][ledger["writes"].as_array().map_or(0, |w| w.len()) - 1];
+        assert_eq!(last["policy"]["path"], json!(file.display().to_string()));
+        assert_eq!(
+            last["policy"]["sha256"],
+            json!(clawposture::domain::ledger::sha256_hex(text.as_bytes()))
+        );
+        // Only rules the real plugin accepts, and the preset makes them all true.
+        assert_eq!(
+            check["findings"],
+            json!([]),
+            "{threat}/{engine}: {check:#}\npolicy:\n{text}"
+        );
+        assert_eq!(check["ok"], json!(true), "{threat}/{engine}");
+        assert!(
+            check["checksRun"].as_u64().unwrap_or(0) > 0,
+            "{threat}/{engine}: {check}"
+        );
+        // The sandbox rules are there exactly when the preset sandboxes.
+        let rules = crate::support::homes::json5(&text);
+        assert_eq!(
+            rules.get("sandbox").is_some(),
+            *engine != "none",
+            "{threat}/{engine}: {text}"
+        );
+        if *engine == "podman-rootless" {
+            assert_eq!(rules["sandbox"]["allowBackends"], json!(["podman"]));
+        }
+        assert_eq!(valid["valid"], json!(true), "{threat}/{engine}: {valid}");
+    }
+}
+
+#[test]
+fn verify_fails_naming_the_agent_a_policy_rule_catches() {
+    let Some(oc) = openclaw() else { return };
+    let _turn = NODE_LOCK.lock().unwrap_or_else(|e| e.into_inner());
+    let h = Home::new();
+    h.put_config(TELEGRAM);
+    h.apply("public", "docker-rootless", &answers("public"));
+    // Hand-applied after a clean apply: a second agent with its sandbox off and exec on.
+    h.edit(|v| {
+        v["agents"]["ownership"] = json!("explicit");
+        v["agents"]["entries"]["work"] =
+            json!({"sandbox": {"mode": "off"}, "tools": {"exec": {"mode": "full"}}});
+    });
+    let dead = h.path("no-engine.sock");
+    let mut env = vec![];
+    if let Some(cc) = compile_cache(&oc) {
+        env.push(("NODE_COMPILE_CACHE".to_string(), cc));
+    }
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let v = h.verify_with(
+        &[
+            "--openclaw",
+            oc.to_str().expect("utf-8"),
+            "--docker-host",
+            &format!("unix://{}", dead.display()),
+        ],
+        &env,
+    );
+    assert_eq!(v.code, Some(1), "{}", v.pretty());
+    let id = "openclaw.policy[work].sandbox-mode-unapproved";
+    assert_eq!(v.status(id), "fail", "{}", v.pretty());
+    assert!(v.text(id).contains("agent `work`"), "{}", v.text(id));
+    assert_eq!(v.status("openclaw.policy"), "fail");
+    assert!(
+        v.ids("fail")
+            .iter()
+            .any(|i| i.starts_with("openclaw.policy[work].tools-exec")),
+        "{:?}",
+        v.ids("fail")
+    );
+    // The main agent keeps to the rules: no finding names it.
+    assert!(
+        !v.ids("fail")
+            .iter()
+            .any(|i| i.starts_with("openclaw.policy[main]")),
+        "{:?}",
+        v.ids("fail")
+    );
+    // Bounded: four OpenClaw processes (validate, audit, policy, one explain for both agents).
+    assert!(
+        v.text("openclaw.binary")
+            .contains("4 OpenClaw process(es); "),
+        "{}",
+        v.text("openclaw.binary")
+    );
+    assert!(
+        v.text("openclaw.binary")
+            .contains("resolved in one OpenClaw process"),
+        "{}",
+        v.text("openclaw.binary")
+    );
+    // A progress line per check while it runs, then its end with the elapsed time.
+    for check in [
+        "openclaw config validate",
+        "openclaw security audit",
+        "openclaw policy check",
+    ] {
+        assert!(
+            v.stderr.contains(&format!("clawposture: {check} …")),
+            "{check}: {}",
+            v.stderr
+        );
+        assert!(
+            v.stderr
+                .lines()
+                .any(|l| l.starts_with(&format!("clawposture: {check} done (exit"))
+                    && l.ends_with(" s")),
+            "{check}: {}",
+            v.stderr
+        );
+    }
+}
+
+#[test]
+fn a_policy_file_clawposture_did_not_write_is_never_overwritten() {
+    let h = Home::new();
+    h.put_config(TELEGRAM);
+    let file = policy_path(&h);
+    let theirs = "{ \"tools\": { \"elevated\": { \"allow\": false } } }\n";
+    std::fs::write(&file, theirs).expect("write");
+    let config = |h: &Home| h.state().join("openclaw.json");
+    let before = std::fs::read(config(&h)).expect("config");
+    let out = h.run(&[
+        "apply", "--yes", "--threat", "private", "--engine", "none", "--accept-risk",
+        "--config", config(&h).to_str().expect("utf-8"),
+        "--state-dir", h.state().to_str().expect("utf-8"),
+    ]);
+    assert_eq!(out.status.code(), Some(4), "{}{}", stdout(&out), stderr(&out));
+    assert!(
+        format!("{}{}", stdout(&out), stderr(&out)).contains("did not write"),
+        "{}{}",
+        stdout(&out),
+        stderr(&out)
+    );
+    assert_eq!(std::fs::read_to_string(&file).expect("kept"), theirs);
+    assert_eq!(std::fs::read(config(&h)).expect("config"), before, "nothing written");
+
+    // Moved away: apply writes the preset's; another preset replaces its own file.
+    std::fs::remove_file(&file).expect("rm");
+    h.apply("private", "none", &answers("private"));
+    let private = std::fs::read_to_string(&file).expect("written");
+    assert!(private.contains("\"requireDmScope\": \"main\""), "{private}");
+    h.apply("public", "none", &answers("public"));
+    let public = std::fs::read_to_string(&file).expect("replaced");
+    assert!(public.contains("\"requireDmScope\": \"per-channel-peer\""), "{public}");
+
+    // Edited by hand since: refused again, the edit kept.
+    let edited = public.replace("\"allow\": false", "\"allow\": true");
+    std::fs::write(&file, &edited).expect("edit");
+    let out = h.run(&[
+        "apply", "--yes", "--threat", "private", "--engine", "none", "--accept-risk",
+        "--config", config(&h).to_str().expect("utf-8"),
+        "--state-dir", h.state().to_str().expect("utf-8"),
+        "--owner", "telegram:123456789",
+    ]);
+    assert_eq!(out.status.code(), Some(4), "{}{}", stdout(&out), stderr(&out));
+    assert_eq!(std::fs::read_to_string(&file).expect("kept"), edited);
+}
+
+/// The batch entry as clawposture sends it (the same file, the same encoding).
+fn batch_options() -> String {
+    let src = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("src/edge/verify/explain_batch.mjs"),
+    )
+    .expect("explain_batch.mjs");
+    let mut enc = String::new();
+    for b in src.bytes() {
+        if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+            enc.push(b as char);
+        } else {
+            enc.push_str(&format!("%{b:02X}"));
+        }
+    }
+    format!("--import=data:text/javascript,{enc}")
+}
+
+fn batch_line(out: &std::process::Output) -> Value {
+    let text = stdout(out);
+    let line = text
+        .lines()
+        .rev()
+        .find_map(|l| l.strip_prefix("CLAWPOSTURE_EXPLAIN "))
+        .unwrap_or_else(|| panic!("no batch line: {text}{}", stderr(out)));
+    serde_json::from_str(line).expect("batch JSON")
+}
+
+#[test]
+fn one_process_explains_every_agent_exactly_as_the_cli_does() {
+    let Some(oc) = openclaw() else { return };
+    if !namespaces_work() {
+        return skipped("needs `unshare -n` to keep OpenClaw off the network");
+    }
+    let _turn = NODE_LOCK.lock().unwrap_or_else(|e| e.into_inner());
+    let h = Home::new();
+    h.put_config(
+        r#"{"agents": {"ownership": "explicit",
+             "defaults": {"sandbox": {"mode": "non-main", "scope": "agent", "workspaceAccess": "ro"}},
+             "entries": {"main": {}, "work": {"sandbox": {"mode": "off"}, "tools": {"elevated": {"enabled": false}}},
+                         "pub": {"sandbox": {"mode": "all", "scope": "session", "workspaceAccess": "none"}}}}}"#,
+    );
+    let cases: Vec<(Value, Vec<&str>)> = vec![
+        (json!({"agent": "main"}), vec!["--agent", "main"]),
+        (json!({"session": "agent:main:subagent:x"}), vec!["--session", "agent:main:subagent:x"]),
+        (json!({"agent": "work"}), vec!["--agent", "work"]),
+        (json!({"agent": "pub"}), vec!["--agent", "pub"]),
+        (json!({"session": "agent:pub:telegram:direct:42"}), vec!["--session", "agent:pub:telegram:direct:42"]),
+    ];
+    let list = Value::Array(cases.iter().map(|(c, _)| c.clone()).collect());
+    let batch = oc_cmd(&h, &oc, &["sandbox", "explain", "--json"])
+        .env("NODE_OPTIONS", batch_options())
+        .env("CLAWPOSTURE_EXPLAIN_CASES", list.to_string())
+        .env("CLAWPOSTURE_OPENCLAW_PIN", "2026.9.6")
+        .output()
+        .expect("batch");
+    let b = batch_line(&batch);
+    assert_eq!(b["version"], json!("2026.9.6"), "{b}");
+    let results = b["results"].as_array().expect("results");
+    assert_eq!(results.len(), cases.len());
+    for ((_, args), got) in cases.iter().zip(results) {
+        let mut a = vec!["sandbox", "explain", "--json"];
+        a.extend(args);
+        let cli = json_of(&oc_cmd(&h, &oc, &a).output().expect("cli"));
+        assert_eq!(got["json"], cli, "{args:?}");
+    }
+    // Spot checks that the comparison compared something.
+    assert_eq!(results[1]["json"]["sandbox"]["sessionIsSandboxed"], json!(true));
+    assert_eq!(results[2]["json"]["sandbox"]["mode"], json!("off"));
+    assert_eq!(results[2]["json"]["elevated"]["enabled"], json!(false));
+    assert_eq!(results[3]["json"]["sandbox"]["sessionIsSandboxed"], json!(true));
+
+    // Pinned: another version makes the entry step aside.
+    let other = oc_cmd(&h, &oc, &["sandbox", "explain", "--json"])
+        .env("NODE_OPTIONS", batch_options())
+        .env("CLAWPOSTURE_EXPLAIN_CASES", list.to_string())
+        .env("CLAWPOSTURE_OPENCLAW_PIN", "2099.1.1")
+        .output()
+        .expect("batch");
+    assert!(
+        batch_line(&other)["fallback"]
+            .as_str()
+            .unwrap_or("")
+            .contains("not the pinned 2099.1.1"),
+        "{}",
+        stdout(&other)
+    );
+}
+
+/// Processes whose environment names this home (OpenClaw children inherit it).
+fn left_in(home: &Path) -> Vec<String> {
+    let needle = format!("OPENCLAW_STATE_DIR={}", home.display());
+    let mut left = Vec::new();
+    for e in std::fs::read_dir("/proc").expect("/proc").flatten() {
+        let Some(pid) = e.file_name().to_str().and_then(|s| s.parse::<i32>().ok()) else {
+            continue;
+        };
+        let Ok(env) = std::fs::read(format!("/proc/{pid}/environ")) else {
+            continue;
+        };
+        if env.split(|b| *b == 0).any(|v| v == needle.as_bytes()) {
+            let cmd = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+            let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+            if stat.rsplit(')').next().is_some_and(|r| r.trim_start().starts_with('Z')) {
+                continue;
+            }
+            left.push(format!("{pid}: {}", String::from_utf8_lossy(&cmd).replace('\0', " ")));
+        }
+    }
+    left
+}
+
+#[test]
+fn sigterm_during_the_openclaw_phase_leaves_no_child_behind() {
+    let Some(oc) = openclaw() else { return };
+    let _turn = NODE_LOCK.lock().unwrap_or_else(|e| e.into_inner());
+    let h = Home::new();
+    // 30 agents and a channel whose plugin is not installed (OpenClaw looks it up with npm).
+    let entries: serde_json::Map<String, Value> = (0..30)
+        .map(|i| (format!("a{i}"), json!({})))
+        .collect();
+    h.put_config(
+        &json!({"agents": {"ownership": "explicit",
+                  "defaults": {"sandbox": {"mode": "non-main"}}, "entries": entries},
+                "channels": {"whatsapp": {"dmPolicy": "pairing"}}})
+        .to_string(),
+    );
+    let dead = h.path("no-engine.sock");
+    let mut cmd = h.verify_cmd(&[
+        "--openclaw",
+        oc.to_str().expect("utf-8"),
+        "--docker-host",
+        &format!("unix://{}", dead.display()),
+    ]);
+    cmd.stdout(Stdio::null()).stderr(Stdio::piped());
+    let mut child = cmd.spawn().expect("verify");
+    let err = BufReader::new(child.stderr.take().expect("stderr"));
+    let mut seen = Vec::new();
+    let mut lines = err.lines();
+    // A tick line means the OpenClaw children have run for a while.
+    for line in lines.by_ref() {
+        let line = line.expect("stderr line");
+        let tick = line.starts_with("clawposture: openclaw security audit …")
+            && line.ends_with(" s");
+        seen.push(line);
+        if tick {
+            break;
+        }
+    }
+    assert!(
+        !left_in(&h.state()).is_empty(),
+        "no OpenClaw process was running: {seen:?}"
+    );
+    // SAFETY: signalling the verify process this test started.
+    unsafe {
+        libc::kill(child.id() as i32, libc::SIGTERM);
+    }
+    let rest: Vec<String> = lines.map_while(Result::ok).collect();
+    let status = child.wait().expect("wait");
+    assert_eq!(status.code(), Some(128 + 15), "{seen:?} {rest:?}");
+    let left = left_in(&h.state());
+    assert!(left.is_empty(), "left behind: {left:#?}");
+}
