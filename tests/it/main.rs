@@ -24,6 +24,7 @@ mod plain_pty;
 mod plan_props;
 mod posture;
 mod screenshots;
+mod secrets_mask;
 mod tui_e2e;
 mod tui_image_gauge;
 mod tui_props;
