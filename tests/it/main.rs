@@ -6,6 +6,7 @@ mod support;
 mod checklist_apply;
 mod cli_apply;
 mod completions_man_version;
+mod crash;
 mod conformance_openclaw;
 mod detect_cli;
 mod detect_engines;
