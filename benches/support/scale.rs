@@ -204,7 +204,14 @@ fn end_to_end(dir: &Path) -> bool {
         return false;
     }
     let mut args: Vec<String> = [
-        "apply", "--yes", "--threat", "group", "--engine", "none", "--owner", "telegram:42",
+        "apply",
+        "--yes",
+        "--threat",
+        "group",
+        "--engine",
+        "none",
+        "--owner",
+        "telegram:42",
     ]
     .iter()
     .map(|s| s.to_string())
@@ -249,7 +256,11 @@ fn end_to_end(dir: &Path) -> bool {
         size / 1e6,
         out.status.code(),
         wall.as_secs_f64(),
-        if wall.as_secs_f64() <= 2.0 { "met" } else { "MISSED" },
+        if wall.as_secs_f64() <= 2.0 {
+            "met"
+        } else {
+            "MISSED"
+        },
         rss_kb as f64 / 1024.0,
         if rss_ratio <= 20.0 { "met" } else { "MISSED" },
     );

@@ -101,6 +101,8 @@ pub struct Plan {
     pub env_docker_host: Option<String>,
     /// Strings to mask in anything shown to people.
     pub secrets: Vec<String>,
+    /// [`Plan::secrets`], ready to mask a text in one pass.
+    pub masker: secrets::Masker,
 }
 
 impl Plan {
@@ -120,7 +122,7 @@ impl Plan {
     }
 
     pub fn mask(&self, text: &str) -> String {
-        secrets::mask(text, &self.secrets)
+        self.masker.mask(text)
     }
 
     /// A unified diff of the current file against the new one, secrets masked: on the syntax
@@ -449,6 +451,8 @@ pub fn plan(
     }
 
     let final_value = doc.value();
+    // The file's own manners for what was inserted; the check below reads the text back.
+    doc.settle();
     let new_text = if new_file {
         let mut t = serde_json::to_string_pretty(&final_value)
             .map_err(|e| PlanError::Internal(e.to_string()))?;
@@ -475,6 +479,7 @@ pub fn plan(
         kept,
         env_file,
         env_docker_host: None,
+        masker: secrets::Masker::new(&secrets),
         secrets,
     })
 }

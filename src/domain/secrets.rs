@@ -187,20 +187,32 @@ fn is_secret_ref(map: &serde_json::Map<String, Value>) -> bool {
 /// Every secret string in a config value (strings under sensitive paths or secret-looking
 /// keys, at any depth).
 pub fn collect(value: &Value, out: &mut Vec<String>) {
-    collect_under(value, &At::root(), out);
+    let mut seen: std::collections::HashSet<String> = out.iter().cloned().collect();
+    collect_under(value, &At::root(), out, &mut seen);
 }
 
-fn collect_under(value: &Value, at: &At, out: &mut Vec<String>) {
+fn collect_under(
+    value: &Value,
+    at: &At,
+    out: &mut Vec<String>,
+    seen: &mut std::collections::HashSet<String>,
+) {
     match value {
-        Value::String(s) if at.secret && s.len() >= 4 && !out.contains(s) => out.push(s.clone()),
+        Value::String(s) if at.secret && s.len() >= 4 => {
+            if seen.insert(s.clone()) {
+                out.push(s.clone());
+            }
+        }
         Value::Array(items) => {
             let down = at.down(None);
-            items.iter().for_each(|v| collect_under(v, &down, out))
+            items
+                .iter()
+                .for_each(|v| collect_under(v, &down, out, seen))
         }
         Value::Object(map) if at.secret && is_secret_ref(map) => {}
         Value::Object(map) => map
             .iter()
-            .for_each(|(k, v)| collect_under(v, &at.down(Some(k)), out)),
+            .for_each(|(k, v)| collect_under(v, &at.down(Some(k)), out, seen)),
         _ => {}
     }
 }
@@ -289,20 +301,70 @@ fn spans_under(value: &ast::Value, at: &At, out: &mut Vec<(usize, usize)>) {
 /// `text` with every secret replaced by [`MASK`]; longest first so that a secret that contains
 /// another is masked whole.
 pub fn mask(text: &str, secrets: &[String]) -> String {
-    let mut sorted: Vec<&String> = secrets.iter().collect();
-    sorted.sort_by_key(|s| std::cmp::Reverse(s.len()));
-    let mut out = text.to_string();
-    for s in sorted {
-        out = out.replace(s.as_str(), MASK);
-        // JSON-escaped form, as it appears inside a serialised value.
-        if let Ok(escaped) = serde_json::to_string(s) {
-            let inner = &escaped[1..escaped.len() - 1];
-            if inner != s {
-                out = out.replace(inner, MASK);
+    Masker::new(secrets).mask(text)
+}
+
+/// Every secret, and its JSON-escaped form, found in one pass over a text (leftmost-longest:
+/// a secret that contains another is masked whole). Built once per plan.
+#[derive(Clone)]
+pub struct Masker {
+    secrets: Vec<String>,
+    automaton: Option<aho_corasick::AhoCorasick>,
+}
+
+impl Masker {
+    pub fn new(secrets: &[String]) -> Masker {
+        let mut patterns: Vec<String> = Vec::new();
+        for s in secrets.iter().filter(|s| !s.is_empty()) {
+            patterns.push(s.clone());
+            // JSON-escaped form, as it appears inside a serialised value.
+            if let Ok(escaped) = serde_json::to_string(s) {
+                let inner = &escaped[1..escaped.len() - 1];
+                if inner != s {
+                    patterns.push(inner.to_string());
+                }
             }
         }
+        let automaton = (!patterns.is_empty())
+            .then(|| {
+                aho_corasick::AhoCorasick::builder()
+                    .match_kind(aho_corasick::MatchKind::LeftmostLongest)
+                    .build(&patterns)
+                    .ok()
+            })
+            .flatten();
+        Masker {
+            secrets: secrets.to_vec(),
+            automaton,
+        }
     }
-    out
+
+    pub fn mask(&self, text: &str) -> String {
+        match &self.automaton {
+            Some(ac) => {
+                let mut out = String::with_capacity(text.len());
+                ac.replace_all_with(text, &mut out, |_, _, dst| {
+                    dst.push_str(MASK);
+                    true
+                });
+                out
+            }
+            None => text.to_string(),
+        }
+    }
+}
+
+impl PartialEq for Masker {
+    fn eq(&self, other: &Masker) -> bool {
+        self.secrets == other.secrets
+    }
+}
+
+// Never print the secrets, not even in debug output.
+impl std::fmt::Debug for Masker {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Masker({} secrets)", self.secrets.len())
+    }
 }
 
 #[cfg(test)]

@@ -74,9 +74,11 @@ fn calls(log: &str) -> Vec<Call> {
         if rest.starts_with('<') || rest.starts_with("+++") || rest.starts_with("---") {
             continue;
         }
-        let Some(name) = rest.split('(').next().filter(|n| {
-            !n.is_empty() && n.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
-        }) else {
+        let Some(name) = rest
+            .split('(')
+            .next()
+            .filter(|n| !n.is_empty() && n.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'))
+        else {
             continue;
         };
         let n = seen.entry((tid.to_string(), name.to_string())).or_default();
@@ -218,7 +220,10 @@ fn a_kill_at_each_syscall_of_a_write_leaves_old_or_new_bytes_a_whole_env_and_no_
             .expect("re-run");
         assert!(applied(&out), "{at}: the next run: {}", both(&out));
         let left = temps(&[sb.state(), sb.home()]);
-        assert!(left.is_empty(), "{at}: temps left after the next run: {left:?}");
+        assert!(
+            left.is_empty(),
+            "{at}: temps left after the next run: {left:?}"
+        );
         assert_eq!(
             std::fs::read_to_string(sb.config()).expect("config"),
             new,
@@ -235,5 +240,8 @@ fn a_kill_at_each_syscall_of_a_write_leaves_old_or_new_bytes_a_whole_env_and_no_
         positions.len()
     );
     assert!(killed * 2 > positions.len(), "most injections must kill");
-    assert!(old_after > 0 && new_after > 0, "kills land before and after the rename");
+    assert!(
+        old_after > 0 && new_after > 0,
+        "kills land before and after the rename"
+    );
 }

@@ -26,7 +26,11 @@ fn outputs(sb: &Sandbox) -> Vec<(String, String)> {
         ("plan", "plan", &[][..]),
         ("plan --json", "plan", &["--json"][..]),
         ("apply --dry-run", "apply", &["--dry-run"][..]),
-        ("apply --dry-run --json", "apply", &["--dry-run", "--json"][..]),
+        (
+            "apply --dry-run --json",
+            "apply",
+            &["--dry-run", "--json"][..],
+        ),
     ] {
         let mut args = vec![sub];
         args.extend_from_slice(&PRIVATE);
@@ -59,9 +63,13 @@ fn a_token_written_with_escapes_never_shows_in_plan_apply_dry_run_or_json() {
     args.extend_from_slice(&PRIVATE);
     let o = sb.run(&args);
     assert!(applied(&o), "{o:?}");
-    assert_hidden("apply", &format!("{}{}", stdout(&o), stderr(&o)), &ESCAPED_PARTS);
-    let checklist = std::fs::read_to_string(sb.state().join("clawposture-checklist.md"))
-        .expect("checklist");
+    assert_hidden(
+        "apply",
+        &format!("{}{}", stdout(&o), stderr(&o)),
+        &ESCAPED_PARTS,
+    );
+    let checklist =
+        std::fs::read_to_string(sb.state().join("clawposture-checklist.md")).expect("checklist");
     assert_hidden("the checklist", &checklist, &ESCAPED_PARTS);
     // The token really moved: `.env` holds it whole, as OpenClaw decodes it.
     let env = std::fs::read_to_string(sb.state().join(".env")).expect(".env");
@@ -104,7 +112,9 @@ fn secrets_in_the_agents_list_migration_block_are_masked() {
         assert!(text.contains("agents.list"), "{name}:\n{text}");
         assert_hidden(&name, &text, &["SSHIDENTITY99", "AGENTPARAMKEY7"]);
     }
-    let o = sb.run(&["plan", "--json", "--threat", "private", "--engine", "docker"]);
+    let o = sb.run(&[
+        "plan", "--json", "--threat", "private", "--engine", "docker",
+    ]);
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("plan --json");
     let entries = v["changes"]
         .as_array()
