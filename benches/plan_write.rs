@@ -1,5 +1,9 @@
 //! Plan + write on a realistic 300-line config (`cargo bench --bench plan_write`).
 //! Prints median and p95 per preset; no assertions (timings belong here, not in tests).
+//! Then the scale part (support/scale.rs): 1k to 100k lines, recognition included.
+
+#[path = "support/scale.rs"]
+mod scale;
 
 use std::time::{Duration, Instant, SystemTime};
 
@@ -15,6 +19,10 @@ fn stats(mut d: Vec<Duration>) -> (Duration, Duration) {
 }
 
 fn main() {
+    if std::env::var("PLAN_WRITE").as_deref() == Ok("scale") {
+        scale::run();
+        return;
+    }
     let text = include_str!("../tests/fixtures/configs/realistic-300.json5");
     let env = Environment {
         engine: Engine::parse_label("docker-rootless").flatten(),
@@ -114,4 +122,5 @@ fn main() {
             t95.as_secs_f64() * 1e3
         );
     }
+    scale::run();
 }

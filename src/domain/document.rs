@@ -26,6 +26,13 @@ pub struct Document {
     /// The file started with a UTF-8 byte order mark: OpenClaw's JSON5 reader skips it, and
     /// the written text keeps it.
     bom: bool,
+    /// How the file writes keys and strings: what is inserted is written the same way.
+    style: crate::domain::doc_style::Style,
+    /// Properties whose value was replaced while a comment sat beside it: the comment moves
+    /// above the key in [`Document::settle`], never left beside the new value.
+    replaced: std::cell::RefCell<Vec<jsonc_parser::cst::CstObjectProp>>,
+    /// Inserted properties whose names are written bare in [`Document::settle`].
+    bare: std::cell::RefCell<Vec<jsonc_parser::cst::CstObjectProp>>,
 }
 
 const BOM: char = '\u{feff}';
@@ -70,14 +77,22 @@ impl Document {
             column: e.column_display(),
             message: e.kind().to_string(),
         })?;
+        let style = crate::domain::doc_style::Style::of(text);
+        let doc = |root| Document {
+            root,
+            bom,
+            style,
+            replaced: Default::default(),
+            bare: Default::default(),
+        };
         match root.value() {
-            Some(v) if v.as_object().is_some() => Ok(Document { root, bom }),
+            Some(v) if v.as_object().is_some() => Ok(doc(root)),
             Some(_) => Err(ParseError {
                 line: 1,
                 column: 1,
                 message: "the top level must be an object `{ ... }`".into(),
             }),
-            None if text.trim().is_empty() => Ok(Document { root, bom }),
+            None if text.trim().is_empty() => Ok(doc(root)),
             None => Err(ParseError {
                 line: 1,
                 column: 1,
@@ -118,14 +133,63 @@ impl Document {
         for seg in parents {
             obj = match last_prop(&obj, seg) {
                 Some(prop) => prop.object_value_or_set(),
-                None => obj.object_value_or_set(seg),
+                None => {
+                    let child = obj.object_value_or_set(seg);
+                    if let Some(created) = last_prop(&obj, seg) {
+                        self.style
+                            .restyle_name(&created, &mut self.bare.borrow_mut());
+                    }
+                    child
+                }
             };
         }
         match last_prop(&obj, last) {
-            Some(prop) => prop.set_value(to_input(value)),
-            None => {
-                obj.append(last, to_input(value));
+            Some(prop) => self.replace_value(&prop, value),
+            None => self.append_styled(&obj, last, value),
+        }
+    }
+
+    /// Append `key: value` to `obj` in the file's style: names, quotes, trailing commas, and
+    /// an object written on one line stays on one line.
+    fn append_styled(&self, obj: &CstObject, key: &str, value: &Value) {
+        let node: jsonc_parser::cst::CstNode = obj.clone().into();
+        let inline = !obj.properties().is_empty() && crate::domain::doc_style::is_inline(&node);
+        let prop = obj.append(key, to_input(value));
+        self.style.restyle_prop(&prop, &mut self.bare.borrow_mut());
+        if inline {
+            crate::domain::doc_style::collapse(&node);
+        } else if let Some(v) = prop.value() {
+            self.style.commas(&v);
+        }
+    }
+
+    /// Set an existing property's value in the file's style; a comment beside the old value
+    /// is remembered to move above the key.
+    fn replace_value(&self, prop: &jsonc_parser::cst::CstObjectProp, value: &Value) {
+        if crate::domain::doc_style::has_side_comment(prop) {
+            self.replaced.borrow_mut().push(prop.clone());
+        }
+        let parent_inline = prop
+            .parent()
+            .is_some_and(|p| crate::domain::doc_style::is_inline(&p.into()));
+        prop.set_value(to_input(value));
+        if let Some(v) = prop.value() {
+            self.style.restyle_value(&v, &mut self.bare.borrow_mut());
+            if parent_inline {
+                crate::domain::doc_style::collapse(&v);
+            } else {
+                self.style.commas(&v);
             }
+        }
+    }
+
+    /// Finish the edits, right before printing (no edit or lookup by name may follow):
+    /// inserted names are written bare where the file writes its keys bare, and comments that
+    /// sat beside a replaced value move above its key.
+    pub fn settle(&self) {
+        crate::domain::doc_style::bare_names(std::mem::take(&mut self.bare.borrow_mut()));
+        for prop in self.replaced.borrow_mut().drain(..) {
+            crate::domain::doc_style::move_side_comments_above(&prop);
         }
     }
 
@@ -156,7 +220,7 @@ impl Document {
             for (i, seg) in path.iter().enumerate() {
                 match last_prop(&obj, seg) {
                     Some(prop) if i == last => {
-                        prop.set_value(to_input(value));
+                        self.replace_value(&prop, value);
                         continue 'items;
                     }
                     Some(prop) => obj = prop.object_value_or_set(),
@@ -184,7 +248,7 @@ impl Document {
                 self.object_at(&parent)
             };
             if let Some(obj) = obj {
-                obj.append(&key, to_input(&value));
+                self.append_styled(&obj, &key, &value);
             }
         }
     }
@@ -285,7 +349,8 @@ impl Document {
     pub fn array_append(&self, path: &[String], value: &Value) {
         match self.array_at(path) {
             Some(a) => {
-                a.append(to_input(value));
+                let node = a.append(to_input(value));
+                self.style.restyle_value(&node, &mut self.bare.borrow_mut());
             }
             None => self.set(path, &Value::Array(vec![value.clone()])),
         }
@@ -384,7 +449,7 @@ mod tests {
         let out = doc.text();
         assert!(
             out.starts_with(
-                "// my config\n{\n  gateway: { port: 18789, /* keep */ bind: \"loopback\", },"
+                "// my config\n{\n  gateway: { port: 18789, /* keep */ bind: 'loopback', },"
             ),
             "{out}"
         );

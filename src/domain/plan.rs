@@ -103,6 +103,8 @@ pub struct Plan {
     pub env_docker_host: Option<String>,
     /// Strings to mask in anything shown to people.
     pub secrets: Vec<String>,
+    /// [`Plan::secrets`], ready to mask a text in one pass.
+    pub masker: secrets::Masker,
 }
 
 impl Plan {
@@ -122,12 +124,17 @@ impl Plan {
     }
 
     pub fn mask(&self, text: &str) -> String {
-        secrets::mask(text, &self.secrets)
+        self.masker.mask(text)
     }
 
-    /// A unified diff of the current file against the new one, secrets masked.
+    /// A unified diff of the current file against the new one, secrets masked: on the syntax
+    /// tree first (every secret string node, escapes included), then by value.
     pub fn diff(&self, old_name: &str, new_name: &str) -> String {
-        let diff = similar::TextDiff::from_lines(&self.old_text, &self.new_text);
+        let (old, new) = (
+            secrets::mask_spans(&self.old_text),
+            secrets::mask_spans(&self.new_text),
+        );
+        let diff = similar::TextDiff::from_lines(&old, &new);
         let text = diff
             .unified_diff()
             .context_radius(3)
@@ -136,20 +143,38 @@ impl Plan {
         self.mask(&text)
     }
 
-    /// The changes with every secret masked, for JSON output and previews.
+    /// The new config text, secrets masked (the wizard shows it whole).
+    pub fn masked_new_text(&self) -> String {
+        self.mask(&secrets::mask_spans(&self.new_text))
+    }
+
+    /// The changes with every secret masked, for JSON output and previews: by key path (the
+    /// change's key and the keys inside its value), then by value.
     pub fn masked_changes(&self) -> Vec<Change> {
-        let mask_value = |v: &Option<Value>| {
-            v.as_ref().map(|v| {
-                let text = self.mask(&v.to_string());
-                serde_json::from_str(&text).unwrap_or(Value::String(text))
-            })
-        };
         self.changes
             .iter()
-            .map(|c| Change {
-                before: mask_value(&c.before),
-                after: mask_value(&c.after),
-                ..c.clone()
+            .map(|c| {
+                // `bindings[3]` / `bindings[]` name an array item.
+                let at: Vec<String> = keypath::parse(c.key.split('[').next().unwrap_or(""))
+                    .map(|mut p| {
+                        if c.key.contains('[') {
+                            p.push("[]".into());
+                        }
+                        p
+                    })
+                    .unwrap_or_default();
+                let mask_value = |v: &Option<Value>| {
+                    v.as_ref().map(|v| {
+                        let v = secrets::mask_value_at(&at, v);
+                        let text = self.mask(&v.to_string());
+                        serde_json::from_str(&text).unwrap_or(Value::String(text))
+                    })
+                };
+                Change {
+                    before: mask_value(&c.before),
+                    after: mask_value(&c.after),
+                    ..c.clone()
+                }
             })
             .collect()
     }
@@ -454,6 +479,8 @@ pub fn plan(
     }
 
     let final_value = doc.value();
+    // The file's own manners for what was inserted; the check below reads the text back.
+    doc.settle();
     let new_text = if new_file {
         let mut t = serde_json::to_string_pretty(&final_value)
             .map_err(|e| PlanError::Internal(e.to_string()))?;
@@ -480,6 +507,7 @@ pub fn plan(
         kept,
         env_file,
         env_docker_host: None,
+        masker: secrets::Masker::new(&secrets),
         secrets,
     })
 }

@@ -87,6 +87,11 @@ pub fn run_write(job: &WriteJob) -> Result<(WriteOutcome, PathBuf), Failure> {
     Ok((outcome, path))
 }
 
+/// Nothing to write: still sweep the temps a killed run left (see `write::sweep_stale`).
+pub fn sweep_stale(resolved: &crate::model::paths::Resolved) {
+    write::sweep_stale(&resolved.config, &resolved.state_dir);
+}
+
 /// verify's static and engine items on what was just written (or found to hold already).
 pub fn run_check(job: &CheckJob) -> Report {
     crate::edge::verify::after_apply(

@@ -400,6 +400,32 @@ pub fn remove_stale_temps(target: &Path) {
     }
 }
 
+/// A run that finds nothing to write still removes what a killed run left: the temps of the
+/// config, `.env`, the ledger and the checklist, under the config's lock (skipped when another
+/// run holds it: its temps are live). Nothing is created: no lock file where none exists.
+pub fn sweep_stale(config: &Path, state_dir: &Path) {
+    let target = fs::canonicalize(config).unwrap_or_else(|_| config.to_path_buf());
+    let lock_path = parent_of(&target).join(format!(".{}.clawposture.lock", file_name(&target)));
+    let Ok(lock) = OpenOptions::new()
+        .write(true)
+        .custom_flags(libc::O_NOFOLLOW)
+        .open(&lock_path)
+    else {
+        return;
+    };
+    if lock.try_lock().is_err() {
+        return;
+    }
+    remove_stale_temps(&target);
+    for name in [
+        ".env",
+        crate::domain::ledger::FILE_NAME,
+        crate::domain::checklist::FILE_NAME,
+    ] {
+        remove_stale_temps(&state_dir.join(name));
+    }
+}
+
 /// Read a file that must be regular: None when it does not exist; a FIFO, socket or device is
 /// refused at once (stat first, then opened non-blocking and checked again), never read.
 pub fn read_regular(path: &Path) -> Result<Option<Vec<u8>>, WriteError> {

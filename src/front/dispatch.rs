@@ -140,6 +140,7 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
                     &prepared.write_job(&resolved, answers.keep_backups),
                 )?)
             } else {
+                files::sweep_stale(&resolved);
                 None
             };
             let docker_host = cli.global.docker_host.clone();

@@ -828,3 +828,56 @@ fn a_3000_entry_user_preset_does_not_make_plan_quadratic() {
     );
     assert!(back < std::time::Duration::from_secs(3), "{back:?}");
 }
+
+// ---- races: the checklist under the lock -----------------------------------------------------
+
+#[test]
+fn two_concurrent_applies_never_leave_a_checklist_naming_the_other_preset() {
+    let sb = Sandbox::new();
+    sb.put_config(
+        "{\n  gateway: { port: 18789 },\n  channels: { telegram: { dmPolicy: 'pairing' } },\n}\n",
+    );
+    let run = |preset: &str| {
+        sb.cmd(&[
+            "apply",
+            "--yes",
+            "--threat",
+            preset,
+            "--engine",
+            "docker",
+            "--owner",
+            "telegram:42",
+        ])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("spawn")
+    };
+    let mut both_wrote = 0;
+    for round in 0..8 {
+        let (first, second) = if round % 2 == 0 {
+            ("private", "group")
+        } else {
+            ("group", "private")
+        };
+        let mut a = run(first);
+        let mut b = run(second);
+        let (ra, rb) = (a.wait().expect("wait"), b.wait().expect("wait"));
+        if ra.code().is_some_and(|c| c <= 1) && rb.code().is_some_and(|c| c <= 1) {
+            both_wrote += 1;
+        }
+        let v = json5(&std::fs::read_to_string(sb.config()).expect("config"));
+        let holds = if v["agents"]["entries"]["group"].is_object() {
+            "group"
+        } else {
+            "private"
+        };
+        let checklist = std::fs::read_to_string(sb.state().join("clawposture-checklist.md"))
+            .expect("checklist");
+        assert!(
+            checklist.contains(&format!("Every value the {holds} preset owns")),
+            "round {round}: the config holds {holds}, the checklist names another preset"
+        );
+    }
+    eprintln!("rounds where both runs finished their work: {both_wrote}/8");
+}

@@ -126,7 +126,9 @@ fn states_between_screens() {
         .expect("plan")
         .plan
         .new_text
-        .replace(r#""groupScope": "per-group""#, r#""groupScope": "global""#);
+        // The fixture writes bare keys and single quotes, and so does what is inserted into it.
+        .replace("groupScope: 'per-group'", "groupScope: 'global'");
+        assert!(group.contains("groupScope: 'global'"), "{group}");
         let mut w = loaded(setup(), Some(&group), Env::RootlessDocker);
         insta::assert_snapshot!("rerun_drifted_80x24_welcome", draw(&mut w, 80, 24));
         keys(&mut w, &[Key::Enter, Key::Enter]);

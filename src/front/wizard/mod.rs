@@ -570,7 +570,7 @@ impl Wizard {
         self.today = Some(today);
         self.next = next;
         (self.diff, self.full) = match self.plan() {
-            Some(p) => (p.plan.diff("current", "new"), p.plan.mask(&p.plan.new_text)),
+            Some(p) => (p.plan.diff("current", "new"), p.plan.masked_new_text()),
             None => (String::new(), String::new()),
         };
     }
