@@ -136,6 +136,16 @@ pub fn named(report: &Detection) -> Option<&EngineReport> {
 /// An engine the user named that does not answer is an error (exit 3), never a silent "no
 /// engine": writing the sandbox off (or another engine's posture) is not what was asked for.
 pub fn named_unready(report: &Detection) -> Option<Failure> {
+    if let Some(want) = report.requested.filter(|_| report.selected.index.is_none()) {
+        return Some(Failure::new(
+            Stop::Environment,
+            format!(
+                "refused: the engine you named with --engine does not answer: {}. Fix: start it (or point --docker-host at it); or name an engine that answers; or add --no-detect to write the config for a {} engine that is not on this machine. Nothing was written.",
+                report.selected.reason,
+                want.label()
+            ),
+        ));
+    }
     let e = named(report).filter(|e| e.state != State::Ready)?;
     let how = match e.source {
         Source::Flag => "--docker-host",
@@ -213,6 +223,7 @@ mod tests {
                 checks: Vec::new(),
             },
             in_container: None,
+            requested: None,
             openclaw: OpenClawReport {
                 installed: false,
                 path: None,

@@ -18,6 +18,9 @@ pub struct Report {
     /// Signs that clawposture (and a Gateway started the same way) runs inside a container.
     #[serde(default)]
     pub in_container: Option<InContainer>,
+    /// The engine `--engine` named; `selected` is then that engine or none (see `select`).
+    #[serde(default)]
+    pub requested: Option<Engine>,
     pub elapsed_ms: u64,
 }
 

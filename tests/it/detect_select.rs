@@ -195,6 +195,7 @@ fn report(engines: Vec<EngineReport>) -> Report {
             checks: vec![],
         },
         in_container: None,
+        requested: None,
         openclaw: OpenClawReport {
             installed: false,
             path: None,

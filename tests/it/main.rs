@@ -14,6 +14,7 @@ mod detect_fixtures;
 mod detect_prereqs;
 mod detect_select;
 mod edges;
+mod engine_named;
 mod front_ends;
 mod gateway_view;
 mod image_build;

@@ -53,7 +53,7 @@ pub fn detect(opts: &DetectOptions) -> Report {
     }
     let rootless_prerequisites = prereqs::check(opts);
     let openclaw = openclaw.finish();
-    let selected = select(&engines);
+    let selected = select::select_for(&engines, opts.want);
     Report {
         engines,
         selected,
@@ -61,6 +61,7 @@ pub fn detect(opts: &DetectOptions) -> Report {
         rootless_prerequisites,
         openclaw,
         in_container: in_container::check(opts),
+        requested: opts.want,
         elapsed_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
     }
 }
