@@ -16,4 +16,5 @@ pub mod plan;
 pub mod preset;
 pub mod recognize;
 pub mod secrets;
+pub mod service_env;
 pub mod strictness;

@@ -357,6 +357,7 @@ pub fn current_ids() -> (u32, u32) {
 pub fn detect_options(global: &Global, resolved: &Resolved) -> DetectOptions {
     let mut opts = DetectOptions::from_env(Some(resolved.config.clone()));
     opts.docker_host_flag = global.docker_host.clone();
+    opts.state_dir = Some(resolved.state_dir.clone());
     opts
 }
 

@@ -38,6 +38,8 @@ pub struct DetectOptions {
     /// instead of the best one, so a named engine that does not answer is an error, not
     /// silently another engine's posture.
     pub want: Option<Engine>,
+    /// OpenClaw's state dir, whose `.env` the Gateway loads at start (None: not known).
+    pub state_dir: Option<PathBuf>,
 }
 
 /// Docker answers in a few ms, but Podman 4.3's libpod info takes ~0.35 s idle (it runs
@@ -63,6 +65,7 @@ impl Default for DetectOptions {
             system_root: PathBuf::from("/"),
             probe_timeout: DEFAULT_PROBE_TIMEOUT,
             want: None,
+            state_dir: None,
         }
     }
 }
@@ -86,6 +89,9 @@ impl DetectOptions {
                 })
                 .or_else(|| home.as_ref().map(|h| h.join(".openclaw/openclaw.json")))
         });
+        let state_dir = var("OPENCLAW_STATE_DIR")
+            .map(PathBuf::from)
+            .or_else(|| home.as_ref().map(|h| h.join(".openclaw")));
         DetectOptions {
             docker_host_flag: None,
             docker_host: var("DOCKER_HOST").and_then(|v| v.into_string().ok()),
@@ -101,6 +107,7 @@ impl DetectOptions {
             system_root,
             probe_timeout: DEFAULT_PROBE_TIMEOUT,
             want: None,
+            state_dir,
         }
     }
 

@@ -18,6 +18,9 @@ pub struct Report {
     /// Signs that clawposture (and a Gateway started the same way) runs inside a container.
     #[serde(default)]
     pub in_container: Option<InContainer>,
+    /// The Gateway service's environment and the Docker endpoint it reaches.
+    #[serde(default)]
+    pub gateway: Option<crate::model::gateway_env::GatewayEnv>,
     /// The engine `--engine` named; `selected` is then that engine or none (see `select`).
     #[serde(default)]
     pub requested: Option<Engine>,
@@ -72,6 +75,8 @@ pub enum Source {
     RootlessPodman,
     /// `/run/podman/podman.sock`.
     SystemPodman,
+    /// The endpoint the Gateway service's environment names (its definition, `$STATE_DIR/.env`).
+    Gateway,
 }
 
 impl Source {
@@ -86,6 +91,7 @@ impl Source {
             Source::DockerDesktop => "Docker Desktop socket",
             Source::RootlessPodman => "rootless podman socket",
             Source::SystemPodman => "system podman socket",
+            Source::Gateway => "the Gateway service's environment",
         }
     }
 
@@ -151,6 +157,10 @@ pub struct EngineReport {
     pub cli_default: bool,
     /// Server version (Docker Engine or Podman).
     pub version: Option<String>,
+    /// The daemon's `/info` `ID`: two endpoints with the same ID are one daemon (how OpenClaw
+    /// itself tells daemons apart, `docker info --format {{.ID}}`).
+    #[serde(default)]
+    pub daemon_id: Option<String>,
     pub api_version: Option<String>,
     /// "Docker Desktop", "WSL 2", "colima", "OrbStack" when recognisable: the engine runs in a VM.
     pub platform: Option<String>,
@@ -203,6 +213,7 @@ impl EngineReport {
             confirmed: false,
             cli_default: false,
             version: None,
+            daemon_id: None,
             api_version: None,
             platform: None,
             operating_system: None,

@@ -16,6 +16,7 @@ mod detect_select;
 mod edges;
 mod engine_named;
 mod front_ends;
+mod gateway_service_env;
 mod gateway_view;
 mod image_build;
 mod layers;

@@ -16,7 +16,8 @@ pub struct Candidate {
     pub probe: bool,
 }
 
-pub fn resolve(opts: &DetectOptions) -> Vec<Candidate> {
+/// `gateway`: the endpoint the Gateway service reaches, probed too (for its daemon ID).
+pub fn resolve(opts: &DetectOptions, gateway: Option<&str>) -> Vec<Candidate> {
     let mut out = Vec::new();
     // The first explicit endpoint is what the docker CLI uses; later ones are shadowed by it.
     let mut cli_chosen = false;
@@ -90,6 +91,10 @@ pub fn resolve(opts: &DetectOptions) -> Vec<Candidate> {
             report: r,
             probe: true,
         });
+    }
+    // Last: where it is one of the above, that entry (and its source) stands for it.
+    if let Some(g) = gateway.map(str::trim).filter(|g| !g.is_empty()) {
+        out.push(probe(g, Source::Gateway));
     }
     dedup(out)
 }
@@ -223,7 +228,7 @@ mod tests {
 
     #[test]
     fn without_configuration_the_cli_default_is_the_system_socket() {
-        let c = resolve(&opts());
+        let c = resolve(&opts(), None);
         let s = summary(&c);
         assert_eq!(
             s[0],
@@ -252,7 +257,7 @@ mod tests {
             docker_host: Some("unix:///run/user/1000/docker.sock".into()),
             ..opts()
         };
-        let c = resolve(&o);
+        let c = resolve(&o, None);
         assert_eq!(c[0].report.source, Source::DockerHost);
         assert!(c[0].report.cli_default);
         // The rootless well-known entry merged into the DOCKER_HOST one, lending its kind.
@@ -273,7 +278,7 @@ mod tests {
             docker_host: Some("unix:///srv/shell.sock".into()),
             ..opts()
         };
-        let s = summary(&resolve(&o));
+        let s = summary(&resolve(&o, None));
         assert_eq!(
             s[0],
             ("unix:///srv/gateway.sock".into(), Source::Flag, true)
@@ -291,7 +296,7 @@ mod tests {
             docker_config: Some("/nonexistent-config".into()),
             ..opts()
         };
-        let c = resolve(&o);
+        let c = resolve(&o, None);
         assert_eq!(c[0].report.source, Source::DockerContext);
         assert_eq!(c[0].report.state, State::Error);
         assert!(!c[0].probe);

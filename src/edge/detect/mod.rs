@@ -15,6 +15,7 @@ mod prereqs;
 mod probe_endpoint;
 mod render;
 mod select;
+mod service_env;
 
 use std::time::{Duration, Instant};
 
@@ -47,7 +48,8 @@ pub fn detect(opts: &DetectOptions) -> Report {
         podman: prereqs::which_in(opts, "podman"),
         rootless_setup_tool: prereqs::which_in(opts, "dockerd-rootless-setuptool.sh"),
     };
-    let mut engines = probe_all(endpoints::resolve(opts), opts);
+    let gateway = service_env::resolve(opts);
+    let mut engines = probe_all(endpoints::resolve(opts, Some(&gateway.endpoint)), opts);
     for e in &mut engines {
         fixes::annotate(e, &clis);
     }
@@ -61,6 +63,7 @@ pub fn detect(opts: &DetectOptions) -> Report {
         rootless_prerequisites,
         openclaw,
         in_container: in_container::check(opts),
+        gateway: Some(gateway),
         requested: opts.want,
         elapsed_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
     }

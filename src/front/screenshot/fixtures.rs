@@ -206,6 +206,7 @@ pub fn report(env: Env) -> Report {
         clis,
         rootless_prerequisites: prereqs(ok),
         in_container: None,
+        gateway: None,
         requested: None,
         openclaw: OpenClawReport {
             installed: true,
