@@ -13,6 +13,7 @@ pub mod image;
 pub mod keypath;
 pub mod ledger;
 pub mod plan;
+pub mod podman_cli;
 pub mod preset;
 pub mod recognize;
 pub mod secrets;

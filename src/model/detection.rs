@@ -77,6 +77,9 @@ pub enum Source {
     SystemPodman,
     /// The endpoint the Gateway service's environment names (its definition, `$STATE_DIR/.env`).
     Gateway,
+    /// What the `podman` CLI reports (`podman info`, `podman system connection list`): how
+    /// OpenClaw's podman backend finds Podman, socket or not.
+    PodmanCli,
 }
 
 impl Source {
@@ -92,6 +95,7 @@ impl Source {
             Source::RootlessPodman => "rootless podman socket",
             Source::SystemPodman => "system podman socket",
             Source::Gateway => "the Gateway service's environment",
+            Source::PodmanCli => "podman CLI",
         }
     }
 

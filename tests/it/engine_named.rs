@@ -11,12 +11,16 @@ const PRESETS: [&str; 3] = ["private", "group", "public"];
 #[test]
 fn an_engine_named_with_engine_that_nobody_runs_is_exit_3_for_every_preset() {
     let sb = Sandbox::new();
+    // No engine socket in this home, and no `podman` CLI on PATH (as root the real one would
+    // answer for rootful Podman, which OpenClaw would use without any socket).
+    let bin = sb.path("empty-bin");
+    std::fs::create_dir_all(&bin).expect("bin");
     for engine in ["docker", "docker-rootless", "podman", "podman-rootless"] {
         for preset in PRESETS {
             for cmd in [&["plan"][..], &["apply", "--yes"][..]] {
                 let mut args = cmd.to_vec();
                 args.extend(["--threat", preset, "--engine", engine, "--accept-risk"]);
-                let out = sb.run(&args);
+                let out = sb.cmd(&args).env("PATH", &bin).output().expect("run");
                 let err = stderr(&out);
                 assert_eq!(
                     out.status.code(),

@@ -24,6 +24,7 @@ mod ledger_cli;
 mod npm_package;
 mod plain_pty;
 mod plan_props;
+mod podman_cli;
 mod posture;
 mod screenshots;
 mod tui_e2e;

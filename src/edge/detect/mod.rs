@@ -11,6 +11,7 @@ mod fixes;
 pub(crate) mod http;
 mod in_container;
 mod openclaw_install;
+mod podman_cli;
 mod prereqs;
 mod probe_endpoint;
 mod render;
@@ -31,6 +32,7 @@ pub use facts::{
     VersionFacts, apply_info, apply_libpod_info, negotiated_api, parse_security_options, platform,
     version_facts,
 };
+pub use podman_cli::merge as merge_podman_cli;
 pub use prereqs::{MIN_SUBIDS, free_subid_start, subid_count};
 pub use render::render_human;
 pub use select::select;
@@ -49,7 +51,9 @@ pub fn detect(opts: &DetectOptions) -> Report {
         rootless_setup_tool: prereqs::which_in(opts, "dockerd-rootless-setuptool.sh"),
     };
     let gateway = service_env::resolve(opts);
+    let podman = podman_cli::start(opts, &gateway, started + opts.probe_timeout);
     let mut engines = probe_all(endpoints::resolve(opts, Some(&gateway.endpoint)), opts);
+    podman.finish(&mut engines);
     for e in &mut engines {
         fixes::annotate(e, &clis);
     }

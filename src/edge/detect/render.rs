@@ -215,6 +215,7 @@ fn gateway(s: &mut String, r: &Report, g: &crate::model::gateway_env::GatewayEnv
     );
     if let Some(chosen) = r.selected.index.and_then(|i| r.engines.get(i))
         && chosen.endpoint != g.endpoint
+        && chosen.kind == Some(crate::model::environment::EngineKind::Docker)
     {
         let same = match (&chosen.daemon_id, theirs.and_then(|t| t.daemon_id.as_ref())) {
             (Some(a), Some(b)) if a == b => "the same daemon",
