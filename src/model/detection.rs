@@ -69,8 +69,19 @@ pub enum Source {
     RootlessDocker,
     /// `/var/run/docker.sock`: the system (rootful) Docker daemon, also the CLI's default.
     SystemDocker,
-    /// `~/.docker/run/docker.sock`: Docker Desktop.
+    /// `~/.docker/run/docker.sock` (macOS) or `~/.docker/desktop/docker.sock` (Linux): Docker
+    /// Desktop.
     DockerDesktop,
+    /// `~/.colima/<profile>/docker.sock` (older: `~/.colima/docker.sock`,
+    /// `~/.config/colima/<profile>/docker.sock`): Colima.
+    Colima,
+    /// `~/.orbstack/run/docker.sock`: OrbStack.
+    OrbStack,
+    /// `~/.rd/docker.sock`: Rancher Desktop (moby engine).
+    RancherDesktop,
+    /// A Podman machine's forwarded API socket
+    /// (`~/.local/share/containers/podman/machine/<provider>/podman.sock`).
+    PodmanMachine,
     /// `$XDG_RUNTIME_DIR/podman/podman.sock` (or `/run/user/$UID/podman/podman.sock`).
     RootlessPodman,
     /// `/run/podman/podman.sock`.
@@ -92,6 +103,10 @@ impl Source {
             Source::RootlessDocker => "rootless docker socket",
             Source::SystemDocker => "system docker socket",
             Source::DockerDesktop => "Docker Desktop socket",
+            Source::Colima => "Colima socket",
+            Source::OrbStack => "OrbStack socket",
+            Source::RancherDesktop => "Rancher Desktop socket",
+            Source::PodmanMachine => "Podman machine socket",
             Source::RootlessPodman => "rootless podman socket",
             Source::SystemPodman => "system podman socket",
             Source::Gateway => "the Gateway service's environment",

@@ -7,6 +7,7 @@ mod checklist_apply;
 mod cli_apply;
 mod completions_man_version;
 mod conformance_openclaw;
+mod desktop_fixtures;
 mod detect_cli;
 mod detect_engines;
 mod detect_failures;
