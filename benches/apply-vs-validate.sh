@@ -18,7 +18,7 @@ for i in $(seq "$RUNS"); do
   install -m 600 "$FIX" "$T/home/.openclaw/openclaw.json"
   rm -f "$T/home/.openclaw/"*.bak
   s=$(date +%s%N)
-  env -i PATH=/usr/bin:/bin HOME="$T/home" "$BIN" apply --yes --threat group --engine docker-rootless >/dev/null
+  env -i PATH=/usr/bin:/bin HOME="$T/home" "$BIN" apply --yes --threat group --engine docker-rootless --no-detect >/dev/null
   ms "$s"
 done | median > "$T/apply"
 

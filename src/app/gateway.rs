@@ -19,6 +19,12 @@ pub struct View {
     pub env_docker_host: Option<String>,
     /// The chosen engine came from this shell's DOCKER_HOST (which the service never sees).
     pub from_shell: bool,
+    /// The chosen engine's endpoint and daemon ID, when the Gateway reaches another endpoint.
+    pub chosen: Option<(String, Option<String>)>,
+    /// The service definition sets DOCKER_HOST itself (where): `.env` cannot override it.
+    pub set_by_definition: Option<String>,
+    /// Problems with the service's environment (e.g. `docker` not on its PATH), with fixes.
+    pub service_notes: Vec<String>,
 }
 
 /// Where the Gateway's `docker` CLI goes, as the service sees it.
@@ -27,12 +33,17 @@ pub struct Reach {
     pub endpoint: String,
     /// `$STATE_DIR/.env`, `docker context NAME`, or `the default socket`.
     pub because: String,
+    /// That endpoint's daemon ID (`/info` ID), when it answered.
+    pub daemon_id: Option<String>,
+    /// Its state when it did not answer (`not running`, `missing`, ...).
+    pub state: Option<String>,
 }
 
 impl View {
-    /// The Gateway's view: what the service would reach (`DOCKER_HOST` from `.env`, else the
-    /// docker CLI's current context, else the default socket: never the shell's DOCKER_HOST or
-    /// DOCKER_CONTEXT, which the service does not inherit), against the engine chosen.
+    /// The Gateway's view: what the service would reach (its definition's environment, then
+    /// `DOCKER_HOST` from `.env`, else the docker CLI's current context, else the default
+    /// socket: never the shell's DOCKER_HOST or DOCKER_CONTEXT, which the service does not
+    /// inherit), against the engine chosen. One daemon is one daemon ID, whatever the socket.
     pub fn new(report: Option<&Detection>, env_docker_host: Option<&str>) -> View {
         let Some(report) = report else {
             return View::default();
@@ -43,68 +54,130 @@ impl View {
             .and_then(|i| report.engines.get(i))
             .filter(|e| e.kind == Some(EngineKind::Docker));
         let reaches = chosen.map(|_| service_reach(report, env_docker_host));
-        let env_docker_host = match (chosen, &reaches) {
-            (Some(c), Some(r)) if !same_endpoint(&c.endpoint, &r.endpoint) => {
-                Some(c.endpoint.clone())
-            }
-            _ => None,
-        };
-        View {
+        let mut view = View {
             skipped: skipped(report),
-            reaches,
-            env_docker_host,
             from_shell: chosen.is_some_and(|c| c.source == Source::DockerHost),
+            service_notes: report
+                .gateway
+                .as_ref()
+                .map(|g| g.notes.clone())
+                .unwrap_or_default(),
+            ..View::default()
+        };
+        if let (Some(c), Some(r)) = (chosen, &reaches)
+            && (!same_endpoint(&c.endpoint, &r.endpoint) || c.daemon_id != r.daemon_id)
+        {
+            view.chosen = Some((c.endpoint.clone(), c.daemon_id.clone()));
+            let same_daemon = match (&c.daemon_id, &r.daemon_id) {
+                (Some(a), Some(b)) => a == b,
+                _ => same_endpoint(&c.endpoint, &r.endpoint),
+            };
+            if !same_daemon {
+                let defined = report
+                    .gateway
+                    .as_ref()
+                    .and_then(|g| g.var("DOCKER_HOST"))
+                    .filter(|v| !v.from.contains(".env"));
+                match defined {
+                    Some(v) => view.set_by_definition = Some(v.from.clone()),
+                    None => view.env_docker_host = Some(c.endpoint.clone()),
+                }
+            }
         }
+        view.reaches = reaches;
+        view
     }
 
     /// The lines a plan starts with (after its title).
     pub fn head_lines(&self) -> Vec<String> {
         let mut v = self.skipped.clone();
-        if let (Some(host), Some(r)) = (&self.env_docker_host, &self.reaches) {
-            let shell = if self.from_shell {
-                " (its service does not inherit this shell's DOCKER_HOST)"
-            } else {
-                ""
+        let id = |id: &Option<String>| {
+            id.as_deref()
+                .map_or(String::new(), |i| format!(", daemon ID {i}"))
+        };
+        if let (Some((chosen, chosen_id)), Some(r)) = (&self.chosen, &self.reaches) {
+            let theirs = match (&r.daemon_id, &r.state) {
+                (Some(_), _) => id(&r.daemon_id),
+                (None, Some(s)) => format!(", {s}"),
+                (None, None) => String::new(),
             };
-            v.push(format!(
-                "The Gateway would reach a different daemon{shell}: {} ({}). Apply writes DOCKER_HOST={host} into $STATE_DIR/.env, which the Gateway loads at start.",
-                r.endpoint, r.because
-            ));
+            let pair = format!(
+                "the Gateway reaches {} ({}{theirs}); this run chose {chosen}{}",
+                r.endpoint,
+                r.because,
+                id(chosen_id)
+            );
+            if let Some(host) = &self.env_docker_host {
+                let shell = if self.from_shell {
+                    " (its service does not inherit this shell's DOCKER_HOST)"
+                } else {
+                    ""
+                };
+                v.push(format!(
+                    "The Gateway would reach a different daemon{shell}: {pair}. Apply writes DOCKER_HOST={host} into $STATE_DIR/.env, which the Gateway loads at start."
+                ));
+            } else if let Some(from) = &self.set_by_definition {
+                v.push(format!(
+                    "The Gateway would reach a different daemon: {pair}. Its DOCKER_HOST is set in {from}, which $STATE_DIR/.env cannot override: set DOCKER_HOST={chosen} there, then restart the Gateway (`openclaw gateway restart`)."
+                ));
+            } else {
+                v.push(format!(
+                    "The Gateway reaches the same daemon through another endpoint: {pair}."
+                ));
+            }
         }
+        v.extend(self.service_notes.iter().cloned());
         v
     }
 }
 
 /// The endpoint the service's docker CLI reaches without the shell's environment.
 fn service_reach(report: &Detection, env_docker_host: Option<&str>) -> Reach {
+    let (endpoint, because) = match &report.gateway {
+        Some(g) => (g.endpoint.clone(), g.because.clone()),
+        None => legacy_reach(report, env_docker_host),
+    };
+    let probed = report
+        .engines
+        .iter()
+        .find(|e| same_endpoint(&e.endpoint, &endpoint));
+    Reach {
+        daemon_id: probed.and_then(|e| e.daemon_id.clone()),
+        state: probed
+            .filter(|e| e.state != State::Ready)
+            .map(|e| e.state.label().to_string()),
+        endpoint,
+        because,
+    }
+}
+
+/// Without the service's environment in the report: `.env`, the current context, the default.
+fn legacy_reach(report: &Detection, env_docker_host: Option<&str>) -> (String, String) {
     if let Some(h) = env_docker_host {
-        return Reach {
-            endpoint: h.to_string(),
-            because: "DOCKER_HOST in $STATE_DIR/.env".into(),
-        };
+        return (h.to_string(), "DOCKER_HOST in $STATE_DIR/.env".into());
     }
     if let Some(c) = report
         .engines
         .iter()
         .find(|e| e.source == Source::ConfigContext)
     {
-        return Reach {
-            endpoint: c.endpoint.clone(),
-            because: format!(
+        return (
+            c.endpoint.clone(),
+            format!(
                 "docker context {}",
                 c.context.as_deref().unwrap_or("(current)")
             ),
-        };
+        );
     }
     let default = report
         .engines
         .iter()
         .find(|e| e.source == Source::SystemDocker)
         .map_or("unix:///var/run/docker.sock", |e| e.endpoint.as_str());
-    Reach {
-        endpoint: default.to_string(),
-        because: "the docker CLI's default socket".into(),
-    }
+    (
+        default.to_string(),
+        "the docker CLI's default socket".into(),
+    )
 }
 
 /// `unix:///a` and `/a` name the same socket.
@@ -136,6 +209,16 @@ pub fn named(report: &Detection) -> Option<&EngineReport> {
 /// An engine the user named that does not answer is an error (exit 3), never a silent "no
 /// engine": writing the sandbox off (or another engine's posture) is not what was asked for.
 pub fn named_unready(report: &Detection) -> Option<Failure> {
+    if let Some(want) = report.requested.filter(|_| report.selected.index.is_none()) {
+        return Some(Failure::new(
+            Stop::Environment,
+            format!(
+                "refused: the engine you named with --engine does not answer: {}. Fix: start it (or point --docker-host at it); or name an engine that answers; or add --no-detect to write the config for a {} engine that is not on this machine. Nothing was written.",
+                report.selected.reason,
+                want.label()
+            ),
+        ));
+    }
     let e = named(report).filter(|e| e.state != State::Ready)?;
     let how = match e.source {
         Source::Flag => "--docker-host",
@@ -213,6 +296,8 @@ mod tests {
                 checks: Vec::new(),
             },
             in_container: None,
+            gateway: None,
+            requested: None,
             openclaw: OpenClawReport {
                 installed: false,
                 path: None,

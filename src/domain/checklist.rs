@@ -391,9 +391,12 @@ fn file_items(ctx: &Context, w: &Words, v: &mut Vec<Item>) {
         "OpenClaw's own writers (onboarding, doctor, `config set`) and hand edits can undo a setting without notice.",
         "gateway/configuration.md",
         Some(format!(
-            "clawposture plan --threat {} --engine {}{} --config {cfg} --state-dir {state}",
+            // The drift check compares the file with the posture written for that engine,
+            // running or not: --no-detect.
+            "clawposture plan --threat {} --engine {}{}{} --config {cfg} --state-dir {state}",
             ctx.preset,
-            ctx.engine.map(|e| e.label()).unwrap_or("none"),
+            ctx.engine.map_or("none", |e| e.label()),
+            if ctx.engine.is_some() { " --no-detect" } else { "" },
             if ctx.verify_flags.is_empty() { String::new() } else { format!(" {}", ctx.verify_flags) }
         )),
         "\"Nothing to change: the file already holds this posture.\"",

@@ -188,9 +188,13 @@ pub struct Answers {
     /// or the name of a preset of your own.
     #[arg(long, value_name = "THREAT")]
     pub threat: Option<String>,
-    /// The container engine the sandbox uses, instead of detecting it (none: no sandbox).
+    /// The container engine the sandbox uses (none: no sandbox). Detection then looks for that
+    /// engine: if none of it answers, nothing is written (exit 3).
     #[arg(long, value_enum)]
     pub engine: Option<EngineArg>,
+    /// Trust --engine without looking for it (a config prepared for another machine).
+    #[arg(long, requires = "engine")]
+    pub no_detect: bool,
     /// Pin the owner, e.g. telegram:123456789 (DMs then admit only the owner).
     #[arg(long, value_name = "CHANNEL:ID")]
     pub owner: Option<String>,

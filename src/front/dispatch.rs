@@ -358,27 +358,43 @@ pub fn current_ids() -> (u32, u32) {
 pub fn detect_options(global: &Global, resolved: &Resolved) -> DetectOptions {
     let mut opts = DetectOptions::from_env(Some(resolved.config.clone()));
     opts.docker_host_flag = global.docker_host.clone();
+    opts.state_dir = Some(resolved.state_dir.clone());
     opts
 }
 
-/// The environment from `--engine`, or else from detection (whose report comes back too).
+/// The engine taken as given without detection: `--engine none` (nothing to look for), or
+/// `--engine X --no-detect`.
+pub fn engine_override(answers: &Answers) -> Option<Option<Engine>> {
+    answers
+        .engine
+        .map(|arg| Engine::parse_label(arg.label()).flatten())
+        .filter(|e| e.is_none() || answers.no_detect)
+}
+
+/// The engine detection must find: `--engine X` without `--no-detect`.
+pub fn wanted_engine(answers: &Answers) -> Option<Engine> {
+    match engine_override(answers) {
+        Some(_) => None,
+        None => answers
+            .engine
+            .and_then(|arg| Engine::parse_label(arg.label()).flatten()),
+    }
+}
+
+/// The environment from `--engine none` / `--no-detect`, or else from detection (whose report
+/// comes back too; with `--engine X` it looks for X).
 fn environment_from(
     answers: &Answers,
     global: &Global,
     resolved: &Resolved,
 ) -> (Environment, Option<Report>) {
     let (uid, gid) = gateway_ids(resolved);
-    if let Some(arg) = answers.engine {
-        return (
-            Environment {
-                engine: Engine::parse_label(arg.label()).flatten(),
-                uid,
-                gid,
-            },
-            None,
-        );
+    if let Some(engine) = engine_override(answers) {
+        return (Environment { engine, uid, gid }, None);
     }
-    let report = detect::detect(&detect_options(global, resolved));
+    let mut opts = detect_options(global, resolved);
+    opts.want = wanted_engine(answers);
+    let report = detect::detect(&opts);
     (
         Environment {
             engine: report.selected_engine(),

@@ -240,7 +240,8 @@ pub fn plan_json(prepared: &Prepared, paths: &Resolved, dry_run: bool) -> Value 
         "skipped_engines": prepared.gateway.skipped,
         "env_docker_host": plan.env_docker_host,
         "policy_file": prepared.policy.as_ref().map(|w| json!({"path": w.path, "action": format!("{:?}", w.action).to_lowercase()})),
-        "gateway_reaches": prepared.gateway.reaches.as_ref().map(|r| json!({"endpoint": r.endpoint, "because": r.because})),
+        "gateway_reaches": prepared.gateway.reaches.as_ref().map(|r| json!({"endpoint": r.endpoint, "because": r.because, "daemon_id": r.daemon_id, "state": r.state})),
+        "gateway_chosen": prepared.gateway.chosen.as_ref().map(|(e, id)| json!({"endpoint": e, "daemon_id": id})),
         "noop": plan.is_noop(),
         "diff": plan.diff("current", "new"),
     })

@@ -5,6 +5,8 @@ use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use crate::model::environment::Engine;
+
 /// The image OpenClaw's sandbox uses unless the config names another.
 pub const DEFAULT_SANDBOX_IMAGE: &str = "openclaw-sandbox:bookworm-slim";
 
@@ -32,6 +34,12 @@ pub struct DetectOptions {
     pub system_root: PathBuf,
     /// Each endpoint's whole probe (connect, identify, details) must finish within this.
     pub probe_timeout: Duration,
+    /// The engine `--engine` named: detection then looks for that engine (and only that one)
+    /// instead of the best one, so a named engine that does not answer is an error, not
+    /// silently another engine's posture.
+    pub want: Option<Engine>,
+    /// OpenClaw's state dir, whose `.env` the Gateway loads at start (None: not known).
+    pub state_dir: Option<PathBuf>,
 }
 
 /// Docker answers in a few ms, but Podman 4.3's libpod info takes ~0.35 s idle (it runs
@@ -56,6 +64,8 @@ impl Default for DetectOptions {
             config_path: None,
             system_root: PathBuf::from("/"),
             probe_timeout: DEFAULT_PROBE_TIMEOUT,
+            want: None,
+            state_dir: None,
         }
     }
 }
@@ -79,6 +89,9 @@ impl DetectOptions {
                 })
                 .or_else(|| home.as_ref().map(|h| h.join(".openclaw/openclaw.json")))
         });
+        let state_dir = var("OPENCLAW_STATE_DIR")
+            .map(PathBuf::from)
+            .or_else(|| home.as_ref().map(|h| h.join(".openclaw")));
         DetectOptions {
             docker_host_flag: None,
             docker_host: var("DOCKER_HOST").and_then(|v| v.into_string().ok()),
@@ -93,6 +106,8 @@ impl DetectOptions {
             config_path,
             system_root,
             probe_timeout: DEFAULT_PROBE_TIMEOUT,
+            want: None,
+            state_dir,
         }
     }
 

@@ -18,6 +18,12 @@ pub struct Report {
     /// Signs that clawposture (and a Gateway started the same way) runs inside a container.
     #[serde(default)]
     pub in_container: Option<InContainer>,
+    /// The Gateway service's environment and the Docker endpoint it reaches.
+    #[serde(default)]
+    pub gateway: Option<crate::model::gateway_env::GatewayEnv>,
+    /// The engine `--engine` named; `selected` is then that engine or none (see `select`).
+    #[serde(default)]
+    pub requested: Option<Engine>,
     pub elapsed_ms: u64,
 }
 
@@ -63,12 +69,28 @@ pub enum Source {
     RootlessDocker,
     /// `/var/run/docker.sock`: the system (rootful) Docker daemon, also the CLI's default.
     SystemDocker,
-    /// `~/.docker/run/docker.sock`: Docker Desktop.
+    /// `~/.docker/run/docker.sock` (macOS) or `~/.docker/desktop/docker.sock` (Linux): Docker
+    /// Desktop.
     DockerDesktop,
+    /// `~/.colima/<profile>/docker.sock` (older: `~/.colima/docker.sock`,
+    /// `~/.config/colima/<profile>/docker.sock`): Colima.
+    Colima,
+    /// `~/.orbstack/run/docker.sock`: OrbStack.
+    OrbStack,
+    /// `~/.rd/docker.sock`: Rancher Desktop (moby engine).
+    RancherDesktop,
+    /// A Podman machine's forwarded API socket
+    /// (`~/.local/share/containers/podman/machine/<provider>/podman.sock`).
+    PodmanMachine,
     /// `$XDG_RUNTIME_DIR/podman/podman.sock` (or `/run/user/$UID/podman/podman.sock`).
     RootlessPodman,
     /// `/run/podman/podman.sock`.
     SystemPodman,
+    /// The endpoint the Gateway service's environment names (its definition, `$STATE_DIR/.env`).
+    Gateway,
+    /// What the `podman` CLI reports (`podman info`, `podman system connection list`): how
+    /// OpenClaw's podman backend finds Podman, socket or not.
+    PodmanCli,
 }
 
 impl Source {
@@ -81,8 +103,14 @@ impl Source {
             Source::RootlessDocker => "rootless docker socket",
             Source::SystemDocker => "system docker socket",
             Source::DockerDesktop => "Docker Desktop socket",
+            Source::Colima => "Colima socket",
+            Source::OrbStack => "OrbStack socket",
+            Source::RancherDesktop => "Rancher Desktop socket",
+            Source::PodmanMachine => "Podman machine socket",
             Source::RootlessPodman => "rootless podman socket",
             Source::SystemPodman => "system podman socket",
+            Source::Gateway => "the Gateway service's environment",
+            Source::PodmanCli => "podman CLI",
         }
     }
 
@@ -148,6 +176,10 @@ pub struct EngineReport {
     pub cli_default: bool,
     /// Server version (Docker Engine or Podman).
     pub version: Option<String>,
+    /// The daemon's `/info` `ID`: two endpoints with the same ID are one daemon (how OpenClaw
+    /// itself tells daemons apart, `docker info --format {{.ID}}`).
+    #[serde(default)]
+    pub daemon_id: Option<String>,
     pub api_version: Option<String>,
     /// "Docker Desktop", "WSL 2", "colima", "OrbStack" when recognisable: the engine runs in a VM.
     pub platform: Option<String>,
@@ -200,6 +232,7 @@ impl EngineReport {
             confirmed: false,
             cli_default: false,
             version: None,
+            daemon_id: None,
             api_version: None,
             platform: None,
             operating_system: None,

@@ -6,6 +6,7 @@ pub mod detect_options;
 pub mod detection;
 pub mod environment;
 pub mod exit;
+pub mod gateway_env;
 pub mod paths;
 pub mod versions;
 pub mod written;

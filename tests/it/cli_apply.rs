@@ -59,6 +59,7 @@ fn new_file_is_plain_json_with_private_modes_and_a_hidden_token() {
             "private",
             "--engine",
             "docker-rootless",
+            "--no-detect",
             "--docker-host",
             &nothing,
         ],
@@ -108,7 +109,16 @@ fn commented_json5_keeps_every_comment_and_moves_the_literal_token() {
     let sb = Sandbox::new();
     let original = fixture("commented.json5");
     sb.put_config(&original);
-    let out = apply(&sb, &["--threat", "public", "--engine", "docker-rootless"]);
+    let out = apply(
+        &sb,
+        &[
+            "--threat",
+            "public",
+            "--engine",
+            "docker-rootless",
+            "--no-detect",
+        ],
+    );
     assert!(crate::support::homes::applied(&out), "{}", stderr(&out));
     let text = std::fs::read_to_string(sb.config()).expect("written");
     for comment in [
@@ -162,6 +172,7 @@ fn applying_twice_changes_nothing() {
             threat,
             "--engine",
             "podman-rootless",
+            "--no-detect",
             "--owner",
             "telegram:123456789",
             "--group",
@@ -215,6 +226,7 @@ fn switching_equals_applying_the_target_to_the_original() {
             let common = [
                 "--engine",
                 "docker",
+                "--no-detect",
                 "--owner",
                 "telegram:123456789",
                 "--group",
@@ -286,6 +298,7 @@ fn channels_are_never_invented_and_foreign_bindings_survive() {
             "group",
             "--engine",
             "docker",
+            "--no-detect",
             "--owner",
             "telegram:111",
             "--group",
@@ -341,7 +354,10 @@ fn channels_are_never_invented_and_foreign_bindings_survive() {
 fn legacy_agents_list_is_migrated_like_openclaw_does() {
     let sb = Sandbox::new();
     sb.fixture("legacy-list.json5");
-    let out = apply(&sb, &["--threat", "group", "--engine", "docker"]);
+    let out = apply(
+        &sb,
+        &["--threat", "group", "--engine", "docker", "--no-detect"],
+    );
     assert!(crate::support::homes::applied(&out), "{}", stderr(&out));
     let v = read_config(&sb);
     assert!(v["agents"].get("list").is_none());
@@ -362,7 +378,10 @@ fn malformed_file_is_refused_with_its_position_and_left_alone() {
     let sb = Sandbox::new();
     let original = fixture("malformed.json5");
     sb.put_config(&original);
-    let out = apply(&sb, &["--threat", "private", "--engine", "docker"]);
+    let out = apply(
+        &sb,
+        &["--threat", "private", "--engine", "docker", "--no-detect"],
+    );
     assert_eq!(out.status.code(), Some(4), "{}", stderr(&out));
     let err = stderr(&out);
     assert!(
@@ -383,7 +402,10 @@ fn include_under_an_owned_key_is_refused() {
     let sb = Sandbox::new();
     let original = fixture("include.json5");
     sb.put_config(&original);
-    let out = apply(&sb, &["--threat", "private", "--engine", "docker"]);
+    let out = apply(
+        &sb,
+        &["--threat", "private", "--engine", "docker", "--no-detect"],
+    );
     assert_eq!(out.status.code(), Some(4));
     let err = stderr(&out);
     assert!(
@@ -416,7 +438,13 @@ fn unwritable_directory_is_refused_and_nothing_is_lost() {
     }
     std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o500)).expect("chmod");
     let mut cmd = sb.cmd(&[
-        "apply", "--yes", "--threat", "private", "--engine", "docker",
+        "apply",
+        "--yes",
+        "--threat",
+        "private",
+        "--engine",
+        "docker",
+        "--no-detect",
     ]);
     if root {
         let bin = env!("CARGO_BIN_EXE_clawposture");
@@ -429,7 +457,13 @@ fn unwritable_directory_is_refused_and_nothing_is_lost() {
         cmd.args(["--reuid=65534", "--regid=65534", "--clear-groups"])
             .arg(&copy)
             .args([
-                "apply", "--yes", "--threat", "private", "--engine", "docker",
+                "apply",
+                "--yes",
+                "--threat",
+                "private",
+                "--engine",
+                "docker",
+                "--no-detect",
             ])
             .env_clear()
             .env("PATH", "/usr/bin:/bin")
@@ -467,7 +501,10 @@ fn symlinked_config_is_written_through_and_the_link_kept() {
     std::fs::write(&real, fixture("empty-object.json")).expect("write");
     std::fs::create_dir_all(sb.state()).expect("mkdir");
     std::os::unix::fs::symlink(&real, sb.config()).expect("symlink");
-    let out = apply(&sb, &["--threat", "private", "--engine", "podman"]);
+    let out = apply(
+        &sb,
+        &["--threat", "private", "--engine", "podman", "--no-detect"],
+    );
     // Written; and the check after writing says what OpenClaw's audit says of a symlinked
     // config, so apply exits 1 (the posture is not fully proven).
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
@@ -494,11 +531,18 @@ fn symlinked_config_is_written_through_and_the_link_kept() {
 #[test]
 fn without_a_terminal_apply_needs_yes_and_never_waits() {
     let sb = Sandbox::new();
-    let out = sb.run(&["apply", "--threat", "private", "--engine", "docker"]);
+    let out = sb.run(&[
+        "apply",
+        "--threat",
+        "private",
+        "--engine",
+        "docker",
+        "--no-detect",
+    ]);
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("--yes"), "{}", stderr(&out));
     assert!(!sb.config().exists());
-    let out = sb.run(&["apply", "--yes", "--engine", "docker"]);
+    let out = sb.run(&["apply", "--yes", "--engine", "docker", "--no-detect"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(
         stderr(&out).contains("--threat private|group|public"),
@@ -560,12 +604,16 @@ fn public_on_an_owners_gateway_points_to_a_separate_profile() {
             "private",
             "--engine",
             "docker",
+            "--no-detect",
             "--owner",
             "telegram:123"
         ]
     )));
     let private = std::fs::read(sb.config()).expect("private");
-    let out = apply(&sb, &["--threat", "public", "--engine", "docker"]);
+    let out = apply(
+        &sb,
+        &["--threat", "public", "--engine", "docker", "--no-detect"],
+    );
     assert_eq!(out.status.code(), Some(4));
     assert!(
         stderr(&out).contains("--openclaw-profile public"),
@@ -580,6 +628,7 @@ fn public_on_an_owners_gateway_points_to_a_separate_profile() {
             "public",
             "--engine",
             "docker",
+            "--no-detect",
             "--openclaw-profile",
             "public",
         ],
@@ -604,7 +653,13 @@ fn a_kill_before_or_after_the_rename_leaves_the_old_or_the_new_file() {
     let original = fixture("commented.json5");
     sb.put_config(&original);
     let args = [
-        "apply", "--yes", "--threat", "private", "--engine", "docker",
+        "apply",
+        "--yes",
+        "--threat",
+        "private",
+        "--engine",
+        "docker",
+        "--no-detect",
     ];
     let out = sb
         .cmd(&args)
@@ -649,7 +704,10 @@ fn a_second_run_cannot_interleave() {
         .open(sb.state().join(".openclaw.json.clawposture.lock"))
         .expect("lock file");
     lock.try_lock().expect("take the lock");
-    let out = apply(&sb, &["--threat", "private", "--engine", "docker"]);
+    let out = apply(
+        &sb,
+        &["--threat", "private", "--engine", "docker", "--no-detect"],
+    );
     assert_eq!(out.status.code(), Some(4));
     assert!(
         stderr(&out).contains("another clawposture run"),
@@ -662,7 +720,7 @@ fn a_second_run_cannot_interleave() {
     drop(lock);
     assert!(crate::support::homes::applied(&apply(
         &sb,
-        &["--threat", "private", "--engine", "docker"]
+        &["--threat", "private", "--engine", "docker", "--no-detect"]
     )));
 }
 
@@ -673,14 +731,14 @@ fn an_existing_env_file_keeps_its_lines_and_its_token() {
     std::fs::write(sb.state().join(".env"), "ANTHROPIC_API_KEY=sk-test\n").expect("env");
     assert!(crate::support::homes::applied(&apply(
         &sb,
-        &["--threat", "private", "--engine", "docker"]
+        &["--threat", "private", "--engine", "docker", "--no-detect"]
     )));
     let env = std::fs::read_to_string(sb.state().join(".env")).expect("env");
     assert!(env.starts_with("ANTHROPIC_API_KEY=sk-test\n"));
     let token = env_token(&sb);
     assert!(crate::support::homes::applied(&apply(
         &sb,
-        &["--threat", "group", "--engine", "docker"]
+        &["--threat", "group", "--engine", "docker", "--no-detect"]
     )));
     assert_eq!(env_token(&sb), token, "an existing token is never replaced");
 }
@@ -695,6 +753,7 @@ fn plan_json_explains_every_change_and_shows_no_secret() {
         "group",
         "--engine",
         "docker-rootless",
+        "--no-detect",
         "--json",
     ]);
     assert!(crate::support::homes::applied(&out), "{}", stderr(&out));
@@ -751,9 +810,17 @@ fn the_current_file_is_recognised_with_its_drift() {
     sb.fixture("channels.json");
     assert!(crate::support::homes::applied(&apply(
         &sb,
-        &["--threat", "group", "--engine", "docker"]
+        &["--threat", "group", "--engine", "docker", "--no-detect"]
     )));
-    let out = sb.run(&["plan", "--threat", "group", "--engine", "docker", "--json"]);
+    let out = sb.run(&[
+        "plan",
+        "--threat",
+        "group",
+        "--engine",
+        "docker",
+        "--no-detect",
+        "--json",
+    ]);
     let v: Value = serde_json::from_str(&stdout(&out)).expect("json");
     assert_eq!(
         v["recognized"],
@@ -768,7 +835,13 @@ fn the_current_file_is_recognised_with_its_drift() {
     assert_ne!(loosened, text);
     std::fs::write(sb.config(), loosened).expect("edit");
     let out = sb.run(&[
-        "plan", "--threat", "private", "--engine", "docker", "--json",
+        "plan",
+        "--threat",
+        "private",
+        "--engine",
+        "docker",
+        "--no-detect",
+        "--json",
     ]);
     let v: Value = serde_json::from_str(&stdout(&out)).expect("json");
     assert_eq!(v["recognized"]["preset"], "group");
@@ -776,7 +849,14 @@ fn the_current_file_is_recognised_with_its_drift() {
         v["recognized"]["drift"],
         json!(["gateway.bind", "agents.defaults.sandbox.docker.network"])
     );
-    let text = stdout(&sb.run(&["plan", "--threat", "group", "--engine", "docker"]));
+    let text = stdout(&sb.run(&[
+        "plan",
+        "--threat",
+        "group",
+        "--engine",
+        "docker",
+        "--no-detect",
+    ]));
     assert!(
         text.contains("The file today: group preset")
             && text.contains("drifted: gateway.bind, agents.defaults.sandbox.docker.network"),
@@ -1044,8 +1124,24 @@ fn plan_opens_with_what_the_file_leaves_open_today() {
     // without an engine, which it says itself).
     let sb = Sandbox::new();
     sb.fixture("commented.json5");
-    let out = apply(&sb, &["--threat", "private", "--engine", "docker-rootless"]);
+    let out = apply(
+        &sb,
+        &[
+            "--threat",
+            "private",
+            "--engine",
+            "docker-rootless",
+            "--no-detect",
+        ],
+    );
     assert!(crate::support::homes::applied(&out), "{}", stderr(&out));
-    let again = stdout(&sb.run(&["plan", "--threat", "private", "--engine", "docker-rootless"]));
+    let again = stdout(&sb.run(&[
+        "plan",
+        "--threat",
+        "private",
+        "--engine",
+        "docker-rootless",
+        "--no-detect",
+    ]));
     assert!(!again.contains("Open today: "), "{again}");
 }

@@ -195,6 +195,8 @@ fn report(engines: Vec<EngineReport>) -> Report {
             checks: vec![],
         },
         in_container: None,
+        gateway: None,
+        requested: None,
         openclaw: OpenClawReport {
             installed: false,
             path: None,

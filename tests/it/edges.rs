@@ -8,8 +8,14 @@ use std::os::unix::fs::{MetadataExt, PermissionsExt, symlink};
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
-const APPLY: [&str; 6] = [
-    "apply", "--yes", "--threat", "private", "--engine", "docker",
+const APPLY: [&str; 7] = [
+    "apply",
+    "--yes",
+    "--threat",
+    "private",
+    "--engine",
+    "docker",
+    "--no-detect",
 ];
 
 /// A literal token long enough to be moved to `.env`, with a `#` that unquoted dotenv cuts.
@@ -510,7 +516,7 @@ fn a_backup_cut_short_by_a_full_disk_is_removed() {
     );
     sb.put_config(&original);
     let script = format!(
-        "trap '' XFSZ; ulimit -f 20; exec '{}' apply --yes --threat private --engine docker",
+        "trap '' XFSZ; ulimit -f 20; exec '{}' apply --yes --threat private --engine docker --no-detect",
         env!("CARGO_BIN_EXE_clawposture")
     );
     let cmd = sb.cmd(&[]);
@@ -606,7 +612,14 @@ fn a_fifo_as_the_config_is_refused_at_once_not_read_forever() {
     // SAFETY: a valid NUL-terminated path.
     assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
     for args in [
-        &["plan", "--threat", "private", "--engine", "docker"][..],
+        &[
+            "plan",
+            "--threat",
+            "private",
+            "--engine",
+            "docker",
+            "--no-detect",
+        ][..],
         &APPLY[..],
     ] {
         let out = run_limited(&sb, args);
@@ -633,6 +646,7 @@ fn a_device_as_the_config_is_refused_not_read() {
             "private",
             "--engine",
             "docker",
+            "--no-detect",
             "--config",
             "/dev/zero",
         ],
@@ -678,7 +692,14 @@ fn a_malformed_user_preset_is_skipped_with_file_and_line_and_never_breaks_verify
         "verify ran its checks: {}",
         both(&out)
     );
-    let out = sb.run(&["plan", "--threat", "private", "--engine", "docker"]);
+    let out = sb.run(&[
+        "plan",
+        "--threat",
+        "private",
+        "--engine",
+        "docker",
+        "--no-detect",
+    ]);
     assert!(crate::support::homes::applied(&out), "{}", both(&out));
 }
 
@@ -722,7 +743,14 @@ fn a_preset_key_that_turns_a_scalar_into_an_object_or_writes_an_include_is_refus
             !stdout(&out).contains(&format!("{name} — ")),
             "{name} was not skipped"
         );
-        let out = sb.run(&["plan", "--threat", name, "--engine", "docker"]);
+        let out = sb.run(&[
+            "plan",
+            "--threat",
+            name,
+            "--engine",
+            "docker",
+            "--no-detect",
+        ]);
         assert_eq!(out.status.code(), Some(2), "{}", both(&out));
     }
 }
@@ -761,6 +789,7 @@ fn a_user_override_of_a_builtin_preset_says_so_in_presets_and_plan() {
         "public",
         "--engine",
         "docker",
+        "--no-detect",
         "--accept-risk",
     ]);
     assert!(
@@ -782,7 +811,14 @@ fn a_3000_entry_user_preset_does_not_make_plan_quadratic() {
     let sb = Sandbox::new();
     let dir = user_presets(&sb);
     sb.put_config("{\n  gateway: { port: 18789 },\n}\n");
-    let plan = ["plan", "--threat", "private", "--engine", "docker"];
+    let plan = [
+        "plan",
+        "--threat",
+        "private",
+        "--engine",
+        "docker",
+        "--no-detect",
+    ];
     let (_, without) = timed(&sb, &plan);
     let (_, verify_without) = timed(&sb, &["verify"]);
     let mut text = PRESET_HEAD.replace("NAME", "big");
@@ -809,7 +845,15 @@ fn a_3000_entry_user_preset_does_not_make_plan_quadratic() {
     assert!(apply < std::time::Duration::from_secs(3), "{apply:?}");
     // Writing the big preset itself (3,000 new keys) and switching back (3,000 removals):
     // one edit per key was quadratic (3.1 s and 7.4 s in a debug build before).
-    let big = ["apply", "--yes", "--threat", "big", "--engine", "docker"];
+    let big = [
+        "apply",
+        "--yes",
+        "--threat",
+        "big",
+        "--engine",
+        "docker",
+        "--no-detect",
+    ];
     let (out, apply_big) = timed(&sb, &big);
     assert!(crate::support::homes::applied(&out), "{}", both(&out));
     let v = json5(&std::fs::read_to_string(sb.config()).expect("config"));

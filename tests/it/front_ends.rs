@@ -60,7 +60,7 @@ const SCENARIOS: [Scenario; 6] = [
         name: "loosening a value the user set",
         before: None,
         config: Some(r#"{ agents: { defaults: { sandbox: { workspaceAccess: "none" } } } }"#),
-        flags: "--threat private --engine docker-rootless --workspace-access rw",
+        flags: "--threat private --engine docker-rootless --no-detect --workspace-access rw",
         step: Step::Loosen,
         exit: 4,
     },

@@ -558,3 +558,99 @@ fn say_it_right_flag_source_prerequisites_and_no_engine() {
         "{reach}"
     );
 }
+
+/// `/info` `ID` straight from the daemon, as the test's own witness.
+fn daemon_id(endpoint: &str) -> String {
+    use std::io::{Read, Write};
+    let path = endpoint.strip_prefix("unix://").expect("unix endpoint");
+    let mut s = std::os::unix::net::UnixStream::connect(path).expect("connect");
+    s.write_all(b"GET /info HTTP/1.0\r\nHost: docker\r\n\r\n")
+        .expect("write");
+    let mut resp = String::new();
+    s.read_to_string(&mut resp).expect("read");
+    let body = resp.split_once("\r\n\r\n").expect("http body").1;
+    let v: serde_json::Value = serde_json::from_str(body).expect("json");
+    v["ID"].as_str().expect("ID").to_string()
+}
+
+/// Real daemons: the shell's engine and the Gateway's are compared by daemon ID, not by socket
+/// path: another path to the same daemon is the same daemon (nothing to write), another daemon
+/// is reported beside it with both IDs.
+#[test]
+fn the_gateway_and_the_shell_are_compared_by_daemon_id() {
+    let Some(env) = crate::support::engines::engines_env() else {
+        return;
+    };
+    let rootless = env["CLAWPOSTURE_DOCKER_ROOTLESS"].clone();
+    let rootful = env["CLAWPOSTURE_DOCKER_ROOTFUL"].clone();
+    let (rootless_id, rootful_id) = (daemon_id(&rootless), daemon_id(&rootful));
+    assert_ne!(rootless_id, rootful_id, "two daemons");
+    let sb = Sandbox::new();
+    let state = sb.path("state");
+    std::fs::create_dir_all(&state).expect("state dir");
+    let plan = |gateway: &str| {
+        std::fs::write(state.join(".env"), format!("DOCKER_HOST={gateway}\n")).expect(".env");
+        let out = sb
+            .cmd(&[
+                "plan",
+                "--json",
+                "--threat",
+                "private",
+                "--state-dir",
+                state.to_str().expect("utf-8"),
+            ])
+            .env("DOCKER_HOST", &rootless)
+            .output()
+            .expect("run");
+        assert!(out.status.success(), "{}", stderr(&out));
+        let v: serde_json::Value = serde_json::from_str(&stdout(&out)).expect("plan --json");
+        v
+    };
+    // The Gateway's .env names the rootful daemon: another daemon, both IDs side by side.
+    let v = plan(&rootful);
+    assert_eq!(v["engine"], "docker-rootless", "{v:#}");
+    assert_eq!(
+        v["gateway_reaches"]["daemon_id"],
+        rootful_id.as_str(),
+        "{v:#}"
+    );
+    assert_eq!(
+        v["gateway_chosen"]["daemon_id"],
+        rootless_id.as_str(),
+        "{v:#}"
+    );
+    assert_eq!(v["env_docker_host"], rootless.as_str(), "{v:#}");
+    let text = stdout(
+        &sb.cmd(&[
+            "plan",
+            "--threat",
+            "private",
+            "--state-dir",
+            state.to_str().expect("utf-8"),
+        ])
+        .env("DOCKER_HOST", &rootless)
+        .output()
+        .expect("run"),
+    );
+    let line = text
+        .lines()
+        .find(|l| l.contains("would reach a different daemon"))
+        .unwrap_or_else(|| panic!("said:\n{text}"));
+    assert!(
+        line.contains(&rootful_id) && line.contains(&rootless_id),
+        "{line}"
+    );
+
+    // Another path to the rootless daemon (a symlinked socket): the same daemon by ID although
+    // the paths differ, so nothing is written.
+    let link = sb.path("same-daemon.sock");
+    std::os::unix::fs::symlink(rootless.strip_prefix("unix://").expect("unix"), &link)
+        .expect("symlink");
+    let v = plan(&format!("unix://{}", link.display()));
+    assert_eq!(
+        v["gateway_reaches"]["daemon_id"],
+        rootless_id.as_str(),
+        "{v:#}"
+    );
+    assert!(v["env_docker_host"].is_null(), "{v:#}");
+}

@@ -6,7 +6,13 @@ use crate::support::homes::*;
 use serde_json::{Value, json};
 
 fn apply(sb: &Sandbox, extra: &[&str]) -> std::process::Output {
-    let mut args = vec!["apply", "--yes", "--engine", "docker-rootless"];
+    let mut args = vec![
+        "apply",
+        "--yes",
+        "--engine",
+        "docker-rootless",
+        "--no-detect",
+    ];
     args.extend_from_slice(extra);
     let nothing = format!("unix://{}", sb.path("nothing.sock").display());
     args.extend_from_slice(&["--docker-host", &nothing]);
@@ -122,7 +128,14 @@ fn a_stricter_value_is_kept_and_loosening_one_needs_allow_loosen() {
     sb.put_config(
         r#"{ agents: { defaults: { sandbox: { mode: "all", workspaceAccess: "none" } } } }"#,
     );
-    let out = sb.run(&["plan", "--threat", "private", "--engine", "docker-rootless"]);
+    let out = sb.run(&[
+        "plan",
+        "--threat",
+        "private",
+        "--engine",
+        "docker-rootless",
+        "--no-detect",
+    ]);
     let text = stdout(&out);
     assert!(
         text.contains(
@@ -143,6 +156,7 @@ fn a_stricter_value_is_kept_and_loosening_one_needs_allow_loosen() {
         "private",
         "--engine",
         "docker-rootless",
+        "--no-detect",
         "--workspace-access",
         "rw",
     ]);

@@ -68,7 +68,10 @@ fn stdout_not_a_terminal_switches_to_line_mode() {
     let t = Tmux::start(
         100,
         40,
-        &h.line("--engine docker-rootless", &format!("> {}", quote(&out))),
+        &h.line(
+            "--engine docker-rootless --no-detect",
+            &format!("> {}", quote(&out)),
+        ),
     );
     answer_private_and_write(&t);
     // No rootless daemon answers at the default socket here: the write succeeds and the check
@@ -89,7 +92,10 @@ fn stdout_not_a_terminal_switches_to_line_mode() {
     let t = Tmux::start(
         100,
         40,
-        &h.line("--engine docker-rootless", &format!("> {}", quote(&out))),
+        &h.line(
+            "--engine docker-rootless --no-detect",
+            &format!("> {}", quote(&out)),
+        ),
     );
     answer_private(&t);
     let code = t.wait_exit();
@@ -186,6 +192,7 @@ fn advanced_settings_are_apply_flags_too() {
         "private",
         "--engine",
         "docker-rootless",
+        "--no-detect",
         "--workspace-access",
         "rw",
         "--sandbox-network",

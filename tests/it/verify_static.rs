@@ -333,7 +333,7 @@ fn advanced_answers_chosen_with_apply_are_not_drift_from_the_ledger_or_when_veri
         std::fs::read_to_string(h.state().join("clawposture-checklist.md")).expect("checklist");
     for cmd in [
         "clawposture verify --workspace-access rw --sandbox-network bridge",
-        "clawposture plan --threat private --engine docker-rootless --workspace-access rw --sandbox-network bridge --config",
+        "clawposture plan --threat private --engine docker-rootless --no-detect --workspace-access rw --sandbox-network bridge --config",
     ] {
         assert!(list.contains(cmd), "{cmd}:\n{list}");
     }
@@ -368,6 +368,7 @@ fn apply_checks_what_it_wrote_with_the_answers_it_was_given() {
         "private",
         "--engine",
         "docker-rootless",
+        "--no-detect",
         "--sandbox-network",
         "bridge",
         "--docker-host",

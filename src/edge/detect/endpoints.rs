@@ -16,7 +16,8 @@ pub struct Candidate {
     pub probe: bool,
 }
 
-pub fn resolve(opts: &DetectOptions) -> Vec<Candidate> {
+/// `gateway`: the endpoint the Gateway service reaches, probed too (for its daemon ID).
+pub fn resolve(opts: &DetectOptions, gateway: Option<&str>) -> Vec<Candidate> {
     let mut out = Vec::new();
     // The first explicit endpoint is what the docker CLI uses; later ones are shadowed by it.
     let mut cli_chosen = false;
@@ -83,13 +84,17 @@ pub fn resolve(opts: &DetectOptions) -> Vec<Candidate> {
     for (path, source, kind, rootless) in well_known(opts) {
         let mut r = EngineReport::new(format!("unix://{}", path.display()), source);
         r.kind = Some(kind);
-        r.rootless = Some(rootless);
+        r.rootless = rootless;
         // With nothing configured, the docker CLI talks to /var/run/docker.sock.
         r.cli_default = source == Source::SystemDocker && !any_explicit;
         out.push(Candidate {
             report: r,
             probe: true,
         });
+    }
+    // Last: where it is one of the above, that entry (and its source) stands for it.
+    if let Some(g) = gateway.map(str::trim).filter(|g| !g.is_empty()) {
+        out.push(probe(g, Source::Gateway));
     }
     dedup(out)
 }
@@ -111,7 +116,7 @@ fn broken(endpoint: String, source: Source, context: Option<String>, detail: Str
     }
 }
 
-fn well_known(opts: &DetectOptions) -> Vec<(PathBuf, Source, EngineKind, bool)> {
+fn well_known(opts: &DetectOptions) -> Vec<(PathBuf, Source, EngineKind, Option<bool>)> {
     use EngineKind::{Docker, Podman};
     // Under sudo/su XDG_RUNTIME_DIR is often unset while the user's daemon still runs there.
     let run_user = opts.sys(&format!("run/user/{}", opts.uid));
@@ -127,38 +132,101 @@ fn well_known(opts: &DetectOptions) -> Vec<(PathBuf, Source, EngineKind, bool)> 
             dir.join("docker.sock"),
             Source::RootlessDocker,
             Docker,
-            true,
+            Some(true),
         ));
     }
     v.push((
         opts.sys("var/run/docker.sock"),
         Source::SystemDocker,
         Docker,
-        false,
+        Some(false),
     ));
     if let Some(home) = &opts.home {
-        v.push((
-            home.join(".docker/run/docker.sock"),
-            Source::DockerDesktop,
-            Docker,
-            false,
-        ));
+        v.extend(desktop_sockets(home));
     }
     for dir in &runtime_dirs {
         v.push((
             dir.join("podman/podman.sock"),
             Source::RootlessPodman,
             Podman,
-            true,
+            Some(true),
         ));
     }
     v.push((
         opts.sys("run/podman/podman.sock"),
         Source::SystemPodman,
         Podman,
-        false,
+        Some(false),
     ));
     v
+}
+
+/// The desktop engines' sockets under a home directory: each runs its daemon in a VM, so the
+/// host sees neither rootful nor rootless (None). Only existing sockets of the per-profile
+/// and per-provider kinds are listed (one entry per Colima profile, Podman machine provider).
+fn desktop_sockets(home: &Path) -> Vec<(PathBuf, Source, EngineKind, Option<bool>)> {
+    use EngineKind::{Docker, Podman};
+    let mut v = vec![
+        (
+            home.join(".docker/run/docker.sock"),
+            Source::DockerDesktop,
+            Docker,
+            None,
+        ),
+        (
+            home.join(".docker/desktop/docker.sock"),
+            Source::DockerDesktop,
+            Docker,
+            None,
+        ),
+    ];
+    let exists = |p: &Path| std::fs::symlink_metadata(p).is_ok();
+    // Colima: the default profile is ~/.colima/default; named ones ~/.colima/<name>
+    // (`colima start --profile <name>`); older releases used ~/.colima/docker.sock, and
+    // XDG-configured ones ~/.config/colima/<profile>.
+    let old = home.join(".colima/docker.sock");
+    if exists(&old) {
+        v.push((old, Source::Colima, Docker, None));
+    }
+    for base in [home.join(".colima"), home.join(".config/colima")] {
+        for profile in subdirs(&base) {
+            let sock = profile.join("docker.sock");
+            if exists(&sock) {
+                v.push((sock, Source::Colima, Docker, None));
+            }
+        }
+    }
+    v.push((
+        home.join(".orbstack/run/docker.sock"),
+        Source::OrbStack,
+        Docker,
+        None,
+    ));
+    v.push((
+        home.join(".rd/docker.sock"),
+        Source::RancherDesktop,
+        Docker,
+        None,
+    ));
+    for provider in subdirs(&home.join(".local/share/containers/podman/machine")) {
+        let sock = provider.join("podman.sock");
+        if exists(&sock) {
+            v.push((sock, Source::PodmanMachine, Podman, None));
+        }
+    }
+    v
+}
+
+fn subdirs(dir: &Path) -> Vec<PathBuf> {
+    let mut out: Vec<PathBuf> = std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
+        .map(|e| e.path())
+        .collect();
+    out.sort();
+    out
 }
 
 /// One entry per socket: the first (highest-precedence) source wins, and keeps the CLI mark
@@ -223,7 +291,7 @@ mod tests {
 
     #[test]
     fn without_configuration_the_cli_default_is_the_system_socket() {
-        let c = resolve(&opts());
+        let c = resolve(&opts(), None);
         let s = summary(&c);
         assert_eq!(
             s[0],
@@ -242,8 +310,10 @@ mod tests {
             )
         );
         assert_eq!(c.iter().filter(|c| c.report.cli_default).count(), 1);
-        // Under the fake root, <root>/run/user/1000 differs from XDG_RUNTIME_DIR: both listed.
-        assert_eq!(c.len(), 7);
+        // Under the fake root, <root>/run/user/1000 differs from XDG_RUNTIME_DIR: both listed;
+        // and the desktop sockets whose names do not depend on a profile (Docker Desktop macOS
+        // and Linux, OrbStack, Rancher Desktop).
+        assert_eq!(c.len(), 10);
     }
 
     #[test]
@@ -252,7 +322,7 @@ mod tests {
             docker_host: Some("unix:///run/user/1000/docker.sock".into()),
             ..opts()
         };
-        let c = resolve(&o);
+        let c = resolve(&o, None);
         assert_eq!(c[0].report.source, Source::DockerHost);
         assert!(c[0].report.cli_default);
         // The rootless well-known entry merged into the DOCKER_HOST one, lending its kind.
@@ -273,7 +343,7 @@ mod tests {
             docker_host: Some("unix:///srv/shell.sock".into()),
             ..opts()
         };
-        let s = summary(&resolve(&o));
+        let s = summary(&resolve(&o, None));
         assert_eq!(
             s[0],
             ("unix:///srv/gateway.sock".into(), Source::Flag, true)
@@ -291,7 +361,7 @@ mod tests {
             docker_config: Some("/nonexistent-config".into()),
             ..opts()
         };
-        let c = resolve(&o);
+        let c = resolve(&o, None);
         assert_eq!(c[0].report.source, Source::DockerContext);
         assert_eq!(c[0].report.state, State::Error);
         assert!(!c[0].probe);

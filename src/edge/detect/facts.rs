@@ -176,6 +176,7 @@ pub fn apply_info(
     });
     r.runtimes = runtimes.into_iter().map(|(k, _)| k).collect();
     r.default_runtime = info.default_runtime.clone();
+    r.daemon_id = info.id.clone().filter(|id| !id.is_empty());
     r.cgroup_version = info
         .cgroup_version
         .as_ref()

@@ -12,6 +12,13 @@ pub fn annotate(e: &mut EngineReport, clis: &Clis) {
     e.fix = fix_for(e, clis);
 }
 
+/// `~/.colima/<profile>/docker.sock` -> the profile.
+fn colima_profile(path: &str) -> Option<&str> {
+    let dir = std::path::Path::new(path).parent()?;
+    let name = dir.file_name()?.to_str()?;
+    (name != ".colima").then_some(name)
+}
+
 fn fix_for(e: &EngineReport, clis: &Clis) -> Option<String> {
     let path = e.socket_path().unwrap_or(&e.endpoint);
     let podman = e.kind == Some(EngineKind::Podman);
@@ -25,6 +32,13 @@ fn fix_for(e: &EngineReport, clis: &Clis) -> Option<String> {
             Source::RootlessDocker => format!("systemctl --user start docker   (first time: {ROOTLESS_SETUP})"),
             Source::SystemDocker => format!("sudo systemctl start docker — or, safer, rootless: {ROOTLESS_SETUP}"),
             Source::DockerDesktop => "start Docker Desktop".into(),
+            Source::Colima => match colima_profile(path) {
+                Some(p) if p != "default" => format!("colima start --profile {p}"),
+                _ => "colima start".into(),
+            },
+            Source::OrbStack => "start OrbStack (open -a OrbStack)".into(),
+            Source::RancherDesktop => "start Rancher Desktop (with the dockerd (moby) engine)".into(),
+            Source::PodmanMachine => "podman machine start".into(),
             Source::RootlessPodman => "systemctl --user enable --now podman.socket".into(),
             Source::SystemPodman => "sudo systemctl enable --now podman.socket".into(),
             _ => format!("start the engine behind {path}, or remove its stale socket"),

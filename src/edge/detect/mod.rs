@@ -11,10 +11,12 @@ mod fixes;
 pub(crate) mod http;
 mod in_container;
 mod openclaw_install;
+mod podman_cli;
 mod prereqs;
 mod probe_endpoint;
 mod render;
 mod select;
+mod service_env;
 
 use std::time::{Duration, Instant};
 
@@ -30,6 +32,7 @@ pub use facts::{
     VersionFacts, apply_info, apply_libpod_info, negotiated_api, parse_security_options, platform,
     version_facts,
 };
+pub use podman_cli::merge as merge_podman_cli;
 pub use prereqs::{MIN_SUBIDS, free_subid_start, subid_count};
 pub use render::render_human;
 pub use select::select;
@@ -47,13 +50,16 @@ pub fn detect(opts: &DetectOptions) -> Report {
         podman: prereqs::which_in(opts, "podman"),
         rootless_setup_tool: prereqs::which_in(opts, "dockerd-rootless-setuptool.sh"),
     };
-    let mut engines = probe_all(endpoints::resolve(opts), opts);
+    let gateway = service_env::resolve(opts);
+    let podman = podman_cli::start(opts, &gateway, started + opts.probe_timeout);
+    let mut engines = probe_all(endpoints::resolve(opts, Some(&gateway.endpoint)), opts);
+    podman.finish(&mut engines);
     for e in &mut engines {
         fixes::annotate(e, &clis);
     }
     let rootless_prerequisites = prereqs::check(opts);
     let openclaw = openclaw.finish();
-    let selected = select(&engines);
+    let selected = select::select_for(&engines, opts.want);
     Report {
         engines,
         selected,
@@ -61,6 +67,8 @@ pub fn detect(opts: &DetectOptions) -> Report {
         rootless_prerequisites,
         openclaw,
         in_container: in_container::check(opts),
+        gateway: Some(gateway),
+        requested: opts.want,
         elapsed_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
     }
 }

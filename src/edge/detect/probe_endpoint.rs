@@ -23,10 +23,7 @@ const CONNECT_TIMEOUT: Duration = Duration::from_millis(250);
 pub async fn probe(mut r: EngineReport, image: String, deadline: Instant) -> EngineReport {
     let Some(path) = r.socket_path().map(PathBuf::from) else {
         r.state = State::Unsupported;
-        r.detail = Some(format!(
-            "{} is not a unix:// endpoint; clawposture probes only local sockets",
-            r.endpoint
-        ));
+        r.detail = Some(not_probed(&r.endpoint));
         return r;
     };
     let budget = deadline.saturating_duration_since(Instant::now());
@@ -109,6 +106,23 @@ pub async fn probe(mut r: EngineReport, image: String, deadline: Instant) -> Eng
         );
     }
     r
+}
+
+/// Why an endpoint that is not a unix socket is reported but not probed.
+fn not_probed(endpoint: &str) -> String {
+    let scheme = endpoint.split("://").next().unwrap_or_default();
+    match scheme {
+        "npipe" => format!(
+            "{endpoint} is a Windows named pipe: not supported (OpenClaw's sandbox on Windows runs inside WSL 2; run clawposture there, where Docker Desktop's WSL integration gives /var/run/docker.sock)"
+        ),
+        "ssh" => format!(
+            "{endpoint} is a daemon on another machine over ssh: reported, not probed (clawposture does not connect over the network); the sandbox would run on that machine"
+        ),
+        "tcp" | "http" | "https" => format!(
+            "{endpoint} is a TCP endpoint: reported, not probed (clawposture probes only unix sockets); a daemon on TCP without TLS is root for anyone who reaches the port"
+        ),
+        _ => format!("{endpoint} is not a unix:// endpoint; clawposture probes only local sockets"),
+    }
 }
 
 async fn details(

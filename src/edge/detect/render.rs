@@ -67,6 +67,9 @@ pub fn render_human(r: &Report) -> String {
     if let Some(h) = &r.selected.docker_host {
         let _ = writeln!(s, "  Gateway service environment needs: DOCKER_HOST={h}");
     }
+    if let Some(g) = &r.gateway {
+        gateway(&mut s, r, g);
+    }
 
     let cli = |p: &Option<String>| p.clone().unwrap_or_else(|| "-".into());
     let _ = writeln!(
@@ -175,4 +178,58 @@ fn features(e: &EngineReport) -> String {
         f.push("gVisor available".into());
     }
     f.join(" | ")
+}
+
+/// The Gateway service's side: its definition, the variables that decide its engine, the
+/// endpoint they give and that daemon's ID beside the selected one's when they differ.
+fn gateway(s: &mut String, r: &Report, g: &crate::model::gateway_env::GatewayEnv) {
+    let _ = writeln!(
+        s,
+        "Gateway service: {}",
+        g.definition
+            .as_deref()
+            .unwrap_or("no installed service definition found")
+    );
+    for v in &g.vars {
+        let _ = writeln!(s, "  {}={} ({})", v.name, v.value, v.from);
+    }
+    let probed = |endpoint: &str| {
+        r.engines.iter().find(|e| {
+            e.endpoint.trim_start_matches("unix://") == endpoint.trim_start_matches("unix://")
+        })
+    };
+    let id_of = |e: Option<&EngineReport>| match e {
+        Some(e) if e.daemon_id.is_some() => {
+            format!("daemon ID {}", e.daemon_id.as_deref().unwrap_or_default())
+        }
+        Some(e) => e.state.label().to_string(),
+        None => "not probed".into(),
+    };
+    let theirs = probed(&g.endpoint);
+    let _ = writeln!(
+        s,
+        "  reaches {} ({}): {}",
+        g.endpoint,
+        g.because,
+        id_of(theirs)
+    );
+    if let Some(chosen) = r.selected.index.and_then(|i| r.engines.get(i))
+        && chosen.endpoint != g.endpoint
+        && chosen.kind == Some(crate::model::environment::EngineKind::Docker)
+    {
+        let same = match (&chosen.daemon_id, theirs.and_then(|t| t.daemon_id.as_ref())) {
+            (Some(a), Some(b)) if a == b => "the same daemon",
+            (Some(_), Some(_)) => "a different daemon",
+            _ => "not known to be the same daemon",
+        };
+        let _ = writeln!(
+            s,
+            "  selected {}: {} — {same}",
+            chosen.endpoint,
+            id_of(Some(chosen))
+        );
+    }
+    for n in &g.notes {
+        let _ = writeln!(s, "  ! {n}");
+    }
 }

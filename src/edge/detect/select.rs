@@ -5,13 +5,21 @@
 //! order.
 
 use crate::model::detection::{EngineReport, Selection, Source, State};
-use crate::model::environment::EngineKind;
+use crate::model::environment::{Engine, EngineKind};
 
 pub fn select(engines: &[EngineReport]) -> Selection {
+    select_for(engines, None)
+}
+
+/// As [`select`], but with `want` (the engine `--engine` named) only that engine counts: the
+/// endpoint the docker CLI reaches first, else the first in report order. None of it ready:
+/// no selection, and the reason lists what was found of that engine and what answers instead.
+pub fn select_for(engines: &[EngineReport], want: Option<Engine>) -> Selection {
     let usable = engines
         .iter()
         .enumerate()
-        .filter_map(|(i, e)| e.as_engine().map(|eng| (i, e, eng)));
+        .filter_map(|(i, e)| e.as_engine().map(|eng| (i, e, eng)))
+        .filter(|(_, _, eng)| want.is_none_or(|w| w == *eng));
     let best = usable.min_by_key(|(i, e, eng)| {
         (
             !eng.rootless,
@@ -24,12 +32,18 @@ pub fn select(engines: &[EngineReport]) -> Selection {
     let Some((index, chosen, engine)) = best else {
         return Selection {
             index: None,
-            reason: nothing_usable(engines),
+            reason: match want {
+                Some(w) => wanted_missing(engines, w),
+                None => nothing_usable(engines),
+            },
             docker_host: None,
         };
     };
 
     let mut reason = format!("{} is ready", describe(chosen));
+    if let Some(w) = want {
+        reason.push_str(&format!(" (named with --engine {})", w.label()));
+    }
     let others_rootful: Vec<&EngineReport> = engines
         .iter()
         .filter(|e| {
@@ -102,6 +116,47 @@ fn nothing_usable(engines: &[EngineReport]) -> String {
         }
         None => "no container engine socket found; install rootless Docker or Podman, or keep the sandbox off".into(),
     }
+}
+
+/// Why the engine `--engine` named is not selected: each endpoint that may be it, with its
+/// state and fix, then what answers instead.
+fn wanted_missing(engines: &[EngineReport], want: Engine) -> String {
+    let maybe: Vec<String> = engines
+        .iter()
+        .filter(|e| e.state != State::Missing && e.state != State::Ready)
+        .filter(|e| e.kind.is_none_or(|k| k == want.kind))
+        .filter(|e| e.rootless.is_none_or(|r| r == want.rootless))
+        .map(|e| {
+            format!(
+                "{} is {}{}{}",
+                describe(e),
+                e.state.label(),
+                e.detail
+                    .as_deref()
+                    .map(|d| format!(": {d}"))
+                    .unwrap_or_default(),
+                e.fix
+                    .as_deref()
+                    .map(|f| format!(" (fix: {f})"))
+                    .unwrap_or_default()
+            )
+        })
+        .collect();
+    let instead: Vec<String> = engines
+        .iter()
+        .filter_map(|e| e.as_engine().map(|eng| (e, eng)))
+        .map(|(e, eng)| format!("{} (--engine {})", describe(e), eng.label()))
+        .collect();
+    let mut s = format!("no {} engine answers", want.label());
+    if maybe.is_empty() {
+        s.push_str(" (no socket of it found)");
+    } else {
+        s.push_str(&format!(": {}", maybe.join("; ")));
+    }
+    if !instead.is_empty() {
+        s.push_str(&format!(". Ready instead: {}", instead.join("; ")));
+    }
+    s
 }
 
 fn describe(e: &EngineReport) -> String {

@@ -206,6 +206,8 @@ pub fn report(env: Env) -> Report {
         clis,
         rootless_prerequisites: prereqs(ok),
         in_container: None,
+        gateway: None,
+        requested: None,
         openclaw: OpenClawReport {
             installed: true,
             path: Some("/usr/local/bin/openclaw".into()),

@@ -26,7 +26,7 @@ use crate::front::dispatch;
 use crate::front::summary;
 use crate::front::wizard::image::ImageMsg;
 use crate::front::wizard::{self, Checks, Effect, Exit, Key, Msg, Setup, Wizard, WriteState};
-use crate::model::environment::Engine;
+use crate::model::detect_options::DetectOptions;
 use crate::model::exit::{Failure, Stop};
 use crate::model::paths::Resolved;
 
@@ -77,12 +77,13 @@ pub fn setup(
         gid,
         threat: answers.threat.clone(),
         inputs,
-        engine_override: answers
-            .engine
-            .map(|e| Engine::parse_label(e.label()).flatten()),
+        engine_override: dispatch::engine_override(answers),
         same_gateway: answers.same_gateway,
         keep_backups: answers.keep_backups,
-        detect: dispatch::detect_options(global, resolved),
+        detect: DetectOptions {
+            want: dispatch::wanted_engine(answers),
+            ..dispatch::detect_options(global, resolved)
+        },
         color: std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
     })
 }

@@ -33,7 +33,7 @@ pub fn body(w: &Wizard, t: &Theme) -> Body {
                 t.heading(),
             )],
             scrolled: vec![Line::raw(
-                "Detection was skipped, as `clawposture apply --engine` skips it.",
+                "Detection was skipped (--engine none, or --no-detect), as `clawposture apply` skips it then.",
             )],
             wrap: true,
         },
