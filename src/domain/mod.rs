@@ -6,6 +6,7 @@ pub mod channels;
 pub mod checklist;
 pub mod choice;
 pub mod document;
+pub mod e2e;
 pub mod dotenv;
 pub mod expect;
 pub mod exposure;

@@ -2,6 +2,7 @@
 
 pub mod backups;
 pub mod detect;
+pub mod e2e;
 pub mod files;
 pub mod image;
 pub mod ownership;
