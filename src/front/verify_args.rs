@@ -205,6 +205,7 @@ fn run_e2e(args: &VerifyArgs, opts: &Options) -> i32 {
         },
         docker_host: args.docker_host.clone(),
         turn_timeout: opts.openclaw_timeout,
+        strict: args.strict,
     };
     let report = crate::edge::e2e::run(&e2e);
     if args.json {

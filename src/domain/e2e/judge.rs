@@ -155,6 +155,14 @@ fn first_line(s: &str) -> String {
         .collect()
 }
 
+/// A tool result's gist: its `error` when it is a JSON answer, else its first line.
+fn answer_of(s: &str) -> String {
+    serde_json::from_str::<Value>(s)
+        .ok()
+        .and_then(|v| v.get("error").and_then(Value::as_str).map(|e| first_line(e)))
+        .unwrap_or_else(|| first_line(s))
+}
+
 fn inspect_details(c: &Container) -> Vec<String> {
     vec![
         format!("container {}", c.name),
@@ -334,7 +342,7 @@ fn judge_turn(prefix: &str, e: &Expect, turn: &Turn, ev: &Evidence, out: &mut Ve
         } else if probe.is_some() {
             Check::new(id, Status::Fail, "a forced tool_call of exec ran the probe")
         } else {
-            let answer = turn.tool_result.as_deref().map(first_line).unwrap_or_else(|| "no tool to call".into());
+            let answer = turn.tool_result.as_deref().map(answer_of).unwrap_or_else(|| "no tool to call".into());
             Check::new(id, Status::Pass, format!("exec is not offered; a forced call answered: {answer}"))
         }
         .details(vec![tools.clone()]));

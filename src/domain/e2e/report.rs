@@ -19,15 +19,19 @@ pub struct Report {
     pub seconds: f64,
     /// Kept with `--keep`: the throwaway state dir.
     pub kept: Option<String>,
+    /// `--strict`: a skip counts as a failure.
+    pub strict: bool,
 }
 
 impl Report {
-    /// 0 only when every check passed; a skip is not a pass.
+    /// 1 on any failure (or, with `strict`, any skip: a skip is never a pass), else 0 — as
+    /// the rest of `verify`.
     pub fn exit_code(&self) -> i32 {
-        if !self.checks.is_empty() && self.checks.iter().all(|c| c.status == Status::Pass) {
-            0
-        } else {
+        let bad = |c: &&Check| c.status == Status::Fail || (self.strict && c.status == Status::Skipped);
+        if self.checks.is_empty() || self.checks.iter().any(|c| bad(&c)) {
             1
+        } else {
+            0
         }
     }
 

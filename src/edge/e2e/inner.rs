@@ -34,6 +34,8 @@ pub struct Plan {
     /// The run's directory: every bind source of the run's containers is under it.
     pub base: PathBuf,
     pub started: f64,
+    /// Run OpenClaw as this uid:gid (root made the namespaces for the state dir's owner).
+    pub run_as: Option<(u32, u32)>,
 }
 
 /// Seconds since the outer run started (progress lines share one clock).
@@ -58,7 +60,7 @@ pub fn say(started: f64, line: &str) {
 pub fn run(plan_path: &std::path::Path) -> Result<(), String> {
     let text = std::fs::read_to_string(plan_path).map_err(|e| format!("plan: {e}"))?;
     let plan: Plan = serde_json::from_str(&text).map_err(|e| format!("plan: {e}"))?;
-    netns::loopback_up()?;
+    netns::prepare()?;
     let others = netns::other_interfaces();
     if !others.is_empty() {
         return Err(format!(
@@ -73,6 +75,10 @@ pub fn run(plan_path: &std::path::Path) -> Result<(), String> {
         p["baseUrl"] = Value::String(format!("http://127.0.0.1:{}/v1", server.port));
     }
     write_private(&plan.config_path, &serde_json::to_string_pretty(&config).unwrap_or_default())?;
+    if let Some((uid, gid)) = plan.run_as {
+        std::os::unix::fs::chown(&plan.config_path, Some(uid), Some(gid))
+            .map_err(|e| format!("{}: {e}", plan.config_path.display()))?;
+    }
     say(plan.started, &format!("scripted model on 127.0.0.1:{} (network namespace with only lo)", server.port));
     let engine = Cli {
         program: plan.engine_program.clone(),
@@ -93,11 +99,12 @@ pub fn run(plan_path: &std::path::Path) -> Result<(), String> {
             .iter()
             .map(|s| s.to_string()),
         );
-        let ran = proc::run(
+        let ran = proc::run_as(
             &argv,
             &plan.openclaw_env,
             &plan.state_dir,
             Duration::from_secs(plan.turn_timeout_secs + 30),
+            plan.run_as,
         );
         let log = server.take();
         let now: Vec<String> = engine.list(&plan.prefix, &plan.base);

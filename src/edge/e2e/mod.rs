@@ -41,6 +41,8 @@ pub struct Options {
     /// `--docker-host`: the endpoint, instead of the one OpenClaw would resolve.
     pub docker_host: Option<String>,
     pub turn_timeout: Duration,
+    /// Count skipped checks as failures.
+    pub strict: bool,
 }
 
 fn now_secs() -> f64 {
@@ -78,6 +80,7 @@ fn setup_failure(against: &str, why: String, fix: Option<String>, run: &Run) -> 
         evidence: Evidence::default(),
         seconds: run.t0.elapsed().as_secs_f64(),
         kept: None,
+        strict: false,
     }
 }
 
@@ -260,22 +263,29 @@ pub fn run(o: &Options) -> Report {
         Err(e) => return setup_failure(&against, format!("the engine does not answer: {e}"), Some("start the engine OpenClaw's sandbox uses (`clawposture detect` shows it)".into()), &run),
     };
     // A rootless daemon works only for its own user, with a state dir that user owns.
+    let state_owner = std::fs::metadata(&o.state_dir).map(|m| (m.uid(), m.gid())).ok();
+    // Root makes the namespaces and runs the turn as the state dir's owner.
+    let run_as = match state_owner {
+        Some((uid, gid)) if euid() == 0 && uid != 0 => Some((uid, gid)),
+        _ => None,
+    };
+    let turn_uid = run_as.map_or(euid(), |(u, _)| u);
     if facts.rootless == Some(true)
         && let Some(sock) = endpoint.as_deref().and_then(socket_of)
         && let Ok(m) = std::fs::metadata(&sock)
-        && m.uid() != euid()
+        && m.uid() != turn_uid
     {
-        return setup_failure(&against, format!("the rootless engine at {} belongs to uid {}, not to you (uid {}): OpenClaw could not bind-mount the state dir through it", sock.display(), m.uid(), euid()), Some(format!("run verify --e2e as uid {} (the user who runs the Gateway)", m.uid())), &run);
+        return setup_failure(&against, format!("the rootless engine at {} belongs to uid {}, not to you (uid {}): OpenClaw could not bind-mount the state dir through it", sock.display(), m.uid(), euid()), Some(format!("run verify --e2e as root (it runs the turn as the state dir's owner), with a state dir owned by uid {} (the user who runs the Gateway)", m.uid())), &run);
     }
     if let Ok(m) = std::fs::metadata(&o.state_dir)
-        && m.uid() != euid()
+        && m.uid() != turn_uid
     {
         return setup_failure(&against, format!("the state dir {} belongs to uid {}, not to you (uid {})", o.state_dir.display(), m.uid(), euid()), Some(format!("run verify --e2e as uid {}", m.uid())), &run);
     }
     // Namespaces first: without them, nothing runs.
     let ns = match netns::prefix() {
         Ok(p) => p,
-        Err(e) => return setup_failure(&against, e, Some("allow unprivileged user namespaces (sysctl kernel.unprivileged_userns_clone=1), or run as root".into()), &run),
+        Err(e) => return setup_failure(&against, e, Some("run it as root: `sudo clawposture verify --e2e` (the turn itself runs as the state dir's owner)".into()), &run),
     };
     // OpenClaw cuts a long prefix to fit the engine's name limit: keep it short.
     let prefix = format!("cpe2e-{}-", random_suffix());
@@ -303,10 +313,19 @@ pub fn run(o: &Options) -> Report {
     let state = base.join("state");
     let marker = base.join("host-only-marker");
     let _ = std::fs::create_dir(&state);
+    // OpenClaw's own temp files too: inside a user namespace the system's /tmp belongs to an
+    // unmapped owner, which OpenClaw refuses ("temp workspace directory has an untrusted owner").
+    let tmp = base.join("tmp");
+    let _ = std::fs::create_dir(&tmp);
     let _ = std::fs::write(&marker, "");
     if let Ok(env_text) = std::fs::read(o.state_dir.join(".env")) {
         let _ = std::fs::write(state.join(".env"), env_text);
         let _ = std::fs::set_permissions(state.join(".env"), std::os::unix::fs::PermissionsExt::from_mode(0o600));
+    }
+    if let Some((uid, gid)) = run_as {
+        for p in [&base, &state, &tmp, &state.join(".env")] {
+            let _ = std::os::unix::fs::chown(p, Some(uid), Some(gid));
+        }
     }
     let config = throwaway_config(&user, &prefix, &state, &agents);
     let evidence_path = base.join("evidence.json");
@@ -315,6 +334,7 @@ pub fn run(o: &Options) -> Report {
         ("OPENCLAW_STATE_DIR".into(), state.display().to_string()),
         ("OPENCLAW_NO_AUTO_UPDATE".into(), "1".into()),
         ("OPENCLAW_DISABLE_BONJOUR".into(), "1".into()),
+        ("TMPDIR".into(), tmp.display().to_string()),
         ("NO_COLOR".into(), "1".into()),
         ("TERM".into(), "dumb".into()),
     ];
@@ -334,6 +354,7 @@ pub fn run(o: &Options) -> Report {
         evidence: evidence_path.clone(),
         base: base.clone(),
         started: run.started,
+        run_as,
     };
     let plan_path = base.join("plan.json");
     if let Err(e) = std::fs::write(&plan_path, serde_json::to_string(&plan).unwrap_or_default()) {
@@ -389,6 +410,7 @@ pub fn run(o: &Options) -> Report {
         evidence,
         seconds: run.t0.elapsed().as_secs_f64(),
         kept,
+        strict: o.strict,
     }
 }
 

@@ -8,43 +8,40 @@
 use std::process::{Command, Stdio};
 
 /// The command prefix that runs a program in fresh namespaces, or why there is none.
+///
+/// Root only. An ordinary user's user namespace does not do: inside it the real root's files
+/// (`/` itself) belong to an unmapped owner, and OpenClaw refuses to create the sandbox's
+/// temp files under an ancestry it cannot trust ("temp workspace directory has an untrusted
+/// owner"). Made by root, the turn itself then runs as the state dir's owner.
 pub fn prefix() -> Result<Vec<String>, String> {
     let unshare = which::which("unshare")
         .map_err(|_| "`unshare` (util-linux) is not installed".to_string())?
         .to_string_lossy()
         .into_owned();
     // SAFETY: geteuid cannot fail.
-    let root = unsafe { libc::geteuid() } == 0;
-    let common = ["--net", "--pid", "--fork", "--mount-proc", "--kill-child"];
-    let mut tries: Vec<Vec<&str>> = Vec::new();
-    if root {
-        tries.push(common.to_vec());
+    if unsafe { libc::geteuid() } != 0 {
+        return Err("an empty network namespace for OpenClaw's turn needs root here (inside an ordinary user's user namespace OpenClaw refuses its own temp files); the turn is never run with a network".into());
     }
-    let mut user = vec!["--user", "--map-current-user", "--keep-caps"];
-    user.extend(common);
-    tries.push(user);
-    let mut last = String::new();
-    for args in tries {
-        let out = Command::new(&unshare)
-            .args(&args)
-            .arg("true")
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .output();
-        match out {
-            Ok(o) if o.status.success() => {
-                let mut v = vec![unshare.clone()];
-                v.extend(args.iter().map(|s| s.to_string()));
-                return Ok(v);
-            }
-            Ok(o) => last = String::from_utf8_lossy(&o.stderr).trim().to_string(),
-            Err(e) => last = e.to_string(),
+    let args = ["--net", "--pid", "--fork", "--mount-proc", "--kill-child"];
+    let out = Command::new(&unshare)
+        .args(args)
+        .arg("true")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .output();
+    match out {
+        Ok(o) if o.status.success() => {
+            let mut v = vec![unshare];
+            v.extend(args.iter().map(|s| s.to_string()));
+            Ok(v)
         }
+        Ok(o) => Err(format!(
+            "cannot create an empty network namespace ({}); the turn is never run with a network",
+            String::from_utf8_lossy(&o.stderr).trim()
+        )),
+        Err(e) => Err(format!("cannot run unshare: {e}")),
     }
-    Err(format!(
-        "this system does not let clawposture create an empty network namespace ({last}); the turn is never run with a network"
-    ))
 }
 
 #[repr(C)]
@@ -54,9 +51,12 @@ struct IfReq {
     _pad: [u8; 22],
 }
 
-/// Bring `lo` up in the current (fresh) network namespace, then drop the capabilities kept
-/// for it, so nothing started afterwards inherits them.
-pub fn loopback_up() -> Result<(), String> {
+/// Bring `lo` up in the current (fresh) network namespace.
+pub fn prepare() -> Result<(), String> {
+    loopback_up()
+}
+
+fn loopback_up() -> Result<(), String> {
     // SAFETY: plain socket/ioctl calls on a struct laid out as the kernel's `struct ifreq`.
     unsafe {
         let fd = libc::socket(libc::AF_INET, libc::SOCK_DGRAM | libc::SOCK_CLOEXEC, 0);
@@ -76,7 +76,6 @@ pub fn loopback_up() -> Result<(), String> {
         }
         let err = std::io::Error::last_os_error();
         libc::close(fd);
-        libc::prctl(libc::PR_CAP_AMBIENT, libc::PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
         if rc != 0 {
             return Err(format!("cannot bring loopback up: {err}"));
         }

@@ -57,7 +57,18 @@ pub fn stop_signal() -> Option<i32> {
 
 /// Run `argv` with `env` added, in `cwd`, for at most `timeout`.
 pub fn run(argv: &[String], env: &[(String, String)], cwd: &Path, timeout: Duration) -> Ran {
-    spawn_wait(argv, env, cwd, timeout, false)
+    spawn_wait(argv, env, cwd, timeout, false, None)
+}
+
+/// As [`run`], as user `uid`:`gid` (no supplementary groups) when given.
+pub fn run_as(
+    argv: &[String],
+    env: &[(String, String)],
+    cwd: &Path,
+    timeout: Duration,
+    user: Option<(u32, u32)>,
+) -> Ran {
+    spawn_wait(argv, env, cwd, timeout, false, user)
 }
 
 /// As [`run`], with the child's stderr going straight to ours (its progress lines are seen as
@@ -68,7 +79,7 @@ pub fn run_inherit_stderr(
     cwd: &Path,
     timeout: Duration,
 ) -> Ran {
-    spawn_wait(argv, env, cwd, timeout, true)
+    spawn_wait(argv, env, cwd, timeout, true, None)
 }
 
 fn spawn_wait(
@@ -77,6 +88,7 @@ fn spawn_wait(
     cwd: &Path,
     timeout: Duration,
     inherit_stderr: bool,
+    user: Option<(u32, u32)>,
 ) -> Ran {
     let Some(program) = argv.first() else {
         return Ran {
@@ -98,7 +110,16 @@ fn spawn_wait(
         .process_group(0);
     // SAFETY: prctl is async-signal-safe and touches no memory of the parent.
     unsafe {
-        cmd.pre_exec(|| {
+        cmd.pre_exec(move || {
+            if let Some((uid, gid)) = user {
+                if libc::setgroups(0, std::ptr::null()) != 0
+                    || libc::setgid(gid) != 0
+                    || libc::setuid(uid) != 0
+                {
+                    return Err(std::io::Error::last_os_error());
+                }
+            }
+            // After setuid: a change of credentials clears the parent-death signal.
             libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
             Ok(())
         });
