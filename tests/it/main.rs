@@ -13,6 +13,7 @@ mod detect_failures;
 mod detect_fixtures;
 mod detect_prereqs;
 mod detect_select;
+mod e2e;
 mod edges;
 mod front_ends;
 mod gateway_view;

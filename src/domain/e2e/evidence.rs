@@ -13,6 +13,9 @@ pub struct Container {
     pub network_mode: String,
     pub readonly_rootfs: Option<bool>,
     pub cap_drop: Vec<String>,
+    /// Podman's `EffectiveCaps` (Docker has no such field): Podman lists the default set it
+    /// dropped instead of `ALL`, so an empty effective set is how `ALL` shows there.
+    pub effective_caps: Option<Vec<String>>,
     pub security_opt: Vec<String>,
     pub user: String,
     /// `source:destination:mode` of every bind mount.

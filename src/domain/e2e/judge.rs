@@ -172,6 +172,10 @@ fn inspect_details(c: &Container) -> Vec<String> {
             c.readonly_rootfs.map_or("?".into(), |b| b.to_string())
         ),
         format!("CapDrop {}", c.cap_drop.join(",")),
+        format!(
+            "EffectiveCaps {}",
+            c.effective_caps.as_ref().map_or("(not reported)".into(), |e| format!("[{}]", e.join(",")))
+        ),
         format!("SecurityOpt {}", c.security_opt.join(",")),
         format!("User {}", if c.user.is_empty() { "(image default)" } else { &c.user }),
         format!("Binds {}", c.binds.join(" ")),
@@ -194,7 +198,9 @@ fn judge_container(
         wrong.push("root file system writable".to_string());
     }
     for cap in &d.cap_drop {
-        if !c.cap_drop.iter().any(|x| x.eq_ignore_ascii_case(cap) || x.eq_ignore_ascii_case(&format!("CAP_{cap}"))) {
+        let all_gone = cap.eq_ignore_ascii_case("ALL")
+            && c.effective_caps.as_ref().is_some_and(|e| e.is_empty());
+        if !all_gone && !c.cap_drop.iter().any(|x| x.eq_ignore_ascii_case(cap) || x.eq_ignore_ascii_case(&format!("CAP_{cap}"))) {
             wrong.push(format!("capability drop {cap} missing"));
         }
     }
@@ -518,6 +524,20 @@ mod tests {
         // No container for a session that must be sandboxed.
         assert_eq!(status(&checks, "e2e.group.dm.sandbox"), Status::Fail);
         assert_eq!(status(&checks, "e2e.main.main.turn"), Status::Skipped);
+    }
+
+    #[test]
+    fn podman_shows_a_dropped_all_as_an_empty_effective_set() {
+        let ex = expectations(&model(), Some("group"), &["main".into()]);
+        let podman = |eff: Vec<String>| Container {
+            cap_drop: vec!["CAP_CHOWN".into(), "CAP_KILL".into()],
+            effective_caps: Some(eff),
+            ..container("p-1")
+        };
+        for (eff, want) in [(vec![], Status::Pass), (vec!["CAP_KILL".to_string()], Status::Fail)] {
+            let turns = vec![Turn { agent: "main".into(), session: "agent:main:dm-probe".into(), requests: 2, probe: Some(inside()), containers: vec![podman(eff)], ..Turn::default() }];
+            assert_eq!(status(&judge(&ex, &evidence(turns, false)), "e2e.main.dm.container"), want);
+        }
     }
 
     #[test]

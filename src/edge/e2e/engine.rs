@@ -210,6 +210,11 @@ pub fn container(name: &str, v: &Value) -> Container {
             .to_string(),
         readonly_rootfs: v.pointer("/HostConfig/ReadonlyRootfs").and_then(Value::as_bool),
         cap_drop: strings("/HostConfig/CapDrop"),
+        effective_caps: v.get("EffectiveCaps").map(|c| {
+            c.as_array()
+                .map(|a| a.iter().filter_map(Value::as_str).map(str::to_string).collect())
+                .unwrap_or_default()
+        }),
         security_opt: strings("/HostConfig/SecurityOpt"),
         user: v
             .pointer("/Config/User")
