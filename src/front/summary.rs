@@ -294,6 +294,17 @@ pub fn verify_live(advanced: crate::domain::choice::Advanced, paths: &Resolved) 
     cmd
 }
 
+/// The strongest check: a real OpenClaw turn in its own sandbox (`verify --e2e`).
+/// As root (its network namespace needs it; the turn runs as the state dir's owner), so the
+/// paths are spelled out: sudo's HOME is root's.
+pub fn verify_e2e(paths: &Resolved) -> String {
+    format!(
+        "sudo clawposture verify --e2e --config {} --state-dir {}",
+        paths.config.display(),
+        paths.state_dir.display()
+    )
+}
+
 /// The `openclaw` command for this Gateway (`openclaw --profile NAME` for a profile).
 pub fn openclaw(paths: &Resolved) -> String {
     match &paths.profile {
