@@ -11,7 +11,10 @@ set -e
 exec unshare -m sh -c '
 set -e
 mount --make-rprivate /
-R=$(mktemp -d /tmp/.clawposture-root.XXXXXX)
+# One fixed mount point, shared by every run (each mounts its own tmpfs on it in its own
+# namespace): nothing accumulates in /tmp.
+R=/tmp/.clawposture-no-dockerenv-root
+mkdir -p "$R"
 mount -t tmpfs -o mode=755 tmpfs "$R"
 for e in /* /.[!.]*; do
   [ -e "$e" ] || [ -L "$e" ] || continue
@@ -27,7 +30,6 @@ if [ -d /root/.cache/clawposture ]; then
   mount --rbind /root/.cache/clawposture "$R/root/.cache/clawposture"
 fi
 cd "$R"; mkdir .old; pivot_root . .old; umount -l /.old; rmdir /.old
-rmdir "/tmp/${R##*/}" 2>/dev/null || true
 cd /
 exec "$@"
 ' sh "$@"
