@@ -334,10 +334,11 @@ fn judge_turn(prefix: &str, e: &Expect, turn: &Turn, ev: &Evidence, out: &mut Ve
     } else {
         let how = match (on_host, &turn.tool_result) {
             (Some(true), _) => "the probe ran on the host".to_string(),
-            (_, Some(r)) => format!("exec on the host answered: {}", first_line(r)),
+            (_, Some(r)) => format!("exec on the host answered: {}", answer_of(r)),
             _ => "no exec ran".to_string(),
         };
-        out.push(Check::new(id, Status::Pass, format!("{} is not sandboxed, as {} intends for the main session; {how}", turn.session, e.source)));
+        let whose = if e.main { "the main session" } else { "this session" };
+        out.push(Check::new(id, Status::Pass, format!("{} is not sandboxed, as {} intends for {whose}; {how}", turn.session, e.source)));
     }
     // Whether exec is offered.
     let offered = turn.tools_offered.iter().any(|t| t == "exec");

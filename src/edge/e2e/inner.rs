@@ -52,7 +52,9 @@ pub fn say(started: f64, line: &str) {
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs_f64())
         .unwrap_or(0.0);
-    eprintln!("[e2e {:6.1}s] {line}", now - started);
+    // Not eprintln!: a reader that went away (a closed pipe) must not stop the cleanup.
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr(), "[e2e {:6.1}s] {line}", now - started);
 }
 
 /// Run the plan; the evidence goes to `plan.evidence` (the turns only). Returns an error for

@@ -184,10 +184,20 @@ pub fn run(o: &Options) -> Report {
     let user = doc.value();
     // SAFETY: getegid cannot fail.
     let egid = unsafe { libc::getegid() };
+    // The file is judged as written for an engine (the run has one): a weakened file (its
+    // sandbox off) must not be recognised as the preset's no-engine variant instead. As the
+    // state dir's owner, who runs the turn.
+    let (uid, gid) = std::fs::metadata(&o.state_dir)
+        .map(|m| (m.uid(), m.gid()))
+        .unwrap_or((euid(), egid));
+    let environments: Vec<_> = crate::domain::recognize::environments(uid, gid)
+        .into_iter()
+        .filter(|e| e.engine.is_some())
+        .collect();
     let recognized = crate::domain::recognize::recognize(
         &text,
         &o.presets,
-        &crate::domain::recognize::environments(euid(), egid),
+        &environments,
         o.preset.as_deref(),
         o.advanced,
     );
