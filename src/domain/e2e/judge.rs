@@ -159,7 +159,11 @@ fn first_line(s: &str) -> String {
 fn answer_of(s: &str) -> String {
     serde_json::from_str::<Value>(s)
         .ok()
-        .and_then(|v| v.get("error").and_then(Value::as_str).map(|e| first_line(e)))
+        .and_then(|v| {
+            v.get("error")
+                .and_then(Value::as_str)
+                .map(|e| first_line(e))
+        })
         .unwrap_or_else(|| first_line(s))
 }
 
@@ -174,10 +178,19 @@ fn inspect_details(c: &Container) -> Vec<String> {
         format!("CapDrop {}", c.cap_drop.join(",")),
         format!(
             "EffectiveCaps {}",
-            c.effective_caps.as_ref().map_or("(not reported)".into(), |e| format!("[{}]", e.join(",")))
+            c.effective_caps
+                .as_ref()
+                .map_or("(not reported)".into(), |e| format!("[{}]", e.join(",")))
         ),
         format!("SecurityOpt {}", c.security_opt.join(",")),
-        format!("User {}", if c.user.is_empty() { "(image default)" } else { &c.user }),
+        format!(
+            "User {}",
+            if c.user.is_empty() {
+                "(image default)"
+            } else {
+                &c.user
+            }
+        ),
         format!("Binds {}", c.binds.join(" ")),
     ]
 }
@@ -200,11 +213,19 @@ fn judge_container(
     for cap in &d.cap_drop {
         let all_gone = cap.eq_ignore_ascii_case("ALL")
             && c.effective_caps.as_ref().is_some_and(|e| e.is_empty());
-        if !all_gone && !c.cap_drop.iter().any(|x| x.eq_ignore_ascii_case(cap) || x.eq_ignore_ascii_case(&format!("CAP_{cap}"))) {
+        if !all_gone
+            && !c.cap_drop.iter().any(|x| {
+                x.eq_ignore_ascii_case(cap) || x.eq_ignore_ascii_case(&format!("CAP_{cap}"))
+            })
+        {
             wrong.push(format!("capability drop {cap} missing"));
         }
     }
-    if !c.security_opt.iter().any(|s| s.starts_with("no-new-privileges")) {
+    if !c
+        .security_opt
+        .iter()
+        .any(|s| s.starts_with("no-new-privileges"))
+    {
         wrong.push("no-new-privileges missing".to_string());
     }
     let id = format!("{prefix}.container");
@@ -271,17 +292,32 @@ pub fn judge(expects: &[Expect], ev: &Evidence) -> Vec<Check> {
             .iter()
             .find(|t| t.agent == e.agent && t.session == e.session)
         else {
-            out.push(Check::new(format!("{prefix}.turn"), Status::Skipped, format!("no turn ran for {}", e.session)));
+            out.push(Check::new(
+                format!("{prefix}.turn"),
+                Status::Skipped,
+                format!("no turn ran for {}", e.session),
+            ));
             continue;
         };
         judge_turn(&prefix, e, turn, ev, &mut out);
     }
     out.push(if ev.leftover.is_empty() {
-        Check::new("e2e.cleanup".into(), Status::Pass, "no container of the run is left")
+        Check::new(
+            "e2e.cleanup".into(),
+            Status::Pass,
+            "no container of the run is left",
+        )
     } else {
-        Check::new("e2e.cleanup".into(), Status::Fail, "containers of the run are left")
-            .details(ev.leftover.clone())
-            .fix(format!("remove them: docker rm -f {}", ev.leftover.join(" ")))
+        Check::new(
+            "e2e.cleanup".into(),
+            Status::Fail,
+            "containers of the run are left",
+        )
+        .details(ev.leftover.clone())
+        .fix(format!(
+            "remove them: docker rm -f {}",
+            ev.leftover.join(" ")
+        ))
     });
     out
 }
@@ -308,9 +344,17 @@ fn judge_turn(prefix: &str, e: &Expect, turn: &Turn, ev: &Evidence, out: &mut Ve
         } else if let Some(err) = &turn.error {
             err.clone()
         } else {
-            format!("OpenClaw ended the turn with exit code {}: {}", turn.exit_code.unwrap_or(-1), last_line(&turn.stderr_tail))
+            format!(
+                "OpenClaw ended the turn with exit code {}: {}",
+                turn.exit_code.unwrap_or(-1),
+                last_line(&turn.stderr_tail)
+            )
         };
-        let mut c = Check::new(format!("{prefix}.turn"), Status::Fail, format!("{}: {why}", turn.session));
+        let mut c = Check::new(
+            format!("{prefix}.turn"),
+            Status::Fail,
+            format!("{}: {why}", turn.session),
+        );
         if let Some(f) = turn_fix(&turn.stderr_tail) {
             c = c.fix(f);
         }
@@ -337,24 +381,56 @@ fn judge_turn(prefix: &str, e: &Expect, turn: &Turn, ev: &Evidence, out: &mut Ve
             (_, Some(r)) => format!("exec on the host answered: {}", answer_of(r)),
             _ => "no exec ran".to_string(),
         };
-        let whose = if e.main { "the main session" } else { "this session" };
-        out.push(Check::new(id, Status::Pass, format!("{} is not sandboxed, as {} intends for {whose}; {how}", turn.session, e.source)));
+        let whose = if e.main {
+            "the main session"
+        } else {
+            "this session"
+        };
+        out.push(Check::new(
+            id,
+            Status::Pass,
+            format!(
+                "{} is not sandboxed, as {} intends for {whose}; {how}",
+                turn.session, e.source
+            ),
+        ));
     }
     // Whether exec is offered.
     let offered = turn.tools_offered.iter().any(|t| t == "exec");
     if e.exec_denied {
         let id = format!("{prefix}.exec");
-        out.push(if offered {
-            Check::new(id, Status::Fail, format!("the model was offered exec ({} denies it)", e.source))
-        } else if probe.is_some() {
-            Check::new(id, Status::Fail, "a forced tool_call of exec ran the probe")
-        } else {
-            let answer = turn.tool_result.as_deref().map(answer_of).unwrap_or_else(|| "no tool to call".into());
-            Check::new(id, Status::Pass, format!("exec is not offered; a forced call answered: {answer}"))
-        }
-        .details(vec![tools.clone()]));
+        out.push(
+            if offered {
+                Check::new(
+                    id,
+                    Status::Fail,
+                    format!("the model was offered exec ({} denies it)", e.source),
+                )
+            } else if probe.is_some() {
+                Check::new(id, Status::Fail, "a forced tool_call of exec ran the probe")
+            } else {
+                let answer = turn
+                    .tool_result
+                    .as_deref()
+                    .map(answer_of)
+                    .unwrap_or_else(|| "no tool to call".into());
+                Check::new(
+                    id,
+                    Status::Pass,
+                    format!("exec is not offered; a forced call answered: {answer}"),
+                )
+            }
+            .details(vec![tools.clone()]),
+        );
     } else if !offered && e.sandboxed {
-        out.push(Check::new(format!("{prefix}.exec"), Status::Skipped, "exec is not offered: nothing could be probed inside the sandbox").details(vec![tools.clone()]));
+        out.push(
+            Check::new(
+                format!("{prefix}.exec"),
+                Status::Skipped,
+                "exec is not offered: nothing could be probed inside the sandbox",
+            )
+            .details(vec![tools.clone()]),
+        );
     }
     // Inside the sandbox.
     if e.sandboxed && on_host != Some(true) {
@@ -367,20 +443,42 @@ fn judge_turn(prefix: &str, e: &Expect, turn: &Turn, ev: &Evidence, out: &mut Ve
     }
 }
 
-fn probe_checks(prefix: &str, e: &Expect, p: &super::probe::Probe, containers: &[&Container], out: &mut Vec<Check>) {
+fn probe_checks(
+    prefix: &str,
+    e: &Expect,
+    p: &super::probe::Probe,
+    containers: &[&Container],
+    out: &mut Vec<Check>,
+) {
     let d = &e.sandbox.docker;
     let id = format!("{prefix}.network");
     let others = p.non_loopback();
-    out.push(if d.network != "none" {
-        Check::new(id, Status::Skipped, format!("the threat model grants network `{}`: not proven isolated", d.network))
-    } else if p.interfaces.is_empty() {
-        Check::new(id, Status::Fail, "the probe read no interface")
-    } else if others.is_empty() {
-        Check::new(id, Status::Pass, "only lo inside the sandbox")
-    } else {
-        Check::new(id, Status::Fail, format!("network interfaces inside the sandbox: {}", p.interfaces.join(", ")))
-    }
-    .details(p.routes.iter().map(|r| format!("route {r}")).collect()));
+    out.push(
+        if d.network != "none" {
+            Check::new(
+                id,
+                Status::Skipped,
+                format!(
+                    "the threat model grants network `{}`: not proven isolated",
+                    d.network
+                ),
+            )
+        } else if p.interfaces.is_empty() {
+            Check::new(id, Status::Fail, "the probe read no interface")
+        } else if others.is_empty() {
+            Check::new(id, Status::Pass, "only lo inside the sandbox")
+        } else {
+            Check::new(
+                id,
+                Status::Fail,
+                format!(
+                    "network interfaces inside the sandbox: {}",
+                    p.interfaces.join(", ")
+                ),
+            )
+        }
+        .details(p.routes.iter().map(|r| format!("route {r}")).collect()),
+    );
     let id = format!("{prefix}.rootfs");
     out.push(match (p.tmp_writable, p.root_writable) {
         (Some(true), Some(false)) => Check::new(id, Status::Pass, "/ is read-only (a write to /tmp succeeded)"),
@@ -395,12 +493,28 @@ fn probe_checks(prefix: &str, e: &Expect, p: &super::probe::Probe, containers: &
     let nnp = p.no_new_privs.as_deref() == Some("1");
     out.push(
         if caps == Some(true) && nnp {
-            Check::new(id, Status::Pass, "no effective capabilities, no_new_privs set")
+            Check::new(
+                id,
+                Status::Pass,
+                "no effective capabilities, no_new_privs set",
+            )
         } else {
-            Check::new(id, Status::Fail, format!("CapEff {}, NoNewPrivs {}", p.cap_eff.as_deref().unwrap_or("?"), p.no_new_privs.as_deref().unwrap_or("?")))
+            Check::new(
+                id,
+                Status::Fail,
+                format!(
+                    "CapEff {}, NoNewPrivs {}",
+                    p.cap_eff.as_deref().unwrap_or("?"),
+                    p.no_new_privs.as_deref().unwrap_or("?")
+                ),
+            )
         }
         .details(vec![
-            format!("uid {} gid {}", p.uid.as_deref().unwrap_or("?"), p.gid.as_deref().unwrap_or("?")),
+            format!(
+                "uid {} gid {}",
+                p.uid.as_deref().unwrap_or("?"),
+                p.gid.as_deref().unwrap_or("?")
+            ),
             format!("uid_map {}", p.uid_map.join("; ")),
             format!("Seccomp {}", p.seccomp.as_deref().unwrap_or("?")),
         ]),
@@ -411,7 +525,9 @@ fn probe_checks(prefix: &str, e: &Expect, p: &super::probe::Probe, containers: &
         .flat_map(|c| c.binds.iter())
         .find(|b| b.split(':').nth(1) == Some("/workspace"))
         .cloned();
-    let copy = ws_bind.as_deref().is_some_and(|b| b.contains("/sandboxes/"));
+    let copy = ws_bind
+        .as_deref()
+        .is_some_and(|b| b.contains("/sandboxes/"));
     let mut details = vec![format!("/workspace: {}", p.workspace.join(" "))];
     if let Some(b) = &ws_bind {
         details.push(format!("bind {b}"));
@@ -471,14 +587,21 @@ mod tests {
     }
 
     fn status(checks: &[Check], id: &str) -> Status {
-        checks.iter().find(|c| c.id == id).unwrap_or_else(|| panic!("no {id} in {checks:?}")).status
+        checks
+            .iter()
+            .find(|c| c.id == id)
+            .unwrap_or_else(|| panic!("no {id} in {checks:?}"))
+            .status
     }
 
     #[test]
     fn expectations_follow_the_mode_and_the_tool_policy() {
         let ex = expectations(&model(), Some("group"), &["main".into(), "group".into()]);
         let flags: Vec<(bool, bool)> = ex.iter().map(|e| (e.sandboxed, e.exec_denied)).collect();
-        assert_eq!(flags, vec![(false, false), (true, false), (true, true), (true, true)]);
+        assert_eq!(
+            flags,
+            vec![(false, false), (true, false), (true, true), (true, true)]
+        );
     }
 
     fn evidence(turns: Vec<Turn>, rootless_v1: bool) -> Evidence {
@@ -498,11 +621,39 @@ mod tests {
     fn a_sandboxed_session_passes_and_unenforced_limits_are_skipped() {
         let ex = expectations(&model(), Some("group"), &["main".into()]);
         let turns = vec![
-            Turn { agent: "main".into(), session: "agent:main:main".into(), main: true, requests: 2, tools_offered: vec!["exec".into()], probe: Some(Probe { on_host: Some(true), ..inside() }), ..Turn::default() },
-            Turn { agent: "main".into(), session: "agent:main:dm-probe".into(), requests: 2, tools_offered: vec!["exec".into()], probe: Some(inside()), containers: vec![container("p-1")], ..Turn::default() },
+            Turn {
+                agent: "main".into(),
+                session: "agent:main:main".into(),
+                main: true,
+                requests: 2,
+                tools_offered: vec!["exec".into()],
+                probe: Some(Probe {
+                    on_host: Some(true),
+                    ..inside()
+                }),
+                ..Turn::default()
+            },
+            Turn {
+                agent: "main".into(),
+                session: "agent:main:dm-probe".into(),
+                requests: 2,
+                tools_offered: vec!["exec".into()],
+                probe: Some(inside()),
+                containers: vec![container("p-1")],
+                ..Turn::default()
+            },
         ];
         let checks = judge(&ex, &evidence(turns, true));
-        for id in ["e2e.main.main.sandbox", "e2e.main.dm.sandbox", "e2e.main.dm.network", "e2e.main.dm.rootfs", "e2e.main.dm.privileges", "e2e.main.dm.workspace", "e2e.main.dm.container", "e2e.cleanup"] {
+        for id in [
+            "e2e.main.main.sandbox",
+            "e2e.main.dm.sandbox",
+            "e2e.main.dm.network",
+            "e2e.main.dm.rootfs",
+            "e2e.main.dm.privileges",
+            "e2e.main.dm.workspace",
+            "e2e.main.dm.container",
+            "e2e.cleanup",
+        ] {
             assert_eq!(status(&checks, id), Status::Pass, "{id}: {checks:?}");
         }
         assert_eq!(status(&checks, "e2e.main.dm.limits"), Status::Skipped);
@@ -512,9 +663,40 @@ mod tests {
     fn a_host_run_a_network_and_an_offered_exec_fail() {
         let ex = expectations(&model(), Some("group"), &["main".into(), "group".into()]);
         let turns = vec![
-            Turn { agent: "main".into(), session: "agent:main:dm-probe".into(), requests: 2, probe: Some(Probe { interfaces: vec!["lo".into(), "eth0".into()], ..inside() }), containers: vec![Container { network_mode: "bridge".into(), ..container("p-1") }], ..Turn::default() },
-            Turn { agent: "group".into(), session: "agent:group:main".into(), main: true, requests: 2, tools_offered: vec!["exec".into()], probe: Some(Probe { on_host: Some(true), ..inside() }), ..Turn::default() },
-            Turn { agent: "group".into(), session: "agent:group:dm-probe".into(), requests: 2, tools_offered: vec!["tool_call".into()], tool_result: Some("Unknown tool id: exec".into()), ..Turn::default() },
+            Turn {
+                agent: "main".into(),
+                session: "agent:main:dm-probe".into(),
+                requests: 2,
+                probe: Some(Probe {
+                    interfaces: vec!["lo".into(), "eth0".into()],
+                    ..inside()
+                }),
+                containers: vec![Container {
+                    network_mode: "bridge".into(),
+                    ..container("p-1")
+                }],
+                ..Turn::default()
+            },
+            Turn {
+                agent: "group".into(),
+                session: "agent:group:main".into(),
+                main: true,
+                requests: 2,
+                tools_offered: vec!["exec".into()],
+                probe: Some(Probe {
+                    on_host: Some(true),
+                    ..inside()
+                }),
+                ..Turn::default()
+            },
+            Turn {
+                agent: "group".into(),
+                session: "agent:group:dm-probe".into(),
+                requests: 2,
+                tools_offered: vec!["tool_call".into()],
+                tool_result: Some("Unknown tool id: exec".into()),
+                ..Turn::default()
+            },
         ];
         let checks = judge(&ex, &evidence(turns, false));
         assert_eq!(status(&checks, "e2e.main.dm.network"), Status::Fail);
@@ -535,19 +717,50 @@ mod tests {
             effective_caps: Some(eff),
             ..container("p-1")
         };
-        for (eff, want) in [(vec![], Status::Pass), (vec!["CAP_KILL".to_string()], Status::Fail)] {
-            let turns = vec![Turn { agent: "main".into(), session: "agent:main:dm-probe".into(), requests: 2, probe: Some(inside()), containers: vec![podman(eff)], ..Turn::default() }];
-            assert_eq!(status(&judge(&ex, &evidence(turns, false)), "e2e.main.dm.container"), want);
+        for (eff, want) in [
+            (vec![], Status::Pass),
+            (vec!["CAP_KILL".to_string()], Status::Fail),
+        ] {
+            let turns = vec![Turn {
+                agent: "main".into(),
+                session: "agent:main:dm-probe".into(),
+                requests: 2,
+                probe: Some(inside()),
+                containers: vec![podman(eff)],
+                ..Turn::default()
+            }];
+            assert_eq!(
+                status(
+                    &judge(&ex, &evidence(turns, false)),
+                    "e2e.main.dm.container"
+                ),
+                want
+            );
         }
     }
 
     #[test]
     fn a_failed_turn_names_the_fix() {
         let ex = expectations(&model(), None, &["group".into()]);
-        let turns = vec![Turn { agent: "group".into(), session: "agent:group:main".into(), main: true, exit_code: Some(1), stderr_tail: "Error: Sandbox image not found in Podman: x".into(), ..Turn::default() }];
+        let turns = vec![Turn {
+            agent: "group".into(),
+            session: "agent:group:main".into(),
+            main: true,
+            exit_code: Some(1),
+            stderr_tail: "Error: Sandbox image not found in Podman: x".into(),
+            ..Turn::default()
+        }];
         let checks = judge(&ex, &evidence(turns, false));
-        let c = checks.iter().find(|c| c.id == "e2e.group.main.turn").expect("turn check");
+        let c = checks
+            .iter()
+            .find(|c| c.id == "e2e.group.main.turn")
+            .expect("turn check");
         assert_eq!(c.status, Status::Fail);
-        assert!(c.fix.as_deref().unwrap_or("").contains("clawposture image build"));
+        assert!(
+            c.fix
+                .as_deref()
+                .unwrap_or("")
+                .contains("clawposture image build")
+        );
     }
 }

@@ -92,7 +92,9 @@ pub fn parse(text: &str) -> Option<Probe> {
             "end" => p.complete = begun,
             "if" => p.interfaces.push(rest.trim().to_string()),
             "route" if !rest.starts_with("Iface") => p.routes.push(rest.to_string()),
-            "uidmap" => p.uid_map.push(rest.split_whitespace().collect::<Vec<_>>().join(" ")),
+            "uidmap" => p
+                .uid_map
+                .push(rest.split_whitespace().collect::<Vec<_>>().join(" ")),
             "status" => {
                 let (k, v) = rest.split_once(':').unwrap_or((rest, ""));
                 let first = v.split_whitespace().next().map(str::to_string);

@@ -27,7 +27,8 @@ impl Report {
     /// 1 on any failure (or, with `strict`, any skip: a skip is never a pass), else 0 — as
     /// the rest of `verify`.
     pub fn exit_code(&self) -> i32 {
-        let bad = |c: &&Check| c.status == Status::Fail || (self.strict && c.status == Status::Skipped);
+        let bad =
+            |c: &&Check| c.status == Status::Fail || (self.strict && c.status == Status::Skipped);
         if self.checks.is_empty() || self.checks.iter().any(|c| bad(&c)) {
             1
         } else {

@@ -218,10 +218,16 @@ mod tests {
     #[test]
     fn exec_is_called_when_offered_and_forced_when_not() {
         assert_eq!(decide(&req(&["read", "exec"], false)), Action::CallExec);
-        assert_eq!(decide(&req(&["tool_call", "tool_search"], false)), Action::ForceExec);
+        assert_eq!(
+            decide(&req(&["tool_call", "tool_search"], false)),
+            Action::ForceExec
+        );
         assert_eq!(decide(&req(&["message"], false)), Action::NoTool);
         assert_eq!(decide(&req(&["exec"], true)), Action::Finish);
-        assert_eq!(tool_result(&req(&["exec"], true)).as_deref(), Some("CPE2E begin"));
+        assert_eq!(
+            tool_result(&req(&["exec"], true)).as_deref(),
+            Some("CPE2E begin")
+        );
     }
 
     #[test]
@@ -232,7 +238,8 @@ mod tests {
         let call: Value = serde_json::from_str(&ev[1]).expect("json");
         let f = &call["choices"][0]["delta"]["tool_calls"][0]["function"];
         assert_eq!(f["name"], "exec");
-        let args: Value = serde_json::from_str(f["arguments"].as_str().expect("string")).expect("args");
+        let args: Value =
+            serde_json::from_str(f["arguments"].as_str().expect("string")).expect("args");
         assert_eq!(args, json!({"command": "echo hi"}));
         let end: Value = serde_json::from_str(&ev[2]).expect("json");
         assert_eq!(end["choices"][0]["finish_reason"], "tool_calls");
@@ -245,7 +252,8 @@ mod tests {
         let call: Value = serde_json::from_str(&ev[1]).expect("json");
         let f = &call["choices"][0]["delta"]["tool_calls"][0]["function"];
         assert_eq!(f["name"], "tool_call");
-        let args: Value = serde_json::from_str(f["arguments"].as_str().expect("string")).expect("args");
+        let args: Value =
+            serde_json::from_str(f["arguments"].as_str().expect("string")).expect("args");
         assert_eq!(args["id"], "exec");
         assert_eq!(args["args"]["command"], "echo hi");
     }

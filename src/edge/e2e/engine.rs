@@ -51,12 +51,17 @@ impl Cli {
             ..EngineFacts::default()
         };
         if self.podman() {
-            f.rootless = v.pointer("/host/security/rootless").and_then(Value::as_bool);
-            f.cgroup_version = s("/host/cgroupVersion").map(|c| c.trim_start_matches('v').to_string());
+            f.rootless = v
+                .pointer("/host/security/rootless")
+                .and_then(Value::as_bool);
+            f.cgroup_version =
+                s("/host/cgroupVersion").map(|c| c.trim_start_matches('v').to_string());
             f.cgroup_driver = s("/host/cgroupManager");
         } else {
             f.rootless = v.get("SecurityOptions").and_then(Value::as_array).map(|a| {
-                a.iter().filter_map(Value::as_str).any(|o| o.contains("name=rootless"))
+                a.iter()
+                    .filter_map(Value::as_str)
+                    .any(|o| o.contains("name=rootless"))
             });
             f.cgroup_version = s("/CgroupVersion");
             f.cgroup_driver = s("/CgroupDriver");
@@ -126,11 +131,20 @@ impl Cli {
             "--format",
             "{{.Names}}",
         ]);
-        let names: Vec<&str> = sandboxes.stdout.lines().map(str::trim).filter(|n| !n.is_empty()).collect();
+        let names: Vec<&str> = sandboxes
+            .stdout
+            .lines()
+            .map(str::trim)
+            .filter(|n| !n.is_empty())
+            .collect();
         if names.is_empty() {
             return found;
         }
-        let mut args = vec!["inspect", "--format", "{{.Name}} {{range .Mounts}}{{.Source}} {{end}}"];
+        let mut args = vec![
+            "inspect",
+            "--format",
+            "{{.Name}} {{range .Mounts}}{{.Source}} {{end}}",
+        ];
         args.extend(names.iter().copied());
         let base = base.display().to_string();
         for line in self.call(&args).stdout.lines() {
@@ -170,7 +184,12 @@ pub fn container(name: &str, v: &Value) -> Container {
     let strings = |p: &str| -> Vec<String> {
         v.pointer(p)
             .and_then(Value::as_array)
-            .map(|a| a.iter().filter_map(Value::as_str).map(str::to_string).collect())
+            .map(|a| {
+                a.iter()
+                    .filter_map(Value::as_str)
+                    .map(str::to_string)
+                    .collect()
+            })
             .unwrap_or_default()
     };
     let binds = v
@@ -208,11 +227,18 @@ pub fn container(name: &str, v: &Value) -> Container {
             .and_then(Value::as_str)
             .unwrap_or("")
             .to_string(),
-        readonly_rootfs: v.pointer("/HostConfig/ReadonlyRootfs").and_then(Value::as_bool),
+        readonly_rootfs: v
+            .pointer("/HostConfig/ReadonlyRootfs")
+            .and_then(Value::as_bool),
         cap_drop: strings("/HostConfig/CapDrop"),
         effective_caps: v.get("EffectiveCaps").map(|c| {
             c.as_array()
-                .map(|a| a.iter().filter_map(Value::as_str).map(str::to_string).collect())
+                .map(|a| {
+                    a.iter()
+                        .filter_map(Value::as_str)
+                        .map(str::to_string)
+                        .collect()
+                })
                 .unwrap_or_default()
         }),
         security_opt: strings("/HostConfig/SecurityOpt"),

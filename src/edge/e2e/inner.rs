@@ -76,12 +76,21 @@ pub fn run(plan_path: &std::path::Path) -> Result<(), String> {
     if let Some(p) = config.pointer_mut(&format!("/models/providers/{}", script::PROVIDER)) {
         p["baseUrl"] = Value::String(format!("http://127.0.0.1:{}/v1", server.port));
     }
-    write_private(&plan.config_path, &serde_json::to_string_pretty(&config).unwrap_or_default())?;
+    write_private(
+        &plan.config_path,
+        &serde_json::to_string_pretty(&config).unwrap_or_default(),
+    )?;
     if let Some((uid, gid)) = plan.run_as {
         std::os::unix::fs::chown(&plan.config_path, Some(uid), Some(gid))
             .map_err(|e| format!("{}: {e}", plan.config_path.display()))?;
     }
-    say(plan.started, &format!("scripted model on 127.0.0.1:{} (network namespace with only lo)", server.port));
+    say(
+        plan.started,
+        &format!(
+            "scripted model on 127.0.0.1:{} (network namespace with only lo)",
+            server.port
+        ),
+    );
     let engine = Cli {
         program: plan.engine_program.clone(),
         env: plan.engine_env.clone(),
@@ -89,14 +98,26 @@ pub fn run(plan_path: &std::path::Path) -> Result<(), String> {
     let mut seen: Vec<String> = engine.list(&plan.prefix, &plan.base);
     let mut turns = Vec::new();
     for (agent, session, main) in &plan.turns {
-        say(plan.started, &format!("agent {agent}, session {session}: turn started"));
+        say(
+            plan.started,
+            &format!("agent {agent}, session {session}: turn started"),
+        );
         let t0 = Instant::now();
         let mut argv = vec![plan.openclaw.display().to_string()];
         let timeout = plan.turn_timeout_secs.to_string();
         argv.extend(
             [
-                "agent", "--local", "--agent", agent, "--session-key", session, "--message",
-                "Run the clawposture probe.", "--json", "--timeout", &timeout,
+                "agent",
+                "--local",
+                "--agent",
+                agent,
+                "--session-key",
+                session,
+                "--message",
+                "Run the clawposture probe.",
+                "--json",
+                "--timeout",
+                &timeout,
             ]
             .iter()
             .map(|s| s.to_string()),
@@ -128,7 +149,14 @@ pub fn run(plan_path: &std::path::Path) -> Result<(), String> {
             exit_code: ran.code,
             timed_out: ran.timed_out,
             error: ran.error.clone(),
-            stderr_tail: proc::tail(&format!("{}\n{}", ran.stderr, if ran.ok() { "" } else { ran.stdout.as_str() }), 12),
+            stderr_tail: proc::tail(
+                &format!(
+                    "{}\n{}",
+                    ran.stderr,
+                    if ran.ok() { "" } else { ran.stdout.as_str() }
+                ),
+                12,
+            ),
             claimed_sandboxed: json
                 .as_ref()
                 .and_then(|j| j.pointer("/meta/systemPromptReport/sandbox/sandboxed"))
@@ -148,7 +176,10 @@ pub fn run(plan_path: &std::path::Path) -> Result<(), String> {
         );
         turns.push(turn);
         // Written after every turn: a run stopped midway still shows what it saw.
-        write_private(&plan.evidence, &serde_json::to_string(&turns).unwrap_or_default())?;
+        write_private(
+            &plan.evidence,
+            &serde_json::to_string(&turns).unwrap_or_default(),
+        )?;
         if ran.interrupted {
             break;
         }

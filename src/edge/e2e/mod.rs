@@ -88,7 +88,11 @@ fn setup_failure(against: &str, why: String, fix: Option<String>, run: &Run) -> 
 fn dotenv_value(state_dir: &Path, key: &str) -> Option<String> {
     let text = std::fs::read_to_string(state_dir.join(".env")).ok()?;
     text.lines().find_map(|l| {
-        let (k, v) = l.trim().strip_prefix("export ").unwrap_or(l.trim()).split_once('=')?;
+        let (k, v) = l
+            .trim()
+            .strip_prefix("export ")
+            .unwrap_or(l.trim())
+            .split_once('=')?;
         (k.trim() == key).then(|| v.trim().trim_matches('"').trim_matches('\'').to_string())
     })
 }
@@ -123,7 +127,9 @@ pub fn throwaway_config(user: &Value, prefix: &str, state: &Path, agents: &[Stri
             m.insert("providers".into(), providers);
             Value::Object(m)
         }
-        _ => json!({"mode": "merge", "providers": {script::PROVIDER: script::provider("http://127.0.0.1:0/v1")}}),
+        _ => {
+            json!({"mode": "merge", "providers": {script::PROVIDER: script::provider("http://127.0.0.1:0/v1")}})
+        }
     };
     if !c["agents"].is_object() {
         c["agents"] = json!({});
@@ -141,7 +147,10 @@ pub fn throwaway_config(user: &Value, prefix: &str, state: &Path, agents: &[Stri
         d["sandbox"]["docker"] = json!({});
     }
     d["sandbox"]["docker"]["containerPrefix"] = json!(prefix);
-    if let Some(entries) = c.pointer_mut("/agents/entries").and_then(Value::as_object_mut) {
+    if let Some(entries) = c
+        .pointer_mut("/agents/entries")
+        .and_then(Value::as_object_mut)
+    {
         for (id, e) in entries.iter_mut() {
             if !e.is_object() {
                 continue;
@@ -176,10 +185,22 @@ pub fn run(o: &Options) -> Report {
     run.say("reading the config");
     let text = match std::fs::read_to_string(&o.config) {
         Ok(t) => t,
-        Err(e) => return setup_failure("nothing", format!("cannot read {}: {e}", o.config.display()), None, &run),
+        Err(e) => {
+            return setup_failure(
+                "nothing",
+                format!("cannot read {}: {e}", o.config.display()),
+                None,
+                &run,
+            );
+        }
     };
     let Ok(doc) = crate::domain::document::Document::parse(&text) else {
-        return setup_failure("nothing", format!("{} does not parse", o.config.display()), None, &run);
+        return setup_failure(
+            "nothing",
+            format!("{} does not parse", o.config.display()),
+            None,
+            &run,
+        );
     };
     let user = doc.value();
     // SAFETY: getegid cannot fail.
@@ -212,24 +233,52 @@ pub fn run(o: &Options) -> Report {
     let mut agents = expect::agents(&user);
     if let Some(a) = &o.agent {
         if !agents.contains(a) {
-            return setup_failure(&against, format!("no agent `{a}` in the config (agents: {})", agents.join(", ")), None, &run);
+            return setup_failure(
+                &against,
+                format!(
+                    "no agent `{a}` in the config (agents: {})",
+                    agents.join(", ")
+                ),
+                None,
+                &run,
+            );
         }
         agents = vec![a.clone()];
     }
     let expects: Vec<Expect> = judge::expectations(&model, preset.as_deref(), &agents);
-    run.say(&format!("judging against {against}; agents: {}", agents.join(", ")));
+    run.say(&format!(
+        "judging against {against}; agents: {}",
+        agents.join(", ")
+    ));
     // OpenClaw.
     let openclaw = o
         .openclaw
         .clone()
-        .or_else(|| std::env::var_os("CLAWPOSTURE_OPENCLAW").filter(|v| !v.is_empty()).map(PathBuf::from))
+        .or_else(|| {
+            std::env::var_os("CLAWPOSTURE_OPENCLAW")
+                .filter(|v| !v.is_empty())
+                .map(PathBuf::from)
+        })
         .or_else(|| which::which("openclaw").ok());
     let Some(openclaw) = openclaw else {
-        return setup_failure(&against, "OpenClaw is not installed here (no `openclaw` on PATH, no --openclaw)".into(), Some("install OpenClaw, or use `clawposture verify --live`, which needs only an engine".into()), &run);
+        return setup_failure(
+            &against,
+            "OpenClaw is not installed here (no `openclaw` on PATH, no --openclaw)".into(),
+            Some(
+                "install OpenClaw, or use `clawposture verify --live`, which needs only an engine"
+                    .into(),
+            ),
+            &run,
+        );
     };
     // The engine OpenClaw's sandbox would use.
-    let sandboxes: Vec<_> = agents.iter().map(|a| expect::agent_sandbox(&user, a)).collect();
-    let podman = sandboxes.iter().any(|s| s.enabled() && s.backend == "podman");
+    let sandboxes: Vec<_> = agents
+        .iter()
+        .map(|a| expect::agent_sandbox(&user, a))
+        .collect();
+    let podman = sandboxes
+        .iter()
+        .any(|s| s.enabled() && s.backend == "podman");
     if !podman && Path::new("/.dockerenv").exists() {
         return setup_failure(&against, "/.dockerenv exists: OpenClaw believes it runs inside a container and tries to resolve its bind mounts through `docker inspect` of itself, so its turn would fail".into(), Some("run verify --e2e where the Gateway runs on the host, or in a private mount namespace without /.dockerenv".into()), &run);
     }
@@ -241,7 +290,9 @@ pub fn run(o: &Options) -> Report {
         .or_else(|| std::env::var("DOCKER_HOST").ok().filter(|v| !v.is_empty()));
     let mut endpoint = None;
     if podman {
-        let mut host = std::env::var("CONTAINER_HOST").ok().filter(|v| !v.is_empty());
+        let mut host = std::env::var("CONTAINER_HOST")
+            .ok()
+            .filter(|v| !v.is_empty());
         if host.is_none() && euid() != 0 {
             // Inside the user namespace the local `podman` believes it is root: use the user's
             // own API socket (remote mode, which OpenClaw accepts for a local socket).
@@ -267,13 +318,29 @@ pub fn run(o: &Options) -> Report {
         program: if podman { "podman" } else { "docker" }.to_string(),
         env: env.clone(),
     };
-    run.say(&format!("engine: {} at {}", cli.program, endpoint.as_deref().unwrap_or("its default")));
+    run.say(&format!(
+        "engine: {} at {}",
+        cli.program,
+        endpoint.as_deref().unwrap_or("its default")
+    ));
     let facts = match cli.facts(endpoint.clone()) {
         Ok(f) => f,
-        Err(e) => return setup_failure(&against, format!("the engine does not answer: {e}"), Some("start the engine OpenClaw's sandbox uses (`clawposture detect` shows it)".into()), &run),
+        Err(e) => {
+            return setup_failure(
+                &against,
+                format!("the engine does not answer: {e}"),
+                Some(
+                    "start the engine OpenClaw's sandbox uses (`clawposture detect` shows it)"
+                        .into(),
+                ),
+                &run,
+            );
+        }
     };
     // A rootless daemon works only for its own user, with a state dir that user owns.
-    let state_owner = std::fs::metadata(&o.state_dir).map(|m| (m.uid(), m.gid())).ok();
+    let state_owner = std::fs::metadata(&o.state_dir)
+        .map(|m| (m.uid(), m.gid()))
+        .ok();
     // Root makes the namespaces and runs the turn as the state dir's owner.
     let run_as = match state_owner {
         Some((uid, gid)) if euid() == 0 && uid != 0 => Some((uid, gid)),
@@ -285,12 +352,35 @@ pub fn run(o: &Options) -> Report {
         && let Ok(m) = std::fs::metadata(&sock)
         && m.uid() != turn_uid
     {
-        return setup_failure(&against, format!("the rootless engine at {} belongs to uid {}, not to you (uid {}): OpenClaw could not bind-mount the state dir through it", sock.display(), m.uid(), euid()), Some(format!("run verify --e2e as root (it runs the turn as the state dir's owner), with a state dir owned by uid {} (the user who runs the Gateway)", m.uid())), &run);
+        return setup_failure(
+            &against,
+            format!(
+                "the rootless engine at {} belongs to uid {}, not to you (uid {}): OpenClaw could not bind-mount the state dir through it",
+                sock.display(),
+                m.uid(),
+                euid()
+            ),
+            Some(format!(
+                "run verify --e2e as root (it runs the turn as the state dir's owner), with a state dir owned by uid {} (the user who runs the Gateway)",
+                m.uid()
+            )),
+            &run,
+        );
     }
     if let Ok(m) = std::fs::metadata(&o.state_dir)
         && m.uid() != turn_uid
     {
-        return setup_failure(&against, format!("the state dir {} belongs to uid {}, not to you (uid {})", o.state_dir.display(), m.uid(), euid()), Some(format!("run verify --e2e as uid {}", m.uid())), &run);
+        return setup_failure(
+            &against,
+            format!(
+                "the state dir {} belongs to uid {}, not to you (uid {})",
+                o.state_dir.display(),
+                m.uid(),
+                euid()
+            ),
+            Some(format!("run verify --e2e as uid {}", m.uid())),
+            &run,
+        );
     }
     // Namespaces first: without them, nothing runs.
     let ns = match netns::prefix() {
@@ -300,7 +390,11 @@ pub fn run(o: &Options) -> Report {
     // OpenClaw cuts a long prefix to fit the engine's name limit: keep it short.
     let prefix = format!("cpe2e-{}-", random_suffix());
     // The images the sandboxes name.
-    let mut images: Vec<String> = sandboxes.iter().filter(|s| s.enabled()).map(|s| s.docker.image.clone()).collect();
+    let mut images: Vec<String> = sandboxes
+        .iter()
+        .filter(|s| s.enabled())
+        .map(|s| s.docker.image.clone())
+        .collect();
     images.dedup();
     for image in &images {
         run.say(&format!("checking the image {image}"));
@@ -315,10 +409,21 @@ pub fn run(o: &Options) -> Report {
         }
     }
     // The throwaway directory.
-    let base = std::env::temp_dir().join(format!("clawposture-e2e-{}-{}", std::process::id(), random_suffix()));
+    let base = std::env::temp_dir().join(format!(
+        "clawposture-e2e-{}-{}",
+        std::process::id(),
+        random_suffix()
+    ));
     let dir = Dir(base.clone(), o.keep);
-    if let Err(e) = std::fs::create_dir(&base).and_then(|_| std::fs::set_permissions(&base, std::os::unix::fs::PermissionsExt::from_mode(0o700))) {
-        return setup_failure(&against, format!("cannot create {}: {e}", base.display()), None, &run);
+    if let Err(e) = std::fs::create_dir(&base).and_then(|_| {
+        std::fs::set_permissions(&base, std::os::unix::fs::PermissionsExt::from_mode(0o700))
+    }) {
+        return setup_failure(
+            &against,
+            format!("cannot create {}: {e}", base.display()),
+            None,
+            &run,
+        );
     }
     let state = base.join("state");
     let marker = base.join("host-only-marker");
@@ -330,7 +435,10 @@ pub fn run(o: &Options) -> Report {
     let _ = std::fs::write(&marker, "");
     if let Ok(env_text) = std::fs::read(o.state_dir.join(".env")) {
         let _ = std::fs::write(state.join(".env"), env_text);
-        let _ = std::fs::set_permissions(state.join(".env"), std::os::unix::fs::PermissionsExt::from_mode(0o600));
+        let _ = std::fs::set_permissions(
+            state.join(".env"),
+            std::os::unix::fs::PermissionsExt::from_mode(0o600),
+        );
     }
     if let Some((uid, gid)) = run_as {
         for p in [&base, &state, &tmp, &state.join(".env")] {
@@ -340,7 +448,10 @@ pub fn run(o: &Options) -> Report {
     let config = throwaway_config(&user, &prefix, &state, &agents);
     let evidence_path = base.join("evidence.json");
     let mut openclaw_env: Vec<(String, String)> = vec![
-        ("OPENCLAW_CONFIG_PATH".into(), state.join("openclaw.json").display().to_string()),
+        (
+            "OPENCLAW_CONFIG_PATH".into(),
+            state.join("openclaw.json").display().to_string(),
+        ),
         ("OPENCLAW_STATE_DIR".into(), state.display().to_string()),
         ("OPENCLAW_NO_AUTO_UPDATE".into(), "1".into()),
         ("OPENCLAW_DISABLE_BONJOUR".into(), "1".into()),
@@ -354,7 +465,10 @@ pub fn run(o: &Options) -> Report {
         state_dir: state.clone(),
         config_path: state.join("openclaw.json"),
         config,
-        turns: expects.iter().map(|e| (e.agent.clone(), e.session.clone(), e.main)).collect(),
+        turns: expects
+            .iter()
+            .map(|e| (e.agent.clone(), e.session.clone(), e.main))
+            .collect(),
         prefix: prefix.clone(),
         engine_program: cli.program.clone(),
         engine_env: env.clone(),
@@ -368,24 +482,50 @@ pub fn run(o: &Options) -> Report {
     };
     let plan_path = base.join("plan.json");
     if let Err(e) = std::fs::write(&plan_path, serde_json::to_string(&plan).unwrap_or_default()) {
-        return setup_failure(&against, format!("cannot write {}: {e}", plan_path.display()), None, &run);
+        return setup_failure(
+            &against,
+            format!("cannot write {}: {e}", plan_path.display()),
+            None,
+            &run,
+        );
     }
     let exe = match std::env::current_exe() {
         Ok(p) => p,
-        Err(e) => return setup_failure(&against, format!("cannot find clawposture's own binary: {e}"), None, &run),
+        Err(e) => {
+            return setup_failure(
+                &against,
+                format!("cannot find clawposture's own binary: {e}"),
+                None,
+                &run,
+            );
+        }
     };
     let mut argv = ns;
-    argv.extend([exe.display().to_string(), "__e2e-inner".into(), plan_path.display().to_string()]);
-    run.say(&format!("{} turn(s), about a minute each; containers named {prefix}*", plan.turns.len()));
-    let deadline = Duration::from_secs((plan.turn_timeout_secs + 45) * plan.turns.len() as u64 + 30);
+    argv.extend([
+        exe.display().to_string(),
+        "__e2e-inner".into(),
+        plan_path.display().to_string(),
+    ]);
+    run.say(&format!(
+        "{} turn(s), about a minute each; containers named {prefix}*",
+        plan.turns.len()
+    ));
+    let deadline =
+        Duration::from_secs((plan.turn_timeout_secs + 45) * plan.turns.len() as u64 + 30);
     let ran = proc::run_inherit_stderr(&argv, &[], &base, deadline);
     let mut setup_error = None;
     if ran.timed_out {
-        setup_error = Some(format!("the run did not finish in {} s", deadline.as_secs()));
+        setup_error = Some(format!(
+            "the run did not finish in {} s",
+            deadline.as_secs()
+        ));
     } else if let Some(e) = &ran.error {
         setup_error = Some(e.clone());
     } else if !ran.ok() && !ran.interrupted {
-        setup_error = Some(format!("the namespaced run failed: {}", proc::tail(ran.stderr.trim(), 3)));
+        setup_error = Some(format!(
+            "the namespaced run failed: {}",
+            proc::tail(ran.stderr.trim(), 3)
+        ));
     }
     let turns: Vec<Turn> = std::fs::read_to_string(&evidence_path)
         .ok()
@@ -400,7 +540,9 @@ pub fn run(o: &Options) -> Report {
         run.say("removing the run's containers");
         cli.remove_all(&prefix, &base)
     };
-    let kept = o.keep.then(|| format!("{} and containers {prefix}*", base.display()));
+    let kept = o
+        .keep
+        .then(|| format!("{} and containers {prefix}*", base.display()));
     drop(dir);
     if let Some(sig) = proc::stop_signal() {
         run.say(&format!("stopped by signal {sig}; cleaned up"));
