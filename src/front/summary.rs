@@ -294,15 +294,13 @@ pub fn verify_live(advanced: crate::domain::choice::Advanced, paths: &Resolved) 
     cmd
 }
 
-/// The strongest check: a real OpenClaw turn in its own sandbox (`verify --e2e`).
-/// As root (its network namespace needs it; the turn runs as the state dir's owner), so the
-/// paths are spelled out: sudo's HOME is root's.
+/// The strongest check: a real OpenClaw turn in its own sandbox (`verify --e2e`; as root,
+/// which its network namespace needs: the turn itself runs as the state dir's owner).
 pub fn verify_e2e(paths: &Resolved) -> String {
-    format!(
-        "sudo clawposture verify --e2e --config {} --state-dir {}",
-        paths.config.display(),
-        paths.state_dir.display()
-    )
+    match &paths.profile {
+        Some(p) => format!("sudo clawposture --openclaw-profile {p} verify --e2e"),
+        None => "sudo clawposture verify --e2e".to_string(),
+    }
 }
 
 /// The `openclaw` command for this Gateway (`openclaw --profile NAME` for a profile).
