@@ -159,11 +159,7 @@ fn first_line(s: &str) -> String {
 fn answer_of(s: &str) -> String {
     serde_json::from_str::<Value>(s)
         .ok()
-        .and_then(|v| {
-            v.get("error")
-                .and_then(Value::as_str)
-                .map(|e| first_line(e))
-        })
+        .and_then(|v| v.get("error").and_then(Value::as_str).map(first_line))
         .unwrap_or_else(|| first_line(s))
 }
 
