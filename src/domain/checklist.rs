@@ -743,7 +743,7 @@ pub fn markdown(ctx: &Context) -> String {
     let _ = writeln!(out, "Container engine: {engine}.\n");
     let _ = writeln!(
         out,
-        "Tick each box after checking by hand. `clawposture verify` checks every item marked *(verify)* and prints pass, fail or skipped for each; `clawposture verify --live` also starts a throw-away container with the sandbox settings and proves them from inside. Run it again after every OpenClaw or engine upgrade. A skipped item is not a pass.\n"
+        "Tick each box after checking by hand. `clawposture verify` checks every item marked *(verify)* and prints pass, fail or skipped for each; `clawposture verify --live` also starts a throw-away container with the sandbox settings and proves them from inside; `clawposture verify --e2e` is the strongest check: it runs one real OpenClaw agent turn per agent and session kind in OpenClaw's own sandbox (offline, against a scripted model, in a throwaway state dir; as root; a minute or two per preset). Run it again after every OpenClaw or engine upgrade. A skipped item is not a pass.\n"
     );
     if !ctx.verify_flags.is_empty() {
         let f = &ctx.verify_flags;

@@ -8,6 +8,7 @@ pub mod choice;
 pub mod doc_style;
 pub mod document;
 pub mod dotenv;
+pub mod e2e;
 pub mod expect;
 pub mod exposure;
 pub mod image;

@@ -3,6 +3,7 @@
 pub mod backups;
 pub mod child;
 pub mod detect;
+pub mod e2e;
 pub mod files;
 pub mod image;
 pub mod includes;

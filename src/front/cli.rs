@@ -156,6 +156,9 @@ pub enum Command {
     },
     /// Print the man page (roff), e.g. `clawposture man | man -l -`.
     Man,
+    /// Internal: the namespaced half of `verify --e2e` (runs the turns described in PLAN).
+    #[command(name = "__e2e-inner", hide = true)]
+    E2eInner { plan: PathBuf },
     /// The sandbox image: status (built by clawposture, current?), build (with progress), recipe.
     Image(crate::front::image_args::ImageArgs),
 }

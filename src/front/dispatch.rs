@@ -35,6 +35,9 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
                     Failure::new(Stop::Refused, format!("cannot print the completions: {e}"))
                 });
         }
+        Some(Command::E2eInner { plan }) => {
+            return crate::edge::e2e::inner::run(plan).map_err(|e| Failure::new(Stop::Refused, e));
+        }
         Some(Command::Man) => {
             return crate::front::shellgen::man()
                 .and_then(|page| crate::front::shellgen::print(&page))
@@ -51,7 +54,7 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
     }
     match cli.command {
         // Answered above.
-        Some(Command::Completions { .. } | Command::Man) => Ok(()),
+        Some(Command::Completions { .. } | Command::Man | Command::E2eInner { .. }) => Ok(()),
         Some(Command::Detect { json }) => {
             let report = detect::detect(&detect_options(&cli.global, &resolved));
             if json {

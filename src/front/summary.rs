@@ -299,6 +299,15 @@ pub fn verify_live(advanced: crate::domain::choice::Advanced, paths: &Resolved) 
     cmd
 }
 
+/// The strongest check: a real OpenClaw turn in its own sandbox (`verify --e2e`; as root,
+/// which its network namespace needs: the turn itself runs as the state dir's owner).
+pub fn verify_e2e(paths: &Resolved) -> String {
+    match &paths.profile {
+        Some(p) => format!("sudo clawposture --openclaw-profile {p} verify --e2e"),
+        None => "sudo clawposture verify --e2e".to_string(),
+    }
+}
+
 /// The `openclaw` command for this Gateway (`openclaw --profile NAME` for a profile).
 pub fn openclaw(paths: &Resolved) -> String {
     match &paths.profile {

@@ -22,6 +22,17 @@ pub struct VerifyArgs {
     /// read-only root, no capabilities and the configured uid from inside it.
     #[arg(long)]
     pub live: bool,
+    /// Prove the posture with OpenClaw's own runtime: one real `openclaw agent --local` turn per
+    /// agent and session kind, against a scripted model on loopback, in a fresh network
+    /// namespace and a throwaway state dir (about a minute per turn).
+    #[arg(long, conflicts_with = "live")]
+    pub e2e: bool,
+    /// With --e2e: only this agent.
+    #[arg(long, value_name = "ID", requires = "e2e")]
+    pub agent: Option<String>,
+    /// With --e2e: keep the throwaway state dir and the containers OpenClaw created.
+    #[arg(long, requires = "e2e")]
+    pub keep: bool,
     /// Print the result as JSON (schema: docs/verify-json.md).
     #[arg(long)]
     pub json: bool,
@@ -172,6 +183,9 @@ pub fn run_verify(
     presets: &[Preset],
 ) -> Result<i32, Failure> {
     let opts = options(args, resolved, presets)?;
+    if args.e2e {
+        return Ok(run_e2e(args, &opts));
+    }
     let report = verify(&opts);
     if args.json {
         println!(
@@ -195,4 +209,37 @@ pub fn run_verify(
         }
     }
     Ok(report.exit_code())
+}
+
+/// `verify --e2e`: the report on stdout (text or JSON), progress on stderr.
+fn run_e2e(args: &VerifyArgs, opts: &Options) -> i32 {
+    let e2e = crate::edge::e2e::Options {
+        config: opts.config.clone(),
+        state_dir: opts.state_dir.clone(),
+        presets: opts.presets.clone(),
+        preset: opts.preset.clone(),
+        advanced: opts.advanced,
+        agent: args.agent.clone(),
+        keep: args.keep,
+        openclaw: match &opts.openclaw {
+            OpenClaw::Path(p) => Some(p.clone()),
+            _ => None,
+        },
+        docker_host: args.docker_host.clone(),
+        turn_timeout: opts.openclaw_timeout,
+        strict: args.strict,
+    };
+    let report = crate::edge::e2e::run(&e2e);
+    if args.json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&report.to_json()).unwrap_or_default()
+        );
+    } else {
+        print!(
+            "{}",
+            crate::front::summary::paint(&report.to_text(), crate::front::summary::use_color())
+        );
+    }
+    report.exit_code()
 }

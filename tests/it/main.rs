@@ -15,6 +15,7 @@ mod detect_failures;
 mod detect_fixtures;
 mod detect_prereqs;
 mod detect_select;
+mod e2e;
 mod edges;
 mod engine_named;
 mod front_ends;

@@ -353,7 +353,22 @@ async fn run_one(docker: &Docker, spec: &ProbeSpec, name: &str, endpoint: &str) 
     {
         Ok(c) => c,
         Err(e) => {
-            run.error = Some(format!("the engine refused to create the container: {e}"));
+            // A missing image is a 404 from create (nothing is pulled): say what to do.
+            let missing = matches!(
+                &e,
+                bollard::errors::Error::DockerResponseServerError {
+                    status_code: 404,
+                    ..
+                }
+            );
+            run.error = Some(if missing {
+                format!(
+                    "the image {} is not on this engine ({e}): build it with `clawposture image build`, or probe with a local image: `--probe-image IMAGE` (it needs /bin/sh)",
+                    spec.image
+                )
+            } else {
+                format!("the engine refused to create the container: {e}")
+            });
             return run;
         }
     };

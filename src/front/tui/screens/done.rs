@@ -90,8 +90,9 @@ pub fn checklist_results(w: &Wizard, t: &Theme) -> Vec<Line<'static>> {
     }
     l.push(Line::styled(
         format!(
-            "  `{}` runs them and proves the sandbox.",
-            summary::verify_live(w.inputs.advanced(), &w.setup.resolved)
+            "  `{}` runs them and proves the sandbox; `{}` proves it with OpenClaw's own runtime (1–2 min per preset).",
+            summary::verify_live(w.inputs.advanced(), &w.setup.resolved),
+            summary::verify_e2e(&w.setup.resolved)
         ),
         t.dim(),
     ));
