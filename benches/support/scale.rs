@@ -98,6 +98,7 @@ fn once(dir: &Path, text: &str, c: &Choice) -> Option<Run> {
         checklist: None,
         ledger: None,
         keep_backups: 0,
+        policy: None,
     })
     .map_err(|e| eprintln!("write: {e}"))
     .ok()?;
