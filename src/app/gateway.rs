@@ -448,4 +448,52 @@ mod tests {
         // Without detection (--engine), nothing is known and nothing written.
         assert_eq!(View::new(None, None), View::default());
     }
+
+    #[test]
+    fn one_daemon_is_one_daemon_id_and_a_definitions_docker_host_is_not_overridden() {
+        use crate::model::gateway_env::{GatewayEnv, ServiceVar};
+        let chosen = "unix:///run/user/1001/docker.sock";
+        let other = "unix:///srv/link-to-it.sock";
+        let mut a = docker(chosen, Source::DockerHost, true);
+        a.daemon_id = Some("AAAA".into());
+        let mut b = docker(other, Source::Gateway, true);
+        b.daemon_id = Some("AAAA".into());
+        let mut r = report(vec![a, b], Some(0));
+        let via_env = |from: &str| GatewayEnv {
+            vars: vec![ServiceVar {
+                name: "DOCKER_HOST".into(),
+                value: other.into(),
+                from: from.into(),
+            }],
+            endpoint: other.into(),
+            because: format!("DOCKER_HOST in {from}"),
+            ..GatewayEnv::default()
+        };
+        r.gateway = Some(via_env("$STATE_DIR/.env"));
+        // Another path, the same daemon ID: nothing to write, and said so.
+        let v = View::new(Some(&r), None);
+        assert_eq!(v.env_docker_host, None);
+        assert!(
+            v.head_lines().iter().any(|l| l.contains("same daemon")),
+            "{:?}",
+            v.head_lines()
+        );
+        // Another daemon: .env gets the chosen endpoint, both IDs are in the line.
+        r.engines[1].daemon_id = Some("BBBB".into());
+        let v = View::new(Some(&r), None);
+        assert_eq!(v.env_docker_host.as_deref(), Some(chosen));
+        let line = v.head_lines().join("\n");
+        assert!(line.contains("AAAA") && line.contains("BBBB"), "{line}");
+        // Set by the unit: .env could not override it, so it is said, not written.
+        r.gateway = Some(via_env(
+            "Environment= in /home/u/.config/systemd/user/openclaw-gateway.service",
+        ));
+        let v = View::new(Some(&r), None);
+        assert_eq!(v.env_docker_host, None);
+        assert!(
+            v.head_lines().iter().any(|l| l.contains("cannot override")),
+            "{:?}",
+            v.head_lines()
+        );
+    }
 }

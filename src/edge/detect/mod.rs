@@ -41,7 +41,8 @@ pub use select::select;
 const OPENCLAW_TIMEOUT: Duration = Duration::from_millis(1200);
 
 /// Probe everything and decide. Blocking; runs its own single-threaded async runtime, and
-/// returns within about `opts.probe_timeout` (default 1.2 s) whatever the sockets do.
+/// returns within about `opts.probe_timeout` (default 1.2 s) whatever the sockets do; a `podman` CLI
+/// on PATH is waited for up to 3 s when no Podman socket answered (see `podman_cli`).
 pub fn detect(opts: &DetectOptions) -> Report {
     let started = Instant::now();
     let openclaw = openclaw_install::start(opts, OPENCLAW_TIMEOUT.max(opts.probe_timeout));

@@ -7,7 +7,7 @@
 use std::io::Read;
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use super::facts;
 use super::prereqs::which_in;
@@ -19,12 +19,19 @@ use crate::model::gateway_env::GatewayEnv;
 
 type Run = Result<(Child, Receiver<String>), String>;
 
+/// `podman info` starts a user namespace and reads its store: ~0.3 s idle, over a second on a
+/// loaded machine (OpenClaw's own probe allows 5 s). It is waited for this long only when no
+/// Podman socket answered already; otherwise the probes' deadline bounds it too.
+const CLI_TIMEOUT: Duration = Duration::from_secs(3);
+
 /// Both commands in flight.
 pub struct Pending {
     program: Option<String>,
     info: Option<Run>,
     connections: Option<Run>,
     deadline: Instant,
+    /// How long to wait when no Podman answered through its socket.
+    slow_deadline: Instant,
     container_host: Option<String>,
 }
 
@@ -41,6 +48,7 @@ pub fn start(opts: &DetectOptions, gateway: &GatewayEnv, deadline: Instant) -> P
         connections: spawn(&["system", "connection", "list", "--format", "json"]),
         program,
         deadline,
+        slow_deadline: deadline.max(Instant::now() + CLI_TIMEOUT),
         container_host: var("CONTAINER_HOST"),
     }
 }
@@ -109,11 +117,19 @@ impl Pending {
         let (Some(program), Some(info)) = (self.program, self.info) else {
             return;
         };
-        let info = wait(info, self.deadline, "info")
+        let socket_answered = engines
+            .iter()
+            .any(|e| e.kind == Some(EngineKind::Podman) && e.state == State::Ready);
+        let deadline = if socket_answered {
+            self.deadline
+        } else {
+            self.slow_deadline
+        };
+        let info = wait(info, deadline, "info")
             .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).map_err(|e| e.to_string()));
         let connections = self
             .connections
-            .map(|c| wait(c, self.deadline, "system connection list"))
+            .map(|c| wait(c, deadline, "system connection list"))
             .and_then(Result::ok)
             .map(|t| verdict::parse_connections(&t))
             .unwrap_or_default();
