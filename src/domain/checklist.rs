@@ -403,6 +403,21 @@ fn file_items(ctx: &Context, w: &Words, v: &mut Vec<Item>) {
         Check::Verify,
     ));
     v.push(item(
+        crate::model::check_ids::STATIC_INVARIANTS,
+        SEC_FILES,
+        format!(
+            "Every agent, channel and binding meets the {} threat model",
+            ctx.preset
+        ),
+        "An agent's own override (sandbox, tools, exec, elevated, memory), an account's DM or group policy, a binding that routes outsiders to another agent or an `$include` can undo the posture while every key the preset owns still holds (presets/invariants.toml).",
+        "gateway/security/index.md",
+        Some(format!(
+            "clawposture verify --config {cfg} --state-dir {state} --no-openclaw"
+        )),
+        "`static.invariants` is PASS.",
+        Check::Verify,
+    ));
+    v.push(item(
         crate::model::check_ids::STATIC_CONFIG_PERMS,
         SEC_FILES,
         "The config, the state dir, .env and clawposture's ledger are private",

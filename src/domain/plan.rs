@@ -274,10 +274,9 @@ pub fn plan(
     let channels = channels_in(&doc.value());
     let mut want = choice::desired(choice, &channels);
     // Per-agent overrides weaker than the preset are raised too: the preset is a floor for
-    // every agent, not only for the defaults.
-    let floors = crate::domain::agent_floors::sandbox_floors(&doc.value(), &want);
-    want.leaves.extend(floors);
-    // And every invariant of the threat model, per agent and per account (owned, with reasons).
+    // every agent, not only for the defaults. The threat model's invariants first, per agent
+    // and per account (owned, with the reason for that agent's role), then the preset's own
+    // sandbox floor for what they leave.
     let fixes = crate::domain::invariant_fixes::fixes(
         &doc.value(),
         &want,
@@ -285,6 +284,8 @@ pub fn plan(
         &crate::domain::invariants::waived(choice.inputs.advanced()),
     );
     want.leaves.extend(fixes);
+    let floors = crate::domain::agent_floors::sandbox_floors(&doc.value(), &want);
+    want.leaves.extend(floors);
 
     let mut touched: Vec<Vec<String>> = want.leaves.iter().map(|l| l.path.clone()).collect();
     touched.push(path("gateway.auth.token"));

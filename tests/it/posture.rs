@@ -356,3 +356,89 @@ fn a_rootless_user_mapping_on_a_rootful_engine_fails_with_the_fix() {
         rootless.pretty()
     );
 }
+
+/// plan names each per-agent override it owns, with its reason, and the refusal of a binding
+/// to a weaker agent names the key and the fix (exit 4, nothing written).
+#[test]
+fn plan_owns_each_override_with_its_reason_and_refuses_a_binding_to_a_weaker_agent() {
+    let h = Home::new();
+    h.put_config(&fixture("agent-weak-overrides.json5"));
+    let config = h.config();
+    let state = h.state();
+    let paths = [
+        "--config",
+        config.to_str().expect("utf-8"),
+        "--state-dir",
+        state.to_str().expect("utf-8"),
+    ];
+    let mut args = vec![
+        "plan",
+        "--threat",
+        "public",
+        "--engine",
+        "docker-rootless",
+        "--accept-risk",
+    ];
+    args.extend(paths);
+    let out = h.run(&args);
+    let text = stdout(&out);
+    for (key, reason) in [
+        (
+            "agents.entries.work.sandbox.mode",
+            "agent `work` would run unsandboxed for strangers",
+        ),
+        (
+            "agents.entries.work.tools.profile",
+            "offer strangers coding or every tool",
+        ),
+        (
+            "agents.entries.work.tools.exec.mode",
+            "would run commands for strangers",
+        ),
+        (
+            "agents.entries.work.tools.elevated.enabled",
+            "escape hatch to the host",
+        ),
+        (
+            "agents.entries.work.memory.search.enabled",
+            "let strangers search memory",
+        ),
+    ] {
+        assert!(text.contains(key), "{key} in the plan:\n{text}");
+        assert!(
+            text.to_lowercase().contains(&reason.to_lowercase()),
+            "{reason}:\n{text}"
+        );
+    }
+    let h = Home::new();
+    h.put_config(&fixture("binding-second-agent.json5"));
+    let before = std::fs::read(h.config()).expect("config");
+    let config = h.config();
+    let state = h.state();
+    let out = h.run(&[
+        "apply",
+        "--yes",
+        "--threat",
+        "group",
+        "--engine",
+        "docker-rootless",
+        "--same-gateway",
+        "--group",
+        "telegram:-100200",
+        "--config",
+        config.to_str().expect("utf-8"),
+        "--state-dir",
+        state.to_str().expect("utf-8"),
+    ]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(4), "{err}");
+    assert!(
+        err.contains("agents.entries.work.sandbox.mode") && err.contains("remove bindings[1]"),
+        "{err}"
+    );
+    assert_eq!(
+        std::fs::read(h.config()).expect("config"),
+        before,
+        "nothing written"
+    );
+}
