@@ -800,14 +800,10 @@ fn a_user_override_of_a_builtin_preset_says_so_in_presets_and_plan() {
 }
 
 /// Wall time of one command (a coarse bound, measured for the report; the cost was quadratic).
-fn timed(sb: &Sandbox, args: &[&str]) -> (Output, std::time::Duration) {
-    let t = std::time::Instant::now();
-    let out = sb.run(args);
-    (out, t.elapsed())
-}
-
 #[test]
-fn a_3000_entry_user_preset_does_not_make_plan_quadratic() {
+fn a_3000_entry_user_preset_plans_applies_and_switches_back() {
+    // What a big preset must still do right; its cost (once quadratic: 6 s for this plan in a
+    // debug build) is measured by `cargo bench --bench user_preset` as a per-entry ratio.
     let sb = Sandbox::new();
     let dir = user_presets(&sb);
     sb.put_config("{\n  gateway: { port: 18789 },\n}\n");
@@ -819,32 +815,18 @@ fn a_3000_entry_user_preset_does_not_make_plan_quadratic() {
         "docker",
         "--no-detect",
     ];
-    let (_, without) = timed(&sb, &plan);
-    let (_, verify_without) = timed(&sb, &["verify"]);
     let mut text = PRESET_HEAD.replace("NAME", "big");
     for i in 0..3000 {
         text.push_str(&preset_set(&format!("env.vars.V{i}"), &format!("\"v{i}\"")));
     }
     std::fs::write(dir.join("big.toml"), text).expect("write");
-    let (out, with) = timed(&sb, &plan);
+    let out = sb.run(&plan);
     assert!(crate::support::homes::applied(&out), "{}", both(&out));
-    eprintln!("plan --threat private: {without:?} without, {with:?} with a 3,000-entry preset");
-    // Quadratic, this took 6 s in a debug build (0.9 s in release); linear, about 0.15 s.
-    assert!(
-        with < without + std::time::Duration::from_secs(2),
-        "{with:?} with the big preset, {without:?} without"
-    );
-    // verify and the check after apply recognise the preset among every candidate: the same
-    // cost, once per engine (17 s and 8 s in a debug build before).
-    let (_, verify_with) = timed(&sb, &["verify"]);
-    eprintln!("verify: {verify_without:?} without, {verify_with:?} with");
-    assert!(verify_with < verify_without + std::time::Duration::from_secs(2));
-    let (out, apply) = timed(&sb, &APPLY);
+    // verify still judges the file with the big preset among the candidates.
+    let out = sb.run(&["verify"]);
+    assert!(stdout(&out).contains("Result:"), "{}", both(&out));
+    let out = sb.run(&APPLY);
     assert!(crate::support::homes::applied(&out), "{}", both(&out));
-    eprintln!("apply --threat private: {apply:?} with");
-    assert!(apply < std::time::Duration::from_secs(3), "{apply:?}");
-    // Writing the big preset itself (3,000 new keys) and switching back (3,000 removals):
-    // one edit per key was quadratic (3.1 s and 7.4 s in a debug build before).
     let big = [
         "apply",
         "--yes",
@@ -854,23 +836,17 @@ fn a_3000_entry_user_preset_does_not_make_plan_quadratic() {
         "docker",
         "--no-detect",
     ];
-    let (out, apply_big) = timed(&sb, &big);
+    let out = sb.run(&big);
     assert!(crate::support::homes::applied(&out), "{}", both(&out));
     let v = json5(&std::fs::read_to_string(sb.config()).expect("config"));
     assert_eq!(v["env"]["vars"].as_object().map(|m| m.len()), Some(3000));
-    let (out, back) = timed(&sb, &plan);
+    let out = sb.run(&plan);
     assert!(crate::support::homes::applied(&out), "{}", both(&out));
     assert_eq!(
         stdout(&out).matches("env.vars.V").count(),
         3000,
         "each removal is listed"
     );
-    eprintln!("apply --threat big: {apply_big:?}; plan --threat private on its file: {back:?}");
-    assert!(
-        apply_big < std::time::Duration::from_secs(3),
-        "{apply_big:?}"
-    );
-    assert!(back < std::time::Duration::from_secs(3), "{back:?}");
 }
 
 // ---- races: the checklist under the lock -----------------------------------------------------

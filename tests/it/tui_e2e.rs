@@ -106,6 +106,9 @@ fn too_small_says_so_and_resize_redraws() {
         t.keys(&["Enter"]);
     }
     t.keys(&["y", "w", "Enter"]);
+    // The keys and the resize travel different ways (bytes vs SIGWINCH): wait until the
+    // wizard has seen all nine keys before resizing.
+    t.wait_for("9 key(s) ignored");
     t.resize(80, 24);
     t.wait_for("4/7 Preset");
     assert_eq!(

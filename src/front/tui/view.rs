@@ -87,7 +87,7 @@ pub fn view(w: &Wizard, f: &mut Frame) {
     let area = f.area();
     let t = theme(w);
     if area.width < MIN_COLS || area.height < MIN_ROWS {
-        let msg = vec![
+        let mut msg = vec![
             Line::styled("Terminal too small", t.bad()),
             Line::raw(format!(
                 "clawposture needs {MIN_COLS}×{MIN_ROWS}; this one is {}×{}.",
@@ -96,6 +96,12 @@ pub fn view(w: &Wizard, f: &mut Frame) {
             Line::raw("Enlarge the window, or run `clawposture --plain`."),
             Line::raw("q quits."),
         ];
+        if w.ignored_keys > 0 {
+            msg.push(Line::raw(format!(
+                "{} key(s) ignored: nothing acts on a screen you cannot see.",
+                w.ignored_keys
+            )));
+        }
         f.render_widget(Paragraph::new(msg).wrap(Wrap { trim: true }), area);
         return;
     }

@@ -261,6 +261,9 @@ pub struct Wizard {
     pub scroll: usize,
     pub scroll_limit: usize,
     pub size: (u16, u16),
+    /// Keys that did nothing because the terminal was too small: shown there, so a user
+    /// (and a test) sees that they were ignored rather than lost or acted on later.
+    pub ignored_keys: u32,
     pub write: WriteState,
     pub checks: Checks,
     /// The user accepted turning a Gateway that serves an owner public.
@@ -324,6 +327,7 @@ impl Wizard {
             scroll: 0,
             scroll_limit: 0,
             size: (80, 24),
+            ignored_keys: 0,
             write: WriteState::Idle,
             checks: Checks::NotRun,
             ack_boundary: false,
@@ -754,8 +758,10 @@ fn on_key(w: &mut Wizard, key: Key) -> Vec<Effect> {
             };
             return quit(w, exit);
         }
+        w.ignored_keys = w.ignored_keys.saturating_add(1);
         return Vec::new();
     }
+    w.ignored_keys = 0;
     w.notice = None;
     if w.confirm_quit {
         match key {
