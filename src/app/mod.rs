@@ -248,8 +248,8 @@ fn prepare(
     }
     let owned = owned_today(&loaded, current.as_deref(), facts.config);
     let policy_file = &facts.token.policy_file;
-    chosen.policy_path = (!policy_file.path.as_os_str().is_empty())
-        .then(|| policy_file.path.display().to_string());
+    chosen.policy_path =
+        (!policy_file.path.as_os_str().is_empty()).then(|| policy_file.path.display().to_string());
     let mut plan =
         plan::plan(current.as_deref(), &chosen, &owned, facts.token.clone()).map_err(|e| {
             Prep::Refused(Failure::new(
@@ -764,13 +764,10 @@ impl Prepared {
             &self.plan.new_text,
         );
         pending.write.config = Some(resolved.config.display().to_string());
-        pending.write.policy = self
-            .policy
-            .as_ref()
-            .map(|w| ledger::PolicyRecord {
-                path: w.path.display().to_string(),
-                sha256: w.sha256(),
-            });
+        pending.write.policy = self.policy.as_ref().map(|w| ledger::PolicyRecord {
+            path: w.path.display().to_string(),
+            sha256: w.sha256(),
+        });
         Some((resolved.state_dir.join(ledger::FILE_NAME), pending))
     }
 

@@ -75,7 +75,9 @@ pub fn rules(template: &str, config: &Value) -> Result<Value, String> {
     let mut v = crate::domain::document::Document::parse(template)
         .map_err(|e| format!("the policy template does not parse: {e}"))?
         .value();
-    let map = v.as_object_mut().ok_or("the policy template is not an object")?;
+    let map = v
+        .as_object_mut()
+        .ok_or("the policy template is not an object")?;
     let sandboxed_rules = map.remove(SANDBOXED);
     let sandbox = |k: &str| config.pointer(&format!("/agents/defaults/sandbox/{k}"));
     let mode = sandbox("mode").and_then(Value::as_str).unwrap_or("off");
@@ -213,9 +215,16 @@ mod tests {
     fn sandbox_rules_follow_the_config() {
         let t = template("private").unwrap();
         let on = rules(t, &config("non-main", "podman", "ro", "/p")).unwrap();
-        assert_eq!(on.pointer("/sandbox/allowBackends"), Some(&json!(["podman"])));
+        assert_eq!(
+            on.pointer("/sandbox/allowBackends"),
+            Some(&json!(["podman"]))
+        );
         assert!(on.get(SANDBOXED).is_none());
-        let public = rules(template("public").unwrap(), &config("all", "docker", "ro", "/p")).unwrap();
+        let public = rules(
+            template("public").unwrap(),
+            &config("all", "docker", "ro", "/p"),
+        )
+        .unwrap();
         assert_eq!(
             public.pointer("/agents/workspace/allowedAccess"),
             Some(&json!(["none", "ro"]))
@@ -232,7 +241,9 @@ mod tests {
         assert!(off.pointer("/scopes/group-agent-sandbox").is_none());
         let text = render("group", &off);
         assert!(text.starts_with("// Written by clawposture"));
-        let back = crate::domain::document::Document::parse(&text).unwrap().value();
+        let back = crate::domain::document::Document::parse(&text)
+            .unwrap()
+            .value();
         assert_eq!(back, off);
     }
 
@@ -263,7 +274,9 @@ mod tests {
         assert!(e.contains("did not write"), "{e}");
         // Without a ledger, a file exactly as clawposture renders it is still its own...
         let private = config("non-main", "podman", "ro", path);
-        let mine = plan("private", &private, &file(None), None).unwrap().unwrap();
+        let mine = plan("private", &private, &file(None), None)
+            .unwrap()
+            .unwrap();
         assert!(pristine(mine.text.as_bytes()));
         assert_eq!(
             plan("public", &c, &file(Some(mine.text.as_bytes())), None)

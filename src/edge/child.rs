@@ -347,10 +347,9 @@ pub fn run(spec: &Spec) -> Output {
 pub fn progress_line(e: &Event) -> Option<String> {
     match e {
         Event::Started { label } => Some(format!("clawposture: {label} …")),
-        Event::Running { label, elapsed } => Some(format!(
-            "clawposture: {label} … {} s",
-            elapsed.as_secs()
-        )),
+        Event::Running { label, elapsed } => {
+            Some(format!("clawposture: {label} … {} s", elapsed.as_secs()))
+        }
         Event::Finished { output } => Some(format!(
             "clawposture: {} {} after {:.1} s",
             output.label,
@@ -395,7 +394,10 @@ mod tests {
 
     #[test]
     fn output_and_exit_code_are_captured() {
-        let o = run(&sh("echo out; echo err >&2; exit 3", Duration::from_secs(20)));
+        let o = run(&sh(
+            "echo out; echo err >&2; exit 3",
+            Duration::from_secs(20),
+        ));
         assert_eq!(o.rc, Some(3));
         assert_eq!(o.stdout, "out\n");
         assert_eq!(o.stderr, "err\n");
@@ -436,11 +438,18 @@ mod tests {
         })
         .expect("no signal");
         // Three 0.4 s jobs one after another would take 1.2 s.
-        assert!(t.elapsed() < Duration::from_millis(1100), "{:?}", t.elapsed());
+        assert!(
+            t.elapsed() < Duration::from_millis(1100),
+            "{:?}",
+            t.elapsed()
+        );
         assert!(out.iter().all(|o| o.stdout == "done\n" && o.rc == Some(0)));
         let seen = seen.into_inner().unwrap();
         assert_eq!(seen.iter().filter(|l| l.ends_with('…')).count(), 3);
-        assert_eq!(seen.iter().filter(|l| l.contains("done (exit 0)")).count(), 3);
+        assert_eq!(
+            seen.iter().filter(|l| l.contains("done (exit 0)")).count(),
+            3
+        );
     }
 
     #[test]

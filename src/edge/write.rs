@@ -775,8 +775,14 @@ fn write_steps(req: &WriteRequest, done: &Progress) -> Result<WriteOutcome, Writ
     // without the file.
     if let Some(p) = &req.policy {
         private_dir(&parent_of(p.path), DirRole::Other, &mut dirs).map_err(drop_backup)?;
-        replace_checked(p.path, p.text.as_bytes(), "policy", Some(p.seen), dirs.owner)
-            .map_err(drop_backup)?;
+        replace_checked(
+            p.path,
+            p.text.as_bytes(),
+            "policy",
+            Some(p.seen),
+            dirs.owner,
+        )
+        .map_err(drop_backup)?;
         sync_dir(&parent_of(p.path)).map_err(drop_backup)?;
         done.push(format!(
             "the policy {} (the config does not name it yet)",

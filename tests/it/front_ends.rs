@@ -120,9 +120,11 @@ fn run_apply(h: &Home, flags: &str) -> std::process::Output {
 /// `<home>`, so files written in different homes compare byte for byte.
 fn config(h: &Home) -> Option<Vec<u8>> {
     let dir = h.dir.path().display().to_string();
-    std::fs::read(h.config())
-        .ok()
-        .map(|b| String::from_utf8_lossy(&b).replace(&dir, "<home>").into_bytes())
+    std::fs::read(h.config()).ok().map(|b| {
+        String::from_utf8_lossy(&b)
+            .replace(&dir, "<home>")
+            .into_bytes()
+    })
 }
 
 /// `--plain` answers: keep the owner field, no advanced settings, no to every

@@ -106,9 +106,10 @@ fn every_preset_policy_is_accepted_by_openclaw_and_clean_on_what_apply_writes() 
                 .map(|(_, _, h)| {
                     let oc = &oc;
                     s.spawn(move || {
-                        let check = oc_cmd(h, oc, &["policy", "check", "--agent", "main", "--json"])
-                            .output()
-                            .expect("policy check");
+                        let check =
+                            oc_cmd(h, oc, &["policy", "check", "--agent", "main", "--json"])
+                                .output()
+                                .expect("policy check");
                         let valid = oc_cmd(h, oc, &["config", "validate", "--json"])
                             .output()
                             .expect("config validate");
@@ -124,13 +125,17 @@ fn every_preset_policy_is_accepted_by_openclaw_and_clean_on_what_apply_writes() 
         let file = policy_path(h);
         let text = std::fs::read_to_string(&file)
             .unwrap_or_else(|e| panic!("{threat}/{engine}: no policy file: {e}"));
-        assert!(text.starts_with("// Written by clawposture"), "{threat}/{engine}");
+        assert!(
+            text.starts_with("// Written by clawposture"),
+            "{threat}/{engine}"
+        );
         assert_eq!(
             crate::support::homes::mode(&file) & 0o777,
             0o600,
             "{threat}/{engine}"
         );
-        let config = crate::support::homes::json5(&std::fs::read_to_string(h.config()).expect("config"));
+        let config =
+            crate::support::homes::json5(&std::fs::read_to_string(h.config()).expect("config"));
         assert_eq!(
             config["plugins"]["entries"]["policy"],
             json!({"enabled": true, "config": {"path": file.display().to_string()}}),
@@ -245,14 +250,75 @@ fn verify_fails_naming_the_agent_a_policy_rule_catches() {
             v.stderr
         );
         assert!(
-            v.stderr
-                .lines()
-                .any(|l| l.starts_with(&format!("clawposture: {check} done (exit"))
-                    && l.ends_with(" s")),
+            v.stderr.lines().any(
+                |l| l.starts_with(&format!("clawposture: {check} done (exit")) && l.ends_with(" s")
+            ),
             "{check}: {}",
             v.stderr
         );
     }
+}
+
+#[test]
+fn a_weakened_policy_file_fails_verify_and_a_stricter_one_passes() {
+    let Some(oc) = openclaw() else { return };
+    let _turn = NODE_LOCK.lock().unwrap_or_else(|e| e.into_inner());
+    let h = Home::new();
+    h.put_config(TELEGRAM);
+    h.apply("private", "none", &answers("private"));
+    let file = policy_path(&h);
+    let written = std::fs::read_to_string(&file).expect("policy");
+    let mut env = vec![];
+    if let Some(cc) = compile_cache(&oc) {
+        env.push(("NODE_COMPILE_CACHE".to_string(), cc));
+    }
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let run = || h.verify_with(&["--openclaw", oc.to_str().expect("utf-8")], &env);
+    let v = run();
+    assert_eq!(
+        v.status("openclaw.policy.file"),
+        "pass",
+        "{}",
+        v.text("openclaw.policy.file")
+    );
+    assert!(v.text("openclaw.policy.file").contains("exactly"));
+    assert_eq!(
+        v.status("openclaw.policy"),
+        "pass",
+        "{}",
+        v.text("openclaw.policy")
+    );
+    // Weakened by hand: policy check itself stays clean (fewer rules), compare does not.
+    let mut rules = crate::support::homes::json5(&written);
+    rules["tools"]
+        .as_object_mut()
+        .expect("tools")
+        .remove("elevated");
+    rules["gateway"]["auth"]["requireAuth"] = json!(false);
+    std::fs::write(&file, serde_json::to_string_pretty(&rules).expect("json")).expect("write");
+    let v = run();
+    assert_eq!(v.status("openclaw.policy.file"), "fail", "{}", v.pretty());
+    let t = v.text("openclaw.policy.file");
+    assert!(
+        t.contains("tools.elevated.allow") && t.contains("requireAuth"),
+        "{t}"
+    );
+    assert_eq!(v.code, Some(1));
+    // Stricter by hand: kept, and it passes.
+    let mut rules = crate::support::homes::json5(&written);
+    rules["network"] = json!({"privateNetwork": {"allow": false}});
+    std::fs::write(&file, serde_json::to_string_pretty(&rules).expect("json")).expect("write");
+    let v = run();
+    assert_eq!(
+        v.status("openclaw.policy.file"),
+        "pass",
+        "{}",
+        v.text("openclaw.policy.file")
+    );
+    assert!(
+        v.text("openclaw.policy.file")
+            .contains("at least as strict")
+    );
 }
 
 #[test]
@@ -265,11 +331,25 @@ fn a_policy_file_clawposture_did_not_write_is_never_overwritten() {
     let config = |h: &Home| h.state().join("openclaw.json");
     let before = std::fs::read(config(&h)).expect("config");
     let out = h.run(&[
-        "apply", "--yes", "--threat", "private", "--engine", "none", "--accept-risk",
-        "--config", config(&h).to_str().expect("utf-8"),
-        "--state-dir", h.state().to_str().expect("utf-8"),
+        "apply",
+        "--yes",
+        "--threat",
+        "private",
+        "--engine",
+        "none",
+        "--accept-risk",
+        "--config",
+        config(&h).to_str().expect("utf-8"),
+        "--state-dir",
+        h.state().to_str().expect("utf-8"),
     ]);
-    assert_eq!(out.status.code(), Some(4), "{}{}", stdout(&out), stderr(&out));
+    assert_eq!(
+        out.status.code(),
+        Some(4),
+        "{}{}",
+        stdout(&out),
+        stderr(&out)
+    );
     assert!(
         format!("{}{}", stdout(&out), stderr(&out)).contains("did not write"),
         "{}{}",
@@ -277,27 +357,52 @@ fn a_policy_file_clawposture_did_not_write_is_never_overwritten() {
         stderr(&out)
     );
     assert_eq!(std::fs::read_to_string(&file).expect("kept"), theirs);
-    assert_eq!(std::fs::read(config(&h)).expect("config"), before, "nothing written");
+    assert_eq!(
+        std::fs::read(config(&h)).expect("config"),
+        before,
+        "nothing written"
+    );
 
     // Moved away: apply writes the preset's; another preset replaces its own file.
     std::fs::remove_file(&file).expect("rm");
     h.apply("private", "none", &answers("private"));
     let private = std::fs::read_to_string(&file).expect("written");
-    assert!(private.contains("\"requireDmScope\": \"main\""), "{private}");
+    assert!(
+        private.contains("\"requireDmScope\": \"main\""),
+        "{private}"
+    );
     h.apply("public", "none", &answers("public"));
     let public = std::fs::read_to_string(&file).expect("replaced");
-    assert!(public.contains("\"requireDmScope\": \"per-channel-peer\""), "{public}");
+    assert!(
+        public.contains("\"requireDmScope\": \"per-channel-peer\""),
+        "{public}"
+    );
 
     // Edited by hand since: refused again, the edit kept.
     let edited = public.replace("\"allow\": false", "\"allow\": true");
     std::fs::write(&file, &edited).expect("edit");
     let out = h.run(&[
-        "apply", "--yes", "--threat", "private", "--engine", "none", "--accept-risk",
-        "--config", config(&h).to_str().expect("utf-8"),
-        "--state-dir", h.state().to_str().expect("utf-8"),
-        "--owner", "telegram:123456789",
+        "apply",
+        "--yes",
+        "--threat",
+        "private",
+        "--engine",
+        "none",
+        "--accept-risk",
+        "--config",
+        config(&h).to_str().expect("utf-8"),
+        "--state-dir",
+        h.state().to_str().expect("utf-8"),
+        "--owner",
+        "telegram:123456789",
     ]);
-    assert_eq!(out.status.code(), Some(4), "{}{}", stdout(&out), stderr(&out));
+    assert_eq!(
+        out.status.code(),
+        Some(4),
+        "{}{}",
+        stdout(&out),
+        stderr(&out)
+    );
     assert_eq!(std::fs::read_to_string(&file).expect("kept"), edited);
 }
 
@@ -344,10 +449,16 @@ fn one_process_explains_every_agent_exactly_as_the_cli_does() {
     );
     let cases: Vec<(Value, Vec<&str>)> = vec![
         (json!({"agent": "main"}), vec!["--agent", "main"]),
-        (json!({"session": "agent:main:subagent:x"}), vec!["--session", "agent:main:subagent:x"]),
+        (
+            json!({"session": "agent:main:subagent:x"}),
+            vec!["--session", "agent:main:subagent:x"],
+        ),
         (json!({"agent": "work"}), vec!["--agent", "work"]),
         (json!({"agent": "pub"}), vec!["--agent", "pub"]),
-        (json!({"session": "agent:pub:telegram:direct:42"}), vec!["--session", "agent:pub:telegram:direct:42"]),
+        (
+            json!({"session": "agent:pub:telegram:direct:42"}),
+            vec!["--session", "agent:pub:telegram:direct:42"],
+        ),
     ];
     let list = Value::Array(cases.iter().map(|(c, _)| c.clone()).collect());
     let batch = oc_cmd(&h, &oc, &["sandbox", "explain", "--json"])
@@ -367,10 +478,36 @@ fn one_process_explains_every_agent_exactly_as_the_cli_does() {
         assert_eq!(got["json"], cli, "{args:?}");
     }
     // Spot checks that the comparison compared something.
-    assert_eq!(results[1]["json"]["sandbox"]["sessionIsSandboxed"], json!(true));
+    assert_eq!(
+        results[1]["json"]["sandbox"]["sessionIsSandboxed"],
+        json!(true)
+    );
     assert_eq!(results[2]["json"]["sandbox"]["mode"], json!("off"));
     assert_eq!(results[2]["json"]["elevated"]["enabled"], json!(false));
-    assert_eq!(results[3]["json"]["sandbox"]["sessionIsSandboxed"], json!(true));
+    assert_eq!(
+        results[3]["json"]["sandbox"]["sessionIsSandboxed"],
+        json!(true)
+    );
+
+    // Many cases: an answer far beyond a pipe's 64 KiB arrives whole.
+    let many = Value::Array(
+        (0..12)
+            .flat_map(|_| list.as_array().cloned().unwrap_or_default())
+            .collect(),
+    );
+    let big = oc_cmd(&h, &oc, &["sandbox", "explain", "--json"])
+        .env("NODE_OPTIONS", batch_options())
+        .env("CLAWPOSTURE_EXPLAIN_CASES", many.to_string())
+        .env("CLAWPOSTURE_OPENCLAW_PIN", "2026.9.6")
+        .output()
+        .expect("batch");
+    assert!(big.stdout.len() > 64 * 1024, "{} bytes", big.stdout.len());
+    let all = batch_line(&big);
+    let all = all["results"].as_array().expect("results");
+    assert_eq!(all.len(), 12 * cases.len());
+    for (i, r) in all.iter().enumerate() {
+        assert_eq!(r, &results[i % cases.len()], "case {i}");
+    }
 
     // Pinned: another version makes the entry step aside.
     let other = oc_cmd(&h, &oc, &["sandbox", "explain", "--json"])
@@ -403,10 +540,17 @@ fn left_in(home: &Path) -> Vec<String> {
         if env.split(|b| *b == 0).any(|v| v == needle.as_bytes()) {
             let cmd = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
             let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-            if stat.rsplit(')').next().is_some_and(|r| r.trim_start().starts_with('Z')) {
+            if stat
+                .rsplit(')')
+                .next()
+                .is_some_and(|r| r.trim_start().starts_with('Z'))
+            {
                 continue;
             }
-            left.push(format!("{pid}: {}", String::from_utf8_lossy(&cmd).replace('\0', " ")));
+            left.push(format!(
+                "{pid}: {}",
+                String::from_utf8_lossy(&cmd).replace('\0', " ")
+            ));
         }
     }
     left
@@ -418,9 +562,8 @@ fn sigterm_during_the_openclaw_phase_leaves_no_child_behind() {
     let _turn = NODE_LOCK.lock().unwrap_or_else(|e| e.into_inner());
     let h = Home::new();
     // 30 agents and a channel whose plugin is not installed (OpenClaw looks it up with npm).
-    let entries: serde_json::Map<String, Value> = (0..30)
-        .map(|i| (format!("a{i}"), json!({})))
-        .collect();
+    let entries: serde_json::Map<String, Value> =
+        (0..30).map(|i| (format!("a{i}"), json!({}))).collect();
     h.put_config(
         &json!({"agents": {"ownership": "explicit",
                   "defaults": {"sandbox": {"mode": "non-main"}}, "entries": entries},
@@ -442,8 +585,8 @@ fn sigterm_during_the_openclaw_phase_leaves_no_child_behind() {
     // A tick line means the OpenClaw children have run for a while.
     for line in lines.by_ref() {
         let line = line.expect("stderr line");
-        let tick = line.starts_with("clawposture: openclaw security audit …")
-            && line.ends_with(" s");
+        let tick =
+            line.starts_with("clawposture: openclaw security audit …") && line.ends_with(" s");
         seen.push(line);
         if tick {
             break;

@@ -4,10 +4,13 @@
 // the installed package, runs it once per case with a runtime that captures the JSON, prints
 // one marked line and exits before the CLI starts. Pinned: another OpenClaw version, or a
 // package without that module, prints a `fallback` reason and clawposture runs the CLI.
-const say = (value) => {
-  process.stdout.write(`\nCLAWPOSTURE_EXPLAIN ${JSON.stringify(value)}\n`);
-  process.exit(0);
-};
+// Exit only once the line is flushed: stdout to a pipe is asynchronous here, and a
+// `process.exit` right after a write beyond the pipe's 64 KiB buffer cuts the line short.
+// Never settles, so `await say(…)` stops the entry where it is.
+const say = (value) =>
+  new Promise(() => {
+    process.stdout.write(`\nCLAWPOSTURE_EXPLAIN ${JSON.stringify(value)}\n`, () => process.exit(0));
+  });
 try {
   const { readdirSync, readFileSync, realpathSync } = await import("node:fs");
   const { dirname, join } = await import("node:path");
@@ -15,14 +18,14 @@ try {
   const root = dirname(realpathSync(process.argv[1]));
   const version = JSON.parse(readFileSync(join(root, "package.json"), "utf8")).version;
   const pin = process.env.CLAWPOSTURE_OPENCLAW_PIN;
-  if (version !== pin) say({ fallback: `OpenClaw ${version} is not the pinned ${pin}` });
+  if (version !== pin) await say({ fallback: `OpenClaw ${version} is not the pinned ${pin}` });
   const files = readdirSync(join(root, "dist")).filter((f) =>
     /^sandbox-explain-[A-Za-z0-9_-]+\.mjs$/.test(f),
   );
-  if (files.length !== 1) say({ fallback: `${files.length} sandbox-explain modules in dist/` });
+  if (files.length !== 1) await say({ fallback: `${files.length} sandbox-explain modules in dist/` });
   const mod = await import(pathToFileURL(join(root, "dist", files[0])).href);
   if (typeof mod.sandboxExplainCommand !== "function") {
-    say({ fallback: "dist/sandbox-explain-*.mjs has no sandboxExplainCommand" });
+    await say({ fallback: "dist/sandbox-explain-*.mjs has no sandboxExplainCommand" });
   }
   const cases = JSON.parse(process.env.CLAWPOSTURE_EXPLAIN_CASES ?? "[]");
   const results = [];
@@ -50,7 +53,7 @@ try {
       results.push({ error: String(e?.message ?? e) });
     }
   }
-  say({ version, results });
+  await say({ version, results });
 } catch (e) {
-  say({ fallback: `the batch entry failed: ${String(e?.message ?? e)}` });
+  await say({ fallback: `the batch entry failed: ${String(e?.message ?? e)}` });
 }

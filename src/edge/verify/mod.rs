@@ -754,13 +754,36 @@ fn openclaw_outcomes(
 
     // A fixed number of OpenClaw processes, all at once (openclaw_phase).
     let policy_agent = openclaw_phase_policy_agent(actual);
-    let calls = match openclaw_phase::run(&runner, &sandboxes, policy_agent.as_deref()) {
+    let file_check = policy_check::file_check(preset, wanted, actual, &|p| {
+        crate::edge::write::read_regular(p).ok().flatten()
+    });
+    // The preset's policy as `policy compare`'s baseline, in a private temp dir (verify writes
+    // nothing beside the config).
+    let baseline = match &file_check {
+        policy_check::FileCheck::Compare { policy, baseline } => {
+            private_temp_file("baseline.policy.jsonc", baseline).map(|b| (b, policy.clone()))
+        }
+        _ => None,
+    };
+    let ran = openclaw_phase::run(
+        &runner,
+        &sandboxes,
+        policy_agent.as_deref(),
+        baseline.as_ref().map(|(b, p)| (b.as_path(), p.as_path())),
+    );
+    if let Some((b, _)) = &baseline
+        && let Some(dir) = b.parent()
+    {
+        let _ = std::fs::remove_dir_all(dir);
+    }
+    let calls = match ran {
         Ok(c) => c,
         Err(crate::edge::child::Interrupted(sig)) => return Err(sig),
     };
-    out[0]
-        .details
-        .push(format!("{} OpenClaw process(es); {}", calls.processes, calls.explain_note));
+    out[0].details.push(format!(
+        "{} OpenClaw process(es); {}",
+        calls.processes, calls.explain_note
+    ));
     out.push(openclaw_cli::judge_validate(
         &calls.validate,
         opts.openclaw_timeout,
@@ -776,12 +799,52 @@ fn openclaw_outcomes(
     if let Some(res) = &calls.policy {
         out.extend(policy_check::judge(res, opts.openclaw_timeout.as_secs()));
     }
+    match (&file_check, &calls.compare, &baseline) {
+        (policy_check::FileCheck::Same(p), _, _) => out.push(policy_check::judge_same(p)),
+        (policy_check::FileCheck::Compare { policy, .. }, Some(res), _) => {
+            out.push(policy_check::judge_compare(res, policy))
+        }
+        (policy_check::FileCheck::Compare { policy, .. }, None, None) => out.push(Outcome::skip(
+            policy_check::FILE_ID,
+            Group::Openclaw,
+            "the policy OpenClaw reads is at least as strict as the preset's",
+            format!("{} differs from the preset's policy, and no private temp file could hold the preset's for `openclaw policy compare`", policy.display()),
+        )),
+        (policy_check::FileCheck::Skip(Some(why)), _, _) => out.push(Outcome::skip(
+            policy_check::FILE_ID,
+            Group::Openclaw,
+            "the policy OpenClaw reads is at least as strict as the preset's",
+            why.clone(),
+        )),
+        _ => {}
+    }
     out.push(openclaw_cli::judge_audit(
         &calls.audit,
         preset,
         opts.openclaw_timeout,
     ));
     Ok(out)
+}
+
+/// A new file in a new 0700 directory under the temp dir (None: it could not be made).
+fn private_temp_file(name: &str, text: &str) -> Option<PathBuf> {
+    use std::io::Write;
+    use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+    let mut random = [0u8; 8];
+    getrandom::fill(&mut random).ok()?;
+    let tag: String = random.iter().map(|b| format!("{b:02x}")).collect();
+    let dir = std::env::temp_dir().join(format!("clawposture-{}-{tag}", std::process::id()));
+    std::fs::DirBuilder::new().mode(0o700).create(&dir).ok()?;
+    let path = dir.join(name);
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .custom_flags(libc::O_NOFOLLOW)
+        .open(&path)
+        .ok()?;
+    f.write_all(text.as_bytes()).ok()?;
+    Some(path)
 }
 
 /// The agent `policy check` runs as (None: the Policy plugin is not enabled in the file). One

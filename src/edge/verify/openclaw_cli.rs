@@ -4,12 +4,9 @@
 //! audit may otherwise try to install channel plugins), and only from a binary nobody else
 //! can replace. Running is the shell; judging the JSON is pure.
 
-use std::io::Read;
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
-use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::sync::mpsc;
 use std::time::Duration;
 
 use serde_json::Value;
@@ -222,8 +219,8 @@ pub fn call(runner: &Runner, args: &[&str]) -> CallResult {
     )
 }
 
-/// Run a command with a timeout. The child gets its own process group, killed whole on
-/// timeout, and dies with clawposture (PR_SET_PDEATHSIG), so nothing outlives the run.
+/// Run a command with a timeout through [`crate::edge::child`]: its own process group, the
+/// whole tree killed on timeout, and it dies with clawposture (PR_SET_PDEATHSIG).
 pub fn run(
     argv: &[String],
     env: &[(String, String)],
@@ -231,84 +228,21 @@ pub fn run(
     timeout: Duration,
     label: &str,
 ) -> CallResult {
-    let command = label.to_string();
-    let Some(program) = argv.first() else {
-        return CallResult {
-            command,
-            error: Some("empty command".into()),
-            ..Default::default()
-        };
-    };
-    let mut cmd = Command::new(program);
-    cmd.args(&argv[1..])
-        .envs(env.iter().cloned())
-        .current_dir(cwd)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .process_group(0);
-    // SAFETY: prctl is async-signal-safe and touches no memory of the parent.
-    unsafe {
-        cmd.pre_exec(|| {
-            libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
-            Ok(())
-        });
-    }
-    let mut child = match cmd.spawn() {
-        Ok(c) => c,
-        Err(e) => {
-            return CallResult {
-                command,
-                error: Some(format!("cannot run {program}: {e}")),
-                ..Default::default()
-            };
-        }
-    };
-    let pid = child.id() as i32;
-    let reader = |pipe: Option<Box<dyn Read + Send>>| {
-        std::thread::spawn(move || {
-            let mut s = Vec::new();
-            if let Some(mut p) = pipe {
-                let _ = p.read_to_end(&mut s);
-            }
-            String::from_utf8_lossy(&s).into_owned()
-        })
-    };
-    let out = reader(
-        child
-            .stdout
-            .take()
-            .map(|p| Box::new(p) as Box<dyn Read + Send>),
-    );
-    let err = reader(
-        child
-            .stderr
-            .take()
-            .map(|p| Box::new(p) as Box<dyn Read + Send>),
-    );
-    let (tx, rx) = mpsc::channel();
-    let waiter = std::thread::spawn(move || {
-        let _ = tx.send(child.wait());
+    let o = crate::edge::child::run(&crate::edge::child::Spec {
+        argv: argv.to_vec(),
+        env: env.to_vec(),
+        cwd: cwd.to_path_buf(),
+        timeout,
+        label: label.to_string(),
     });
-    let mut result = CallResult {
-        command,
-        ..Default::default()
-    };
-    match rx.recv_timeout(timeout) {
-        Ok(Ok(status)) => result.rc = status.code(),
-        Ok(Err(e)) => result.error = Some(e.to_string()),
-        Err(_) => {
-            result.timed_out = true;
-            // SAFETY: signalling the process group created for this child.
-            unsafe {
-                libc::kill(-pid, libc::SIGKILL);
-            }
-        }
+    CallResult {
+        command: label.to_string(),
+        rc: o.rc,
+        stdout: o.stdout,
+        stderr: o.stderr,
+        timed_out: o.timed_out,
+        error: o.error,
     }
-    let _ = waiter.join();
-    result.stdout = out.join().unwrap_or_default();
-    result.stderr = err.join().unwrap_or_default();
-    result
 }
 
 /// The first JSON object on stdout (OpenClaw may print notices before it).

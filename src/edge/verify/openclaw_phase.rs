@@ -31,6 +31,8 @@ pub struct Calls {
     pub validate: CallResult,
     pub audit: CallResult,
     pub policy: Option<CallResult>,
+    /// `policy compare` of the configured policy file against the preset's (when it differs).
+    pub compare: Option<CallResult>,
     /// Per sandbox (same order as given): each explain case and its result.
     pub explains: Vec<Vec<(ExplainCase, CallResult)>>,
     /// How explain ran, in words (one process, or why the CLI was used).
@@ -142,11 +144,13 @@ fn say(e: child::Event) {
     }
 }
 
-/// Run the phase. `policy_agent`: run `policy check --agent <it>` (None: the plugin is off).
+/// Run the phase. `policy_agent`: run `policy check --agent <it>` (None: the plugin is off);
+/// `compare`: (the preset's policy, the configured one) for `policy compare`.
 pub fn run(
     runner: &Runner,
     sandboxes: &[AgentSandbox],
     policy_agent: Option<&str>,
+    compare: Option<(&std::path::Path, &std::path::Path)>,
 ) -> Result<Calls, Interrupted> {
     let cases: Vec<(usize, String, ExplainCase)> = sandboxes
         .iter()
@@ -180,8 +184,26 @@ pub fn run(
             &[],
         ));
     }
-    let batch_cases: Vec<(String, ExplainCase)> =
-        cases.iter().map(|(_, a, c)| (a.clone(), c.clone())).collect();
+    if let Some((baseline, policy)) = compare {
+        specs.push(spec(
+            runner,
+            &[
+                "policy".to_string(),
+                "compare".into(),
+                "--baseline".into(),
+                baseline.display().to_string(),
+                "--policy".into(),
+                policy.display().to_string(),
+                "--json".into(),
+            ],
+            "openclaw policy compare",
+            &[],
+        ));
+    }
+    let batch_cases: Vec<(String, ExplainCase)> = cases
+        .iter()
+        .map(|(_, a, c)| (a.clone(), c.clone()))
+        .collect();
     if !cases.is_empty() {
         specs.push(spec(
             runner,
@@ -197,8 +219,14 @@ pub fn run(
     let mut processes = specs.len();
     let mut out = child::run_all(&specs, &say)?.into_iter();
     let mut calls = Calls {
-        validate: to_call(out.next().unwrap_or_default(), "openclaw config validate --json"),
-        audit: to_call(out.next().unwrap_or_default(), "openclaw security audit --json"),
+        validate: to_call(
+            out.next().unwrap_or_default(),
+            "openclaw config validate --json",
+        ),
+        audit: to_call(
+            out.next().unwrap_or_default(),
+            "openclaw security audit --json",
+        ),
         ..Default::default()
     };
     if let Some(agent) = policy_agent {
@@ -207,14 +235,20 @@ pub fn run(
             &format!("openclaw policy check --agent {agent} --json"),
         ));
     }
+    if compare.is_some() {
+        calls.compare = Some(to_call(
+            out.next().unwrap_or_default(),
+            "openclaw policy compare --json",
+        ));
+    }
     calls.explains = vec![Vec::new(); sandboxes.len()];
     if cases.is_empty() {
+        calls.processes = processes;
         return Ok(calls);
     }
     let batch = out.next().unwrap_or_default();
-    let command_of = |agent: &str, c: &ExplainCase| {
-        format!("openclaw {}", explain_args(agent, c).join(" "))
-    };
+    let command_of =
+        |agent: &str, c: &ExplainCase| format!("openclaw {}", explain_args(agent, c).join(" "));
     match parse_batch(&batch.stdout, cases.len()) {
         Ok(results) => {
             calls.explain_note = format!(
@@ -249,6 +283,10 @@ pub fn run(
             }
         }
         Err(why) => {
+            super::live::say(&format!(
+                "clawposture: one `openclaw sandbox explain` per case ({} calls): {why}",
+                cases.len()
+            ));
             calls.explain_note = format!("one CLI call per case: {why}");
             let fallback: Vec<Spec> = cases
                 .iter()
@@ -279,7 +317,8 @@ mod tests {
         assert_eq!(r[0], Ok(serde_json::json!({"a": 1})));
         assert_eq!(r[1], Err("Unknown agent id".to_string()));
         assert!(parse_batch(out, 3).unwrap_err().contains("2 of 3"));
-        let fb = "CLAWPOSTURE_EXPLAIN {\"fallback\":\"OpenClaw 2027.1.0 is not the pinned 2026.9.6\"}";
+        let fb =
+            "CLAWPOSTURE_EXPLAIN {\"fallback\":\"OpenClaw 2027.1.0 is not the pinned 2026.9.6\"}";
         assert!(parse_batch(fb, 1).unwrap_err().contains("not the pinned"));
         assert!(parse_batch("{\"sessionKey\":\"x\"}", 1).is_err());
     }
