@@ -592,9 +592,30 @@ fn plan_bindings(doc: &Document, want: &Desired, owned: &Owned, changes: &mut Ve
             });
         }
     }
+    // Compared by value, key order aside (as `==` on values does), in one set.
+    fn canonical(v: &Value) -> String {
+        match v {
+            Value::Object(m) => {
+                let mut keys: Vec<&String> = m.keys().collect();
+                keys.sort();
+                let inner: Vec<String> = keys
+                    .iter()
+                    .map(|k| format!("{:?}:{}", k, canonical(&m[k.as_str()])))
+                    .collect();
+                format!("{{{}}}", inner.join(","))
+            }
+            Value::Array(a) => format!(
+                "[{}]",
+                a.iter().map(canonical).collect::<Vec<_>>().join(",")
+            ),
+            other => other.to_string(),
+        }
+    }
+    let present: std::collections::HashSet<String> = current.iter().map(canonical).collect();
+    let mut added = Vec::new();
     for (item, why, docpath) in &want.bindings {
-        if !current.contains(item) {
-            doc.array_append(&bp, item);
+        if !present.contains(&canonical(item)) {
+            added.push(item.clone());
             changes.push(Change {
                 key: "bindings[]".into(),
                 before: None,
@@ -605,6 +626,8 @@ fn plan_bindings(doc: &Document, want: &Desired, owned: &Owned, changes: &mut Ve
             });
         }
     }
+    // All at once: one append per item walked the whole array each time.
+    doc.array_extend(&bp, &added);
     if removed > 0 && removed == current.len() && want.bindings.is_empty() {
         doc.remove(&bp, 0);
     }
