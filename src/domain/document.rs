@@ -214,7 +214,7 @@ impl Document {
                 Some(ws) if ws.is_whitespace() => {
                     let multiline = ws.previous_sibling().is_some_and(|n| n.is_newline());
                     if multiline {
-                        format!(",\n{}", ws.to_string())
+                        format!(",\n{ws}")
                     } else {
                         ", ".to_string()
                     }
