@@ -103,6 +103,8 @@ pub struct Plan {
     pub secrets: Vec<String>,
     /// [`Plan::secrets`], ready to mask a text in one pass.
     pub masker: secrets::Masker,
+    /// What `new_text` reads as (checked against it): callers need not parse it again.
+    pub new_value: Value,
 }
 
 impl Plan {
@@ -269,11 +271,18 @@ pub fn plan(
     secrets::collect(&start, &mut secrets);
     migrate_agents_list(&doc, &start, &mut changes)?;
 
-    let channels = channels_in(&doc.value());
+    // One value of the file after the migration serves every read until the first edit
+    // (each conversion walks the whole file).
+    let migrated = if start.pointer("/agents/list").is_some() {
+        doc.value()
+    } else {
+        start
+    };
+    let channels = channels_in(&migrated);
     let mut want = choice::desired(choice, &channels);
     // Per-agent overrides weaker than the preset are raised too: the preset is a floor for
     // every agent, not only for the defaults.
-    let floors = crate::domain::agent_floors::sandbox_floors(&doc.value(), &want);
+    let floors = crate::domain::agent_floors::sandbox_floors(&migrated, &want);
     want.leaves.extend(floors);
 
     let mut touched: Vec<Vec<String>> = want.leaves.iter().map(|l| l.path.clone()).collect();
@@ -281,7 +290,7 @@ pub fn plan(
     if !want.bindings.is_empty() {
         touched.push(path("bindings"));
     }
-    let includes = document::objects_with_include(&doc.value());
+    let includes = document::objects_with_include(&migrated);
     for p in touched
         .iter()
         .filter(|p| (0..=p.len()).any(|n| includes.contains(&p[..n])))
@@ -300,7 +309,7 @@ pub fn plan(
     // What clawposture wrote earlier and this preset does not own goes back to the user's
     // value first: pruning the parents it leaves empty must not undo ours. Leaves never
     // overlap, so one snapshot of the file serves each loop.
-    let value = doc.value();
+    let value = migrated;
     // Removed together at the end (an object emptied whole goes in one edit); a path at or
     // below one already removed is skipped, as a one-by-one removal would find it gone.
     let mut removed: Vec<Vec<String>> = Vec::new();
@@ -481,6 +490,7 @@ pub fn plan(
         env_docker_host: None,
         masker: secrets::Masker::new(&secrets),
         secrets,
+        new_value: final_value,
     })
 }
 
