@@ -908,13 +908,30 @@ fn scaled(lines: usize) -> (String, Vec<String>) {
     (text, args)
 }
 
-/// CPU seconds (user + system) the children waited for so far used.
-fn children_cpu() -> f64 {
-    // SAFETY: getrusage only writes the struct it is given.
-    let mut u: libc::rusage = unsafe { std::mem::zeroed() };
-    unsafe { libc::getrusage(libc::RUSAGE_CHILDREN, &mut u) };
+/// Run clawposture with `args` and return its output and the CPU seconds (user + system) that
+/// process alone used (`wait4` on its pid: the test harness runs other tests' children too).
+fn run_measured(sb: &Sandbox, args: &[&str]) -> (Output, f64) {
+    use std::os::unix::process::ExitStatusExt;
+    let out_path = sb.path("measured.out");
+    let err_path = sb.path("measured.err");
+    let child = sb
+        .cmd(args)
+        .stdout(std::fs::File::create(&out_path).expect("stdout file"))
+        .stderr(std::fs::File::create(&err_path).expect("stderr file"))
+        .spawn()
+        .expect("spawn");
+    let mut status = 0;
+    // SAFETY: wait4 only writes the status and the struct it is given, for our own child.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    let pid = unsafe { libc::wait4(child.id() as libc::pid_t, &mut status, 0, &mut usage) };
+    assert_eq!(pid, child.id() as libc::pid_t, "wait4");
     let t = |v: libc::timeval| v.tv_sec as f64 + v.tv_usec as f64 / 1e6;
-    t(u.ru_utime) + t(u.ru_stime)
+    let out = Output {
+        status: std::process::ExitStatus::from_raw(status),
+        stdout: std::fs::read(&out_path).expect("stdout"),
+        stderr: std::fs::read(&err_path).expect("stderr"),
+    };
+    (out, t(usage.ru_utime) + t(usage.ru_stime))
 }
 
 #[test]
@@ -935,9 +952,7 @@ fn apply_on_a_config_ten_times_bigger_costs_about_ten_times_not_a_hundred() {
             "telegram:42",
         ];
         args.extend(groups.iter().map(String::as_str));
-        let before = children_cpu();
-        let out = sb.run(&args);
-        let used = children_cpu() - before;
+        let (out, used) = run_measured(&sb, &args);
         assert!(crate::support::homes::applied(&out), "{}", both(&out));
         let v = json5(&std::fs::read_to_string(sb.config()).expect("config"));
         // Every route was appended: one per chat for the group agent, besides the user's own.
