@@ -914,6 +914,8 @@ fn run_measured(sb: &Sandbox, args: &[&str]) -> (Output, f64) {
     use std::os::unix::process::ExitStatusExt;
     let out_path = sb.path("measured.out");
     let err_path = sb.path("measured.err");
+    // Reaped by wait4 below, which also gives its resource usage.
+    #[allow(clippy::zombie_processes)]
     let child = sb
         .cmd(args)
         .stdout(std::fs::File::create(&out_path).expect("stdout file"))
