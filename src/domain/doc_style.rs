@@ -213,6 +213,40 @@ pub fn bare_names(props: Vec<CstObjectProp>) {
     }
 }
 
+impl Style {
+    /// `v` on one line in the file's style (`{ agentId: 'main', match: { channel: 'x' } }`).
+    pub fn render_inline(&self, v: &serde_json::Value) -> String {
+        use serde_json::Value;
+        match v {
+            Value::String(s) => quoted(s, self.string_quote),
+            Value::Array(items) => format!(
+                "[{}]",
+                items
+                    .iter()
+                    .map(|i| self.render_inline(i))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            Value::Object(map) if map.is_empty() => "{}".into(),
+            Value::Object(map) => format!(
+                "{{ {} }}",
+                map.iter()
+                    .map(|(k, v)| {
+                        let key = if self.bare_keys && is_identifier(k) {
+                            k.clone()
+                        } else {
+                            quoted(k, self.key_quote)
+                        };
+                        format!("{key}: {}", self.render_inline(v))
+                    })
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            other => other.to_string(),
+        }
+    }
+}
+
 /// A key JSON5 reads bare (ASCII identifiers only: what every JSON5 reader agrees on).
 fn is_identifier(s: &str) -> bool {
     let mut chars = s.chars();

@@ -33,6 +33,15 @@ pub struct Document {
     replaced: std::cell::RefCell<Vec<jsonc_parser::cst::CstObjectProp>>,
     /// Inserted properties whose names are written bare in [`Document::settle`].
     bare: std::cell::RefCell<Vec<jsonc_parser::cst::CstObjectProp>>,
+    /// Items appended to an existing array in one go: a placeholder element holds their place
+    /// until [`Document::settle`] writes them (see [`Document::array_extend`]).
+    extended: std::cell::RefCell<Vec<Extension>>,
+}
+
+struct Extension {
+    path: Vec<String>,
+    placeholder: jsonc_parser::cst::CstNode,
+    items: Vec<Value>,
 }
 
 const BOM: char = '\u{feff}';
@@ -84,6 +93,7 @@ impl Document {
             style,
             replaced: Default::default(),
             bare: Default::default(),
+            extended: Default::default(),
         };
         match root.value() {
             Some(v) if v.as_object().is_some() => Ok(doc(root)),
@@ -102,9 +112,21 @@ impl Document {
     }
 
     pub fn value(&self) -> Value {
-        self.root
+        let mut value = self
+            .root
             .to_serde_value()
-            .unwrap_or_else(|| Value::Object(Default::default()))
+            .unwrap_or_else(|| Value::Object(Default::default()));
+        for e in self.extended.borrow().iter() {
+            let mut at = Some(&mut value);
+            for seg in &e.path {
+                at = at.and_then(|v| v.get_mut(seg.as_str()));
+            }
+            if let Some(Value::Array(a)) = at {
+                a.pop();
+                a.extend(e.items.iter().cloned());
+            }
+        }
+        value
     }
 
     pub fn text(&self) -> String {
@@ -187,6 +209,29 @@ impl Document {
     /// inserted names are written bare where the file writes its keys bare, and comments that
     /// sat beside a replaced value move above its key.
     pub fn settle(&self) {
+        for e in self.extended.borrow_mut().drain(..) {
+            let sep = match e.placeholder.previous_sibling() {
+                Some(ws) if ws.is_whitespace() => {
+                    let multiline = ws.previous_sibling().is_some_and(|n| n.is_newline());
+                    if multiline {
+                        format!(",\n{ws}")
+                    } else {
+                        ", ".to_string()
+                    }
+                }
+                Some(n) if n.is_newline() => ",\n".to_string(),
+                _ => ", ".to_string(),
+            };
+            let raw = e
+                .items
+                .iter()
+                .map(|i| self.style.render_inline(i))
+                .collect::<Vec<_>>()
+                .join(&sep);
+            if let Some(s) = e.placeholder.as_string_lit() {
+                s.set_raw_value(raw);
+            }
+        }
         crate::domain::doc_style::bare_names(std::mem::take(&mut self.bare.borrow_mut()));
         for prop in self.replaced.borrow_mut().drain(..) {
             crate::domain::doc_style::move_side_comments_above(&prop);
@@ -353,6 +398,35 @@ impl Document {
                 self.style.restyle_value(&node, &mut self.bare.borrow_mut());
             }
             None => self.set(path, &Value::Array(vec![value.clone()])),
+        }
+    }
+
+    /// Append `items` to the array at `path` (created with them when missing). An append to
+    /// the syntax tree walks every element of the array, so appending thousands one by one was
+    /// quadratic: into an existing array with elements, one placeholder element is appended
+    /// (the library places it: indentation, comma), and [`Document::settle`] writes every item
+    /// in its place, one line each in the file's style. [`Document::value`] reads the items
+    /// meanwhile.
+    pub fn array_extend(&self, path: &[String], items: &[Value]) {
+        match self.array_at(path) {
+            None => {
+                if !items.is_empty() {
+                    self.set(path, &Value::Array(items.to_vec()));
+                }
+            }
+            Some(a) if items.len() < 2 || a.elements().is_empty() => {
+                for item in items {
+                    self.array_append(path, item);
+                }
+            }
+            Some(a) => {
+                let placeholder = a.append(CstInputValue::String(String::new()));
+                self.extended.borrow_mut().push(Extension {
+                    path: path.to_vec(),
+                    placeholder,
+                    items: items.to_vec(),
+                });
+            }
         }
     }
 
@@ -552,6 +626,36 @@ mod tests {
             json!({"a": {"b": {"d": 2}}, "channels": {"x": {}}, "z": 1})
         );
         assert!(many.text().contains("// keep"));
+    }
+
+    #[test]
+    fn array_extend_gives_the_value_of_one_append_per_item_in_the_files_style() {
+        let items: Vec<Value> = (0..3)
+            .map(|i| json!({"agentId": "group", "match": {"channel": "telegram", "id": format!("g{i}")}}))
+            .collect();
+        for text in [
+            "{\n  bindings: [\n    // mine\n    { agentId: 'main', match: { channel: 'telegram' } },\n  ],\n}\n",
+            "{\n  bindings: [{ agentId: 'main' }],\n}\n",
+            "{\n  x: 1,\n}\n",
+        ] {
+            let one = Document::parse(text).unwrap();
+            for i in &items {
+                one.array_append(&p("bindings"), i);
+            }
+            let many = Document::parse(text).unwrap();
+            many.array_extend(&p("bindings"), &items);
+            assert_eq!(many.value(), one.value(), "{text}");
+            many.settle();
+            let out = many.text();
+            assert_eq!(Document::parse(&out).unwrap().value(), one.value(), "{out}");
+            if text.contains("// mine") {
+                assert!(out.contains("    // mine\n"), "{out}");
+                assert!(
+                    out.contains("\n    { agentId: 'group', match: { channel: 'telegram', id: 'g2' } },\n  ],"),
+                    "{out}"
+                );
+            }
+        }
     }
 
     #[test]

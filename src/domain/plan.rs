@@ -105,6 +105,8 @@ pub struct Plan {
     pub secrets: Vec<String>,
     /// [`Plan::secrets`], ready to mask a text in one pass.
     pub masker: secrets::Masker,
+    /// What `new_text` reads as (checked against it): callers need not parse it again.
+    pub new_value: Value,
 }
 
 impl Plan {
@@ -271,20 +273,27 @@ pub fn plan(
     secrets::collect(&start, &mut secrets);
     migrate_agents_list(&doc, &start, &mut changes)?;
 
-    let channels = channels_in(&doc.value());
+    // One value of the file after the migration serves every read until the first edit
+    // (each conversion walks the whole file).
+    let migrated = if start.pointer("/agents/list").is_some() {
+        doc.value()
+    } else {
+        start
+    };
+    let channels = channels_in(&migrated);
     let mut want = choice::desired(choice, &channels);
     // Per-agent overrides weaker than the preset are raised too: the preset is a floor for
     // every agent, not only for the defaults. The threat model's invariants first, per agent
     // and per account (owned, with the reason for that agent's role), then the preset's own
     // sandbox floor for what they leave.
     let fixes = crate::domain::invariant_fixes::fixes(
-        &doc.value(),
+        &migrated,
         &want,
         choice.environment.engine.is_some(),
         &crate::domain::invariants::waived(choice.inputs.advanced()),
     );
     want.leaves.extend(fixes);
-    let floors = crate::domain::agent_floors::sandbox_floors(&doc.value(), &want);
+    let floors = crate::domain::agent_floors::sandbox_floors(&migrated, &want);
     want.leaves.extend(floors);
 
     let mut touched: Vec<Vec<String>> = want.leaves.iter().map(|l| l.path.clone()).collect();
@@ -292,7 +301,7 @@ pub fn plan(
     if !want.bindings.is_empty() {
         touched.push(path("bindings"));
     }
-    let includes = document::objects_with_include(&doc.value());
+    let includes = document::objects_with_include(&migrated);
     // What the invariants read (agents, channels, tools, ...) must be judged from this file:
     // an include there could hold a weaker policy the plan cannot see or own.
     for root in crate::domain::invariants::reads() {
@@ -329,7 +338,7 @@ pub fn plan(
     // What clawposture wrote earlier and this preset does not own goes back to the user's
     // value first: pruning the parents it leaves empty must not undo ours. Leaves never
     // overlap, so one snapshot of the file serves each loop.
-    let value = doc.value();
+    let value = migrated;
     // Removed together at the end (an object emptied whole goes in one edit); a path at or
     // below one already removed is skipped, as a one-by-one removal would find it gone.
     let mut removed: Vec<Vec<String>> = Vec::new();
@@ -510,6 +519,7 @@ pub fn plan(
         env_docker_host: None,
         masker: secrets::Masker::new(&secrets),
         secrets,
+        new_value: final_value,
     })
 }
 
@@ -621,9 +631,30 @@ fn plan_bindings(doc: &Document, want: &Desired, owned: &Owned, changes: &mut Ve
             });
         }
     }
+    // Compared by value, key order aside (as `==` on values does), in one set.
+    fn canonical(v: &Value) -> String {
+        match v {
+            Value::Object(m) => {
+                let mut keys: Vec<&String> = m.keys().collect();
+                keys.sort();
+                let inner: Vec<String> = keys
+                    .iter()
+                    .map(|k| format!("{:?}:{}", k, canonical(&m[k.as_str()])))
+                    .collect();
+                format!("{{{}}}", inner.join(","))
+            }
+            Value::Array(a) => format!(
+                "[{}]",
+                a.iter().map(canonical).collect::<Vec<_>>().join(",")
+            ),
+            other => other.to_string(),
+        }
+    }
+    let present: std::collections::HashSet<String> = current.iter().map(canonical).collect();
+    let mut added = Vec::new();
     for (item, why, docpath) in &want.bindings {
-        if !current.contains(item) {
-            doc.array_append(&bp, item);
+        if !present.contains(&canonical(item)) {
+            added.push(item.clone());
             changes.push(Change {
                 key: "bindings[]".into(),
                 before: None,
@@ -634,6 +665,8 @@ fn plan_bindings(doc: &Document, want: &Desired, owned: &Owned, changes: &mut Ve
             });
         }
     }
+    // All at once: one append per item walked the whole array each time.
+    doc.array_extend(&bp, &added);
     if removed > 0 && removed == current.len() && want.bindings.is_empty() {
         doc.remove(&bp, 0);
     }

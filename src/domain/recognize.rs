@@ -230,9 +230,8 @@ fn evaluate(text: &str, choice: Choice) -> Option<Candidate> {
         })
         .collect();
     let owned = choice::desired(&choice, &channels).leaves.len();
-    let expected = crate::domain::document::Document::parse(&p.new_text)
-        .ok()?
-        .value();
+    // The plan checked that its text reads as this value.
+    let expected = p.new_value.clone();
     Some(Candidate {
         preset: choice.preset.name.clone(),
         engine: choice.environment.engine,

@@ -168,7 +168,7 @@ impl<'t> At<'t> {
         At { states, secret }
     }
 
-    fn at(path: &[String]) -> At<'static> {
+    fn along(path: &[String]) -> At<'static> {
         path.iter().fold(At::root(), |at, seg| {
             if seg == "[]" {
                 at.down(None)
@@ -198,10 +198,8 @@ fn collect_under(
     seen: &mut std::collections::HashSet<String>,
 ) {
     match value {
-        Value::String(s) if at.secret && s.len() >= 4 => {
-            if seen.insert(s.clone()) {
-                out.push(s.clone());
-            }
+        Value::String(s) if at.secret && s.len() >= 4 && seen.insert(s.clone()) => {
+            out.push(s.clone());
         }
         Value::Array(items) => {
             let down = at.down(None);
@@ -236,7 +234,7 @@ pub fn mask_value_at(path: &[String], value: &Value) -> Value {
             _ => v.clone(),
         }
     }
-    walk(value, &At::at(path))
+    walk(value, &At::along(path))
 }
 
 /// Config text with every secret string node replaced, quotes and all, by the mask in the

@@ -901,3 +901,95 @@ fn two_concurrent_applies_never_leave_a_checklist_naming_the_other_preset() {
     }
     eprintln!("rounds where both runs finished their work: {both_wrote}/8");
 }
+
+// ---- scale -------------------------------------------------------------------------------------
+
+/// A hand-grown config of about `lines` lines (the scale bench's shape): per 10 lines one agent
+/// with an unsandboxed override, one Telegram group chat and one route to it; and the
+/// `--group` answers naming every chat (so the group preset appends one route per chat).
+fn scaled(lines: usize) -> (String, Vec<String>) {
+    let mut agents = String::new();
+    let mut groups = String::new();
+    let mut routes = String::new();
+    let mut args = Vec::new();
+    for i in 0..lines / 10 {
+        let id = format!("-100{i:010}");
+        agents.push_str(&format!("      // agent {i}\n      'helper-{i}': {{\n        workspace: '~/.openclaw/workspace-helper-{i}',\n        tools: {{ profile: 'messaging' }},\n        sandbox: {{ mode: 'off' }},\n      }},\n"));
+        groups.push_str(&format!(
+            "        // chat {i}\n        '{id}': {{ requireMention: true }},\n"
+        ));
+        routes.push_str(&format!("    // route {i}\n    {{ agentId: 'helper-{i}', match: {{ channel: 'telegram', peer: {{ kind: 'group', id: '{id}' }} }} }},\n"));
+        args.push("--group".to_string());
+        args.push(format!("telegram:{id}"));
+    }
+    let text = format!(
+        "{{\n  gateway: {{ port: 18789, bind: 'lan' }},\n  agents: {{\n    entries: {{\n      main: {{}},\n{agents}    }},\n  }},\n  channels: {{\n    telegram: {{\n      dmPolicy: 'pairing',\n      groups: {{\n{groups}      }},\n    }},\n  }},\n  bindings: [\n{routes}  ],\n}}\n"
+    );
+    (text, args)
+}
+
+/// Run clawposture with `args` and return its output and the CPU seconds (user + system) that
+/// process alone used (`wait4` on its pid: the test harness runs other tests' children too).
+fn run_measured(sb: &Sandbox, args: &[&str]) -> (Output, f64) {
+    use std::os::unix::process::ExitStatusExt;
+    let out_path = sb.path("measured.out");
+    let err_path = sb.path("measured.err");
+    // Reaped by wait4 below, which also gives its resource usage.
+    #[allow(clippy::zombie_processes)]
+    let child = sb
+        .cmd(args)
+        .stdout(std::fs::File::create(&out_path).expect("stdout file"))
+        .stderr(std::fs::File::create(&err_path).expect("stderr file"))
+        .spawn()
+        .expect("spawn");
+    let mut status = 0;
+    // SAFETY: wait4 only writes the status and the struct it is given, for our own child.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    let pid = unsafe { libc::wait4(child.id() as libc::pid_t, &mut status, 0, &mut usage) };
+    assert_eq!(pid, child.id() as libc::pid_t, "wait4");
+    let t = |v: libc::timeval| v.tv_sec as f64 + v.tv_usec as f64 / 1e6;
+    let out = Output {
+        status: std::process::ExitStatus::from_raw(status),
+        stdout: std::fs::read(&out_path).expect("stdout"),
+        stderr: std::fs::read(&err_path).expect("stderr"),
+    };
+    (out, t(usage.ru_utime) + t(usage.ru_stime))
+}
+
+#[test]
+fn apply_on_a_config_ten_times_bigger_costs_about_ten_times_not_a_hundred() {
+    let mut cost = Vec::new();
+    for lines in [1_500, 15_000] {
+        let sb = Sandbox::new();
+        let (text, groups) = scaled(lines);
+        sb.put_config(&text);
+        let mut args: Vec<&str> = vec![
+            "apply",
+            "--yes",
+            "--threat",
+            "group",
+            "--engine",
+            "docker",
+            "--owner",
+            "telegram:42",
+        ];
+        args.extend(groups.iter().map(String::as_str));
+        let (out, used) = run_measured(&sb, &args);
+        assert!(crate::support::homes::applied(&out), "{}", both(&out));
+        let v = json5(&std::fs::read_to_string(sb.config()).expect("config"));
+        // Every route was appended: one per chat for the group agent, besides the user's own.
+        assert_eq!(
+            v["bindings"].as_array().map(Vec::len).unwrap_or(0),
+            2 * (lines / 10) + 1,
+            "{lines} lines"
+        );
+        cost.push(used);
+    }
+    let ratio = cost[1] / cost[0];
+    eprintln!(
+        "apply CPU: {:.2} s for 1.5k lines, {:.2} s for 15k lines: x{ratio:.1}",
+        cost[0], cost[1]
+    );
+    // Linear is x10 (plus fixed costs, which only lower it); quadratic was x100.
+    assert!(ratio < 20.0, "x{ratio:.1}: not linear");
+}
