@@ -425,6 +425,15 @@ fn e2e_full_matrix() {
                 "{threat} × {engine:?} negative: {:#}",
                 o.json["checks"]
             );
+            // It fails for what it saw (a session outside a container), not for a setup error.
+            assert!(
+                checks(&o)
+                    .iter()
+                    .any(|(id, st, _)| id.ends_with(".sandbox") && st == "fail"),
+                "{threat} × {engine:?} negative: {:#}\n{}",
+                o.json["checks"],
+                o.stderr
+            );
             nothing_left(&r, engine);
         }
     }
