@@ -393,12 +393,23 @@ fn e2e_full_matrix() {
     let Some(r) = ready("e2e_full_matrix") else {
         return;
     };
+    // Optional narrowing for a partial run: CLAWPOSTURE_E2E_PRESETS=public,private and
+    // CLAWPOSTURE_E2E_ENGINES=docker,docker-rootless,podman-rootless.
+    let wanted = |var: &str, name: &str| {
+        std::env::var(var).map_or(true, |v| v.split(',').any(|x| x.trim() == name))
+    };
     for engine in [
         Engine::DockerRootful,
         Engine::DockerRootless,
         Engine::PodmanRootless,
     ] {
+        if !wanted("CLAWPOSTURE_E2E_ENGINES", engine.arg()) {
+            continue;
+        }
         for threat in ["private", "group", "public"] {
+            if !wanted("CLAWPOSTURE_E2E_PRESETS", threat) {
+                continue;
+            }
             let home = apply(&r, engine, threat);
             let o = run_e2e(&r, engine, &home, &[]);
             eprintln!("[e2e timing] {threat} × {engine:?}: {:.0} s", o.seconds);
