@@ -24,6 +24,14 @@ use crate::support::homes::openclaw_or_skip;
 
 const IMAGE: &str = "clawposture-probe:latest";
 
+/// One e2e run at a time: each test checks that nothing of any run is left, and the machine
+/// has two cores.
+static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn serial() -> std::sync::MutexGuard<'static, ()> {
+    SERIAL.lock().unwrap_or_else(|p| p.into_inner())
+}
+
 struct Ready {
     openclaw: PathBuf,
     engines: HashMap<String, String>,
@@ -244,6 +252,25 @@ fn status(o: &Outcome, id: &str) -> String {
         .unwrap_or_else(|| panic!("no check {id}: {:#}\n{}", o.json["checks"], o.stderr))
 }
 
+/// A sandbox container of an e2e run exists (its mounts come from a run directory).
+fn run_container_exists(r: &Ready, engine: Engine) -> bool {
+    let (var, endpoint) = engine.env(r);
+    let out = Command::new("docker")
+        .args([
+            "ps",
+            "-a",
+            "--no-trunc",
+            "--filter",
+            "label=openclaw.sandbox",
+            "--format",
+            "{{.Mounts}}",
+        ])
+        .env(var, &endpoint)
+        .output()
+        .expect("docker ps");
+    String::from_utf8_lossy(&out.stdout).contains("clawposture-e2e-")
+}
+
 /// Nothing of any e2e run is left: no sandbox container whose mounts come from a run
 /// directory, no run directory, no namespaced half.
 fn nothing_left(r: &Ready, engine: Engine) {
@@ -257,6 +284,7 @@ fn nothing_left(r: &Ready, engine: Engine) {
         .args([
             "ps",
             "-a",
+            "--no-trunc",
             "--filter",
             "label=openclaw.sandbox",
             "--format",
@@ -316,6 +344,7 @@ fn assert_passes(o: &Outcome, ids: &[&str]) {
 /// other: the machine has two cores.
 #[test]
 fn e2e_ci_sample() {
+    let _one = serial();
     let Some(r) = ready("e2e_ci_sample") else {
         return;
     };
@@ -390,6 +419,7 @@ fn e2e_full_matrix() {
         skipped("the full e2e matrix runs with CLAWPOSTURE_E2E_FULL=1 (about 20–30 minutes here)");
         return;
     }
+    let _one = serial();
     let Some(r) = ready("e2e_full_matrix") else {
         return;
     };
@@ -454,6 +484,7 @@ fn e2e_full_matrix() {
 /// and exits 128+15.
 #[test]
 fn e2e_sigterm_leaves_nothing() {
+    let _one = serial();
     let Some(r) = ready("e2e_sigterm_leaves_nothing") else {
         return;
     };
@@ -470,8 +501,16 @@ fn e2e_sigterm_leaves_nothing() {
         let line = line.unwrap_or_default();
         seen.push_str(&line);
         seen.push('\n');
-        // The second turn is the sandboxed one: its container is created during it.
+        // The second turn is the sandboxed one: stop once OpenClaw has created its container.
         if line.contains("agent:main:dm-probe: turn started") {
+            let t0 = Instant::now();
+            while !run_container_exists(&r, Engine::DockerRootful) {
+                assert!(
+                    t0.elapsed().as_secs() < 240,
+                    "no sandbox container appeared:\n{seen}"
+                );
+                std::thread::sleep(std::time::Duration::from_millis(300));
+            }
             // SAFETY: signalling our own child.
             unsafe {
                 libc::kill(child.id() as i32, libc::SIGTERM);

@@ -64,6 +64,11 @@ impl Run {
 }
 
 fn setup_failure(against: &str, why: String, fix: Option<String>, run: &Run) -> Report {
+    // Stopped during the checks before the run: nothing of the run exists yet.
+    if let Some(sig) = proc::stop_signal() {
+        run.say(&format!("stopped by signal {sig}"));
+        std::process::exit(128 + sig);
+    }
     let mut checks = judge::judge(
         &[],
         &Evidence {
