@@ -531,3 +531,112 @@ fn e2e_sigterm_leaves_nothing() {
     assert!(seen.contains("cleaned up"), "{seen}");
     nothing_left(&r, Engine::DockerRootful);
 }
+
+/// What would make a turn fail or hang stops the run first, with its reason and fix, and no
+/// turn runs: /.dockerenv, a missing image, an image without `sleep`, a rootless daemon of
+/// another user, no root for the namespace.
+#[test]
+fn e2e_refuses_clearly() {
+    let _one = serial();
+    let Some(r) = ready("e2e_refuses_clearly") else {
+        return;
+    };
+    let setup = |o: &Outcome| -> (String, String) {
+        let c = o.json["checks"]
+            .as_array()
+            .and_then(|a| a.iter().find(|c| c["id"] == "e2e.setup"))
+            .unwrap_or_else(|| panic!("no e2e.setup: {:#}\n{}", o.json, o.stderr));
+        assert_eq!(c["status"], "fail");
+        assert_eq!(o.code, 1);
+        assert!(
+            o.json["evidence"]["turns"]
+                .as_array()
+                .is_none_or(|t| t.is_empty())
+        );
+        (
+            c["reason"].as_str().unwrap_or("").to_string(),
+            c["fix"].as_str().unwrap_or("").to_string(),
+        )
+    };
+    // /.dockerenv (these machines have it): without the harness.
+    if std::path::Path::new("/.dockerenv").exists() {
+        let home = apply(&r, Engine::DockerRootful, "private");
+        let (var, endpoint) = Engine::DockerRootful.env(&r);
+        let out = Command::new(env!("CARGO_BIN_EXE_clawposture"))
+            .args(["verify", "--e2e", "--json", "--config"])
+            .arg(home.config())
+            .arg("--state-dir")
+            .arg(home.state())
+            .env("CLAWPOSTURE_OPENCLAW", &r.openclaw)
+            .env(var, endpoint)
+            .output()
+            .expect("verify");
+        let o = Outcome {
+            code: out.status.code().unwrap_or(-1),
+            json: serde_json::from_slice(&out.stdout).expect("json"),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+            seconds: 0.0,
+        };
+        let (why, fix) = setup(&o);
+        assert!(why.contains("/.dockerenv"), "{why}");
+        assert!(fix.contains("mount namespace"), "{fix}");
+    }
+    // A missing image.
+    let home = apply(&r, Engine::DockerRootful, "private");
+    edit(&home, |v| {
+        v["agents"]["defaults"]["sandbox"]["docker"]["image"] = "cpe2e-missing:none".into()
+    });
+    let (why, fix) = setup(&run_e2e(&r, Engine::DockerRootful, &home, &[]));
+    assert!(why.contains("cpe2e-missing:none"), "{why}");
+    assert!(fix.contains("clawposture image build"), "{fix}");
+    // An image with a shell but no `sleep` (busybox without its applet links).
+    let root = tempfile::tempdir().expect("dir");
+    std::fs::create_dir(root.path().join("bin")).expect("mkdir");
+    std::fs::copy("/bin/busybox", root.path().join("bin/busybox")).expect("busybox");
+    std::os::unix::fs::symlink("busybox", root.path().join("bin/sh")).expect("ln");
+    let (var, endpoint) = Engine::DockerRootful.env(&r);
+    let tar = root.path().join("rootfs.tar");
+    let st = Command::new("tar")
+        .arg("-C")
+        .arg(root.path())
+        .arg("-cf")
+        .arg(&tar)
+        .arg("bin")
+        .status()
+        .expect("tar");
+    assert!(st.success());
+    let imported = Command::new("docker")
+        .args(["import"])
+        .arg(&tar)
+        .arg("cpe2e-nosleep:test")
+        .env(var, &endpoint)
+        .output()
+        .expect("import");
+    assert!(imported.status.success(), "{imported:?}");
+    edit(&home, |v| {
+        v["agents"]["defaults"]["sandbox"]["docker"]["image"] = "cpe2e-nosleep:test".into()
+    });
+    let o = run_e2e(&r, Engine::DockerRootful, &home, &[]);
+    let _ = Command::new("docker")
+        .args(["rmi", "-f", "cpe2e-nosleep:test"])
+        .env(var, &endpoint)
+        .output();
+    let (why, _) = setup(&o);
+    assert!(why.contains("sleep"), "{why}");
+    nothing_left(&r, Engine::DockerRootful);
+    // A rootless daemon of another user than the state dir's owner (root here).
+    let home = apply(&r, Engine::DockerRootful, "private");
+    let (_, rootless) = Engine::DockerRootless.env(&r);
+    let out = e2e_command(&r, Engine::DockerRootful, &home, &[])
+        .env("DOCKER_HOST", rootless)
+        .output()
+        .expect("verify");
+    let o = Outcome {
+        code: out.status.code().unwrap_or(-1),
+        json: serde_json::from_slice(&out.stdout).expect("json"),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        seconds: 0.0,
+    };
+    let (why, _) = setup(&o);
+    assert!(why.contains("belongs to uid"), "{why}");
+}
