@@ -452,7 +452,11 @@ fn e2e_full_matrix() {
             // Negative: every sandbox off.
             edit(&home, |v| {
                 v["agents"]["defaults"]["sandbox"]["mode"] = "off".into();
-                if let Some(m) = v["agents"]["entries"].as_object_mut() {
+                // pointer_mut: indexing would insert `entries: null`, which OpenClaw rejects.
+                if let Some(m) = v
+                    .pointer_mut("/agents/entries")
+                    .and_then(|e| e.as_object_mut())
+                {
                     for e in m.values_mut() {
                         if e.get("sandbox").is_some() {
                             e["sandbox"]["mode"] = "off".into();
