@@ -204,6 +204,9 @@ fn e2e_command(r: &Ready, engine: Engine, home: &Home, extra: &[&str]) -> Comman
 }
 
 struct Outcome {
+    /// The run's clawposture process: its directory, containers' mounts and namespaced half
+    /// carry `clawposture-e2e-<pid>-` (other e2e runs on the machine carry their own).
+    pid: u32,
     code: i32,
     json: Value,
     stderr: String,
@@ -212,9 +215,13 @@ struct Outcome {
 
 fn run_e2e(r: &Ready, engine: Engine, home: &Home, extra: &[&str]) -> Outcome {
     let t0 = Instant::now();
-    let out = e2e_command(r, engine, home, extra)
-        .output()
+    let child = e2e_command(r, engine, home, extra)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
         .expect("verify --e2e");
+    let pid = child.id();
+    let out = child.wait_with_output().expect("verify --e2e");
     let seconds = t0.elapsed().as_secs_f64();
     let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
     let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
@@ -222,6 +229,7 @@ fn run_e2e(r: &Ready, engine: Engine, home: &Home, extra: &[&str]) -> Outcome {
         .unwrap_or_else(|e| panic!("no JSON ({e}):\n{stdout}\n{stderr}"));
     eprintln!("[e2e timing] {:?} {:?}: {seconds:.0} s", engine, extra);
     Outcome {
+        pid,
         code: out.status.code().unwrap_or(-1),
         json,
         stderr,
@@ -252,28 +260,13 @@ fn status(o: &Outcome, id: &str) -> String {
         .unwrap_or_else(|| panic!("no check {id}: {:#}\n{}", o.json["checks"], o.stderr))
 }
 
-/// A sandbox container of an e2e run exists (its mounts come from a run directory).
-fn run_container_exists(r: &Ready, engine: Engine) -> bool {
-    let (var, endpoint) = engine.env(r);
-    let out = Command::new("docker")
-        .args([
-            "ps",
-            "-a",
-            "--no-trunc",
-            "--filter",
-            "label=openclaw.sandbox",
-            "--format",
-            "{{.Mounts}}",
-        ])
-        .env(var, &endpoint)
-        .output()
-        .expect("docker ps");
-    String::from_utf8_lossy(&out.stdout).contains("clawposture-e2e-")
+fn tag(pid: u32) -> String {
+    format!("clawposture-e2e-{pid}-")
 }
 
-/// Nothing of any e2e run is left: no sandbox container whose mounts come from a run
-/// directory, no run directory, no namespaced half.
-fn nothing_left(r: &Ready, engine: Engine) {
+/// The names and bind sources of OpenClaw's sandbox containers on `engine` (inspect, not
+/// `ps`, whose mount column Podman fills with destinations).
+fn sandbox_mounts(r: &Ready, engine: Engine) -> String {
     let (var, endpoint) = engine.env(r);
     let cli = if matches!(engine, Engine::PodmanRootless) {
         "podman"
@@ -284,44 +277,61 @@ fn nothing_left(r: &Ready, engine: Engine) {
         .args([
             "ps",
             "-a",
-            "--no-trunc",
             "--filter",
             "label=openclaw.sandbox",
             "--format",
-            "{{.Names}} {{.Mounts}}",
+            "{{.Names}}",
         ])
         .env(var, &endpoint)
         .output()
         .expect("ps");
-    let ps = String::from_utf8_lossy(&out.stdout);
-    assert!(!ps.contains("clawposture-e2e-"), "containers left:\n{ps}");
-    let names = String::from_utf8_lossy(
-        &Command::new(cli)
-            .args(["ps", "-a", "--format", "{{.Names}}"])
-            .env(var, &endpoint)
-            .output()
-            .expect("ps")
-            .stdout,
-    )
-    .into_owned();
-    assert!(
-        !names.lines().any(|n| n.starts_with("cpe2e-")),
-        "containers left:\n{names}"
-    );
+    let names: Vec<String> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(str::trim)
+        .filter(|n| !n.is_empty())
+        .map(str::to_string)
+        .collect();
+    if names.is_empty() {
+        return String::new();
+    }
+    let out = Command::new(cli)
+        .args([
+            "inspect",
+            "--format",
+            "{{.Name}} {{range .Mounts}}{{.Source}} {{end}}",
+        ])
+        .args(&names)
+        .env(var, &endpoint)
+        .output()
+        .expect("inspect");
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// A sandbox container of the run `pid` exists.
+fn run_container_exists(r: &Ready, engine: Engine, pid: u32) -> bool {
+    sandbox_mounts(r, engine).contains(&tag(pid))
+}
+
+/// Nothing of the run `pid` is left: no sandbox container whose mounts come from its
+/// directory, no directory, no namespaced half.
+fn nothing_left(r: &Ready, engine: Engine, pid: u32) {
+    let t = tag(pid);
+    let mounts = sandbox_mounts(r, engine);
+    assert!(!mounts.contains(&t), "containers left:\n{mounts}");
     let left: Vec<String> = std::fs::read_dir(std::env::temp_dir())
         .expect("tmp")
         .flatten()
         .map(|e| e.file_name().to_string_lossy().into_owned())
-        .filter(|n| n.starts_with("clawposture-e2e-"))
+        .filter(|n| n.starts_with(&t))
         .collect();
     assert!(left.is_empty(), "run directories left: {left:?}");
     let procs = Command::new("pgrep")
-        .args(["-f", "__e2e-inner"])
+        .args(["-f", &t])
         .output()
         .expect("pgrep");
     assert!(
         procs.stdout.is_empty(),
-        "namespaced half left: {}",
+        "processes of the run left: {}",
         String::from_utf8_lossy(&procs.stdout)
     );
 }
@@ -371,7 +381,7 @@ fn e2e_ci_sample() {
             .is_some_and(|t| t.iter().any(|x| x == "exec"))
     );
     timings.push(("private × rootful Docker", o.seconds));
-    nothing_left(&r, Engine::DockerRootful);
+    nothing_left(&r, Engine::DockerRootful, o.pid);
 
     let home = apply(&r, Engine::PodmanRootless, "group");
     let o = run_e2e(&r, Engine::PodmanRootless, &home, &["--agent", "group"]);
@@ -387,7 +397,7 @@ fn e2e_ci_sample() {
         ],
     );
     timings.push(("group (agent group) × rootless Podman", o.seconds));
-    nothing_left(&r, Engine::PodmanRootless);
+    nothing_left(&r, Engine::PodmanRootless, o.pid);
 
     let home = apply(&r, Engine::DockerRootless, "group");
     edit(&home, |v| {
@@ -406,7 +416,7 @@ fn e2e_ci_sample() {
         "{said}"
     );
     timings.push(("group negative (sandbox off) × rootless Docker", o.seconds));
-    nothing_left(&r, Engine::DockerRootless);
+    nothing_left(&r, Engine::DockerRootless, o.pid);
     for (what, s) in timings {
         eprintln!("[e2e timing] {what}: {s:.0} s");
     }
@@ -448,7 +458,7 @@ fn e2e_full_matrix() {
                 "{threat} × {engine:?}: {:#}\n{}",
                 o.json["checks"], o.stderr
             );
-            nothing_left(&r, engine);
+            nothing_left(&r, engine, o.pid);
             // Negative: every sandbox off.
             edit(&home, |v| {
                 v["agents"]["defaults"]["sandbox"]["mode"] = "off".into();
@@ -479,7 +489,7 @@ fn e2e_full_matrix() {
                 o.json["checks"],
                 o.stderr
             );
-            nothing_left(&r, engine);
+            nothing_left(&r, engine, o.pid);
         }
     }
 }
@@ -498,6 +508,7 @@ fn e2e_sigterm_leaves_nothing() {
         .stderr(Stdio::piped())
         .spawn()
         .expect("spawn");
+    let pid = child.id();
     let stderr = child.stderr.take().expect("stderr");
     let mut seen = String::new();
     let mut lines = BufReader::new(stderr).lines();
@@ -508,7 +519,7 @@ fn e2e_sigterm_leaves_nothing() {
         // The second turn is the sandboxed one: stop once OpenClaw has created its container.
         if line.contains("agent:main:dm-probe: turn started") {
             let t0 = Instant::now();
-            while !run_container_exists(&r, Engine::DockerRootful) {
+            while !run_container_exists(&r, Engine::DockerRootful, pid) {
                 assert!(
                     t0.elapsed().as_secs() < 240,
                     "no sandbox container appeared:\n{seen}"
@@ -533,7 +544,7 @@ fn e2e_sigterm_leaves_nothing() {
     seen.push_str(&rest.join().unwrap_or_default());
     assert_eq!(status.code(), Some(128 + 15), "{seen}");
     assert!(seen.contains("cleaned up"), "{seen}");
-    nothing_left(&r, Engine::DockerRootful);
+    nothing_left(&r, Engine::DockerRootful, pid);
 }
 
 /// What would make a turn fail or hang stops the run first, with its reason and fix, and no
@@ -576,6 +587,7 @@ fn e2e_refuses_clearly() {
             .output()
             .expect("verify");
         let o = Outcome {
+            pid: 0,
             code: out.status.code().unwrap_or(-1),
             json: serde_json::from_slice(&out.stdout).expect("json"),
             stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
@@ -627,7 +639,7 @@ fn e2e_refuses_clearly() {
         .output();
     let (why, _) = setup(&o);
     assert!(why.contains("sleep"), "{why}");
-    nothing_left(&r, Engine::DockerRootful);
+    nothing_left(&r, Engine::DockerRootful, o.pid);
     // A rootless daemon of another user than the state dir's owner (root here).
     let home = apply(&r, Engine::DockerRootful, "private");
     let (_, rootless) = Engine::DockerRootless.env(&r);
@@ -636,6 +648,7 @@ fn e2e_refuses_clearly() {
         .output()
         .expect("verify");
     let o = Outcome {
+        pid: 0,
         code: out.status.code().unwrap_or(-1),
         json: serde_json::from_slice(&out.stdout).expect("json"),
         stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
