@@ -299,13 +299,18 @@ pub fn verify_live(advanced: crate::domain::choice::Advanced, paths: &Resolved) 
     cmd
 }
 
-/// The strongest check: a real OpenClaw turn in its own sandbox (`verify --e2e`; as root,
-/// which its network namespace needs: the turn itself runs as the state dir's owner).
+/// The strongest check: a real OpenClaw turn in its own sandbox (`verify --e2e`). As root,
+/// which its network namespace needs (the turn itself runs as the state dir's owner); sudo's
+/// HOME is root's, so the state dir (and a config elsewhere) are spelled out.
 pub fn verify_e2e(paths: &Resolved) -> String {
-    match &paths.profile {
-        Some(p) => format!("sudo clawposture --openclaw-profile {p} verify --e2e"),
-        None => "sudo clawposture verify --e2e".to_string(),
+    let mut cmd = format!(
+        "sudo clawposture verify --e2e --state-dir {}",
+        paths.state_dir.display()
+    );
+    if paths.config != paths.state_dir.join("openclaw.json") {
+        cmd.push_str(&format!(" --config {}", paths.config.display()));
     }
+    cmd
 }
 
 /// The `openclaw` command for this Gateway (`openclaw --profile NAME` for a profile).

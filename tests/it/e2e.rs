@@ -24,6 +24,14 @@ use crate::support::homes::openclaw_or_skip;
 
 const IMAGE: &str = "clawposture-probe:latest";
 
+/// One e2e run at a time: each test checks that nothing of any run is left, and the machine
+/// has two cores.
+static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn serial() -> std::sync::MutexGuard<'static, ()> {
+    SERIAL.lock().unwrap_or_else(|p| p.into_inner())
+}
+
 struct Ready {
     openclaw: PathBuf,
     engines: HashMap<String, String>,
@@ -196,6 +204,9 @@ fn e2e_command(r: &Ready, engine: Engine, home: &Home, extra: &[&str]) -> Comman
 }
 
 struct Outcome {
+    /// The run's clawposture process: its directory, containers' mounts and namespaced half
+    /// carry `clawposture-e2e-<pid>-` (other e2e runs on the machine carry their own).
+    pid: u32,
     code: i32,
     json: Value,
     stderr: String,
@@ -204,9 +215,13 @@ struct Outcome {
 
 fn run_e2e(r: &Ready, engine: Engine, home: &Home, extra: &[&str]) -> Outcome {
     let t0 = Instant::now();
-    let out = e2e_command(r, engine, home, extra)
-        .output()
+    let child = e2e_command(r, engine, home, extra)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
         .expect("verify --e2e");
+    let pid = child.id();
+    let out = child.wait_with_output().expect("verify --e2e");
     let seconds = t0.elapsed().as_secs_f64();
     let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
     let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
@@ -214,6 +229,7 @@ fn run_e2e(r: &Ready, engine: Engine, home: &Home, extra: &[&str]) -> Outcome {
         .unwrap_or_else(|e| panic!("no JSON ({e}):\n{stdout}\n{stderr}"));
     eprintln!("[e2e timing] {:?} {:?}: {seconds:.0} s", engine, extra);
     Outcome {
+        pid,
         code: out.status.code().unwrap_or(-1),
         json,
         stderr,
@@ -244,9 +260,13 @@ fn status(o: &Outcome, id: &str) -> String {
         .unwrap_or_else(|| panic!("no check {id}: {:#}\n{}", o.json["checks"], o.stderr))
 }
 
-/// Nothing of any e2e run is left: no sandbox container whose mounts come from a run
-/// directory, no run directory, no namespaced half.
-fn nothing_left(r: &Ready, engine: Engine) {
+fn tag(pid: u32) -> String {
+    format!("clawposture-e2e-{pid}-")
+}
+
+/// The names and bind sources of OpenClaw's sandbox containers on `engine` (inspect, not
+/// `ps`, whose mount column Podman fills with destinations).
+fn sandbox_mounts(r: &Ready, engine: Engine) -> String {
     let (var, endpoint) = engine.env(r);
     let cli = if matches!(engine, Engine::PodmanRootless) {
         "podman"
@@ -260,40 +280,58 @@ fn nothing_left(r: &Ready, engine: Engine) {
             "--filter",
             "label=openclaw.sandbox",
             "--format",
-            "{{.Names}} {{.Mounts}}",
+            "{{.Names}}",
         ])
         .env(var, &endpoint)
         .output()
         .expect("ps");
-    let ps = String::from_utf8_lossy(&out.stdout);
-    assert!(!ps.contains("clawposture-e2e-"), "containers left:\n{ps}");
-    let names = String::from_utf8_lossy(
-        &Command::new(cli)
-            .args(["ps", "-a", "--format", "{{.Names}}"])
-            .env(var, &endpoint)
-            .output()
-            .expect("ps")
-            .stdout,
-    )
-    .into_owned();
-    assert!(
-        !names.lines().any(|n| n.starts_with("cpe2e-")),
-        "containers left:\n{names}"
-    );
+    let names: Vec<String> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(str::trim)
+        .filter(|n| !n.is_empty())
+        .map(str::to_string)
+        .collect();
+    if names.is_empty() {
+        return String::new();
+    }
+    let out = Command::new(cli)
+        .args([
+            "inspect",
+            "--format",
+            "{{.Name}} {{range .Mounts}}{{.Source}} {{end}}",
+        ])
+        .args(&names)
+        .env(var, &endpoint)
+        .output()
+        .expect("inspect");
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// A sandbox container of the run `pid` exists.
+fn run_container_exists(r: &Ready, engine: Engine, pid: u32) -> bool {
+    sandbox_mounts(r, engine).contains(&tag(pid))
+}
+
+/// Nothing of the run `pid` is left: no sandbox container whose mounts come from its
+/// directory, no directory, no namespaced half.
+fn nothing_left(r: &Ready, engine: Engine, pid: u32) {
+    let t = tag(pid);
+    let mounts = sandbox_mounts(r, engine);
+    assert!(!mounts.contains(&t), "containers left:\n{mounts}");
     let left: Vec<String> = std::fs::read_dir(std::env::temp_dir())
         .expect("tmp")
         .flatten()
         .map(|e| e.file_name().to_string_lossy().into_owned())
-        .filter(|n| n.starts_with("clawposture-e2e-"))
+        .filter(|n| n.starts_with(&t))
         .collect();
     assert!(left.is_empty(), "run directories left: {left:?}");
     let procs = Command::new("pgrep")
-        .args(["-f", "__e2e-inner"])
+        .args(["-f", &t])
         .output()
         .expect("pgrep");
     assert!(
         procs.stdout.is_empty(),
-        "namespaced half left: {}",
+        "processes of the run left: {}",
         String::from_utf8_lossy(&procs.stdout)
     );
 }
@@ -316,6 +354,7 @@ fn assert_passes(o: &Outcome, ids: &[&str]) {
 /// other: the machine has two cores.
 #[test]
 fn e2e_ci_sample() {
+    let _one = serial();
     let Some(r) = ready("e2e_ci_sample") else {
         return;
     };
@@ -342,7 +381,7 @@ fn e2e_ci_sample() {
             .is_some_and(|t| t.iter().any(|x| x == "exec"))
     );
     timings.push(("private × rootful Docker", o.seconds));
-    nothing_left(&r, Engine::DockerRootful);
+    nothing_left(&r, Engine::DockerRootful, o.pid);
 
     let home = apply(&r, Engine::PodmanRootless, "group");
     let o = run_e2e(&r, Engine::PodmanRootless, &home, &["--agent", "group"]);
@@ -358,7 +397,7 @@ fn e2e_ci_sample() {
         ],
     );
     timings.push(("group (agent group) × rootless Podman", o.seconds));
-    nothing_left(&r, Engine::PodmanRootless);
+    nothing_left(&r, Engine::PodmanRootless, o.pid);
 
     let home = apply(&r, Engine::DockerRootless, "group");
     edit(&home, |v| {
@@ -377,7 +416,7 @@ fn e2e_ci_sample() {
         "{said}"
     );
     timings.push(("group negative (sandbox off) × rootless Docker", o.seconds));
-    nothing_left(&r, Engine::DockerRootless);
+    nothing_left(&r, Engine::DockerRootless, o.pid);
     for (what, s) in timings {
         eprintln!("[e2e timing] {what}: {s:.0} s");
     }
@@ -390,15 +429,27 @@ fn e2e_full_matrix() {
         skipped("the full e2e matrix runs with CLAWPOSTURE_E2E_FULL=1 (about 20–30 minutes here)");
         return;
     }
+    let _one = serial();
     let Some(r) = ready("e2e_full_matrix") else {
         return;
+    };
+    // Optional narrowing for a partial run: CLAWPOSTURE_E2E_PRESETS=public,private and
+    // CLAWPOSTURE_E2E_ENGINES=docker,docker-rootless,podman-rootless.
+    let wanted = |var: &str, name: &str| {
+        std::env::var(var).map_or(true, |v| v.split(',').any(|x| x.trim() == name))
     };
     for engine in [
         Engine::DockerRootful,
         Engine::DockerRootless,
         Engine::PodmanRootless,
     ] {
+        if !wanted("CLAWPOSTURE_E2E_ENGINES", engine.arg()) {
+            continue;
+        }
         for threat in ["private", "group", "public"] {
+            if !wanted("CLAWPOSTURE_E2E_PRESETS", threat) {
+                continue;
+            }
             let home = apply(&r, engine, threat);
             let o = run_e2e(&r, engine, &home, &[]);
             eprintln!("[e2e timing] {threat} × {engine:?}: {:.0} s", o.seconds);
@@ -407,11 +458,15 @@ fn e2e_full_matrix() {
                 "{threat} × {engine:?}: {:#}\n{}",
                 o.json["checks"], o.stderr
             );
-            nothing_left(&r, engine);
+            nothing_left(&r, engine, o.pid);
             // Negative: every sandbox off.
             edit(&home, |v| {
                 v["agents"]["defaults"]["sandbox"]["mode"] = "off".into();
-                if let Some(m) = v["agents"]["entries"].as_object_mut() {
+                // pointer_mut: indexing would insert `entries: null`, which OpenClaw rejects.
+                if let Some(m) = v
+                    .pointer_mut("/agents/entries")
+                    .and_then(|e| e.as_object_mut())
+                {
                     for e in m.values_mut() {
                         if e.get("sandbox").is_some() {
                             e["sandbox"]["mode"] = "off".into();
@@ -425,7 +480,16 @@ fn e2e_full_matrix() {
                 "{threat} × {engine:?} negative: {:#}",
                 o.json["checks"]
             );
-            nothing_left(&r, engine);
+            // It fails for what it saw (a session outside a container), not for a setup error.
+            assert!(
+                checks(&o)
+                    .iter()
+                    .any(|(id, st, _)| id.ends_with(".sandbox") && st == "fail"),
+                "{threat} × {engine:?} negative: {:#}\n{}",
+                o.json["checks"],
+                o.stderr
+            );
+            nothing_left(&r, engine, o.pid);
         }
     }
 }
@@ -434,6 +498,7 @@ fn e2e_full_matrix() {
 /// and exits 128+15.
 #[test]
 fn e2e_sigterm_leaves_nothing() {
+    let _one = serial();
     let Some(r) = ready("e2e_sigterm_leaves_nothing") else {
         return;
     };
@@ -443,6 +508,7 @@ fn e2e_sigterm_leaves_nothing() {
         .stderr(Stdio::piped())
         .spawn()
         .expect("spawn");
+    let pid = child.id();
     let stderr = child.stderr.take().expect("stderr");
     let mut seen = String::new();
     let mut lines = BufReader::new(stderr).lines();
@@ -450,8 +516,16 @@ fn e2e_sigterm_leaves_nothing() {
         let line = line.unwrap_or_default();
         seen.push_str(&line);
         seen.push('\n');
-        // The second turn is the sandboxed one: its container is created during it.
+        // The second turn is the sandboxed one: stop once OpenClaw has created its container.
         if line.contains("agent:main:dm-probe: turn started") {
+            let t0 = Instant::now();
+            while !run_container_exists(&r, Engine::DockerRootful, pid) {
+                assert!(
+                    t0.elapsed().as_secs() < 240,
+                    "no sandbox container appeared:\n{seen}"
+                );
+                std::thread::sleep(std::time::Duration::from_millis(300));
+            }
             // SAFETY: signalling our own child.
             unsafe {
                 libc::kill(child.id() as i32, libc::SIGTERM);
@@ -470,5 +544,116 @@ fn e2e_sigterm_leaves_nothing() {
     seen.push_str(&rest.join().unwrap_or_default());
     assert_eq!(status.code(), Some(128 + 15), "{seen}");
     assert!(seen.contains("cleaned up"), "{seen}");
-    nothing_left(&r, Engine::DockerRootful);
+    nothing_left(&r, Engine::DockerRootful, pid);
+}
+
+/// What would make a turn fail or hang stops the run first, with its reason and fix, and no
+/// turn runs: /.dockerenv, a missing image, an image without `sleep`, a rootless daemon of
+/// another user, no root for the namespace.
+#[test]
+fn e2e_refuses_clearly() {
+    let _one = serial();
+    let Some(r) = ready("e2e_refuses_clearly") else {
+        return;
+    };
+    let setup = |o: &Outcome| -> (String, String) {
+        let c = o.json["checks"]
+            .as_array()
+            .and_then(|a| a.iter().find(|c| c["id"] == "e2e.setup"))
+            .unwrap_or_else(|| panic!("no e2e.setup: {:#}\n{}", o.json, o.stderr));
+        assert_eq!(c["status"], "fail");
+        assert_eq!(o.code, 1);
+        assert!(
+            o.json["evidence"]["turns"]
+                .as_array()
+                .is_none_or(|t| t.is_empty())
+        );
+        (
+            c["reason"].as_str().unwrap_or("").to_string(),
+            c["fix"].as_str().unwrap_or("").to_string(),
+        )
+    };
+    // /.dockerenv (these machines have it): without the harness.
+    if std::path::Path::new("/.dockerenv").exists() {
+        let home = apply(&r, Engine::DockerRootful, "private");
+        let (var, endpoint) = Engine::DockerRootful.env(&r);
+        let out = Command::new(env!("CARGO_BIN_EXE_clawposture"))
+            .args(["verify", "--e2e", "--json", "--config"])
+            .arg(home.config())
+            .arg("--state-dir")
+            .arg(home.state())
+            .env("CLAWPOSTURE_OPENCLAW", &r.openclaw)
+            .env(var, endpoint)
+            .output()
+            .expect("verify");
+        let o = Outcome {
+            pid: 0,
+            code: out.status.code().unwrap_or(-1),
+            json: serde_json::from_slice(&out.stdout).expect("json"),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+            seconds: 0.0,
+        };
+        let (why, fix) = setup(&o);
+        assert!(why.contains("/.dockerenv"), "{why}");
+        assert!(fix.contains("mount namespace"), "{fix}");
+    }
+    // A missing image.
+    let home = apply(&r, Engine::DockerRootful, "private");
+    edit(&home, |v| {
+        v["agents"]["defaults"]["sandbox"]["docker"]["image"] = "cpe2e-missing:none".into()
+    });
+    let (why, fix) = setup(&run_e2e(&r, Engine::DockerRootful, &home, &[]));
+    assert!(why.contains("cpe2e-missing:none"), "{why}");
+    assert!(fix.contains("clawposture image build"), "{fix}");
+    // An image with a shell but no `sleep` (busybox without its applet links).
+    let root = tempfile::tempdir().expect("dir");
+    std::fs::create_dir(root.path().join("bin")).expect("mkdir");
+    std::fs::copy("/bin/busybox", root.path().join("bin/busybox")).expect("busybox");
+    std::os::unix::fs::symlink("busybox", root.path().join("bin/sh")).expect("ln");
+    let (var, endpoint) = Engine::DockerRootful.env(&r);
+    let tar = root.path().join("rootfs.tar");
+    let st = Command::new("tar")
+        .arg("-C")
+        .arg(root.path())
+        .arg("-cf")
+        .arg(&tar)
+        .arg("bin")
+        .status()
+        .expect("tar");
+    assert!(st.success());
+    let imported = Command::new("docker")
+        .args(["import"])
+        .arg(&tar)
+        .arg("cpe2e-nosleep:test")
+        .env(var, &endpoint)
+        .output()
+        .expect("import");
+    assert!(imported.status.success(), "{imported:?}");
+    edit(&home, |v| {
+        v["agents"]["defaults"]["sandbox"]["docker"]["image"] = "cpe2e-nosleep:test".into()
+    });
+    let o = run_e2e(&r, Engine::DockerRootful, &home, &[]);
+    let _ = Command::new("docker")
+        .args(["rmi", "-f", "cpe2e-nosleep:test"])
+        .env(var, &endpoint)
+        .output();
+    let (why, _) = setup(&o);
+    assert!(why.contains("sleep"), "{why}");
+    nothing_left(&r, Engine::DockerRootful, o.pid);
+    // A rootless daemon of another user than the state dir's owner (root here).
+    let home = apply(&r, Engine::DockerRootful, "private");
+    let (_, rootless) = Engine::DockerRootless.env(&r);
+    let out = e2e_command(&r, Engine::DockerRootful, &home, &[])
+        .env("DOCKER_HOST", rootless)
+        .output()
+        .expect("verify");
+    let o = Outcome {
+        pid: 0,
+        code: out.status.code().unwrap_or(-1),
+        json: serde_json::from_slice(&out.stdout).expect("json"),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        seconds: 0.0,
+    };
+    let (why, _) = setup(&o);
+    assert!(why.contains("belongs to uid"), "{why}");
 }

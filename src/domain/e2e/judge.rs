@@ -134,6 +134,26 @@ pub fn turn_fix(stderr: &str) -> Option<String> {
     }
 }
 
+/// Why OpenClaw ended a turn: its `Reason:` line, else the `message` of its JSON error, else
+/// the last line it printed.
+fn failure_reason(s: &str) -> String {
+    if let Some(r) = s
+        .lines()
+        .rev()
+        .find_map(|l| l.split_once("Reason:").map(|(_, r)| r.trim().to_string()))
+    {
+        return r;
+    }
+    if let Some(m) = s.lines().rev().find_map(|l| {
+        l.trim()
+            .strip_prefix("\"message\":")
+            .map(|m| m.trim().trim_end_matches(',').trim_matches('"').to_string())
+    }) {
+        return m;
+    }
+    last_line(s)
+}
+
 fn last_line(s: &str) -> String {
     s.lines()
         .rev()
@@ -343,7 +363,7 @@ fn judge_turn(prefix: &str, e: &Expect, turn: &Turn, ev: &Evidence, out: &mut Ve
             format!(
                 "OpenClaw ended the turn with exit code {}: {}",
                 turn.exit_code.unwrap_or(-1),
-                last_line(&turn.stderr_tail)
+                failure_reason(&turn.stderr_tail)
             )
         };
         let mut c = Check::new(
@@ -733,6 +753,17 @@ mod tests {
                 want
             );
         }
+    }
+
+    #[test]
+    fn a_failed_turn_says_why() {
+        let tail = "[openclaw] Reason: temp workspace directory has an untrusted owner\n{\n  \"ok\": false\n}";
+        assert_eq!(
+            failure_reason(tail),
+            "temp workspace directory has an untrusted owner"
+        );
+        let json = "{\n  \"error\": {\n    \"message\": \"config invalid\"\n  }\n}";
+        assert_eq!(failure_reason(json), "config invalid");
     }
 
     #[test]

@@ -97,7 +97,9 @@ impl Cli {
             "/bin/sh",
             image,
             "-c",
-            "command -v sleep >/dev/null || { echo 'no sleep in the image' >&2; exit 3; }",
+            // A file on PATH, as exec(2) needs (a busybox shell may run applets without their
+            // links, which `command -v` would count).
+            "IFS=:; for d in $PATH; do [ -x \"$d/sleep\" ] && exit 0; done; echo 'no sleep on PATH in the image' >&2; exit 3",
         ]);
         if ran.ok() {
             Ok(())

@@ -64,6 +64,11 @@ impl Run {
 }
 
 fn setup_failure(against: &str, why: String, fix: Option<String>, run: &Run) -> Report {
+    // Stopped during the checks before the run: nothing of the run exists yet.
+    if let Some(sig) = proc::stop_signal() {
+        run.say(&format!("stopped by signal {sig}"));
+        std::process::exit(128 + sig);
+    }
     let mut checks = judge::judge(
         &[],
         &Evidence {
@@ -276,9 +281,9 @@ pub fn run(o: &Options) -> Report {
         .iter()
         .map(|a| expect::agent_sandbox(&user, a))
         .collect();
-    let podman = sandboxes
-        .iter()
-        .any(|s| s.enabled() && s.backend == "podman");
+    // The backend the config names, sandbox on or off: a file whose sandboxes were turned off
+    // still names its engine (and the run must reach it to show nothing was created there).
+    let podman = sandboxes.iter().any(|s| s.backend == "podman");
     if !podman && Path::new("/.dockerenv").exists() {
         return setup_failure(&against, "/.dockerenv exists: OpenClaw believes it runs inside a container and tries to resolve its bind mounts through `docker inspect` of itself, so its turn would fail".into(), Some("run verify --e2e where the Gateway runs on the host, or in a private mount namespace without /.dockerenv".into()), &run);
     }

@@ -72,7 +72,7 @@ pub fn run_as(
 }
 
 /// As [`run`], with the child's stderr going straight to ours (its progress lines are seen as
-/// they come).
+/// they come); a stop signal (SIGINT/SIGTERM/SIGHUP) kills it at once.
 pub fn run_inherit_stderr(
     argv: &[String],
     env: &[(String, String)],
@@ -168,7 +168,9 @@ fn spawn_wait(
                 break;
             }
         }
-        let stop = stop_signal().is_some();
+        // Only the run itself is cut short by a stop signal: the cleanup's engine calls that
+        // follow one must finish.
+        let stop = inherit_stderr && stop_signal().is_some();
         if stop || start.elapsed() >= timeout {
             ran.interrupted = stop;
             ran.timed_out = !stop;
