@@ -6,10 +6,10 @@
 
 use std::time::{Duration, Instant};
 
+use clawposture::domain::choice::Advanced;
 use clawposture::domain::choice::{self, Inputs};
 use clawposture::domain::plan::{self, TokenState};
 use clawposture::domain::preset::{self, Preset};
-use clawposture::domain::choice::Advanced;
 use clawposture::domain::recognize;
 use clawposture::model::environment::{Engine, Environment};
 
@@ -94,6 +94,9 @@ fn main() {
         println!("{entries:>8} {m:>12.2?} {:>13.2} µs", each * 1e6);
     }
     if let [small, large] = per_entry[..] {
-        println!("per-entry ratio 3,000 : 300 = {:.2} (linear ≈ 1)", large / small);
+        println!(
+            "per-entry ratio 3,000 : 300 = {:.2} (linear ≈ 1)",
+            large / small
+        );
     }
 }

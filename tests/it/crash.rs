@@ -32,7 +32,13 @@ fn apply_cmd(sb: &Sandbox, strace: &[String]) -> Command {
     c.args(strace)
         .arg(env!("CARGO_BIN_EXE_clawposture"))
         .args([
-            "apply", "--yes", "--threat", "private", "--engine", "docker",
+            "apply",
+            "--yes",
+            "--threat",
+            "private",
+            "--engine",
+            "docker",
+            "--no-detect",
         ])
         .env_clear()
         .envs(base.get_envs().filter_map(|(k, v)| Some((k, v?))))
@@ -144,7 +150,7 @@ fn a_kill_at_each_syscall_of_a_write_leaves_old_or_new_bytes_a_whole_env_and_no_
     .output()
     .expect("strace");
     assert!(applied(&out), "{}", both(&out));
-    let new = std::fs::read_to_string(reference.config()).expect("new");
+    let new = reference.config_text().expect("new");
     assert_ne!(new, original());
     let trace = std::fs::read_to_string(&log).expect("trace");
     let all = calls(&trace);
@@ -196,7 +202,7 @@ fn a_kill_at_each_syscall_of_a_write_leaves_old_or_new_bytes_a_whole_env_and_no_
             continue;
         }
         killed += 1;
-        let now = std::fs::read_to_string(sb.config()).expect("the config is there");
+        let now = sb.config_text().expect("the config is there");
         assert!(
             now == original() || now == new,
             "{at}: the config is neither old nor new:\n{now}"
@@ -224,11 +230,7 @@ fn a_kill_at_each_syscall_of_a_write_leaves_old_or_new_bytes_a_whole_env_and_no_
             left.is_empty(),
             "{at}: temps left after the next run: {left:?}"
         );
-        assert_eq!(
-            std::fs::read_to_string(sb.config()).expect("config"),
-            new,
-            "{at}: the next run"
-        );
+        assert_eq!(sb.config_text().expect("config"), new, "{at}: the next run");
         assert_eq!(
             env_token(&sb.state()).flatten().as_deref(),
             Some(LITERAL),

@@ -865,6 +865,7 @@ fn two_concurrent_applies_never_leave_a_checklist_naming_the_other_preset() {
             preset,
             "--engine",
             "docker",
+            "--no-detect",
             "--owner",
             "telegram:42",
         ])
@@ -970,6 +971,7 @@ fn apply_on_a_config_ten_times_bigger_costs_about_ten_times_not_a_hundred() {
             "group",
             "--engine",
             "docker",
+            "--no-detect",
             "--owner",
             "telegram:42",
         ];

@@ -115,8 +115,7 @@ fn run_apply(h: &Home, flags: &str) -> std::process::Output {
         .expect("run apply")
 }
 
-/// The config's bytes (None: no file).
-/// The config's bytes, with the home's own directory (in the policy file's path) named
+/// The config's bytes (None: no file), with the home's own directory (in the policy file's path) named
 /// `<home>`, so files written in different homes compare byte for byte.
 fn config(h: &Home) -> Option<Vec<u8>> {
     let dir = h.dir.path().display().to_string();

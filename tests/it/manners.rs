@@ -5,13 +5,14 @@
 
 use crate::support::homes::*;
 
-const APPLY: [&str; 8] = [
+const APPLY: [&str; 9] = [
     "apply",
     "--yes",
     "--threat",
     "private",
     "--engine",
     "docker",
+    "--no-detect",
     "--owner",
     "telegram:42",
 ];

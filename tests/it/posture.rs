@@ -255,6 +255,7 @@ fn a_channel_include_is_judged_by_verify_and_refused_by_apply() {
         "private",
         "--engine",
         "docker-rootless",
+        "--no-detect",
         "--same-gateway",
         "--config",
         config.to_str().expect("utf-8"),
@@ -377,6 +378,7 @@ fn plan_owns_each_override_with_its_reason_and_refuses_a_binding_to_a_weaker_age
         "public",
         "--engine",
         "docker-rootless",
+        "--no-detect",
         "--accept-risk",
     ];
     args.extend(paths);
@@ -422,6 +424,7 @@ fn plan_owns_each_override_with_its_reason_and_refuses_a_binding_to_a_weaker_age
         "group",
         "--engine",
         "docker-rootless",
+        "--no-detect",
         "--same-gateway",
         "--group",
         "telegram:-100200",

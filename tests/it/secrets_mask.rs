@@ -18,7 +18,7 @@ const ESCAPED_PARTS: [&str; 3] = ["GWTOKEN", "bbbbbbbbbbb", "cccccccccc"];
 /// block is a change), each next to a line the plan changes so that it sits in diff context.
 const UNNAMED: &str = "{\n  gateway: {\n    bind: 'lan',\n  },\n  env: {\n    vars: { GITHUB_PAT: 'ghp_PATPATPAT123', OPENAI_KEY: 'sk-OPENAIOPENAI' },\n  },\n  models: {\n    providers: { p: { baseUrl: 'http://127.0.0.1:1', params: { key: 'PROVKEY12345' } } },\n  },\n  agents: {\n    list: [ { id: 'main', sandbox: { ssh: { identityData: 'SSHIDENTITY99' } }, params: { key: 'AGENTPARAMKEY7' } } ],\n  },\n}\n";
 
-const PRIVATE: [&str; 4] = ["--threat", "private", "--engine", "docker"];
+const PRIVATE: [&str; 5] = ["--threat", "private", "--engine", "docker", "--no-detect"];
 
 fn outputs(sb: &Sandbox) -> Vec<(String, String)> {
     let mut out = Vec::new();
@@ -113,7 +113,13 @@ fn secrets_in_the_agents_list_migration_block_are_masked() {
         assert_hidden(&name, &text, &["SSHIDENTITY99", "AGENTPARAMKEY7"]);
     }
     let o = sb.run(&[
-        "plan", "--json", "--threat", "private", "--engine", "docker",
+        "plan",
+        "--json",
+        "--threat",
+        "private",
+        "--engine",
+        "docker",
+        "--no-detect",
     ]);
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("plan --json");
     let entries = v["changes"]
@@ -137,7 +143,7 @@ fn a_token_written_with_escapes_never_shows_in_plain() {
     }
     let h = Home::new();
     std::fs::write(h.config(), ESCAPED).expect("config");
-    let t = Tmux::start(120, 50, &h.line("--plain --engine docker", ""));
+    let t = Tmux::start(120, 50, &h.line("--plain --engine docker --no-detect", ""));
     if t.wait_for_any(&["Build it now", "Threat model:"]).0 == "Build it now" {
         t.type_text("n");
         t.keys(&["Enter"]);

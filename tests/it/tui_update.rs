@@ -289,19 +289,20 @@ fn advanced_settings_go_through_the_core() {
         "{:?}",
         p.choice.adjustments
     );
-    assert!(p.plan.new_text.contains(r#""workspaceAccess": "rw""#));
+    assert_eq!(
+        crate::support::pty::json5(&p.plan.new_text)["agents"]["defaults"]["sandbox"]["workspaceAccess"],
+        "rw"
+    );
     // Around to the preset's own value: the override is gone, not written twice.
     keys(&mut w, &[Key::Right, Key::Right]);
     assert_eq!(w.inputs.workspace_access, None);
 
     // Sandbox network: bridge.
     keys(&mut w, &[Key::Char('2')]);
-    assert!(
-        w.plan()
-            .expect("plan")
-            .plan
-            .new_text
-            .contains(r#""network": "bridge""#)
+    assert_eq!(
+        crate::support::pty::json5(&w.plan().expect("plan").plan.new_text)["agents"]["defaults"]["sandbox"]
+            ["docker"]["network"],
+        "bridge"
     );
 
     // Owner: an invalid id is refused with the reason; a valid one pins the owner.

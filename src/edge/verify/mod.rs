@@ -261,7 +261,9 @@ pub fn expectations(opts: &Options, read: Result<Option<&str>, String>) -> Expec
             .map_err(|e| e.to_string()),
     };
     let value = parsed.clone().unwrap_or(Value::Null);
-    let environments: Vec<Environment> = match opts.engine {
+    // What the file is judged against: the engine and preset named, else those of the last
+    // apply (the ledger), so a hand edit cannot make the file resemble another variant.
+    let environments: Vec<Environment> = match opts.engine.or(opts.written_for) {
         Some(engine) => vec![Environment {
             engine,
             uid: opts.uid,
@@ -274,7 +276,10 @@ pub fn expectations(opts: &Options, read: Result<Option<&str>, String>) -> Expec
             t,
             &opts.presets,
             &environments,
-            opts.preset.as_deref(),
+            opts.preset.as_deref().or(opts
+                .threat
+                .as_deref()
+                .filter(|t| opts.presets.iter().any(|p| p.name == *t))),
             opts.advanced,
         ),
         _ => None,

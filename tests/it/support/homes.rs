@@ -19,6 +19,13 @@ impl Sandbox {
         self.dir.path().join(rel)
     }
 
+    /// The config with this sandbox's own directory (in the policy file's absolute path)
+    /// named `<home>`, so files written in different sandboxes compare byte for byte.
+    pub fn config_text(&self) -> std::io::Result<String> {
+        Ok(std::fs::read_to_string(self.config())?
+            .replace(&self.dir.path().display().to_string(), "<home>"))
+    }
+
     pub fn home(&self) -> PathBuf {
         self.path("home")
     }

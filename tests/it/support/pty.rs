@@ -220,6 +220,13 @@ impl Home {
         std::fs::read_to_string(self.path(rel)).unwrap_or_else(|e| panic!("{rel}: {e}"))
     }
 
+    /// The config with this home's own directory (in the policy file's absolute path) named
+    /// `<home>`, so files written in different homes compare byte for byte.
+    pub fn config_text(&self) -> String {
+        self.read("openclaw.json")
+            .replace(&self.dir.path().display().to_string(), "<home>")
+    }
+
     /// What `clawposture apply --yes` writes from the same fixture: the reference result.
     pub fn apply_reference(args: &[&str]) -> String {
         let h = Home::new();
@@ -238,7 +245,7 @@ impl Home {
             .output()
             .expect("run apply");
         assert!(crate::support::homes::applied(&out), "apply: {out:?}");
-        h.read("openclaw.json")
+        h.config_text()
     }
 }
 
@@ -278,7 +285,7 @@ pub fn passes(printed: &str, id: &str) -> bool {
 pub fn check_same_as_apply(h: &Home, host: &str) {
     check_written(h, Some("0:0"));
     assert_eq!(
-        h.read("openclaw.json"),
+        h.config_text(),
         Home::apply_reference(&["--threat", "private", "--docker-host", host])
     );
 }
