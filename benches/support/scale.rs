@@ -17,7 +17,7 @@ use clawposture::edge::write::{self, WriteRequest};
 use clawposture::model::environment::{Engine, Environment};
 
 /// A hand-grown config of about `lines` lines: per unit (10 lines) one agent with its own
-/// workspace and an unsandboxed override, one Telegram group chat and one route to it.
+/// workspace and an unsandboxed override, one Telegram group chat, every other chat routed.
 pub fn scaled(lines: usize) -> (String, Vec<String>) {
     let units = (lines / 10).max(1);
     let mut agents = String::new();
@@ -32,9 +32,13 @@ pub fn scaled(lines: usize) -> (String, Vec<String>) {
         groups.push_str(&format!(
             "        // chat {i}\n        '{id}': {{ requireMention: true }},\n"
         ));
-        routes.push_str(&format!(
-            "    // route {i}\n    {{ agentId: 'helper-{i}', match: {{ channel: 'telegram', peer: {{ kind: 'group', id: '{id}' }} }} }},\n"
-        ));
+        // Every other chat already routed to the group agent (a route to a helper agent would
+        // be refused under the group threat); the preset appends the others.
+        if i % 2 == 0 {
+            routes.push_str(&format!(
+                "    // route {i}\n    {{ agentId: 'group', match: {{ channel: 'telegram', peer: {{ kind: 'group', id: '{id}' }} }} }},\n"
+            ));
+        }
         ids.push(id);
     }
     let text = format!(

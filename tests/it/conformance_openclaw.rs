@@ -311,6 +311,10 @@ fn way_around(
         "--accept-risk",
         "--same-gateway",
     ];
+    // The engines named here need not run on this machine: the config is written for them.
+    if engine != "none" {
+        args.push("--no-detect");
+    }
     if preset == "group" {
         args.extend([
             "--group",

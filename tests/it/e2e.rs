@@ -95,6 +95,10 @@ impl Home {
     fn config(&self) -> PathBuf {
         self.state().join("openclaw.json")
     }
+    /// The binary, runnable by the test user and inside the no-/.dockerenv root.
+    fn bin(&self) -> PathBuf {
+        crate::support::exe::copy_into(self.dir.path())
+    }
 }
 
 fn apply(r: &Ready, engine: Engine, threat: &str) -> Home {
@@ -126,10 +130,10 @@ fn apply(r: &Ready, engine: Engine, threat: &str) -> Home {
                 format!("--regid={u}"),
                 "--init-groups".into(),
             ]);
-            c.arg(env!("CARGO_BIN_EXE_clawposture"));
+            c.arg(home.bin());
             c
         }
-        None => Command::new(env!("CARGO_BIN_EXE_clawposture")),
+        None => Command::new(home.bin()),
     };
     let out = cmd
         .args([
@@ -187,7 +191,7 @@ fn e2e_command(r: &Ready, engine: Engine, home: &Home, extra: &[&str]) -> Comman
         env!("CARGO_MANIFEST_DIR"),
         "/.ci/support/no-dockerenv.sh"
     ))
-    .arg(env!("CARGO_BIN_EXE_clawposture"))
+    .arg(home.bin())
     .args(["verify", "--e2e", "--json", "--config"])
     .arg(home.config())
     .arg("--state-dir")
@@ -643,10 +647,16 @@ fn e2e_refuses_clearly() {
     // A rootless daemon of another user than the state dir's owner (root here).
     let home = apply(&r, Engine::DockerRootful, "private");
     let (_, rootless) = Engine::DockerRootless.env(&r);
-    let out = e2e_command(&r, Engine::DockerRootful, &home, &[])
-        .env("DOCKER_HOST", rootless)
-        .output()
-        .expect("verify");
+    // Named with --docker-host: the shell's DOCKER_HOST would lose to the one apply wrote
+    // into the state dir's .env for the Gateway (the Gateway's view, not the shell's).
+    let out = e2e_command(
+        &r,
+        Engine::DockerRootful,
+        &home,
+        &["--docker-host", &rootless],
+    )
+    .output()
+    .expect("verify");
     let o = Outcome {
         pid: 0,
         code: out.status.code().unwrap_or(-1),

@@ -145,7 +145,7 @@ impl Store {
             .arg(format!("XDG_RUNTIME_DIR={}", self.run().display()))
             .arg(format!("USER={}", self.user))
             .arg("PATH=/usr/bin:/bin")
-            .arg(env!("CARGO_BIN_EXE_clawposture"))
+            .arg(crate::support::exe::copy_into(self.dir.path()))
             .args(args)
             .output()
             .expect("run clawposture")

@@ -5,6 +5,7 @@
 
 pub mod detect;
 pub mod engines;
+pub mod exe;
 pub mod homes;
 pub mod pty;
 pub mod tui;
