@@ -152,6 +152,9 @@ impl Store {
             .arg("PATH=/usr/bin:/bin")
             .arg(program)
             .args(args)
+            // The test's own directory may be one only root can enter (a clone in /root):
+            // podman and clawposture run from `/`, where the test user may be.
+            .current_dir("/")
             .output()
             .expect("run clawposture")
     }
@@ -182,8 +185,8 @@ fn rootless_podman_without_its_api_service_is_found_through_the_cli() {
     }
     let store = Store::new(&env["CLAWPOSTURE_TEST_USER"]);
     // A store that has been used before, as a user's is: its first `podman info` creates the
-    // storage and the pause process, which takes seconds under load and is not what detection
-    // is judged on (it gives the CLI 3 s).
+    // storage and the pause process, which is not what detection is judged on (it gives the
+    // CLI 3 s).
     let first = store.as_user(std::path::Path::new("/usr/bin/podman"), &["info"]);
     assert!(first.status.success(), "podman info: {first:?}");
     let sock = store.run().join("podman/podman.sock");
