@@ -187,26 +187,17 @@ pub fn run_verify(
         return Ok(run_e2e(args, &opts));
     }
     let report = verify(&opts);
-    if args.json {
+    print_report(args.json, &report.to_json(), &report.to_text());
+    if !args.json
+        && !args.live
+        && report
+            .outcomes
+            .iter()
+            .any(|o| o.group == crate::model::checks::Group::Engine)
+    {
         println!(
-            "{}",
-            serde_json::to_string_pretty(&report.to_json()).unwrap_or_default()
+            "(The sandbox was not probed live: run with --live to prove it from inside a container.)"
         );
-    } else {
-        print!(
-            "{}",
-            crate::front::summary::paint(&report.to_text(), crate::front::summary::use_color())
-        );
-        if !args.live
-            && report
-                .outcomes
-                .iter()
-                .any(|o| o.group == crate::model::checks::Group::Engine)
-        {
-            println!(
-                "(The sandbox was not probed live: run with --live to prove it from inside a container.)"
-            );
-        }
     }
     Ok(report.exit_code())
 }
@@ -230,16 +221,21 @@ fn run_e2e(args: &VerifyArgs, opts: &Options) -> i32 {
         strict: args.strict,
     };
     let report = crate::edge::e2e::run(&e2e);
-    if args.json {
+    print_report(args.json, &report.to_json(), &report.to_text());
+    report.exit_code()
+}
+
+/// A report on stdout: its JSON, or its text coloured on a terminal.
+fn print_report(json: bool, as_json: &serde_json::Value, text: &str) {
+    if json {
         println!(
             "{}",
-            serde_json::to_string_pretty(&report.to_json()).unwrap_or_default()
+            serde_json::to_string_pretty(as_json).unwrap_or_default()
         );
     } else {
         print!(
             "{}",
-            crate::front::summary::paint(&report.to_text(), crate::front::summary::use_color())
+            crate::front::summary::paint(text, crate::front::summary::use_color())
         );
     }
-    report.exit_code()
 }
