@@ -208,7 +208,13 @@ fn run_e2e(args: &VerifyArgs, opts: &Options) -> i32 {
         config: opts.config.clone(),
         state_dir: opts.state_dir.clone(),
         presets: opts.presets.clone(),
-        preset: opts.preset.clone(),
+        // Judged against the named preset, else the last apply's (the ledger), as `verify`
+        // is: a hand edit must not make the file look like a weaker preset.
+        preset: opts.preset.clone().or_else(|| {
+            opts.threat
+                .clone()
+                .filter(|t| opts.presets.iter().any(|p| &p.name == t))
+        }),
         advanced: opts.advanced,
         agent: args.agent.clone(),
         keep: args.keep,
