@@ -127,11 +127,46 @@ fn current_uid() -> u32 {
 
 /// The login name for `uid` from `<root>/etc/passwd`.
 pub(crate) fn user_name(system_root: &Path, uid: u32) -> Option<String> {
+    passwd_field(system_root, uid, 0)
+}
+
+/// The home directory of `uid` from `<root>/etc/passwd`.
+pub fn home_dir(system_root: &Path, uid: u32) -> Option<PathBuf> {
+    passwd_field(system_root, uid, 5)
+        .filter(|h| !h.is_empty())
+        .map(PathBuf::from)
+}
+
+/// Field `n` (0: name, 5: home) of `uid`'s line in `<root>/etc/passwd`.
+fn passwd_field(system_root: &Path, uid: u32, n: usize) -> Option<String> {
     let passwd = std::fs::read_to_string(system_root.join("etc/passwd")).ok()?;
     passwd.lines().find_map(|line| {
-        let mut f = line.split(':');
-        let name = f.next()?;
-        let id: u32 = f.nth(1)?.parse().ok()?;
-        (id == uid).then(|| name.to_string())
+        let f: Vec<&str> = line.split(':').collect();
+        let id: u32 = f.get(2)?.parse().ok()?;
+        (id == uid).then(|| f.get(n).map(|s| s.to_string()))?
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn name_and_home_come_from_the_uid_s_own_passwd_line() {
+        let root = tempfile::tempdir().expect("dir");
+        std::fs::create_dir(root.path().join("etc")).expect("etc");
+        std::fs::write(
+            root.path().join("etc/passwd"),
+            "root:x:0:0:root:/root:/bin/sh\nbroken line\nalice:x:1000:1000:Alice,,,:/home/alice:/bin/bash\nnohome:x:1001:1001:::/bin/sh\n",
+        )
+        .expect("passwd");
+        assert_eq!(user_name(root.path(), 1000).as_deref(), Some("alice"));
+        assert_eq!(
+            home_dir(root.path(), 1000),
+            Some(PathBuf::from("/home/alice"))
+        );
+        assert_eq!(home_dir(root.path(), 0), Some(PathBuf::from("/root")));
+        assert_eq!(home_dir(root.path(), 1001), None);
+        assert_eq!(home_dir(root.path(), 4242), None);
+    }
 }

@@ -319,25 +319,37 @@ fn run_container_exists(r: &Ready, engine: Engine, pid: u32) -> bool {
 /// Nothing of the run `pid` is left: no sandbox container whose mounts come from its
 /// directory, no directory, no namespaced half.
 fn nothing_left(r: &Ready, engine: Engine, pid: u32) {
+    if let Some(left) = leftovers(r, engine, pid) {
+        panic!("{left}");
+    }
+}
+
+/// What a run (by its pid tag) left behind: containers, directories, processes.
+fn leftovers(r: &Ready, engine: Engine, pid: u32) -> Option<String> {
     let t = tag(pid);
     let mounts = sandbox_mounts(r, engine);
-    assert!(!mounts.contains(&t), "containers left:\n{mounts}");
+    if mounts.contains(&t) {
+        return Some(format!("containers left:\n{mounts}"));
+    }
     let left: Vec<String> = std::fs::read_dir(std::env::temp_dir())
         .expect("tmp")
         .flatten()
         .map(|e| e.file_name().to_string_lossy().into_owned())
         .filter(|n| n.starts_with(&t))
         .collect();
-    assert!(left.is_empty(), "run directories left: {left:?}");
+    if !left.is_empty() {
+        return Some(format!("run directories left: {left:?}"));
+    }
     let procs = Command::new("pgrep")
         .args(["-f", &t])
         .output()
         .expect("pgrep");
-    assert!(
-        procs.stdout.is_empty(),
-        "processes of the run left: {}",
-        String::from_utf8_lossy(&procs.stdout)
-    );
+    (!procs.stdout.is_empty()).then(|| {
+        format!(
+            "processes of the run left: {}",
+            String::from_utf8_lossy(&procs.stdout)
+        )
+    })
 }
 
 fn assert_passes(o: &Outcome, ids: &[&str]) {
@@ -442,6 +454,9 @@ fn e2e_full_matrix() {
     let wanted = |var: &str, name: &str| {
         std::env::var(var).map_or(true, |v| v.split(',').any(|x| x.trim() == name))
     };
+    // Every case runs even after a failure, so one run gives the whole table.
+    let mut failures: Vec<String> = Vec::new();
+    let mut table: Vec<String> = Vec::new();
     for engine in [
         Engine::DockerRootful,
         Engine::DockerRootless,
@@ -456,13 +471,20 @@ fn e2e_full_matrix() {
             }
             let home = apply(&r, engine, threat);
             let o = run_e2e(&r, engine, &home, &[]);
-            eprintln!("[e2e timing] {threat} × {engine:?}: {:.0} s", o.seconds);
-            assert_eq!(
-                o.code, 0,
-                "{threat} × {engine:?}: {:#}\n{}",
-                o.json["checks"], o.stderr
+            eprintln!(
+                "[e2e timing] {threat} × {engine:?}: {:.0} s exit {}",
+                o.seconds, o.code
             );
-            nothing_left(&r, engine, o.pid);
+            if o.code != 0 {
+                failures.push(format!(
+                    "{threat} × {engine:?}: exit {}: {:#}\n{}",
+                    o.code, o.json["checks"], o.stderr
+                ));
+            }
+            failures.extend(
+                leftovers(&r, engine, o.pid).map(|l| format!("{threat} × {engine:?}: {l}")),
+            );
+            let positive = o.seconds;
             // Negative: every sandbox off.
             edit(&home, |v| {
                 v["agents"]["defaults"]["sandbox"]["mode"] = "off".into();
@@ -479,23 +501,35 @@ fn e2e_full_matrix() {
                 }
             });
             let o = run_e2e(&r, engine, &home, &[]);
-            assert_eq!(
-                o.code, 1,
-                "{threat} × {engine:?} negative: {:#}",
-                o.json["checks"]
+            eprintln!(
+                "[e2e timing] {threat} × {engine:?} negative: {:.0} s exit {}",
+                o.seconds, o.code
             );
-            // It fails for what it saw (a session outside a container), not for a setup error.
-            assert!(
-                checks(&o)
-                    .iter()
-                    .any(|(id, st, _)| id.ends_with(".sandbox") && st == "fail"),
-                "{threat} × {engine:?} negative: {:#}\n{}",
-                o.json["checks"],
-                o.stderr
+            // It must fail for what it saw (a session outside a container), not for a setup error.
+            let sandbox_failed = checks(&o)
+                .iter()
+                .any(|(id, st, _)| id.ends_with(".sandbox") && st == "fail");
+            if o.code != 1 || !sandbox_failed {
+                failures.push(format!(
+                    "{threat} × {engine:?} negative: exit {} (want 1 with a failed .sandbox check): {:#}\n{}",
+                    o.code, o.json["checks"], o.stderr
+                ));
+            }
+            failures.extend(
+                leftovers(&r, engine, o.pid)
+                    .map(|l| format!("{threat} × {engine:?} negative: {l}")),
             );
-            nothing_left(&r, engine, o.pid);
+            table.push(format!(
+                "| {threat} | {engine:?} | {positive:.0} | {:.0} |",
+                o.seconds
+            ));
         }
     }
+    eprintln!(
+        "[e2e table]\n| preset | engine | positive s | negative s |\n|---|---|---|---|\n{}",
+        table.join("\n")
+    );
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
 }
 
 /// SIGTERM while a turn runs: the run removes its containers, model, processes and directory,
@@ -666,4 +700,82 @@ fn e2e_refuses_clearly() {
     };
     let (why, _) = setup(&o);
     assert!(why.contains("belongs to uid"), "{why}");
+}
+
+/// SIGTERM while a check before the run waits for an engine that never answers: the run stops
+/// at once (exit 128+15), without waiting out the engine call's 60 s deadline, and leaves no
+/// engine client behind.
+#[test]
+fn e2e_stop_during_the_checks_does_not_wait_for_the_engine() {
+    let _one = serial();
+    let Some(r) = ready("e2e_stop_during_the_checks_does_not_wait_for_the_engine") else {
+        return;
+    };
+    let home = apply(&r, Engine::DockerRootful, "private");
+    // An engine socket that accepts and never answers; each connection is reported.
+    let dir = tempfile::tempdir().expect("dir");
+    let sock = dir.path().join("silent.sock");
+    let listener = std::os::unix::net::UnixListener::bind(&sock).expect("bind");
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for c in listener.incoming().flatten() {
+            if tx.send(c).is_err() {
+                break;
+            }
+        }
+    });
+    let host = format!("unix://{}", sock.display());
+    let mut child = e2e_command(&r, Engine::DockerRootful, &home, &["--docker-host", &host])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let stderr = child.stderr.take().expect("stderr");
+    let seen = std::thread::spawn(move || {
+        BufReader::new(stderr)
+            .lines()
+            .map(|l| l.unwrap_or_default())
+            .collect::<Vec<_>>()
+            .join("\n")
+    });
+    // The engine check is waiting on the silent socket.
+    let mut client = rx
+        .recv_timeout(std::time::Duration::from_secs(120))
+        .expect("the run never asked the engine");
+    let signalled = Instant::now();
+    // SAFETY: signalling our own child.
+    unsafe {
+        libc::kill(child.id() as i32, libc::SIGTERM);
+    }
+    // The engine call's own deadline is 60 s: a run that waits for it is still there at 30 s.
+    let status = loop {
+        if let Some(s) = child.try_wait().expect("wait") {
+            break s;
+        }
+        if signalled.elapsed().as_secs() >= 30 {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!(
+                "still running 30 s after SIGTERM:\n{}",
+                seen.join().unwrap_or_default()
+            );
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    };
+    let seen = seen.join().unwrap_or_default();
+    assert_eq!(status.code(), Some(128 + 15), "{seen}");
+    // The engine client is gone: its end of the connection is closed (a live one would keep
+    // it open, and this read would time out).
+    client
+        .set_read_timeout(Some(std::time::Duration::from_secs(10)))
+        .expect("timeout");
+    let mut request = Vec::new();
+    let read = std::io::Read::read_to_end(&mut client, &mut request);
+    assert!(
+        read.is_ok()
+            || read
+                .as_ref()
+                .is_err_and(|e| e.kind() == std::io::ErrorKind::ConnectionReset),
+        "engine client still connected after the run ended: {read:?}"
+    );
 }

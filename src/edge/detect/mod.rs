@@ -40,6 +40,12 @@ pub use select::select;
 /// `openclaw --version` takes ~0.2 s of node start-up; past this it counts as hung.
 const OPENCLAW_TIMEOUT: Duration = Duration::from_millis(1200);
 
+/// The Gateway service's environment and the Docker endpoint its docker CLI reaches (no
+/// engine is probed): for `verify --e2e`, which runs the turn where the Gateway would.
+pub fn gateway_env(opts: &DetectOptions) -> crate::model::gateway_env::GatewayEnv {
+    service_env::resolve(opts)
+}
+
 /// Probe everything and decide. Blocking; runs its own single-threaded async runtime, and
 /// returns within about `opts.probe_timeout` (default 1.2 s) whatever the sockets do; a `podman` CLI
 /// on PATH is waited for up to 3 s when no Podman socket answered (see `podman_cli`).

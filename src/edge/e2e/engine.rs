@@ -20,9 +20,18 @@ pub struct Cli {
 
 impl Cli {
     pub fn call(&self, args: &[&str]) -> proc::Ran {
-        let mut argv = vec![self.program.clone()];
-        argv.extend(args.iter().map(|s| s.to_string()));
-        proc::run(&argv, &self.env, Path::new("/"), CALL)
+        proc::run(&self.argv(args), &self.env, Path::new("/"), CALL)
+    }
+
+    /// As [`Cli::call`], for the checks before a run: a stop signal cuts it short.
+    fn check(&self, args: &[&str]) -> proc::Ran {
+        proc::run_stoppable(&self.argv(args), &self.env, Path::new("/"), CALL)
+    }
+
+    fn argv(&self, args: &[&str]) -> Vec<String> {
+        std::iter::once(self.program.clone())
+            .chain(args.iter().map(|s| s.to_string()))
+            .collect()
     }
 
     fn podman(&self) -> bool {
@@ -32,9 +41,9 @@ impl Cli {
     /// Rootless, cgroup version and driver (None where the engine does not say).
     pub fn facts(&self, endpoint: Option<String>) -> Result<EngineFacts, String> {
         let ran = if self.podman() {
-            self.call(&["info", "--format", "json"])
+            self.check(&["info", "--format", "json"])
         } else {
-            self.call(&["info", "--format", "{{json .}}"])
+            self.check(&["info", "--format", "{{json .}}"])
         };
         if !ran.ok() {
             return Err(format!(
@@ -71,7 +80,7 @@ impl Cli {
 
     /// Whether the image is there (OpenClaw never pulls it).
     pub fn image_present(&self, image: &str) -> Result<bool, String> {
-        let ran = self.call(&["image", "inspect", "--format", "{{.Id}}", image]);
+        let ran = self.check(&["image", "inspect", "--format", "{{.Id}}", image]);
         if ran.ok() {
             return Ok(true);
         }
@@ -86,7 +95,7 @@ impl Cli {
     /// Whether the image can run OpenClaw's container (`sleep infinity`) and its commands
     /// (`/bin/sh -lc`): a throwaway container with no network, named with the run's prefix.
     pub fn image_runs(&self, image: &str, name: &str) -> Result<(), String> {
-        let ran = self.call(&[
+        let ran = self.check(&[
             "run",
             "--rm",
             "--name",

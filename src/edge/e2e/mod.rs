@@ -89,17 +89,28 @@ fn setup_failure(against: &str, why: String, fix: Option<String>, run: &Run) -> 
     }
 }
 
-/// The `KEY=value` of a dotenv file (only simple lines: what OpenClaw's dotenv reads too).
-fn dotenv_value(state_dir: &Path, key: &str) -> Option<String> {
-    let text = std::fs::read_to_string(state_dir.join(".env")).ok()?;
-    text.lines().find_map(|l| {
-        let (k, v) = l
-            .trim()
-            .strip_prefix("export ")
-            .unwrap_or(l.trim())
-            .split_once('=')?;
-        (k.trim() == key).then(|| v.trim().trim_matches('"').trim_matches('\'').to_string())
-    })
+/// The Gateway's environment and the Docker endpoint its docker CLI reaches, and why: its service definition's
+/// environment, then `$STATE_DIR/.env`, then its user's docker context, else the default
+/// socket (as `detect` and `apply` see it). Never this shell's DOCKER_HOST: the Gateway does
+/// not inherit it, and under `sudo` it is gone anyway. The Gateway's user is the state dir's
+/// owner; their home is this shell's when that is us, else theirs from the passwd file.
+fn gateway_env(state_dir: &Path, owner: u32) -> crate::model::gateway_env::GatewayEnv {
+    let root = PathBuf::from("/");
+    let home = if owner == euid() {
+        std::env::var_os("HOME")
+            .filter(|h| !h.is_empty())
+            .map(PathBuf::from)
+    } else {
+        crate::model::detect_options::home_dir(&root, owner)
+    };
+    let opts = crate::model::detect_options::DetectOptions {
+        home,
+        uid: owner,
+        state_dir: Some(state_dir.to_path_buf()),
+        system_root: root,
+        ..Default::default()
+    };
+    crate::edge::detect::gateway_env(&opts)
 }
 
 /// The socket path of a `unix://` endpoint.
@@ -288,15 +299,18 @@ pub fn run(o: &Options) -> Report {
         return setup_failure(&against, "/.dockerenv exists: OpenClaw believes it runs inside a container and tries to resolve its bind mounts through `docker inspect` of itself, so its turn would fail".into(), Some("run verify --e2e where the Gateway runs on the host, or in a private mount namespace without /.dockerenv".into()), &run);
     }
     let mut env: Vec<(String, String)> = Vec::new();
-    let docker_host = o
-        .docker_host
-        .clone()
-        .or_else(|| dotenv_value(&o.state_dir, "DOCKER_HOST"))
-        .or_else(|| std::env::var("DOCKER_HOST").ok().filter(|v| !v.is_empty()));
-    let mut endpoint = None;
-    if podman {
-        let mut host = std::env::var("CONTAINER_HOST")
-            .ok()
+    let state_uid = std::fs::metadata(&o.state_dir).map_or(euid(), |m| m.uid());
+    let gateway = gateway_env(&o.state_dir, state_uid);
+    let (docker_host, docker_because) = match &o.docker_host {
+        Some(h) => (h.clone(), "--docker-host".to_string()),
+        None => (gateway.endpoint.clone(), gateway.because.clone()),
+    };
+    let endpoint = if podman {
+        // The Gateway's CONTAINER_HOST (its service definition or `.env`), else this shell's.
+        let mut host = gateway
+            .var("CONTAINER_HOST")
+            .map(|v| v.value.clone())
+            .or_else(|| std::env::var("CONTAINER_HOST").ok())
             .filter(|v| !v.is_empty());
         if host.is_none() && euid() != 0 {
             // Inside the user namespace the local `podman` believes it is root: use the user's
@@ -314,19 +328,24 @@ pub fn run(o: &Options) -> Report {
         if let Some(h) = &host {
             env.push(("CONTAINER_HOST".into(), h.clone()));
         }
-        endpoint = host;
-    } else if let Some(h) = &docker_host {
-        env.push(("DOCKER_HOST".into(), h.clone()));
-        endpoint = Some(h.clone());
-    }
+        host
+    } else {
+        env.push(("DOCKER_HOST".into(), docker_host.clone()));
+        Some(docker_host)
+    };
     let cli = engine::Cli {
         program: if podman { "podman" } else { "docker" }.to_string(),
         env: env.clone(),
     };
     run.say(&format!(
-        "engine: {} at {}",
+        "engine: {} at {}{}",
         cli.program,
-        endpoint.as_deref().unwrap_or("its default")
+        endpoint.as_deref().unwrap_or("its default"),
+        if podman {
+            String::new()
+        } else {
+            format!(" (the Gateway's: {docker_because})")
+        }
     ));
     let facts = match cli.facts(endpoint.clone()) {
         Ok(f) => f,

@@ -57,7 +57,18 @@ pub fn stop_signal() -> Option<i32> {
 
 /// Run `argv` with `env` added, in `cwd`, for at most `timeout`.
 pub fn run(argv: &[String], env: &[(String, String)], cwd: &Path, timeout: Duration) -> Ran {
-    spawn_wait(argv, env, cwd, timeout, false, None)
+    spawn_wait(argv, env, cwd, timeout, Output::Piped, None)
+}
+
+/// As [`run`], cut short by a stop signal: for the checks before a run, which leave nothing
+/// to clean up (a stop need not wait for an engine that takes its time to answer).
+pub fn run_stoppable(
+    argv: &[String],
+    env: &[(String, String)],
+    cwd: &Path,
+    timeout: Duration,
+) -> Ran {
+    spawn_wait(argv, env, cwd, timeout, Output::PipedStoppable, None)
 }
 
 /// As [`run`], as user `uid`:`gid` (no supplementary groups) when given.
@@ -68,7 +79,7 @@ pub fn run_as(
     timeout: Duration,
     user: Option<(u32, u32)>,
 ) -> Ran {
-    spawn_wait(argv, env, cwd, timeout, false, user)
+    spawn_wait(argv, env, cwd, timeout, Output::Piped, user)
 }
 
 /// As [`run`], with the child's stderr going straight to ours (its progress lines are seen as
@@ -79,7 +90,25 @@ pub fn run_inherit_stderr(
     cwd: &Path,
     timeout: Duration,
 ) -> Ran {
-    spawn_wait(argv, env, cwd, timeout, true, None)
+    spawn_wait(
+        argv,
+        env,
+        cwd,
+        timeout,
+        Output::InheritStderrStoppable,
+        None,
+    )
+}
+
+/// Where the child's stderr goes, and whether a stop signal cuts the child short.
+#[derive(Clone, Copy, PartialEq)]
+enum Output {
+    /// Collected; the child finishes even after a stop signal (cleanup calls must).
+    Piped,
+    /// Collected; killed at once on a stop signal.
+    PipedStoppable,
+    /// Straight to our stderr; killed at once on a stop signal.
+    InheritStderrStoppable,
 }
 
 fn spawn_wait(
@@ -87,9 +116,10 @@ fn spawn_wait(
     env: &[(String, String)],
     cwd: &Path,
     timeout: Duration,
-    inherit_stderr: bool,
+    output: Output,
     user: Option<(u32, u32)>,
 ) -> Ran {
+    let inherit_stderr = output == Output::InheritStderrStoppable;
     let Some(program) = argv.first() else {
         return Ran {
             error: Some("empty command".into()),
@@ -168,9 +198,9 @@ fn spawn_wait(
                 break;
             }
         }
-        // Only the run itself is cut short by a stop signal: the cleanup's engine calls that
-        // follow one must finish.
-        let stop = inherit_stderr && stop_signal().is_some();
+        // Only the run and the checks before it are cut short by a stop signal: the cleanup's
+        // engine calls that follow one must finish.
+        let stop = output != Output::Piped && stop_signal().is_some();
         if stop || start.elapsed() >= timeout {
             ran.interrupted = stop;
             ran.timed_out = !stop;
