@@ -192,17 +192,7 @@ impl Cli {
 
 /// The inspect fields of one container.
 pub fn container(name: &str, v: &Value) -> Container {
-    let strings = |p: &str| -> Vec<String> {
-        v.pointer(p)
-            .and_then(Value::as_array)
-            .map(|a| {
-                a.iter()
-                    .filter_map(Value::as_str)
-                    .map(str::to_string)
-                    .collect()
-            })
-            .unwrap_or_default()
-    };
+    let strings = |p: &str| string_list(v.pointer(p));
     let binds = v
         .get("Mounts")
         .and_then(Value::as_array)
@@ -242,16 +232,7 @@ pub fn container(name: &str, v: &Value) -> Container {
             .pointer("/HostConfig/ReadonlyRootfs")
             .and_then(Value::as_bool),
         cap_drop: strings("/HostConfig/CapDrop"),
-        effective_caps: v.get("EffectiveCaps").map(|c| {
-            c.as_array()
-                .map(|a| {
-                    a.iter()
-                        .filter_map(Value::as_str)
-                        .map(str::to_string)
-                        .collect()
-                })
-                .unwrap_or_default()
-        }),
+        effective_caps: v.get("EffectiveCaps").map(|c| string_list(Some(c))),
         security_opt: strings("/HostConfig/SecurityOpt"),
         user: v
             .pointer("/Config/User")
@@ -264,4 +245,16 @@ pub fn container(name: &str, v: &Value) -> Container {
         nano_cpus: v.pointer("/HostConfig/NanoCpus").and_then(Value::as_i64),
         labels,
     }
+}
+
+/// The strings of a JSON array (none when it is absent or not an array).
+fn string_list(v: Option<&Value>) -> Vec<String> {
+    v.and_then(Value::as_array)
+        .map(|a| {
+            a.iter()
+                .filter_map(Value::as_str)
+                .map(str::to_string)
+                .collect()
+        })
+        .unwrap_or_default()
 }
