@@ -141,6 +141,7 @@ pub fn undo(resolved: &Resolved, now: SystemTime) -> Result<String, Failure> {
         state_dir: &resolved.state_dir,
         env_file: &EnvFileAction::Unchanged,
         env_docker_host: None,
+        env_secrets: &[],
         now,
         checklist: None,
         ledger: Some((
@@ -208,6 +209,7 @@ pub fn restore_backup(resolved: &Resolved, name: &str, now: SystemTime) -> Resul
         state_dir: &resolved.state_dir,
         env_file: &EnvFileAction::Unchanged,
         env_docker_host: None,
+        env_secrets: &[],
         now,
         checklist: None,
         ledger: rest

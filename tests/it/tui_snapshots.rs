@@ -166,6 +166,7 @@ fn boundary_conflict_and_noop() {
                 env_file_has_token: true,
                 docker_host: Some("unix:///run/user/1000/docker.sock".into()),
                 policy_file: Default::default(),
+                env_vars: Default::default(),
             },
             ledger: None,
         };

@@ -65,7 +65,10 @@ pub fn body(w: &Wizard, t: &Theme) -> Body {
         t,
         "  .env",
         match &p.plan.env_file {
-            EnvFileAction::Unchanged => Span::styled(format!("{env} (unchanged)"), t.dim()),
+            EnvFileAction::Unchanged if p.plan.secret_moves.env.is_empty() => {
+                Span::styled(format!("{env} (unchanged)"), t.dim())
+            }
+            EnvFileAction::Unchanged => Span::raw(env),
             EnvFileAction::GenerateToken => Span::raw(env),
             EnvFileAction::MoveLiteralToken(_) => Span::raw(env),
         },
@@ -88,6 +91,20 @@ pub fn body(w: &Wizard, t: &Theme) -> Body {
             ),
         )),
         EnvFileAction::Unchanged => {}
+    }
+    for m in &p.plan.secret_moves.moved {
+        l.push(field(
+            t,
+            "",
+            Span::styled(
+                if m.already_in_env {
+                    format!("{} already holds `{}` (never shown)", m.var, m.key)
+                } else {
+                    format!("gets {} = `{}` (never shown), moved out of the config", m.var, m.key)
+                },
+                t.dim(),
+            ),
+        ));
     }
     l.push(field(
         t,
@@ -114,6 +131,16 @@ pub fn body(w: &Wizard, t: &Theme) -> Body {
         l.push(Line::from(vec![
             Span::styled("warning: ", t.warn()),
             Span::raw(p.plan.mask(wn)),
+        ]));
+    }
+    if let Some(offer) = w.secrets_offer() {
+        l.push(blank());
+        l.push(Line::styled(offer, t.warn()));
+    }
+    if w.secrets_offer().is_some() || w.inputs.move_secrets {
+        l.push(Line::from(vec![
+            Span::styled(if w.inputs.move_secrets { "[x] " } else { "[ ] " }, t.key()),
+            Span::raw("s: move literal channel secrets to .env"),
         ]));
     }
     if let Some(conflict) = w.boundary_conflict() {
