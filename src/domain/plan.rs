@@ -478,12 +478,14 @@ pub fn plan(
     doc.set_many(&sets);
 
     plan_bindings(&doc, &want, owned, &mut changes);
+    // Its notes come after the ones about this posture (they are an offer, not a step).
+    let mut move_notes = Vec::new();
     let secret_moves = crate::domain::secret_moves::plan(
         &doc,
         &token.env_vars,
         choice.inputs.move_secrets,
         &mut changes,
-        &mut notes,
+        &mut move_notes,
         &mut warnings,
     );
     let env_file = plan_token(&doc, token, &mut changes, &mut warnings);
@@ -501,6 +503,7 @@ pub fn plan(
     {
         notes.push("Running sandbox containers keep their old settings: run `openclaw sandbox recreate --all` after writing.".into());
     }
+    notes.extend(move_notes);
 
     let final_value = doc.value();
     // The file's own manners for what was inserted; the check below reads the text back.

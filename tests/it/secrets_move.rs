@@ -382,3 +382,67 @@ fn every_field_of_secret_refs_toml_takes_its_form_in_the_installed_openclaw_sche
         }
     }
 }
+
+/// `--plain` asks when the file holds literal channel secrets; the answer decides.
+fn plain_answering(yes: bool) -> Option<(crate::support::pty::Home, String)> {
+    use crate::support::pty::{Home, Tmux, have_tmux};
+    if !have_tmux() {
+        eprintln!("SKIPPED plain question: needs tmux");
+        assert!(std::env::var_os("CI").is_none(), "CI needs tmux");
+        return None;
+    }
+    let h = Home::new();
+    std::fs::write(h.config(), config_text()).expect("config");
+    let t = Tmux::start(
+        120,
+        50,
+        &h.line("--plain --engine docker-rootless --no-detect", ""),
+    );
+    t.wait_for("Threat model:");
+    t.keys(&["Enter"]);
+    t.wait_for("Owner (CHANNEL:ID");
+    t.keys(&["Enter"]);
+    t.wait_for("Change advanced settings");
+    t.type_text("n");
+    t.keys(&["Enter"]);
+    t.wait_for("Move them into $STATE_DIR/.env?");
+    t.type_text(if yes { "y" } else { "n" });
+    t.keys(&["Enter"]);
+    t.wait_for("Write these changes?");
+    t.type_text("y");
+    t.keys(&["Enter"]);
+    t.wait_exit();
+    Some((h, t.history()))
+}
+
+#[test]
+fn plain_answering_no_moves_nothing_and_yes_moves_them() {
+    let Some((h, history)) = plain_answering(false) else {
+        return;
+    };
+    assert_hidden("--plain", &history);
+    assert!(
+        history.contains("3 literal channel secret(s)"),
+        "{history}"
+    );
+    let v = json5(&h.read("openclaw.json"));
+    assert_eq!(v["channels"]["telegram"]["botToken"], BOT, "{history}");
+    let env = std::fs::read_to_string(h.state().join(".env")).unwrap_or_default();
+    assert!(!env.contains("OPENCLAW_TELEGRAM"), "{env}");
+
+    let Some((h, history)) = plain_answering(true) else {
+        return;
+    };
+    assert_hidden("--plain", &history);
+    let v = json5(&h.read("openclaw.json"));
+    assert_eq!(
+        v["channels"]["telegram"]["botToken"]["id"],
+        "OPENCLAW_TELEGRAM_BOT_TOKEN",
+        "{history}"
+    );
+    let env = std::fs::read_to_string(h.state().join(".env")).expect(".env");
+    assert_eq!(
+        clawposture::domain::dotenv::get(&env, "OPENCLAW_TELEGRAM_BOT_TOKEN").as_deref(),
+        Some(BOT)
+    );
+}

@@ -100,7 +100,10 @@ pub fn body(w: &Wizard, t: &Theme) -> Body {
                 if m.already_in_env {
                     format!("{} already holds `{}` (never shown)", m.var, m.key)
                 } else {
-                    format!("gets {} = `{}` (never shown), moved out of the config", m.var, m.key)
+                    format!(
+                        "gets {}: the secret of `{}` (never shown), moved out of the config",
+                        m.var, m.key
+                    )
                 },
                 t.dim(),
             ),
@@ -133,11 +136,13 @@ pub fn body(w: &Wizard, t: &Theme) -> Body {
             Span::raw(p.plan.mask(wn)),
         ]));
     }
-    if let Some(offer) = w.secrets_offer() {
+    // The offer is answered before writing (`s`); while writing it is no longer a question.
+    let asking = !matches!(w.write, WriteState::Writing);
+    if let Some(offer) = w.secrets_offer().filter(|_| asking) {
         l.push(blank());
         l.push(Line::styled(offer, t.warn()));
     }
-    if w.secrets_offer().is_some() || w.inputs.move_secrets {
+    if asking && (w.secrets_offer().is_some() || w.inputs.move_secrets) {
         l.push(Line::from(vec![
             Span::styled(if w.inputs.move_secrets { "[x] " } else { "[ ] " }, t.key()),
             Span::raw("s: move literal channel secrets to .env"),
