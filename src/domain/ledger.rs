@@ -374,6 +374,7 @@ impl Ledger {
 pub fn owned(ledger: &Ledger, file: &Value) -> Owned {
     let ledger = &scrubbed(ledger);
     // The ledger holds fingerprints of secrets: the file is compared in the same terms.
+    let real = file;
     let file = &scrub(&[], file);
     let mut keys: BTreeMap<Vec<String>, OwnedKey> = BTreeMap::new();
     let mut added: Vec<Value> = Vec::new();
@@ -433,6 +434,13 @@ pub fn owned(ledger: &Ledger, file: &Value) -> Owned {
     });
     // Nothing to hand back: clawposture's value was the user's too.
     keys.retain(|_, o| o.original != o.written);
+    // What clawposture wrote, as the file holds it (the ledger has only a fingerprint of a
+    // secret it wrote; the file holds that very value, compared above).
+    for (path, o) in keys.iter_mut() {
+        if o.written.is_some() {
+            o.written = leaf_at(real, path).cloned();
+        }
+    }
     let listed = file
         .get("bindings")
         .and_then(Value::as_array)

@@ -67,7 +67,9 @@ pub fn openclaw_version() -> &'static str {
 pub fn is_reference(s: &str) -> bool {
     let t = s.trim();
     let name = |n: &str| {
-        n.chars().next().is_some_and(|c| c.is_ascii_uppercase() || c == '_')
+        n.chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_uppercase() || c == '_')
             && n.chars()
                 .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
     };
@@ -127,7 +129,14 @@ pub fn literals(config: &Value) -> Vec<Literal> {
     let mut out = Vec::new();
     for f in fields() {
         let pattern: Vec<&str> = f.path.split('.').collect();
-        walk(config, &pattern, &mut Vec::new(), &mut Vec::new(), f, &mut out);
+        walk(
+            config,
+            &pattern,
+            &mut Vec::new(),
+            &mut Vec::new(),
+            f,
+            &mut out,
+        );
     }
     out.sort_by(|a, b| a.path.cmp(&b.path));
     out.dedup_by(|a, b| a.path == b.path);
@@ -320,7 +329,9 @@ pub fn plan(
         let Some((name, already)) = chosen else {
             moves.refused.push((
                 key,
-                format!("`.env` already defines {base} and its numbered variants with other values"),
+                format!(
+                    "`.env` already defines {base} and its numbered variants with other values"
+                ),
             ));
             continue;
         };
@@ -430,12 +441,21 @@ mod tests {
         let (mut c, mut n, mut w) = (Vec::new(), Vec::new(), Vec::new());
         let m = plan(&doc, &env, true, &mut c, &mut n, &mut w);
         let names: Vec<&str> = m.moved.iter().map(|m| m.var.as_str()).collect();
-        assert_eq!(names, ["OPENCLAW_DISCORD_TOKEN", "OPENCLAW_TELEGRAM_BOT_TOKEN_2"]);
+        assert_eq!(
+            names,
+            ["OPENCLAW_DISCORD_TOKEN", "OPENCLAW_TELEGRAM_BOT_TOKEN_2"]
+        );
         assert_eq!(m.env.len(), 1, "the discord token is in .env already");
         assert_eq!(m.env[0].name, "OPENCLAW_TELEGRAM_BOT_TOKEN_2");
-        assert!(n.iter().any(|n| n.contains("moves to OPENCLAW_TELEGRAM_BOT_TOKEN_2")));
+        assert!(
+            n.iter()
+                .any(|n| n.contains("moves to OPENCLAW_TELEGRAM_BOT_TOKEN_2"))
+        );
         let v = doc.value();
-        assert_eq!(v["channels"]["telegram"]["botToken"]["id"], "OPENCLAW_TELEGRAM_BOT_TOKEN_2");
+        assert_eq!(
+            v["channels"]["telegram"]["botToken"]["id"],
+            "OPENCLAW_TELEGRAM_BOT_TOKEN_2"
+        );
     }
 
     #[test]
@@ -446,7 +466,9 @@ mod tests {
         let m = plan(&doc, &EnvVars::default(), false, &mut c, &mut n, &mut w);
         assert!(m.moved.is_empty() && m.env.is_empty() && c.is_empty());
         assert_eq!(doc.text(), text);
-        assert!(n[0].starts_with("1 literal channel secret(s) could be moved to .env: --move-secrets"));
+        assert!(
+            n[0].starts_with("1 literal channel secret(s) could be moved to .env: --move-secrets")
+        );
     }
 
     #[test]

@@ -40,9 +40,9 @@ pub fn token_state(state_dir: &Path) -> TokenState {
 /// UTF-8 file: the write refuses such a file anyway).
 pub fn env_vars(state_dir: &Path) -> crate::domain::secret_moves::EnvVars {
     match write::read_regular(&state_dir.join(".env")) {
-        Ok(Some(bytes)) => crate::domain::secret_moves::EnvVars::from_text(
-            &String::from_utf8_lossy(&bytes),
-        ),
+        Ok(Some(bytes)) => {
+            crate::domain::secret_moves::EnvVars::from_text(&String::from_utf8_lossy(&bytes))
+        }
         _ => Default::default(),
     }
 }

@@ -167,7 +167,10 @@ pub fn run(setup: Setup) -> Result<(), Failure> {
     }
     if let Some(why) = next.prepared().and_then(app::secrets_offer) {
         eprintln!("{why}\n");
-        if yes_no("Move them into $STATE_DIR/.env?", Some(text::MOVE_SECRETS_HELP))? {
+        if yes_no(
+            "Move them into $STATE_DIR/.env?",
+            Some(text::MOVE_SECRETS_HELP),
+        )? {
             inputs.move_secrets = true;
             next = decide(&inputs, acks);
         }

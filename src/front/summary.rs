@@ -159,7 +159,11 @@ pub fn plan_text(prepared: &Prepared, paths: &Resolved) -> String {
             out,
             "\n$STATE_DIR/.env ({}) {} {} (never shown): `{}` moves out of the config, which refers to it by name.",
             paths.state_dir.join(".env").display(),
-            if m.already_in_env { "already holds" } else { "gets" },
+            if m.already_in_env {
+                "already holds"
+            } else {
+                "gets"
+            },
             m.var,
             m.key
         );

@@ -25,8 +25,7 @@ fn answer_private(t: &Tmux) {
     t.type_text("n");
     t.keys(&["Enter"]);
     // The fixture's literal bot token: line mode offers to move it into .env; not now.
-    if t
-        .wait_for_any(&["Move them into $STATE_DIR/.env?", "Write these changes?"])
+    if t.wait_for_any(&["Move them into $STATE_DIR/.env?", "Write these changes?"])
         .0
         .starts_with("Move")
     {

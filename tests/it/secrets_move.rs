@@ -92,7 +92,10 @@ fn move_secrets_writes_references_and_env_and_real_openclaw_resolves_the_origina
     sb.put_config(&config_text());
     let out = base("apply", &sb, &["--yes", "--move-secrets"]);
     assert!(applied(&out), "{}{}", stdout(&out), stderr(&out));
-    assert_hidden("apply --move-secrets", &format!("{}{}", stdout(&out), stderr(&out)));
+    assert_hidden(
+        "apply --move-secrets",
+        &format!("{}{}", stdout(&out), stderr(&out)),
+    );
     let text = std::fs::read_to_string(sb.config()).expect("config");
     assert_hidden("the written config", &text);
     assert!(text.contains("// my bots"), "{text}");
@@ -114,27 +117,50 @@ fn move_secrets_writes_references_and_env_and_real_openclaw_resolves_the_origina
     assert_eq!(mode(&sb.state().join(".env")), 0o600);
     let get = |n: &str| clawposture::domain::dotenv::get(&env, n);
     assert_eq!(get("OPENCLAW_TELEGRAM_BOT_TOKEN").as_deref(), Some(BOT));
-    assert_eq!(get("OPENCLAW_TELEGRAM_WORK_BOT_TOKEN").as_deref(), Some(WORK_BOT));
-    assert_eq!(get("OPENCLAW_TELEGRAM_WEBHOOK_SECRET").as_deref(), Some(HOOK));
+    assert_eq!(
+        get("OPENCLAW_TELEGRAM_WORK_BOT_TOKEN").as_deref(),
+        Some(WORK_BOT)
+    );
+    assert_eq!(
+        get("OPENCLAW_TELEGRAM_WEBHOOK_SECRET").as_deref(),
+        Some(HOOK)
+    );
     assert_eq!(get("OPENCLAW_GATEWAY_TOKEN").as_deref(), Some(GW));
     // A second plan has nothing left to move.
     let again = base("plan", &sb, &[]);
-    assert!(!stdout(&again).contains("could be moved"), "{}", stdout(&again));
+    assert!(
+        !stdout(&again).contains("could be moved"),
+        "{}",
+        stdout(&again)
+    );
 
     let Some(openclaw) = openclaw_or_skip("secrets move round-trip") else {
         return;
     };
-    let valid = oc(&openclaw, &sb, &sb.config(), &["config", "validate", "--json"]);
+    let valid = oc(
+        &openclaw,
+        &sb,
+        &sb.config(),
+        &["config", "validate", "--json"],
+    );
     assert_eq!(valid.status.code(), Some(0), "{valid:?}");
     let report: Value = serde_json::from_slice(&valid.stdout).expect("validate JSON");
     assert_eq!(report["valid"], true, "{report}");
     // Every reference resolves through OpenClaw's own `.env` loading, and no plaintext is left.
-    let audit = oc(&openclaw, &sb, &sb.config(), &["secrets", "audit", "--json"]);
+    let audit = oc(
+        &openclaw,
+        &sb,
+        &sb.config(),
+        &["secrets", "audit", "--json"],
+    );
     let audit: Value = serde_json::from_slice(&audit.stdout)
         .unwrap_or_else(|e| panic!("secrets audit JSON: {e}: {audit:?}"));
     assert_eq!(audit["summary"]["unresolvedRefCount"], 0, "{audit:#}");
     assert_eq!(audit["summary"]["plaintextCount"], 0, "{audit:#}");
-    assert!(audit["resolution"]["refsChecked"].as_u64() >= Some(4), "{audit:#}");
+    assert!(
+        audit["resolution"]["refsChecked"].as_u64() >= Some(4),
+        "{audit:#}"
+    );
     // `config get` redacts sensitive paths, so each variable is read back through a plain
     // string field of a copy of the config: OpenClaw substitutes it from `.env` as it resolves
     // the SecretRef, and prints what it read.
@@ -166,9 +192,8 @@ fn no_move_without_a_yes_apply_without_the_flag_leaves_literals_and_says_how() {
     let plan = base("plan", &sb, &[]);
     assert_eq!(plan.status.code(), Some(0), "{plan:?}");
     assert!(
-        stdout(&plan).contains(
-            "Note: 3 literal channel secret(s) could be moved to .env: --move-secrets"
-        ),
+        stdout(&plan)
+            .contains("Note: 3 literal channel secret(s) could be moved to .env: --move-secrets"),
         "{}",
         stdout(&plan)
     );
@@ -204,11 +229,14 @@ fn secrets_never_show_in_plan_apply_json_or_the_ledger() {
         assert_hidden(name, &all);
         assert!(all.contains("OPENCLAW_TELEGRAM_BOT_TOKEN"), "{name}: {all}");
     }
-    let json: Value = serde_json::from_slice(
-        &base("plan", &sb, &["--move-secrets", "--json"]).stdout,
-    )
-    .expect("plan JSON");
-    assert_eq!(json["secret_moves"].as_array().map(Vec::len), Some(3), "{json:#}");
+    let json: Value =
+        serde_json::from_slice(&base("plan", &sb, &["--move-secrets", "--json"]).stdout)
+            .expect("plan JSON");
+    assert_eq!(
+        json["secret_moves"].as_array().map(Vec::len),
+        Some(3),
+        "{json:#}"
+    );
     let out = base("apply", &sb, &["--yes", "--move-secrets", "--json"]);
     assert!(applied(&out), "{}", stderr(&out));
     assert_hidden("apply --json", &format!("{}{}", stdout(&out), stderr(&out)));
@@ -234,7 +262,10 @@ fn undo_after_a_move_keeps_the_reference_and_never_puts_the_literal_back() {
     assert!(applied(&out), "{}", stderr(&out));
     let out = sb.run(&["restore", "--undo", "--yes"]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    assert_hidden("restore --undo", &format!("{}{}", stdout(&out), stderr(&out)));
+    assert_hidden(
+        "restore --undo",
+        &format!("{}{}", stdout(&out), stderr(&out)),
+    );
     assert!(
         stdout(&out).contains("never puts a moved secret back into the config"),
         "{}",
@@ -247,7 +278,10 @@ fn undo_after_a_move_keeps_the_reference_and_never_puts_the_literal_back() {
         v["channels"]["telegram"]["botToken"]["id"],
         "OPENCLAW_TELEGRAM_BOT_TOKEN"
     );
-    assert_eq!(v["gateway"]["auth"]["token"]["id"], "OPENCLAW_GATEWAY_TOKEN");
+    assert_eq!(
+        v["gateway"]["auth"]["token"]["id"],
+        "OPENCLAW_GATEWAY_TOKEN"
+    );
     // The rest of the write is undone (the preset's keys are gone again).
     assert!(v.pointer("/gateway/bind").is_none(), "{v:#}");
     assert_hidden(
@@ -282,8 +316,7 @@ fn back_to_your_value_after_a_move_keeps_the_reference() {
         assert_hidden(threat, &text);
         let v = json5(&text);
         assert_eq!(
-            v["channels"]["telegram"]["botToken"]["id"],
-            "OPENCLAW_TELEGRAM_BOT_TOKEN",
+            v["channels"]["telegram"]["botToken"]["id"], "OPENCLAW_TELEGRAM_BOT_TOKEN",
             "{threat}"
         );
     }
@@ -329,14 +362,22 @@ fn a_value_with_quotes_newline_or_dollar_round_trips_or_is_refused() {
     assert!(applied(&out), "{}", stderr(&out));
     let all = format!("{}{}", stdout(&out), stderr(&out));
     assert!(
-        all.contains("`channels.telegram.botToken` holds a literal secret that stays in the config"),
+        all.contains(
+            "`channels.telegram.botToken` holds a literal secret that stays in the config"
+        ),
         "{all}"
     );
     assert!(!all.contains("injected"), "{all}");
     let env = env_text(&sb);
-    assert!(!env.contains("OTHER") && !env.contains("OPENCLAW_TELEGRAM"), "{env}");
+    assert!(
+        !env.contains("OTHER") && !env.contains("OPENCLAW_TELEGRAM"),
+        "{env}"
+    );
     let v = json5(&std::fs::read_to_string(sb.config()).expect("config"));
-    assert_eq!(v["channels"]["telegram"]["botToken"], "line1\nOTHER=injected");
+    assert_eq!(
+        v["channels"]["telegram"]["botToken"],
+        "line1\nOTHER=injected"
+    );
 }
 
 #[test]
@@ -421,10 +462,7 @@ fn plain_answering_no_moves_nothing_and_yes_moves_them() {
         return;
     };
     assert_hidden("--plain", &history);
-    assert!(
-        history.contains("3 literal channel secret(s)"),
-        "{history}"
-    );
+    assert!(history.contains("3 literal channel secret(s)"), "{history}");
     let v = json5(&h.read("openclaw.json"));
     assert_eq!(v["channels"]["telegram"]["botToken"], BOT, "{history}");
     let env = std::fs::read_to_string(h.state().join(".env")).unwrap_or_default();
@@ -436,8 +474,7 @@ fn plain_answering_no_moves_nothing_and_yes_moves_them() {
     assert_hidden("--plain", &history);
     let v = json5(&h.read("openclaw.json"));
     assert_eq!(
-        v["channels"]["telegram"]["botToken"]["id"],
-        "OPENCLAW_TELEGRAM_BOT_TOKEN",
+        v["channels"]["telegram"]["botToken"]["id"], "OPENCLAW_TELEGRAM_BOT_TOKEN",
         "{history}"
     );
     let env = std::fs::read_to_string(h.state().join(".env")).expect(".env");

@@ -234,7 +234,16 @@ fn loosening_a_value_the_user_set_waits_for_l() {
 fn write_screen_offers_to_move_literal_channel_secrets() {
     settings().bind(|| {
         let mut w = loaded(setup(), Some(COMMENTED), Env::RootlessDocker);
-        keys(&mut w, &[Key::Enter, Key::Enter, Key::Char('1'), Key::Enter, Key::Enter]);
+        keys(
+            &mut w,
+            &[
+                Key::Enter,
+                Key::Enter,
+                Key::Char('1'),
+                Key::Enter,
+                Key::Enter,
+            ],
+        );
         insta::assert_snapshot!("secrets_offer_80x24_write", draw(&mut w, 80, 24));
         assert!(w.secrets_offer().is_some());
         keys(&mut w, &[Key::Char('s')]);
@@ -246,11 +255,24 @@ fn write_screen_offers_to_move_literal_channel_secrets() {
         };
         assert_eq!(job.env_secrets.len(), 1, "{job:?}");
         assert_eq!(job.env_secrets[0].name, "OPENCLAW_TELEGRAM_BOT_TOKEN");
-        assert!(!job.new_text.contains("AAFakeTokenForTestsOnly"), "{}", job.new_text);
+        assert!(
+            !job.new_text.contains("AAFakeTokenForTestsOnly"),
+            "{}",
+            job.new_text
+        );
         assert!(!format!("{job:?}").contains("AAFakeTokenForTestsOnly"));
         // `s` again is a no: the plan moves nothing.
         let mut w = loaded(setup(), Some(COMMENTED), Env::RootlessDocker);
-        keys(&mut w, &[Key::Enter, Key::Enter, Key::Char('1'), Key::Enter, Key::Enter]);
+        keys(
+            &mut w,
+            &[
+                Key::Enter,
+                Key::Enter,
+                Key::Char('1'),
+                Key::Enter,
+                Key::Enter,
+            ],
+        );
         keys(&mut w, &[Key::Char('s'), Key::Char('s')]);
         let effects = keys(&mut w, &[Key::Enter]);
         let [Effect::Write(job)] = effects.as_slice() else {

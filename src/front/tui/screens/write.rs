@@ -136,18 +136,6 @@ pub fn body(w: &Wizard, t: &Theme) -> Body {
             Span::raw(p.plan.mask(wn)),
         ]));
     }
-    // The offer is answered before writing (`s`); while writing it is no longer a question.
-    let asking = !matches!(w.write, WriteState::Writing);
-    if let Some(offer) = w.secrets_offer().filter(|_| asking) {
-        l.push(blank());
-        l.push(Line::styled(offer, t.warn()));
-    }
-    if asking && (w.secrets_offer().is_some() || w.inputs.move_secrets) {
-        l.push(Line::from(vec![
-            Span::styled(if w.inputs.move_secrets { "[x] " } else { "[ ] " }, t.key()),
-            Span::raw("s: move literal channel secrets to .env"),
-        ]));
-    }
     if let Some(conflict) = w.boundary_conflict() {
         l.push(blank());
         l.push(Line::styled(conflict, t.bad()));
@@ -181,6 +169,25 @@ pub fn body(w: &Wizard, t: &Theme) -> Body {
             Span::raw(" writes these files. Nothing has been written yet."),
         ]),
     });
+    // The offer is answered before writing (`s`); while writing it is no longer a question.
+    // Last, so the status line above stays where the other screens put it.
+    let offered = w.secrets_offer().is_some() || w.inputs.move_secrets;
+    if offered && !matches!(w.write, WriteState::Writing) {
+        let n = p.plan.secret_moves.movable.len() + p.plan.secret_moves.moved.len();
+        l.push(Line::from(vec![
+            Span::styled(
+                if w.inputs.move_secrets {
+                    "[x] "
+                } else {
+                    "[ ] "
+                },
+                t.key(),
+            ),
+            Span::raw(format!(
+                "s: move {n} literal channel secret(s) into .env (never shown)"
+            )),
+        ]));
+    }
     Body {
         fixed: Vec::new(),
         scrolled: l,
