@@ -771,6 +771,80 @@ mod tests {
     }
 
     #[test]
+    fn the_ledger_never_stores_a_secret_literal_not_even_an_older_ledgers() {
+        let before = json!({"gateway": {"auth": {"token": "GWLITERAL0123456789abcdefgh"}},
+            "channels": {"telegram": {"botToken": "123:BOTLITERAL"}}});
+        let after = json!({"gateway": {"auth": {"token": {"source": "env", "provider": "default", "id": "OPENCLAW_GATEWAY_TOKEN"}}},
+            "channels": {"telegram": {"botToken": {"source": "env", "provider": "default", "id": "OPENCLAW_TELEGRAM_BOT_TOKEN"}}}});
+        let keys = write_keys(&before, &after);
+        let text = render(&Ledger {
+            version: VERSION,
+            writes: vec![write("private", keys)],
+        });
+        assert!(
+            !text.contains("GWLITERAL") && !text.contains("BOTLITERAL"),
+            "{text}"
+        );
+        assert!(text.contains(&fingerprint("123:BOTLITERAL")), "{text}");
+        assert!(text.contains("OPENCLAW_TELEGRAM_BOT_TOKEN"), "{text}");
+        // A ledger an older clawposture wrote, with the literal in it, is cleaned on render.
+        let old = Ledger {
+            version: VERSION,
+            writes: vec![write("private", diff(&before, &after))],
+        };
+        assert!(serde_json::to_string(&old).unwrap().contains("BOTLITERAL"));
+        assert!(!render(&old).contains("BOTLITERAL"));
+    }
+
+    #[test]
+    fn undo_after_a_move_keeps_the_reference_and_finds_secrets_moved_within_the_file() {
+        let doc = |t: &str| crate::domain::document::Document::parse(t).unwrap().value();
+        let before = "{\n  channels: { telegram: { botToken: '123:BOTLITERAL' } },\n  agents: { list: [ { id: 'a', sandbox: { ssh: { identityData: 'SSHDATA-1234' } } } ] },\n}\n";
+        let after = "{\n  channels: { telegram: { botToken: { source: 'env', provider: 'default', id: 'OPENCLAW_TELEGRAM_BOT_TOKEN' } } },\n  agents: { entries: { a: { sandbox: { ssh: { identityData: 'SSHDATA-1234' } } } } },\n  x: 1,\n}\n";
+        let mut w = write("private", write_keys(&doc(before), &doc(after)));
+        w.backup = Some("b.bak".into());
+        w.config_sha256 = sha256_hex(after.as_bytes());
+        let l = Ledger {
+            version: VERSION,
+            writes: vec![w],
+        };
+        // Nothing edited since, yet the backup holds the moved literal: key by key instead.
+        let Ok(Undo::Keys {
+            new_text,
+            kept_references,
+            ..
+        }) = undo(&l, after)
+        else {
+            panic!("keys");
+        };
+        assert_eq!(kept_references, ["channels.telegram.botToken"]);
+        let v = doc(&new_text);
+        assert_eq!(
+            v["channels"]["telegram"]["botToken"]["id"],
+            "OPENCLAW_TELEGRAM_BOT_TOKEN"
+        );
+        assert!(
+            !new_text.contains("BOTLITERAL") && !new_text.contains("«secret"),
+            "{new_text}"
+        );
+        // The SSH data only moved within the file: found again by its fingerprint.
+        assert_eq!(
+            v["agents"]["list"][0]["sandbox"]["ssh"]["identityData"], "SSHDATA-1234",
+            "{new_text}"
+        );
+        assert!(v.get("x").is_none());
+        // "Back to your value" never hands the literal back either.
+        let o = owned(&l, &doc(after));
+        assert!(
+            o.keys
+                .keys()
+                .all(|k| !k.starts_with(&p("channels.telegram.botToken"))),
+            "{:?}",
+            o.keys.keys().collect::<Vec<_>>()
+        );
+    }
+
+    #[test]
     fn diff_goes_down_to_leaves() {
         let d = diff(
             &json!({"a": {"x": 1}, "k": [1]}),
