@@ -18,17 +18,19 @@ const BOT: &str = "123456:AAbb#cc'dd\"ee$HOME_ff";
 /// An account's bot token, and a webhook secret (both SecretRef fields).
 const WORK_BOT: &str = "987654:WORKBOTTOKENxyz";
 const HOOK: &str = "whsec-HOOKSECRET-42";
+/// An IRC password: a plain string field, so it moves as `"${VAR}"`.
+const IRC: &str = "irc#pass$word!";
 /// A Gateway token already literal in the file (moved by the existing Gateway-token rule).
 const GW: &str = "GWLITERALTOKEN0123456789abcdefXYZ";
 
 fn config_text() -> String {
     format!(
-        "{{\n  // my bots\n  gateway: {{ auth: {{ mode: 'token', token: '{GW}' }} }},\n  channels: {{\n    telegram: {{\n      botToken: {bot}, // literal, I know\n      webhookSecret: '{HOOK}',\n      accounts: {{ work: {{ botToken: '{WORK_BOT}' }} }},\n    }},\n  }},\n}}\n",
+        "{{\n  // my bots\n  gateway: {{ auth: {{ mode: 'token', token: '{GW}' }} }},\n  channels: {{\n    telegram: {{\n      botToken: {bot}, // literal, I know\n      webhookSecret: '{HOOK}',\n      accounts: {{ work: {{ botToken: '{WORK_BOT}' }} }},\n    }},\n    irc: {{ password: '{IRC}' }},\n  }},\n}}\n",
         bot = serde_json::to_string(BOT).expect("json")
     )
 }
 
-const SECRETS: [&str; 4] = [BOT, WORK_BOT, HOOK, GW];
+const SECRETS: [&str; 5] = [BOT, WORK_BOT, HOOK, IRC, GW];
 
 fn base(sub: &str, sb: &Sandbox, extra: &[&str]) -> std::process::Output {
     let nothing = format!("unix://{}", sb.path("nothing.sock").display());
@@ -113,6 +115,7 @@ fn move_secrets_writes_references_and_env_and_real_openclaw_resolves_the_origina
         v["channels"]["telegram"]["accounts"]["work"]["botToken"],
         r("OPENCLAW_TELEGRAM_WORK_BOT_TOKEN")
     );
+    assert_eq!(v["channels"]["irc"]["password"], "${OPENCLAW_IRC_PASSWORD}");
     let env = env_text(&sb);
     assert_eq!(mode(&sb.state().join(".env")), 0o600);
     let get = |n: &str| clawposture::domain::dotenv::get(&env, n);
@@ -125,6 +128,7 @@ fn move_secrets_writes_references_and_env_and_real_openclaw_resolves_the_origina
         get("OPENCLAW_TELEGRAM_WEBHOOK_SECRET").as_deref(),
         Some(HOOK)
     );
+    assert_eq!(get("OPENCLAW_IRC_PASSWORD").as_deref(), Some(IRC));
     assert_eq!(get("OPENCLAW_GATEWAY_TOKEN").as_deref(), Some(GW));
     // A second plan has nothing left to move.
     let again = base("plan", &sb, &[]);
@@ -168,6 +172,7 @@ fn move_secrets_writes_references_and_env_and_real_openclaw_resolves_the_origina
         ("OPENCLAW_TELEGRAM_BOT_TOKEN", BOT),
         ("OPENCLAW_TELEGRAM_WORK_BOT_TOKEN", WORK_BOT),
         ("OPENCLAW_TELEGRAM_WEBHOOK_SECRET", HOOK),
+        ("OPENCLAW_IRC_PASSWORD", IRC),
     ] {
         let mut probe = v.clone();
         probe["agents"]["defaults"]["workspace"] = json!(format!("${{{var}}}"));
@@ -193,7 +198,7 @@ fn no_move_without_a_yes_apply_without_the_flag_leaves_literals_and_says_how() {
     assert_eq!(plan.status.code(), Some(0), "{plan:?}");
     assert!(
         stdout(&plan)
-            .contains("Note: 3 literal channel secret(s) could be moved to .env: --move-secrets"),
+            .contains("Note: 4 literal channel secret(s) could be moved to .env: --move-secrets"),
         "{}",
         stdout(&plan)
     );
@@ -206,6 +211,7 @@ fn no_move_without_a_yes_apply_without_the_flag_leaves_literals_and_says_how() {
         v["channels"]["telegram"]["accounts"]["work"]["botToken"],
         WORK_BOT
     );
+    assert_eq!(v["channels"]["irc"]["password"], IRC);
     let env = env_text(&sb);
     assert!(!env.contains("OPENCLAW_TELEGRAM"), "{env}");
 }
@@ -234,7 +240,7 @@ fn secrets_never_show_in_plan_apply_json_or_the_ledger() {
             .expect("plan JSON");
     assert_eq!(
         json["secret_moves"].as_array().map(Vec::len),
-        Some(3),
+        Some(4),
         "{json:#}"
     );
     let out = base("apply", &sb, &["--yes", "--move-secrets", "--json"]);
@@ -462,7 +468,7 @@ fn plain_answering_no_moves_nothing_and_yes_moves_them() {
         return;
     };
     assert_hidden("--plain", &history);
-    assert!(history.contains("3 literal channel secret(s)"), "{history}");
+    assert!(history.contains("4 literal channel secret(s)"), "{history}");
     let v = json5(&h.read("openclaw.json"));
     assert_eq!(v["channels"]["telegram"]["botToken"], BOT, "{history}");
     let env = std::fs::read_to_string(h.state().join(".env")).unwrap_or_default();
