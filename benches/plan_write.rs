@@ -89,6 +89,7 @@ fn main() {
                 state_dir: &state,
                 env_file: &p.env_file,
                 env_docker_host: None,
+                env_secrets: &[],
                 now: SystemTime::now(),
                 checklist: None,
                 ledger: None,

@@ -98,6 +98,7 @@ fn once(dir: &Path, text: &str, c: &Choice) -> Option<Run> {
         state_dir: &state,
         env_file: &p.env_file,
         env_docker_host: None,
+        env_secrets: &[],
         now: SystemTime::now(),
         checklist: None,
         ledger: None,

@@ -23,6 +23,8 @@ pub struct WriteJob {
     pub env_file: EnvFileAction,
     /// `DOCKER_HOST` to set in `.env` for the Gateway service (None: leave it).
     pub env_docker_host: Option<String>,
+    /// Literal channel secrets the config is about to refer to (written to `.env` first).
+    pub env_secrets: Vec<crate::domain::secret_moves::EnvSecret>,
     /// Written beside the config once the config is written.
     pub checklist: Context,
     /// The ledger, written under the same lock right after the config (None: left alone).

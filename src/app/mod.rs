@@ -345,6 +345,20 @@ pub fn loosening(p: &Prepared, acks: Acks) -> Option<String> {
     (!keys.is_empty()).then(|| format!("this loosens values you set yourself: {}", keys.join(", ")))
 }
 
+/// The question every front end asks when the config holds literal channel secrets and the
+/// user has not said yes (`--move-secrets`): what could move, and where (None: nothing to ask).
+/// Without a yes nothing moves; the default answer is no.
+pub fn secrets_offer(p: &Prepared) -> Option<String> {
+    let movable = &p.plan.secret_moves.movable;
+    (!p.choice.inputs.move_secrets && !movable.is_empty()).then(|| {
+        format!(
+            "The config holds {} literal channel secret(s) ({}): they can move into $STATE_DIR/.env (mode 0600), the config then referring to each by name (never shown).",
+            movable.len(),
+            movable.join(", ")
+        )
+    })
+}
+
 fn boundary(p: &Prepared, acks: Acks) -> Option<String> {
     if acks.boundary {
         return None;
@@ -725,6 +739,7 @@ impl Prepared {
             state_dir: resolved.state_dir.clone(),
             env_file: self.plan.env_file.clone(),
             env_docker_host: self.plan.env_docker_host.clone(),
+            env_secrets: self.plan.secret_moves.env.clone(),
             checklist: self.checklist(resolved),
             ledger: self.pending_ledger(resolved),
             policy: self

@@ -51,6 +51,8 @@ pub struct Context {
     pub left_open: Vec<String>,
     /// Detection found this runs in a container: the signs, and what OpenClaw needs there.
     pub in_container: Option<crate::model::detection::InContainer>,
+    /// Literal channel secrets this write moves into `.env`: (config key, variable).
+    pub moved_secrets: Vec<(String, String)>,
 }
 
 impl Context {
@@ -68,6 +70,18 @@ impl Context {
         .owner(choice.inputs.owner.as_ref().map(|o| o.to_string()))
         .changes(plan.changes.iter().map(|c| c.key.as_str()))
         .verify_flags(choice.inputs.advanced().flags())
+        .moved_secrets(
+            plan.secret_moves
+                .moved
+                .iter()
+                .map(|m| (m.key.clone(), m.var.clone()))
+                .collect(),
+        )
+    }
+
+    pub fn moved_secrets(mut self, moved: Vec<(String, String)>) -> Context {
+        self.moved_secrets = moved;
+        self
     }
 
     /// The context of a config as it is (verify uses this to name the manual items).
@@ -99,6 +113,7 @@ impl Context {
             verify_flags: String::new(),
             left_open: Vec::new(),
             in_container: None,
+            moved_secrets: Vec::new(),
         }
     }
 
@@ -358,6 +373,29 @@ fn step_items(ctx: &Context, w: &Words, v: &mut Vec<Item>) {
             "cli/sandbox.md",
             Some(format!("{} sandbox recreate --all --force", ctx.oc())),
             "Every listed container is removed; the next sandboxed turn creates a fresh one.",
+            Check::Manual,
+        ));
+    }
+    if !ctx.moved_secrets.is_empty() {
+        let list: Vec<String> = ctx
+            .moved_secrets
+            .iter()
+            .map(|(k, var)| format!("`{k}` → {var}"))
+            .collect();
+        v.push(item(
+            "secrets.moved",
+            SEC_STEPS,
+            "Restart the Gateway so it reads the moved channel secrets from .env",
+            format!(
+                "These literal channel secrets moved from the config into $STATE_DIR/.env (mode 0600), the config now refers to them by name: {}. OpenClaw loads .env when it starts, so a running Gateway resolves the new names only after a restart. The backups of the config still hold the old literals: delete them once you no longer need them (`clawposture restore --list` marks them).",
+                list.join(", ")
+            ),
+            "gateway/configuration/environment-variables.md",
+            Some(format!(
+                "{oc} gateway restart && {oc} secrets audit --check",
+                oc = ctx.oc()
+            )),
+            "`secrets audit` reports no plaintext secret and no unresolved reference.",
             Check::Manual,
         ));
     }

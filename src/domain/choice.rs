@@ -58,6 +58,8 @@ pub struct Inputs {
     pub workspace_access: Option<WorkspaceAccess>,
     /// Advanced: whether sandboxed runs get a network (None: the preset's value).
     pub sandbox_network: Option<SandboxNetwork>,
+    /// Move literal channel secrets into `$STATE_DIR/.env` (`--move-secrets`, or a yes).
+    pub move_secrets: bool,
 }
 
 impl Inputs {

@@ -177,8 +177,11 @@ pub fn parse(bytes: Option<&[u8]>) -> Loaded {
     }
 }
 
+/// The ledger's text. No secret literal is ever stored: each is replaced by its fingerprint
+/// (see [`scrub`]), also in writes recorded by an older clawposture that kept them.
 pub fn render(ledger: &Ledger) -> String {
-    let mut text = serde_json::to_string_pretty(ledger).unwrap_or_else(|_| "{}".into());
+    let ledger = scrubbed(ledger);
+    let mut text = serde_json::to_string_pretty(&ledger).unwrap_or_else(|_| "{}".into());
     text.push('\n');
     text
 }
@@ -188,6 +191,73 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect()
+}
+
+const MARK: &str = "«secret sha256:";
+
+/// What the ledger stores for a secret string: a marker with the first 16 hex digits of its
+/// sha256 (enough to tell whether the file still holds the same secret, and to find it there
+/// again; the value itself is never stored).
+pub fn fingerprint(secret: &str) -> String {
+    format!("{MARK}{}»", &sha256_hex(secret.as_bytes())[..16])
+}
+
+pub fn is_marker(s: &str) -> bool {
+    s.starts_with(MARK) && s.ends_with('»')
+}
+
+/// Whether a recorded value holds a secret's marker (at any depth).
+pub fn has_marker(v: &Value) -> bool {
+    match v {
+        Value::String(s) => is_marker(s),
+        Value::Array(a) => a.iter().any(has_marker),
+        Value::Object(m) => m.values().any(has_marker),
+        _ => false,
+    }
+}
+
+/// `value`, found at `path` of the config, with every secret string (as the masking of
+/// previews finds them: `presets/sensitive.toml` and secret-looking key names) replaced by
+/// its [`fingerprint`].
+pub fn scrub(path: &[String], value: &Value) -> Value {
+    // A leaf of a SecretRef (`…token.id`) names where the secret lives, as the whole object
+    // does when the file is scrubbed at once.
+    if value.is_string()
+        && path
+            .last()
+            .is_some_and(|k| ["source", "provider", "id"].contains(&k.as_str()))
+    {
+        return value.clone();
+    }
+    crate::domain::secrets::map_secrets_at(path, value, &|s| {
+        if s.is_empty() || is_marker(s) {
+            Value::String(s.to_string())
+        } else {
+            Value::String(fingerprint(s))
+        }
+    })
+}
+
+fn scrub_key(k: &KeyChange) -> KeyChange {
+    KeyChange {
+        before: k.before.as_ref().map(|v| scrub(&k.key, v)),
+        after: k.after.as_ref().map(|v| scrub(&k.key, v)),
+        ..k.clone()
+    }
+}
+
+fn scrubbed(l: &Ledger) -> Ledger {
+    Ledger {
+        version: l.version,
+        writes: l
+            .writes
+            .iter()
+            .map(|w| Write {
+                keys: w.keys.iter().map(scrub_key).collect(),
+                ..w.clone()
+            })
+            .collect(),
+    }
 }
 
 /// Every leaf of a value: a non-object, or an empty object. An absent root has none.
@@ -246,7 +316,7 @@ pub fn write_keys(old: &Value, new_value: &Value) -> Vec<KeyChange> {
         .into_iter()
         .map(|k| KeyChange {
             moved: moved.iter().any(|m| k.key.starts_with(m)),
-            ..k
+            ..scrub_key(&k)
         })
         .collect()
 }
@@ -302,6 +372,10 @@ impl Ledger {
 
 /// Reconcile the ledger with the file's value today, key by key.
 pub fn owned(ledger: &Ledger, file: &Value) -> Owned {
+    let ledger = &scrubbed(ledger);
+    // The ledger holds fingerprints of secrets: the file is compared in the same terms.
+    let real = file;
+    let file = &scrub(&[], file);
     let mut keys: BTreeMap<Vec<String>, OwnedKey> = BTreeMap::new();
     let mut added: Vec<Value> = Vec::new();
     for w in &ledger.writes {
@@ -343,6 +417,14 @@ pub fn owned(ledger: &Ledger, file: &Value) -> Owned {
             );
         }
     }
+    // A secret moved out of the config (into `.env`) is never handed back as a literal, and
+    // the reference that replaced it (its `source`/`provider`/`id` leaves) stays with it.
+    let moved_secrets: Vec<Vec<String>> = keys
+        .iter()
+        .filter(|(_, o)| o.original.as_ref().is_some_and(has_marker))
+        .map(|(k, _)| k.clone())
+        .collect();
+    keys.retain(|k, _| !moved_secrets.iter().any(|m| k.starts_with(m)));
     // Only what the file still holds as written is clawposture's. A key recorded as gone that
     // is now an object with keys inside (an empty object clawposture filled) is decided by
     // those keys, not as a whole.
@@ -352,6 +434,13 @@ pub fn owned(ledger: &Ledger, file: &Value) -> Owned {
     });
     // Nothing to hand back: clawposture's value was the user's too.
     keys.retain(|_, o| o.original != o.written);
+    // What clawposture wrote, as the file holds it (the ledger has only a fingerprint of a
+    // secret it wrote; the file holds that very value, compared above).
+    for (path, o) in keys.iter_mut() {
+        if o.written.is_some() {
+            o.written = leaf_at(real, path).cloned();
+        }
+    }
     let listed = file
         .get("bindings")
         .and_then(Value::as_array)
@@ -375,9 +464,9 @@ pub fn edited_since(
     write: &Write,
     file: &Value,
 ) -> Vec<(Vec<String>, Option<Value>, Option<Value>)> {
-    write
-        .keys
-        .iter()
+    let file = &scrub(&[], file);
+    let keys: Vec<KeyChange> = write.keys.iter().map(scrub_key).collect();
+    keys.iter()
         .filter(|k| leaf_at(file, &k.key) != k.after.as_ref())
         .map(|k| {
             (
@@ -447,8 +536,15 @@ impl Pending {
 pub enum Undo {
     /// Nothing was edited since: the backup holds the previous bytes exactly.
     Backup { name: String, rest: Ledger },
-    /// Edits to other keys were made since: reverse this write's keys one by one, keeping them.
-    Keys { new_text: String, rest: Ledger },
+    /// Edits to other keys were made since, or the write moved a secret out of the config:
+    /// reverse this write's keys one by one, keeping those edits.
+    Keys {
+        new_text: String,
+        rest: Ledger,
+        /// Keys whose secret the write moved out of the config (into `.env`): they keep their
+        /// reference; the literal is never put back.
+        kept_references: Vec<String>,
+    },
 }
 
 /// Why the last write cannot be undone.
@@ -496,6 +592,8 @@ impl std::fmt::Display for UndoRefused {
 /// Plan undoing the last write on the file `current` holds now (pure).
 pub fn undo(ledger: &Ledger, current: &str) -> Result<Undo, UndoRefused> {
     use crate::domain::document::Document;
+    // An older ledger may hold literals: undo works on fingerprints only, as a new one does.
+    let ledger = &scrubbed(ledger);
     let last = ledger.writes.last().ok_or(UndoRefused::NothingToUndo)?;
     let mut rest = ledger.clone();
     rest.writes.pop();
@@ -513,22 +611,54 @@ pub fn undo(ledger: &Ledger, current: &str) -> Result<Undo, UndoRefused> {
     let Some(backup) = &last.backup else {
         return Err(UndoRefused::NoFileBefore);
     };
-    if sha256_hex(current.as_bytes()) == last.config_sha256 {
+    // The secrets the file holds now, by fingerprint: a secret the write only moved within
+    // the file (`agents.list` to `agents.entries`) is found again; one it moved out of the
+    // file (into `.env`) is not, and its key keeps the reference.
+    let mut here = Vec::new();
+    crate::domain::secrets::collect(&value, &mut here);
+    let known: BTreeMap<String, String> = here.into_iter().map(|s| (fingerprint(&s), s)).collect();
+    fn restore(v: &Value, known: &BTreeMap<String, String>) -> Option<Value> {
+        Some(match v {
+            Value::String(s) if is_marker(s) => Value::String(known.get(s)?.clone()),
+            Value::Array(a) => Value::Array(
+                a.iter()
+                    .map(|x| restore(x, known))
+                    .collect::<Option<Vec<_>>>()?,
+            ),
+            Value::Object(m) => Value::Object(
+                m.iter()
+                    .map(|(k, x)| restore(x, known).map(|x| (k.clone(), x)))
+                    .collect::<Option<_>>()?,
+            ),
+            other => other.clone(),
+        })
+    }
+    let mut kept: Vec<Vec<String>> = Vec::new();
+    let mut back: Vec<(Vec<String>, Value)> = Vec::new();
+    for k in &last.keys {
+        let Some(before) = &k.before else { continue };
+        match restore(before, &known) {
+            Some(v) => back.push((k.key.clone(), v)),
+            None => kept.push(k.key.clone()),
+        }
+    }
+    let kept_references: Vec<String> = kept
+        .iter()
+        .map(|k| crate::domain::keypath::display(k))
+        .collect();
+    // The backup holds the moved literals: its bytes are never put back then.
+    if kept_references.is_empty() && sha256_hex(current.as_bytes()) == last.config_sha256 {
         return Ok(Undo::Backup {
             name: backup.clone(),
             rest,
         });
     }
+    // The reference's own leaves (`…botToken.id`) stay with it.
     let removed: Vec<Vec<String>> = last
         .keys
         .iter()
-        .filter(|k| k.before.is_none())
+        .filter(|k| k.before.is_none() && !kept.iter().any(|p| k.key.starts_with(p)))
         .map(|k| k.key.clone())
-        .collect();
-    let back: Vec<(Vec<String>, Value)> = last
-        .keys
-        .iter()
-        .filter_map(|k| k.before.clone().map(|v| (k.key.clone(), v)))
         .collect();
     doc.remove_many(&removed, |p| {
         if p.first().is_some_and(|s| s == "channels") {
@@ -541,6 +671,7 @@ pub fn undo(ledger: &Ledger, current: &str) -> Result<Undo, UndoRefused> {
     Ok(Undo::Keys {
         new_text: doc.text(),
         rest,
+        kept_references,
     })
 }
 
@@ -636,6 +767,80 @@ mod tests {
             err.to_string()
                 .contains("`a` (clawposture wrote 2, it is now 5)"),
             "{err}"
+        );
+    }
+
+    #[test]
+    fn the_ledger_never_stores_a_secret_literal_not_even_an_older_ledgers() {
+        let before = json!({"gateway": {"auth": {"token": "GWLITERAL0123456789abcdefgh"}},
+            "channels": {"telegram": {"botToken": "123:BOTLITERAL"}}});
+        let after = json!({"gateway": {"auth": {"token": {"source": "env", "provider": "default", "id": "OPENCLAW_GATEWAY_TOKEN"}}},
+            "channels": {"telegram": {"botToken": {"source": "env", "provider": "default", "id": "OPENCLAW_TELEGRAM_BOT_TOKEN"}}}});
+        let keys = write_keys(&before, &after);
+        let text = render(&Ledger {
+            version: VERSION,
+            writes: vec![write("private", keys)],
+        });
+        assert!(
+            !text.contains("GWLITERAL") && !text.contains("BOTLITERAL"),
+            "{text}"
+        );
+        assert!(text.contains(&fingerprint("123:BOTLITERAL")), "{text}");
+        assert!(text.contains("OPENCLAW_TELEGRAM_BOT_TOKEN"), "{text}");
+        // A ledger an older clawposture wrote, with the literal in it, is cleaned on render.
+        let old = Ledger {
+            version: VERSION,
+            writes: vec![write("private", diff(&before, &after))],
+        };
+        assert!(serde_json::to_string(&old).unwrap().contains("BOTLITERAL"));
+        assert!(!render(&old).contains("BOTLITERAL"));
+    }
+
+    #[test]
+    fn undo_after_a_move_keeps_the_reference_and_finds_secrets_moved_within_the_file() {
+        let doc = |t: &str| crate::domain::document::Document::parse(t).unwrap().value();
+        let before = "{\n  channels: { telegram: { botToken: '123:BOTLITERAL' } },\n  agents: { list: [ { id: 'a', sandbox: { ssh: { identityData: 'SSHDATA-1234' } } } ] },\n}\n";
+        let after = "{\n  channels: { telegram: { botToken: { source: 'env', provider: 'default', id: 'OPENCLAW_TELEGRAM_BOT_TOKEN' } } },\n  agents: { entries: { a: { sandbox: { ssh: { identityData: 'SSHDATA-1234' } } } } },\n  x: 1,\n}\n";
+        let mut w = write("private", write_keys(&doc(before), &doc(after)));
+        w.backup = Some("b.bak".into());
+        w.config_sha256 = sha256_hex(after.as_bytes());
+        let l = Ledger {
+            version: VERSION,
+            writes: vec![w],
+        };
+        // Nothing edited since, yet the backup holds the moved literal: key by key instead.
+        let Ok(Undo::Keys {
+            new_text,
+            kept_references,
+            ..
+        }) = undo(&l, after)
+        else {
+            panic!("keys");
+        };
+        assert_eq!(kept_references, ["channels.telegram.botToken"]);
+        let v = doc(&new_text);
+        assert_eq!(
+            v["channels"]["telegram"]["botToken"]["id"],
+            "OPENCLAW_TELEGRAM_BOT_TOKEN"
+        );
+        assert!(
+            !new_text.contains("BOTLITERAL") && !new_text.contains("«secret"),
+            "{new_text}"
+        );
+        // The SSH data only moved within the file: found again by its fingerprint.
+        assert_eq!(
+            v["agents"]["list"][0]["sandbox"]["ssh"]["identityData"], "SSHDATA-1234",
+            "{new_text}"
+        );
+        assert!(v.get("x").is_none());
+        // "Back to your value" never hands the literal back either.
+        let o = owned(&l, &doc(after));
+        assert!(
+            o.keys
+                .keys()
+                .all(|k| !k.starts_with(&p("channels.telegram.botToken"))),
+            "{:?}",
+            o.keys.keys().collect::<Vec<_>>()
         );
     }
 

@@ -21,6 +21,7 @@ pub mod podman_cli;
 pub mod policy;
 pub mod preset;
 pub mod recognize;
+pub mod secret_moves;
 pub mod secrets;
 pub mod service_env;
 pub mod strictness;

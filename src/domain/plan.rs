@@ -26,6 +26,9 @@ pub struct TokenState {
     pub docker_host: Option<String>,
     /// `$STATE_DIR/clawposture.policy.jsonc` as found (the preset's policy is written there).
     pub policy_file: crate::domain::policy::PolicyFile,
+    /// What `$STATE_DIR/.env` defines (values never printed): a moved channel secret never
+    /// takes a name it already holds with another value.
+    pub env_vars: crate::domain::secret_moves::EnvVars,
 }
 
 /// What happens to `$STATE_DIR/.env`.
@@ -107,6 +110,8 @@ pub struct Plan {
     pub masker: secrets::Masker,
     /// What `new_text` reads as (checked against it): callers need not parse it again.
     pub new_value: Value,
+    /// Literal channel secrets moved to `.env` (with the user's yes), or that could be.
+    pub secret_moves: crate::domain::secret_moves::Moves,
 }
 
 impl Plan {
@@ -115,6 +120,7 @@ impl Plan {
         self.new_text == self.old_text
             && self.env_file == EnvFileAction::Unchanged
             && self.env_docker_host.is_none()
+            && self.secret_moves.env.is_empty()
     }
 
     /// The changes that loosen a value the user had (each needs `--allow-loosen`).
@@ -472,6 +478,16 @@ pub fn plan(
     doc.set_many(&sets);
 
     plan_bindings(&doc, &want, owned, &mut changes);
+    // Its notes come after the ones about this posture (they are an offer, not a step).
+    let mut move_notes = Vec::new();
+    let secret_moves = crate::domain::secret_moves::plan(
+        &doc,
+        &token.env_vars,
+        choice.inputs.move_secrets,
+        &mut changes,
+        &mut move_notes,
+        &mut warnings,
+    );
     let env_file = plan_token(&doc, token, &mut changes, &mut warnings);
     warn_about_answers(choice, &channels, &mut warnings);
     if want
@@ -487,6 +503,7 @@ pub fn plan(
     {
         notes.push("Running sandbox containers keep their old settings: run `openclaw sandbox recreate --all` after writing.".into());
     }
+    notes.extend(move_notes);
 
     let final_value = doc.value();
     // The file's own manners for what was inserted; the check below reads the text back.
@@ -520,6 +537,7 @@ pub fn plan(
         masker: secrets::Masker::new(&secrets),
         secrets,
         new_value: final_value,
+        secret_moves,
     })
 }
 

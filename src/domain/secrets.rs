@@ -179,6 +179,22 @@ impl<'t> At<'t> {
     }
 }
 
+/// A string that is only a reference to a variable (`${NAME}`, or `$NAME` on a secret
+/// field) names where the secret lives, as a SecretRef does: shown, not masked.
+fn is_ref_text(s: &str) -> bool {
+    let t = s.trim();
+    let name = |n: &str| {
+        !n.is_empty()
+            && !n.starts_with(|c: char| c.is_ascii_digit())
+            && n.chars()
+                .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
+    };
+    t.strip_prefix("${")
+        .and_then(|r| r.strip_suffix('}'))
+        .is_some_and(name)
+        || t.strip_prefix('$').is_some_and(name)
+}
+
 /// A SecretRef names where the secret lives; its fields are not secret.
 fn is_secret_ref(map: &serde_json::Map<String, Value>) -> bool {
     map.contains_key("source") && map.contains_key("id")
@@ -198,7 +214,9 @@ fn collect_under(
     seen: &mut std::collections::HashSet<String>,
 ) {
     match value {
-        Value::String(s) if at.secret && s.len() >= 4 && seen.insert(s.clone()) => {
+        Value::String(s)
+            if at.secret && s.len() >= 4 && !is_ref_text(s) && seen.insert(s.clone()) =>
+        {
             out.push(s.clone());
         }
         Value::Array(items) => {
@@ -218,23 +236,29 @@ fn collect_under(
 /// `value`, found at `path` of the config (`[]` for an array item), with every secret string
 /// replaced by [`MASK`].
 pub fn mask_value_at(path: &[String], value: &Value) -> Value {
-    fn walk(v: &Value, at: &At) -> Value {
+    map_secrets_at(path, value, &|_| Value::String(MASK.into()))
+}
+
+/// `value`, found at `path` of the config, with every secret string `s` replaced by `f(s)`
+/// (the same strings [`mask_value_at`] masks).
+pub fn map_secrets_at(path: &[String], value: &Value, f: &dyn Fn(&str) -> Value) -> Value {
+    fn walk(v: &Value, at: &At, f: &dyn Fn(&str) -> Value) -> Value {
         match v {
-            Value::String(_) if at.secret => Value::String(MASK.into()),
+            Value::String(s) if at.secret && !is_ref_text(s) => f(s),
             Value::Array(items) => {
                 let down = at.down(None);
-                Value::Array(items.iter().map(|i| walk(i, &down)).collect())
+                Value::Array(items.iter().map(|i| walk(i, &down, f)).collect())
             }
             Value::Object(map) if at.secret && is_secret_ref(map) => v.clone(),
             Value::Object(map) => Value::Object(
                 map.iter()
-                    .map(|(k, c)| (k.clone(), walk(c, &at.down(Some(k)))))
+                    .map(|(k, c)| (k.clone(), walk(c, &at.down(Some(k)), f)))
                     .collect(),
             ),
             _ => v.clone(),
         }
     }
-    walk(value, &At::along(path))
+    walk(value, &At::along(path), f)
 }
 
 /// Config text with every secret string node replaced, quotes and all, by the mask in the
@@ -278,7 +302,9 @@ pub fn mask_spans(text: &str) -> String {
 
 fn spans_under(value: &ast::Value, at: &At, out: &mut Vec<(usize, usize)>) {
     match value {
-        ast::Value::StringLit(s) if at.secret => out.push((s.range.start, s.range.end)),
+        ast::Value::StringLit(s) if at.secret && !is_ref_text(&s.value) => {
+            out.push((s.range.start, s.range.end))
+        }
         ast::Value::Array(a) => {
             let down = at.down(None);
             a.elements.iter().for_each(|e| spans_under(e, &down, out))

@@ -32,6 +32,18 @@ pub fn token_state(state_dir: &Path) -> TokenState {
         env_file_has_token: write::env_file_has_token(state_dir),
         docker_host: write::env_file_value(state_dir, "DOCKER_HOST"),
         policy_file: policy_file(state_dir),
+        env_vars: env_vars(state_dir),
+    }
+}
+
+/// What `$STATE_DIR/.env` defines, as OpenClaw reads it (nothing when it is not a regular
+/// UTF-8 file: the write refuses such a file anyway).
+pub fn env_vars(state_dir: &Path) -> crate::domain::secret_moves::EnvVars {
+    match write::read_regular(&state_dir.join(".env")) {
+        Ok(Some(bytes)) => {
+            crate::domain::secret_moves::EnvVars::from_text(&String::from_utf8_lossy(&bytes))
+        }
+        _ => Default::default(),
     }
 }
 
@@ -67,6 +79,7 @@ pub fn run_write(job: &WriteJob) -> Result<(WriteOutcome, PathBuf), Failure> {
         state_dir: &job.state_dir,
         env_file: &job.env_file,
         env_docker_host: job.env_docker_host.as_deref(),
+        env_secrets: &job.env_secrets,
         now: SystemTime::now(),
         checklist: Some((path.clone(), &render)),
         ledger: job

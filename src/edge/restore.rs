@@ -127,10 +127,30 @@ pub fn undo(resolved: &Resolved, now: SystemTime) -> Result<String, Failure> {
                 .map_err(|_| refuse(format!("the backup {name} is not UTF-8 text.")))?;
             (t, rest, format!("the bytes of {name}"))
         }
-        Undo::Keys { new_text, rest } => (
+        Undo::Keys {
+            new_text,
+            rest,
+            kept_references,
+        } if kept_references.is_empty() => (
             new_text,
             rest,
             "its keys set back one by one (your edits to other keys since are kept)".into(),
+        ),
+        Undo::Keys {
+            new_text,
+            rest,
+            kept_references,
+        } => (
+            new_text,
+            rest,
+            format!(
+                "its keys set back one by one, except {}: that write moved their secrets into $STATE_DIR/.env, and clawposture never puts a moved secret back into the config, so they keep their reference (the backup of that write still holds the old literals)",
+                kept_references
+                    .iter()
+                    .map(|k| format!("`{k}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
         ),
     };
     let render = |_: &str, _: Option<&str>| ledger::render(&rest);
@@ -141,6 +161,7 @@ pub fn undo(resolved: &Resolved, now: SystemTime) -> Result<String, Failure> {
         state_dir: &resolved.state_dir,
         env_file: &EnvFileAction::Unchanged,
         env_docker_host: None,
+        env_secrets: &[],
         now,
         checklist: None,
         ledger: Some((
@@ -208,6 +229,7 @@ pub fn restore_backup(resolved: &Resolved, name: &str, now: SystemTime) -> Resul
         state_dir: &resolved.state_dir,
         env_file: &EnvFileAction::Unchanged,
         env_docker_host: None,
+        env_secrets: &[],
         now,
         checklist: None,
         ledger: rest

@@ -11,6 +11,7 @@ use std::time::SystemTime;
 
 use crate::domain::dotenv;
 use crate::domain::plan::{EnvFileAction, TOKEN_ENV};
+use crate::domain::secret_moves::EnvSecret;
 use crate::edge::ownership::{self, Owner};
 
 pub struct WriteRequest<'a> {
@@ -22,6 +23,8 @@ pub struct WriteRequest<'a> {
     pub env_file: &'a EnvFileAction,
     /// `DOCKER_HOST` for the Gateway service, set in the same `.env` write as the token.
     pub env_docker_host: Option<&'a str>,
+    /// Literal channel secrets moved out of the config, set in the same `.env` write.
+    pub env_secrets: &'a [EnvSecret],
     pub now: SystemTime,
     /// The checklist, written under the same lock once the config is written: its path and
     /// its text given the warnings of this write (directories left open).
@@ -98,7 +101,7 @@ impl fmt::Display for WriteError {
             ),
             WriteError::Unquotable(p) => write!(
                 f,
-                "the Gateway token cannot be written to {} so that OpenClaw reads it back exactly (it has a line break, or all three quote characters); replace the token and run again.",
+                "a secret cannot be written to {} so that OpenClaw reads it back exactly (it has a line break, or all three quote characters); replace it and run again.",
                 p.display()
             ),
             WriteError::Io { what, path, err } => {
@@ -575,9 +578,10 @@ fn plan_env_file(
     state_dir: &Path,
     action: &EnvFileAction,
     docker_host: Option<&str>,
+    moved: &[EnvSecret],
 ) -> Result<Option<EnvWrite>, WriteError> {
     let token = match action {
-        EnvFileAction::Unchanged if docker_host.is_none() => return Ok(None),
+        EnvFileAction::Unchanged if docker_host.is_none() && moved.is_empty() => return Ok(None),
         EnvFileAction::Unchanged => None,
         EnvFileAction::MoveLiteralToken(t) => Some(t.clone()),
         EnvFileAction::GenerateToken => Some(generate_token().map_err(|e| WriteError::Io {
@@ -633,6 +637,29 @@ fn plan_env_file(
             &line,
             "# The engine the sandbox posture was chosen for, written by clawposture: the Gateway service does not inherit a shell's DOCKER_HOST.\n",
         );
+    }
+    for m in moved {
+        match dotenv::get(&text, &m.name) {
+            Some(v) if v == m.value => continue,
+            // The plan named this variable because `.env` did not hold another value there:
+            // one that appeared since is someone's, and never overwritten.
+            Some(v) if !dotenv::is_placeholder(&v) => return Err(WriteError::Changed(shown)),
+            _ => {}
+        }
+        let line = dotenv::quote(&m.name, &m.value)
+            .ok_or_else(|| WriteError::Unquotable(shown.clone()))?;
+        text = dotenv::set_line(
+            &text,
+            &m.name,
+            &line,
+            &format!(
+                "# {}, moved out of the config by clawposture; the config refers to it by name.\n",
+                m.key.replace(['\n', '\r'], " ")
+            ),
+        );
+        if dotenv::get(&text, &m.name).as_deref() != Some(m.value.as_str()) {
+            return Err(WriteError::Unquotable(shown));
+        }
     }
     if text == original {
         return Ok(None);
@@ -745,7 +772,12 @@ fn write_steps(req: &WriteRequest, done: &Progress) -> Result<WriteOutcome, Writ
     if now_bytes.as_deref() != req.original {
         return Err(WriteError::Changed(target));
     }
-    let env = plan_env_file(req.state_dir, req.env_file, req.env_docker_host)?;
+    let env = plan_env_file(
+        req.state_dir,
+        req.env_file,
+        req.env_docker_host,
+        req.env_secrets,
+    )?;
     let backup = match &now_bytes {
         Some(bytes) => Some(backup(&target, bytes, req.now, dirs.owner)?),
         None => None,
@@ -764,7 +796,7 @@ fn write_steps(req: &WriteRequest, done: &Progress) -> Result<WriteOutcome, Writ
             remove_stale_temps(&e.target);
             atomic_replace(&e.target, e.text.as_bytes(), "env", dirs.owner).map_err(drop_backup)?;
             done.push(format!(
-                "{} (the Gateway token; the config does not refer to it yet)",
+                "{} (the secrets the config is about to refer to; it does not yet)",
                 e.shown.display()
             ));
             Some(e.shown.clone())

@@ -225,6 +225,10 @@ pub struct Answers {
     /// Loosen values you set yourself where the preset (or an advanced answer) is less strict (with --yes).
     #[arg(long)]
     pub allow_loosen: bool,
+    /// Move literal channel secrets (bot tokens, API keys) from the config into $STATE_DIR/.env
+    /// (0600); the config then refers to each by name. Without it, nothing is moved.
+    #[arg(long)]
+    pub move_secrets: bool,
 }
 
 #[cfg(test)]

@@ -342,6 +342,7 @@ pub fn inputs_from(answers: &Answers) -> Result<Inputs, Failure> {
             accept_risk: answers.accept_risk,
             workspace_access: answers.workspace_access,
             sandbox_network: answers.sandbox_network,
+            move_secrets: answers.move_secrets,
             ..Inputs::default()
         },
     )

@@ -165,6 +165,16 @@ pub fn run(setup: Setup) -> Result<(), Failure> {
             next = decide(&inputs, acks);
         }
     }
+    if let Some(why) = next.prepared().and_then(app::secrets_offer) {
+        eprintln!("{why}\n");
+        if yes_no(
+            "Move them into $STATE_DIR/.env?",
+            Some(text::MOVE_SECRETS_HELP),
+        )? {
+            inputs.move_secrets = true;
+            next = decide(&inputs, acks);
+        }
+    }
     if let Some(p) = next.prepared() {
         eprintln!("{}", summary::plan_text(p, r));
     }

@@ -154,6 +154,20 @@ pub fn plan_text(prepared: &Prepared, paths: &Resolved) -> String {
         "move_literal_token" => out.push_str("\nThe literal Gateway token moves from the config into $STATE_DIR/.env (never shown); clients keep working.\n"),
         _ => {}
     }
+    for m in &plan.secret_moves.moved {
+        let _ = writeln!(
+            out,
+            "\n$STATE_DIR/.env ({}) {} {} (never shown): `{}` moves out of the config, which refers to it by name.",
+            paths.state_dir.join(".env").display(),
+            if m.already_in_env {
+                "already holds"
+            } else {
+                "gets"
+            },
+            m.var,
+            m.key
+        );
+    }
     if let Some(line) = crate::app::policy_line(prepared) {
         let _ = writeln!(out, "\n{line}");
     }
@@ -239,6 +253,8 @@ pub fn plan_json(prepared: &Prepared, paths: &Resolved, dry_run: bool) -> Value 
         "loosens": !plan.user_loosenings().is_empty(),
         "skipped_engines": prepared.gateway.skipped,
         "env_docker_host": plan.env_docker_host,
+        "secret_moves": plan.secret_moves.moved,
+        "movable_secrets": plan.secret_moves.movable,
         "policy_file": prepared.policy.as_ref().map(|w| json!({"path": w.path, "action": format!("{:?}", w.action).to_lowercase()})),
         "gateway_reaches": prepared.gateway.reaches.as_ref().map(|r| json!({"endpoint": r.endpoint, "because": r.because, "daemon_id": r.daemon_id, "state": r.state})),
         "gateway_chosen": prepared.gateway.chosen.as_ref().map(|(e, id)| json!({"endpoint": e, "daemon_id": id})),
@@ -262,7 +278,7 @@ pub fn written_text(outcome: &WriteOutcome, paths: &Resolved) -> String {
     if let Some(e) = &outcome.env_file {
         let _ = writeln!(
             out,
-            "Gateway token stored in {} (mode 0600; not shown)",
+            "Secrets stored in {} (mode 0600; not shown)",
             e.display()
         );
     }

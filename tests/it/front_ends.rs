@@ -138,6 +138,7 @@ fn plain(s: &Scenario) -> (i32, Option<Vec<u8>>, String) {
         "Owner (CHANNEL:ID",
         "Accept the risk",
         "Change advanced settings",
+        "Move them into $STATE_DIR/.env?",
         "Write to this same Gateway anyway?",
         "Loosen these values anyway?",
         "Write these changes?",

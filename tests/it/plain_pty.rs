@@ -24,6 +24,14 @@ fn answer_private(t: &Tmux) {
     t.wait_for("Change advanced settings");
     t.type_text("n");
     t.keys(&["Enter"]);
+    // The fixture's literal bot token: line mode offers to move it into .env; not now.
+    if t.wait_for_any(&["Move them into $STATE_DIR/.env?", "Write these changes?"])
+        .0
+        .starts_with("Move")
+    {
+        t.type_text("n");
+        t.keys(&["Enter"]);
+    }
 }
 
 fn answer_private_and_write(t: &Tmux) {

@@ -166,6 +166,7 @@ fn boundary_conflict_and_noop() {
                 env_file_has_token: true,
                 docker_host: Some("unix:///run/user/1000/docker.sock".into()),
                 policy_file: Default::default(),
+                env_vars: Default::default(),
             },
             ledger: None,
         };
@@ -224,5 +225,60 @@ fn loosening_a_value_the_user_set_waits_for_l() {
                 .any(|e| matches!(e, Effect::Write(_))),
             "written once accepted"
         );
+    });
+}
+
+/// The Write screen offers to move the fixture's literal bot token into `.env` (`s`); without
+/// the yes nothing moves, with it the write carries the `.env` entry and the reference.
+#[test]
+fn write_screen_offers_to_move_literal_channel_secrets() {
+    settings().bind(|| {
+        let mut w = loaded(setup(), Some(COMMENTED), Env::RootlessDocker);
+        keys(
+            &mut w,
+            &[
+                Key::Enter,
+                Key::Enter,
+                Key::Char('1'),
+                Key::Enter,
+                Key::Enter,
+            ],
+        );
+        insta::assert_snapshot!("secrets_offer_80x24_write", draw(&mut w, 80, 24));
+        assert!(w.secrets_offer().is_some());
+        keys(&mut w, &[Key::Char('s')]);
+        assert!(w.inputs.move_secrets);
+        insta::assert_snapshot!("secrets_moved_80x24_write", draw(&mut w, 80, 24));
+        let effects = keys(&mut w, &[Key::Enter]);
+        let [Effect::Write(job)] = effects.as_slice() else {
+            panic!("{effects:?}");
+        };
+        assert_eq!(job.env_secrets.len(), 1, "{job:?}");
+        assert_eq!(job.env_secrets[0].name, "OPENCLAW_TELEGRAM_BOT_TOKEN");
+        assert!(
+            !job.new_text.contains("AAFakeTokenForTestsOnly"),
+            "{}",
+            job.new_text
+        );
+        assert!(!format!("{job:?}").contains("AAFakeTokenForTestsOnly"));
+        // `s` again is a no: the plan moves nothing.
+        let mut w = loaded(setup(), Some(COMMENTED), Env::RootlessDocker);
+        keys(
+            &mut w,
+            &[
+                Key::Enter,
+                Key::Enter,
+                Key::Char('1'),
+                Key::Enter,
+                Key::Enter,
+            ],
+        );
+        keys(&mut w, &[Key::Char('s'), Key::Char('s')]);
+        let effects = keys(&mut w, &[Key::Enter]);
+        let [Effect::Write(job)] = effects.as_slice() else {
+            panic!("{effects:?}");
+        };
+        assert!(job.env_secrets.is_empty());
+        assert!(job.new_text.contains("AAFakeTokenForTestsOnly"));
     });
 }

@@ -74,6 +74,9 @@ pub fn screen_hints(w: &Wizard) -> Vec<Hint> {
                 if w.loosen_conflict().is_some() {
                     v.push(h("l", "accept: loosen"));
                 }
+                if w.secrets_offer().is_some() || w.inputs.move_secrets {
+                    v.push(h("s", "move secrets to .env"));
+                }
                 v
             }
         },

@@ -443,6 +443,11 @@ impl Wizard {
         }
     }
 
+    /// The literal channel secrets that could move to `.env` (None: none, or already a yes).
+    pub fn secrets_offer(&self) -> Option<String> {
+        app::secrets_offer(self.plan()?)
+    }
+
     /// Why writing waits for an acknowledgement: the plan loosens values the user set.
     pub fn loosen_conflict(&self) -> Option<String> {
         app::loosening(self.plan()?, Acks::default())
@@ -950,6 +955,11 @@ fn on_write(w: &mut Wizard, key: Key) -> Vec<Effect> {
         }
         Key::Char('l') if w.loosen_conflict().is_some() => {
             w.ack_loosen = !w.ack_loosen;
+        }
+        // The application layer offers it; the answer is a plain input, planned again.
+        Key::Char('s') if w.secrets_offer().is_some() || w.inputs.move_secrets => {
+            w.inputs.move_secrets = !w.inputs.move_secrets;
+            w.refresh();
         }
         Key::Enter | Key::Char('y') | Key::Char('w') => return w.start_write(),
         _ => scroll_keys(w, key),

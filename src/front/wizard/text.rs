@@ -30,6 +30,7 @@ pub const WELCOME_STEPS: [&str; 4] = [
 
 pub const OWNER_CONSEQUENCE_SET: &str = "Only this account is the owner: DMs on its channel admit nobody else, and owner-only commands obey it alone.";
 pub const OWNER_CONSEQUENCE_UNSET: &str = "No owner pinned: DMs stay on pairing, so you approve each new sender, and the first approved pairing counts as owner.";
+pub const MOVE_SECRETS_HELP: &str = "Each moves to a variable in $STATE_DIR/.env (mode 0600); the config refers to it by name, as it does for the Gateway token. No: they stay in the config.";
 pub const ACCEPT_RISK_ON: &str = "Writes the locked-down variant without a sandbox: the tool policy is all that stands between a message and this machine.";
 pub const ACCEPT_RISK_OFF: &str = "Refuses to write a preset whose sandbox cannot run here. Install Docker or Podman (rootless preferred) instead.";
 pub const GROUPS_HELP: &str = "The group chats the group agent answers in, as CHANNEL:CHAT_ID, separated by commas or spaces (e.g. telegram:-1001234567890). None: the group allowlist admits no chat yet.";

@@ -65,7 +65,10 @@ pub fn body(w: &Wizard, t: &Theme) -> Body {
         t,
         "  .env",
         match &p.plan.env_file {
-            EnvFileAction::Unchanged => Span::styled(format!("{env} (unchanged)"), t.dim()),
+            EnvFileAction::Unchanged if p.plan.secret_moves.env.is_empty() => {
+                Span::styled(format!("{env} (unchanged)"), t.dim())
+            }
+            EnvFileAction::Unchanged => Span::raw(env),
             EnvFileAction::GenerateToken => Span::raw(env),
             EnvFileAction::MoveLiteralToken(_) => Span::raw(env),
         },
@@ -88,6 +91,23 @@ pub fn body(w: &Wizard, t: &Theme) -> Body {
             ),
         )),
         EnvFileAction::Unchanged => {}
+    }
+    for m in &p.plan.secret_moves.moved {
+        l.push(field(
+            t,
+            "",
+            Span::styled(
+                if m.already_in_env {
+                    format!("{} already holds `{}` (never shown)", m.var, m.key)
+                } else {
+                    format!(
+                        "gets {}: the secret of `{}` (never shown), moved out of the config",
+                        m.var, m.key
+                    )
+                },
+                t.dim(),
+            ),
+        ));
     }
     l.push(field(
         t,
@@ -149,6 +169,25 @@ pub fn body(w: &Wizard, t: &Theme) -> Body {
             Span::raw(" writes these files. Nothing has been written yet."),
         ]),
     });
+    // The offer is answered before writing (`s`); while writing it is no longer a question.
+    // Last, so the status line above stays where the other screens put it.
+    let offered = w.secrets_offer().is_some() || w.inputs.move_secrets;
+    if offered && !matches!(w.write, WriteState::Writing) {
+        let n = p.plan.secret_moves.movable.len() + p.plan.secret_moves.moved.len();
+        l.push(Line::from(vec![
+            Span::styled(
+                if w.inputs.move_secrets {
+                    "[x] "
+                } else {
+                    "[ ] "
+                },
+                t.key(),
+            ),
+            Span::raw(format!(
+                "s: move {n} literal channel secret(s) into .env (never shown)"
+            )),
+        ]));
+    }
     Body {
         fixed: Vec::new(),
         scrolled: l,
