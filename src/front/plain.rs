@@ -102,7 +102,7 @@ pub fn run(setup: Setup) -> Result<(), Failure> {
     let current_text = app::decode_config(&r.config, original.as_deref())
         .ok()
         .flatten();
-    let open = app::open_today(current_text.as_deref());
+    let open = app::open_today(current_text.as_deref(), ledger.as_deref(), &r.config);
     if !open.is_empty() {
         eprintln!("Open today: {}", open.join("; "));
     }

@@ -108,7 +108,8 @@ pub fn plan_text(prepared: &Prepared, paths: &Resolved) -> String {
             choice.preset.origin()
         );
     }
-    let open = crate::app::open_today(prepared.current.as_deref());
+    let open =
+        crate::app::open_today_with(prepared.current.as_deref(), &prepared.ledger, &paths.config);
     if !open.is_empty() {
         let _ = writeln!(out, "Open today: {}", open.join("; "));
     }

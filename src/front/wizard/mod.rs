@@ -513,7 +513,15 @@ impl Wizard {
             );
             self.remembered = true;
         }
-        self.open = app::open_today(self.current().as_deref());
+        let ledger = match &self.config {
+            ConfigState::Ready { ledger, .. } => ledger.clone(),
+            _ => None,
+        };
+        self.open = app::open_today(
+            self.current().as_deref(),
+            ledger.as_deref(),
+            &self.setup.resolved.config,
+        );
         self.today = match &self.config {
             ConfigState::Failed(e) => Some(app::Today::Unreadable(e.clone())),
             ConfigState::Ready { original, .. } => {
