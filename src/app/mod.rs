@@ -541,7 +541,11 @@ pub fn open_today(current: Option<&str>, ledger: Option<&[u8]>, config: &Path) -
 }
 
 /// [`open_today`] with the ledger already read.
-pub fn open_today_with(current: Option<&str>, ledger: &ledger::Loaded, config: &Path) -> Vec<String> {
+pub fn open_today_with(
+    current: Option<&str>,
+    ledger: &ledger::Loaded,
+    config: &Path,
+) -> Vec<String> {
     let Some(value) = current
         .and_then(|c| crate::domain::document::Document::parse(c).ok())
         .map(|d| d.value())

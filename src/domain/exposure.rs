@@ -82,7 +82,10 @@ mod tests {
             "gateway": {"bind": "loopback"},
             "tools": {"profile": "coding", "exec": {"mode": "ask"}, "elevated": {"enabled": false}},
         });
-        assert_eq!(open_today(&locked, BEFORE_CHOOSING, true, &[]), Vec::<String>::new());
+        assert_eq!(
+            open_today(&locked, BEFORE_CHOOSING, true, &[]),
+            Vec::<String>::new()
+        );
         // The same file for strangers: every agent is theirs, and coding tools are too many.
         assert!(
             open_today(&locked, "public", true, &[])
@@ -90,8 +93,21 @@ mod tests {
                 .any(|l| l == "agent `main`: tools.profile coding"),
         );
         // No engine: the sandbox is not judged, the tools still are.
-        let no_engine = open_today(&json!({"tools": {"profile": "full"}}), BEFORE_CHOOSING, false, &[]);
-        assert!(no_engine.iter().any(|l| l == "agent `main`: tools.profile full"), "{no_engine:?}");
-        assert!(!no_engine.iter().any(|l| l.contains("sandbox")), "{no_engine:?}");
+        let no_engine = open_today(
+            &json!({"tools": {"profile": "full"}}),
+            BEFORE_CHOOSING,
+            false,
+            &[],
+        );
+        assert!(
+            no_engine
+                .iter()
+                .any(|l| l == "agent `main`: tools.profile full"),
+            "{no_engine:?}"
+        );
+        assert!(
+            !no_engine.iter().any(|l| l.contains("sandbox")),
+            "{no_engine:?}"
+        );
     }
 }

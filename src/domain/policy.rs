@@ -202,8 +202,8 @@ pub fn plan(
                     file.path.display()
                 )
             };
-            let theirs = std::str::from_utf8(b)
-                .map_err(|_| cannot("it is not UTF-8 text".into()))?;
+            let theirs =
+                std::str::from_utf8(b).map_err(|_| cannot("it is not UTF-8 text".into()))?;
             let previous = crate::domain::policy_merge::header_preset(theirs)
                 .and_then(|p| Some((p, rules(self::template(p)?, new_config).ok()?)));
             let merged = crate::domain::policy_merge::merge(
@@ -216,7 +216,10 @@ pub fn plan(
             let ours = Some(crate::domain::ledger::sha256_hex(b).as_str()) == ours;
             notes = merged.notes.clone();
             if ours {
-                notes.insert(0, "clawposture wrote this file last, merged with your rules".into());
+                notes.insert(
+                    0,
+                    "clawposture wrote this file last, merged with your rules".into(),
+                );
             }
             if merged.changed(theirs) {
                 (merged.text, Action::Merge)
@@ -305,8 +308,19 @@ mod tests {
         // Not ours: the floor is merged in (an empty tools block holds no rule of its own).
         let merged = plan("public", &c, &file(Some(old)), None).unwrap().unwrap();
         assert_eq!(merged.action, Action::Merge);
-        assert!(merged.notes.iter().any(|n| n.starts_with("tools.elevated.allow: added")));
-        let e = plan("public", &c, &file(Some(b"{ \"tools\": { \"x\": 1 } }")), None).unwrap_err();
+        assert!(
+            merged
+                .notes
+                .iter()
+                .any(|n| n.starts_with("tools.elevated.allow: added"))
+        );
+        let e = plan(
+            "public",
+            &c,
+            &file(Some(b"{ \"tools\": { \"x\": 1 } }")),
+            None,
+        )
+        .unwrap_err();
         assert!(e.contains("`tools.x` is not a policy rule"), "{e}");
         // Without a ledger, a file exactly as clawposture renders it is still its own...
         let private = config("non-main", "podman", "ro", path);
@@ -330,7 +344,10 @@ mod tests {
             .unwrap()
             .unwrap();
         assert_eq!(m.action, Action::Merge);
-        assert!(m.text.starts_with("// Written by clawposture for the public preset"));
+        assert!(
+            m.text
+                .starts_with("// Written by clawposture for the public preset")
+        );
         // Not pointed at this file, or the plugin off: nothing to write.
         let elsewhere = config("all", "docker", "none", "/mine/policy.jsonc");
         assert_eq!(plan("public", &elsewhere, &file(Some(old)), None), Ok(None));

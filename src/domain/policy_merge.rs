@@ -319,8 +319,7 @@ pub fn merge(
         }
         let shown = dotted(&path);
         let was_prev = previous.and_then(|(p, pv)| {
-            (get(pv, &leaf.path).is_some() && get(pv, &leaf.path) == get(&user, &path))
-                .then_some(p)
+            (get(pv, &leaf.path).is_some() && get(pv, &leaf.path) == get(&user, &path)).then_some(p)
         });
         match get(&user, &path) {
             None => {
@@ -453,16 +452,20 @@ mod tests {
 
     #[test]
     fn what_cannot_be_judged_is_refused_naming_the_rule() {
-        let e = merge(r#"{"tools": {"elevatd": {"allow": false}}}"#, "private", &floor(), None)
-            .unwrap_err();
-        assert!(e.contains("`tools.elevatd.allow` is not a policy rule"), "{e}");
-        let e = merge(r#"{"tools": {"exec": {"allowSecurity": "deny"}}}"#, "private", &floor(), None)
-            .unwrap_err();
+        let refused = |text: &str| merge(text, "private", &floor(), None).unwrap_err();
+        let e = refused(r#"{"tools": {"elevatd": {"allow": false}}}"#);
+        assert!(
+            e.contains("`tools.elevatd.allow` is not a policy rule"),
+            "{e}"
+        );
+        let e = refused(r#"{"tools": {"exec": {"allowSecurity": "deny"}}}"#);
         assert!(e.contains("`tools.exec.allowSecurity`"), "{e}");
-        let e = merge(r#"{"ingress": {"session": {"requireDmScope": "team"}}}"#, "private", &floor(), None)
-            .unwrap_err();
-        assert!(e.contains("`ingress.session.requireDmScope`") && e.contains("outside"), "{e}");
-        assert!(merge("{ nope", "private", &floor(), None).unwrap_err().contains("JSON5"));
+        let e = refused(r#"{"ingress": {"session": {"requireDmScope": "team"}}}"#);
+        assert!(
+            e.contains("`ingress.session.requireDmScope`") && e.contains("outside"),
+            "{e}"
+        );
+        assert!(refused("{ nope").contains("JSON5"));
     }
 
     #[test]
@@ -477,7 +480,16 @@ mod tests {
         assert_eq!(v["ingress"]["session"]["requireDmScope"], json!("main"));
         assert!(v.get("agents").is_none(), "{}", m.text);
         assert_eq!(v["network"]["privateNetwork"]["allow"], json!(false));
-        assert!(m.text.starts_with("// Written by clawposture for the private preset"));
-        assert!(m.notes.iter().any(|n| n.contains("was the public preset's")), "{:?}", m.notes);
+        assert!(
+            m.text
+                .starts_with("// Written by clawposture for the private preset")
+        );
+        assert!(
+            m.notes
+                .iter()
+                .any(|n| n.contains("was the public preset's")),
+            "{:?}",
+            m.notes
+        );
     }
 }

@@ -4,8 +4,8 @@
 
 use crate::support::homes as common;
 
-use common::*;
 use crate::support::openclaw::{oc_cmd, try_json_of, verify_env};
+use common::*;
 use serde_json::Value;
 use std::sync::Mutex;
 
@@ -447,8 +447,8 @@ fn fixture_text(name: &str) -> String {
 }
 
 /// Each preset × engine × way around the threat model ends refused with the named key or
-/// written and holding (see [`WAYS_AROUND`]). Sized for CI (every refusal on one engine, the
-/// written cases of [`SAMPLE`]); `CLAWPOSTURE_CONFORMANCE_FULL=1` runs the whole matrix (60
+/// written and holding (see [`WAYS_AROUND`]). Sized for CI (every refusal, the written cases
+/// of [`SAMPLE`]); `CLAWPOSTURE_CONFORMANCE_FULL=1` runs the whole matrix (60
 /// cases). Under CI a missing OpenClaw fails the test.
 #[test]
 fn ways_around_the_threat_model_end_refused_or_written_valid_in_real_openclaw() {
@@ -461,14 +461,10 @@ fn ways_around_the_threat_model_end_refused_or_written_valid_in_real_openclaw() 
         for (ei, engine) in INVARIANT_ENGINES.into_iter().enumerate() {
             for (fi, (fixture, refusals)) in WAYS_AROUND.iter().enumerate() {
                 let refused = refusals.iter().any(|(p, _)| *p == preset);
-                // The CI sample: every refusal on one engine (no OpenClaw runs for them), and
-                // the written cases on a diagonal, each fixture once with another engine and
-                // preset, so every fixture kind and every engine meets the real OpenClaw.
-                let sampled = if refused {
-                    engine == "docker-rootless"
-                } else {
-                    SAMPLE.contains(&(pi, ei, fi))
-                };
+                // The CI sample: every refusal (no OpenClaw runs for them), and the written
+                // cases on a diagonal, each fixture once with another engine and preset, so
+                // every fixture kind and every engine meets the real OpenClaw.
+                let sampled = refused || SAMPLE.contains(&(pi, ei, fi));
                 if full || sampled {
                     cases.push((preset, engine, fixture));
                 }

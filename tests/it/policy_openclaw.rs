@@ -10,8 +10,8 @@ use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 
-use serde_json::{Value, json};
 use crate::support::openclaw::{json_of, namespaces_work, oc_cmd, verify_env};
+use serde_json::{Value, json};
 use verify_common::*;
 
 /// Each check starts Node processes; on two cores the tests take turns.
@@ -261,8 +261,6 @@ fn a_weakened_policy_file_fails_verify_and_a_stricter_one_passes() {
 
 /// `clawposture apply --yes ARGS` into this home, its printed plan and outcome together.
 fn apply_out(h: &Home, threat: &str, extra: &[&str]) -> (Option<i32>, String) {
-    let config = h.config();
-    let state = h.state();
     let mut args = vec![
         "apply",
         "--yes",
@@ -271,14 +269,13 @@ fn apply_out(h: &Home, threat: &str, extra: &[&str]) -> (Option<i32>, String) {
         "--engine",
         "none",
         "--accept-risk",
-        "--config",
-        config.to_str().expect("utf-8"),
-        "--state-dir",
-        state.to_str().expect("utf-8"),
     ];
     args.extend(extra);
-    let out = h.run(&args);
-    (out.status.code(), format!("{}{}", stdout(&out), stderr(&out)))
+    let out = h.run_here(&args);
+    (
+        out.status.code(),
+        format!("{}{}", stdout(&out), stderr(&out)),
+    )
 }
 
 /// The preset is a floor under a policy file of the user's: their stricter rules stay across
@@ -351,9 +348,10 @@ fn a_policy_file_of_the_users_is_kept_with_the_preset_as_its_floor() {
     assert_eq!(rules["tools"]["exec"]["allowSecurity"], json!(["deny"]));
 
     // A rule clawposture cannot judge: refused with its name, nothing written.
-    let unknown = std::fs::read_to_string(&file)
-        .expect("policy")
-        .replacen("\"network\"", "\"netwrk\"", 1);
+    let unknown =
+        std::fs::read_to_string(&file)
+            .expect("policy")
+            .replacen("\"network\"", "\"netwrk\"", 1);
     std::fs::write(&file, &unknown).expect("write");
     let before = std::fs::read(h.config()).expect("config");
     let (code, said) = apply_out(&h, "public", &owner);
@@ -384,18 +382,27 @@ fn a_policy_file_of_the_users_is_kept_with_the_preset_as_its_floor() {
         "{public}"
     );
     // Edited by hand since, then another preset: its rules follow the preset, the edit stays.
-    let edited = public.replace("\"tools\": {", "\"network\": { \"privateNetwork\": { \"allow\": false } },\n  \"tools\": {");
+    let edited = public.replace(
+        "\"tools\": {",
+        "\"network\": { \"privateNetwork\": { \"allow\": false } },\n  \"tools\": {",
+    );
     assert_ne!(edited, public);
     std::fs::write(&file, &edited).expect("edit");
     let (code, said) = apply_out(&h, "private", &owner);
     assert_eq!(code, Some(0), "{said}");
     let text = std::fs::read_to_string(&file).expect("policy");
     let rules = crate::support::homes::json5(&text);
-    assert_eq!(rules["ingress"]["session"]["requireDmScope"], json!("main"), "{text}");
+    assert_eq!(
+        rules["ingress"]["session"]["requireDmScope"],
+        json!("main"),
+        "{text}"
+    );
     assert_eq!(rules["network"]["privateNetwork"]["allow"], json!(false));
     assert!(rules["agents"].get("workspace").is_none(), "{text}");
     assert!(
-        said.contains("policy ingress.session.requireDmScope: \"per-channel-peer\" was the public preset's"),
+        said.contains(
+            "policy ingress.session.requireDmScope: \"per-channel-peer\" was the public preset's"
+        ),
         "{said}"
     );
 }

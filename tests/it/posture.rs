@@ -180,19 +180,13 @@ fn each_weakness_put_back_by_hand_fails_verify_naming_the_agent_and_the_invarian
 #[test]
 fn the_today_summary_names_each_weakness_the_invariants_catch() {
     let open_today = |h: &Home, threat: &str| -> Option<String> {
-        let config = h.config();
-        let state = h.state();
-        let out = h.run(&[
+        let out = h.run_here(&[
             "plan",
             "--threat",
             threat,
             "--engine",
             "docker-rootless",
             "--no-detect",
-            "--config",
-            config.to_str().expect("utf-8"),
-            "--state-dir",
-            state.to_str().expect("utf-8"),
         ]);
         format!("{}{}", stdout(&out), stderr(&out))
             .lines()
@@ -201,9 +195,16 @@ fn the_today_summary_names_each_weakness_the_invariants_catch() {
     for threat in ["private", "group", "public"] {
         let h = Home::new();
         h.put_config(TWO_AGENTS);
-        assert!(open_today(&h, threat).is_some(), "{threat}: the file before apply is open");
+        assert!(
+            open_today(&h, threat).is_some(),
+            "{threat}: the file before apply is open"
+        );
         h.apply(threat, "docker-rootless", &answers(threat));
-        assert_eq!(open_today(&h, threat), None, "{threat}: nothing open after apply");
+        assert_eq!(
+            open_today(&h, threat),
+            None,
+            "{threat}: nothing open after apply"
+        );
         let written = std::fs::read_to_string(h.config()).expect("written");
         for (subject, invariant, weaken) in weaknesses(threat) {
             std::fs::write(h.config(), &written).expect("restore");

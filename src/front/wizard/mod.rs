@@ -499,12 +499,12 @@ impl Wizard {
 
     /// Recompute recognition and the next step from what is known (the application layer).
     fn refresh(&mut self) {
+        let ledger = match &self.config {
+            ConfigState::Ready { ledger, .. } => ledger.clone(),
+            _ => None,
+        };
         if !self.remembered && matches!(self.config, ConfigState::Ready { .. }) {
             // A re-run starts from the answers the file was written with.
-            let ledger = match &self.config {
-                ConfigState::Ready { ledger, .. } => ledger.clone(),
-                _ => None,
-            };
             self.inputs = app::rerun_answers(
                 self.current().as_deref(),
                 ledger.as_deref(),
@@ -513,10 +513,6 @@ impl Wizard {
             );
             self.remembered = true;
         }
-        let ledger = match &self.config {
-            ConfigState::Ready { ledger, .. } => ledger.clone(),
-            _ => None,
-        };
         self.open = app::open_today(
             self.current().as_deref(),
             ledger.as_deref(),

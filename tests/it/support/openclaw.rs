@@ -71,12 +71,7 @@ pub fn oc_cmd(h: &impl Homed, oc: &Path, args: &[&str]) -> Command {
 /// The first JSON object OpenClaw printed on stdout (it may print lines before it).
 pub fn try_json_of(out: &Output) -> Result<Value, String> {
     let text = String::from_utf8_lossy(&out.stdout);
-    let err = || {
-        format!(
-            "no JSON: {text}{}",
-            String::from_utf8_lossy(&out.stderr)
-        )
-    };
+    let err = || format!("no JSON: {text}{}", String::from_utf8_lossy(&out.stderr));
     let at = text.find('{').ok_or_else(err)?;
     serde_json::Deserializer::from_str(&text[at..])
         .into_iter::<Value>()
