@@ -534,10 +534,16 @@ pub fn today(facts: &Facts, presets: &[Preset], inputs: &Inputs) -> Today {
 }
 
 /// What the current file leaves open, before any question (empty: no file, or the threat
-/// model holds): the invariants of the threat it was last applied with (the ledger), else
-/// of the private one. `ledger`: the ledger's bytes.
-pub fn open_today(current: Option<&str>, ledger: Option<&[u8]>, config: &Path) -> Vec<String> {
-    open_today_with(current, &ledger::parse(ledger), config)
+/// model holds): the invariants of the threat verify would judge it against — the one it was
+/// last applied with (the ledger), else the preset it is recognised as (`recognized`), else the
+/// private one. `ledger`: the ledger's bytes.
+pub fn open_today(
+    current: Option<&str>,
+    ledger: Option<&[u8]>,
+    config: &Path,
+    recognized: Option<&str>,
+) -> Vec<String> {
+    open_today_with(current, &ledger::parse(ledger), config, recognized)
 }
 
 /// [`open_today`] with the ledger already read.
@@ -545,7 +551,9 @@ pub fn open_today_with(
     current: Option<&str>,
     ledger: &ledger::Loaded,
     config: &Path,
+    recognized: Option<&str>,
 ) -> Vec<String> {
+    let threat_of = |p: &str| matches!(p, "private" | "group" | "public");
     let Some(value) = current
         .and_then(|c| crate::domain::document::Document::parse(c).ok())
         .map(|d| d.value())
@@ -559,7 +567,7 @@ pub fn open_today_with(
             .rfind(|w| w.config.as_deref().is_none_or(|c| c == here))
     });
     let (threat, engine, waived) = match last {
-        Some(w) if matches!(w.preset.as_str(), "private" | "group" | "public") => {
+        Some(w) if threat_of(&w.preset) => {
             let mut waived = Vec::new();
             if w.answers.workspace_access.is_some() {
                 waived.push("sandbox.workspaceAccess".to_string());
@@ -570,8 +578,15 @@ pub fn open_today_with(
             let engine = w.engine.as_deref().is_some_and(|e| e != "none");
             (w.preset.as_str(), engine, waived)
         }
-        // Nothing says otherwise: judge the sandbox too (never a silent pass).
-        _ => (crate::domain::exposure::BEFORE_CHOOSING, true, Vec::new()),
+        // The file's own sandbox says whether an engine runs it; nothing says otherwise:
+        // judge the sandbox too (never a silent pass).
+        _ => (
+            recognized
+                .filter(|p| threat_of(p))
+                .unwrap_or(crate::domain::exposure::BEFORE_CHOOSING),
+            true,
+            Vec::new(),
+        ),
     };
     crate::domain::exposure::open_today(&value, threat, engine, &waived)
 }

@@ -13,22 +13,29 @@ use crate::domain::invariants::{self, Violation};
 /// threat model forbids is open to someone else).
 pub const BEFORE_CHOOSING: &str = "private";
 
-/// What the file leaves open under `threat`, one short phrase per broken invariant (empty:
-/// the threat model holds). `engine`: a container engine runs the sandbox (judge it).
-/// `waived`: invariant keys an advanced answer decided ([`invariants::waived`]).
+/// What the file leaves open under `threat`, one short phrase per subject naming each broken
+/// invariant with the value found (empty: the threat model holds). `engine`: a container
+/// engine runs the sandbox (judge it). `waived`: invariant keys an advanced answer decided
+/// ([`invariants::waived`]).
 pub fn open_today(value: &Value, threat: &str, engine: bool, waived: &[String]) -> Vec<String> {
-    let mut out: Vec<String> = Vec::new();
+    // (subject, what is broken), in the order the invariants are evaluated.
+    let mut by_subject: Vec<(String, Vec<String>)> = Vec::new();
     for v in invariants::violations(value, threat, engine, waived) {
-        let line = phrase(&v);
-        if !out.contains(&line) {
-            out.push(line);
+        let (subject, what) = phrase(&v);
+        match by_subject.iter_mut().find(|(s, _)| *s == subject) {
+            Some((_, all)) if !all.contains(&what) => all.push(what),
+            Some(_) => {}
+            None => by_subject.push((subject, vec![what])),
         }
     }
-    out
+    by_subject
+        .into_iter()
+        .map(|(s, all)| format!("{s}: {}", all.join(", ")))
+        .collect()
 }
 
-/// `agent `work`: sandbox.mode off`, `channel `telegram`: dmPolicy open`.
-fn phrase(v: &Violation) -> String {
+/// (`agent `work``, `sandbox.mode off`), (`channel `telegram``, `dmPolicy open`).
+fn phrase(v: &Violation) -> (String, String) {
     let via = v
         .via
         .as_ref()
@@ -44,7 +51,7 @@ fn phrase(v: &Violation) -> String {
     } else {
         format!("{} lacks {}", v.invariant, v.missing_denies.join(", "))
     };
-    format!("{}{via}: {what}", v.subject)
+    (format!("{}{via}", v.subject), what)
 }
 
 #[cfg(test)]
@@ -65,15 +72,21 @@ mod tests {
             "tools": {"profile": "coding", "exec": {"security": "full"}, "elevated": {"enabled": true}},
         });
         let lines = open_today(&open, BEFORE_CHOOSING, true, &[]);
-        for want in [
-            "channel `telegram`: dmPolicy open",
-            "agent `work`: sandbox.mode off",
-            "the config: gateway.bind lan",
-            "agent `main`: tools.exec.mode full",
-            "agent `main`: tools.elevated.enabled true",
+        for (subject, what) in [
+            ("channel `telegram`", "dmPolicy open"),
+            ("agent `work`", "sandbox.mode off"),
+            ("the config", "gateway.bind lan"),
+            ("agent `main`", "tools.exec.mode full"),
+            ("agent `main`", "tools.elevated.enabled true"),
         ] {
-            assert!(lines.iter().any(|l| l == want), "{want}: {lines:?}");
+            assert!(
+                lines
+                    .iter()
+                    .any(|l| l.starts_with(&format!("{subject}: ")) && l.contains(what)),
+                "{subject} {what}: {lines:?}"
+            );
         }
+        assert_eq!(lines.len(), 4, "one line per subject: {lines:?}");
         assert!(!lines.iter().any(|l| l.contains("whatsapp")), "{lines:?}");
         let locked = json!({
             "channels": {"telegram": {"dmPolicy": "pairing", "groupPolicy": "disabled"}},
@@ -90,7 +103,7 @@ mod tests {
         assert!(
             open_today(&locked, "public", true, &[])
                 .iter()
-                .any(|l| l == "agent `main`: tools.profile coding"),
+                .any(|l| l.starts_with("agent `main`: ") && l.contains("tools.profile coding")),
         );
         // No engine: the sandbox is not judged, the tools still are.
         let no_engine = open_today(
@@ -102,7 +115,7 @@ mod tests {
         assert!(
             no_engine
                 .iter()
-                .any(|l| l == "agent `main`: tools.profile full"),
+                .any(|l| l.starts_with("agent `main`: tools.profile full")),
             "{no_engine:?}"
         );
         assert!(

@@ -293,7 +293,12 @@ impl Gathered {
         let current = app::decode_config(&resolved.config, self.original.as_deref())
             .ok()
             .flatten();
-        let open = app::open_today(current.as_deref(), self.ledger.as_deref(), &resolved.config);
+        let open = app::open_today(
+            current.as_deref(),
+            self.ledger.as_deref(),
+            &resolved.config,
+            None,
+        );
         if !open.is_empty() {
             println!("Open today: {}", open.join("; "));
         }

@@ -108,8 +108,12 @@ pub fn plan_text(prepared: &Prepared, paths: &Resolved) -> String {
             choice.preset.origin()
         );
     }
-    let open =
-        crate::app::open_today_with(prepared.current.as_deref(), &prepared.ledger, &paths.config);
+    let open = crate::app::open_today_with(
+        prepared.current.as_deref(),
+        &prepared.ledger,
+        &paths.config,
+        prepared.recognized.as_ref().map(|r| r.preset.as_str()),
+    );
     if !open.is_empty() {
         let _ = writeln!(out, "Open today: {}", open.join("; "));
     }

@@ -211,8 +211,18 @@ fn the_today_summary_names_each_weakness_the_invariants_catch() {
             h.edit(weaken);
             let line = open_today(&h, threat)
                 .unwrap_or_else(|| panic!("{threat} / {invariant}: no `Open today` line"));
+            // One phrase per subject: `agent `work`: sandbox.mode off, tools.profile full`.
+            let named = line.split("; ").any(|p| {
+                p.starts_with(subject)
+                    && p.split_once("): ")
+                        .or_else(|| p.split_once(": "))
+                        .is_some_and(|(_, what)| {
+                            what.split(", ")
+                                .any(|w| w.starts_with(&format!("{invariant} ")))
+                        })
+            });
             assert!(
-                line.contains(&format!("{subject}")) && line.contains(&format!(": {invariant} ")),
+                named,
                 "{threat}: `{subject}` and `{invariant}` named in {line}"
             );
         }
