@@ -270,7 +270,8 @@ fn prepare(
     let recognized = current
         .as_deref()
         .and_then(|c| recognize(c, presets, facts.environment, inputs));
-    // A policy file clawposture did not write is never overwritten (exit 4, nothing written).
+    // A policy file of the user's is kept with the preset's rules merged in as a floor; one that
+    // cannot be judged is refused (exit 4, nothing written).
     let policy = crate::domain::document::Document::parse(&plan.new_text)
         .ok()
         .map(|d| {

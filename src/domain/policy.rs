@@ -102,9 +102,9 @@ pub fn rules(template: &str, config: &Value) -> Result<Value, String> {
 pub fn render(preset: &str, rules: &Value) -> String {
     format!(
         "// Written by clawposture for the {preset} preset: the rules OpenClaw's Policy plugin checks\n\
-         // (`openclaw policy check --json`, `openclaw doctor --lint`). clawposture replaces this file on\n\
-         // the next apply, and refuses to when it was changed by hand: edit a copy and point\n\
-         // plugins.entries.policy.config.path at it instead.\n{}\n",
+         // (`openclaw policy check --json`, `openclaw doctor --lint`). The preset's rules are a floor:\n\
+         // on the next apply, rules you edit or add here are kept when at least as strict as the\n\
+         // preset's, and a looser one is raised to the preset's (the plan says which and why).\n{}\n",
         serde_json::to_string_pretty(rules).unwrap_or_default()
     )
 }

@@ -91,7 +91,11 @@ fn dotted(p: &[String]) -> String {
 /// Every rule in `v` (an object at `at`, rules keyed from `rel`); Err names what is not a rule.
 fn leaves_in(v: &Value, at: &[String], rel: &[String], out: &mut Vec<Leaf>) -> Result<(), String> {
     let Some(map) = v.as_object() else {
-        return Err(format!("`{}` is not an object", dotted(at)));
+        return Err(if at.is_empty() {
+            "the file is not a JSON5 object".to_string()
+        } else {
+            format!("`{}` is not an object", dotted(at))
+        });
     };
     for (k, child) in map {
         let mut path = at.to_vec();

@@ -244,7 +244,7 @@ pub fn plan_json(prepared: &Prepared, paths: &Resolved, dry_run: bool) -> Value 
         "loosens": !plan.user_loosenings().is_empty(),
         "skipped_engines": prepared.gateway.skipped,
         "env_docker_host": plan.env_docker_host,
-        "policy_file": prepared.policy.as_ref().map(|w| json!({"path": w.path, "action": format!("{:?}", w.action).to_lowercase()})),
+        "policy_file": prepared.policy.as_ref().map(|w| json!({"path": w.path, "action": format!("{:?}", w.action).to_lowercase(), "notes": w.notes})),
         "gateway_reaches": prepared.gateway.reaches.as_ref().map(|r| json!({"endpoint": r.endpoint, "because": r.because, "daemon_id": r.daemon_id, "state": r.state})),
         "gateway_chosen": prepared.gateway.chosen.as_ref().map(|(e, id)| json!({"endpoint": e, "daemon_id": id})),
         "noop": plan.is_noop(),
