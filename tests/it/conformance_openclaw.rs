@@ -414,6 +414,21 @@ fn way_around(
             return Err(format!("{name}: {id} is not PASS: {i}"));
         }
     }
+    // OpenClaw's own resolution of each agent, read back from verify's item, against the
+    // invariants (not against the file): with an engine, an owner agent sandboxes at least
+    // its non-main sessions, an agent outsiders reach sandboxes every session, main included.
+    if engine != "none" {
+        for a in &agents {
+            let reason = item(&format!("openclaw.sandbox[{a}]"))["reason"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string();
+            let outsider = clawposture::domain::invariants::role_of(&written, preset, a)
+                == clawposture::domain::invariants::Role::Outsider;
+            explain_meets_invariants(&reason, a, outsider)
+                .map_err(|e| format!("{name}: agent `{a}`: {e}"))?;
+        }
+    }
     // No policy finding for any agent, and the policy file is the preset's (or stricter).
     let ids: Vec<&str> = report["items"]
         .as_array()
@@ -440,6 +455,50 @@ fn way_around(
         "{name}: written, invariants hold, valid, policy clean, {} agent(s) explained",
         agents.len()
     ))
+}
+
+/// `reason` of a passing `openclaw.sandbox[<agent>]` ("mode all, scope …; agent:a:main:
+/// sandboxed=true, agent:a:subagent:…: sandboxed=true"), judged against the sandbox invariants.
+fn explain_meets_invariants(reason: &str, agent: &str, outsider: bool) -> Result<(), String> {
+    let mode = reason
+        .strip_prefix("mode ")
+        .and_then(|r| r.split(',').next())
+        .ok_or_else(|| format!("no mode in {reason:?}"))?;
+    let sessions: Vec<(&str, bool)> = reason
+        .split_once("; ")
+        .map(|(_, s)| s)
+        .unwrap_or_default()
+        .split(", ")
+        .filter_map(|p| p.rsplit_once(": sandboxed="))
+        .map(|(k, b)| (k, b == "true"))
+        .collect();
+    // verify explains the agent's main session (`--agent`) and, under non-main, a sub-agent's.
+    let sub = format!("agent:{agent}:subagent:");
+    let main = sessions
+        .iter()
+        .find(|(k, _)| !k.starts_with(&sub))
+        .map(|s| s.1);
+    let non_main = sessions
+        .iter()
+        .find(|(k, _)| k.starts_with(&sub))
+        .map(|s| s.1);
+    let ok = if outsider {
+        mode == "all" && main == Some(true)
+    } else {
+        match mode {
+            "all" => main == Some(true),
+            "non-main" => non_main == Some(true),
+            _ => false,
+        }
+    };
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "sandbox explain does not meet the {} invariants: {reason}",
+            if outsider { "outsider" } else { "owner" }
+        ))
+    }
 }
 
 fn fixture_text(name: &str) -> String {
