@@ -270,7 +270,8 @@ fn prepare(
     let recognized = current
         .as_deref()
         .and_then(|c| recognize(c, presets, facts.environment, inputs));
-    // A policy file clawposture did not write is never overwritten (exit 4, nothing written).
+    // A policy file of the user's is kept with the preset's rules merged in as a floor; one that
+    // cannot be judged is refused (exit 4, nothing written).
     let policy = crate::domain::document::Document::parse(&plan.new_text)
         .ok()
         .map(|d| {
@@ -316,12 +317,24 @@ pub fn policy_line(p: &Prepared) -> Option<String> {
     let what = match w.action {
         crate::domain::policy::Action::Create => "new file",
         crate::domain::policy::Action::Replace => "replaced (clawposture wrote it last)",
-        crate::domain::policy::Action::Keep => "unchanged: it holds the preset's rules",
+        crate::domain::policy::Action::Keep if w.notes.is_empty() => {
+            "unchanged: it holds the preset's rules"
+        }
+        crate::domain::policy::Action::Keep => {
+            "unchanged: yours, at least as strict as the preset's on every rule"
+        }
+        crate::domain::policy::Action::Merge => {
+            "yours, kept: the preset's rules merged in as a floor, your stricter rules stay"
+        }
     };
-    Some(format!(
+    let mut line = format!(
         "Policy {} ({what}): the preset's rules for OpenClaw's Policy plugin, checked by `openclaw policy check` and `openclaw doctor --lint`.",
         w.path.display()
-    ))
+    );
+    for n in &w.notes {
+        line.push_str(&format!("\n  policy {n}"));
+    }
+    Some(line)
 }
 
 /// Why the plan needs `--allow-loosen`: it loosens values the user had (None: it does not,
@@ -535,13 +548,62 @@ pub fn today(facts: &Facts, presets: &[Preset], inputs: &Inputs) -> Today {
     }
 }
 
-/// What the current file leaves open, before any question (empty: no file, or nothing open
-/// that clawposture looks at).
-pub fn open_today(current: Option<&str>) -> Vec<String> {
-    current
+/// What the current file leaves open, before any question (empty: no file, or the threat
+/// model holds): the invariants of the threat verify would judge it against — the one it was
+/// last applied with (the ledger), else the preset it is recognised as (`recognized`), else the
+/// private one. `ledger`: the ledger's bytes.
+pub fn open_today(
+    current: Option<&str>,
+    ledger: Option<&[u8]>,
+    config: &Path,
+    recognized: Option<&str>,
+) -> Vec<String> {
+    open_today_with(current, &ledger::parse(ledger), config, recognized)
+}
+
+/// [`open_today`] with the ledger already read.
+pub fn open_today_with(
+    current: Option<&str>,
+    ledger: &ledger::Loaded,
+    config: &Path,
+    recognized: Option<&str>,
+) -> Vec<String> {
+    let threat_of = |p: &str| matches!(p, "private" | "group" | "public");
+    let Some(value) = current
         .and_then(|c| crate::domain::document::Document::parse(c).ok())
-        .map(|d| crate::domain::exposure::open_today(&d.value()))
-        .unwrap_or_default()
+        .map(|d| d.value())
+    else {
+        return Vec::new();
+    };
+    let here = config.display().to_string();
+    let last = ledger.ledger().and_then(|l| {
+        l.writes
+            .iter()
+            .rfind(|w| w.config.as_deref().is_none_or(|c| c == here))
+    });
+    let (threat, engine, waived) = match last {
+        Some(w) if threat_of(&w.preset) => {
+            let mut waived = Vec::new();
+            if w.answers.workspace_access.is_some() {
+                waived.push("sandbox.workspaceAccess".to_string());
+            }
+            if w.answers.sandbox_network.is_some() {
+                waived.push("sandbox.docker.network".to_string());
+            }
+            let engine = w.engine.as_deref().is_some_and(|e| e != "none");
+            (w.preset.as_str(), engine, waived)
+        }
+        // The file's own sandbox says whether an engine runs it; nothing says otherwise:
+        // judge the sandbox too (never a silent pass).
+        _ => (
+            recognized
+                .filter(|p| threat_of(p))
+                .unwrap_or(crate::domain::exposure::BEFORE_CHOOSING),
+            true,
+            Vec::new(),
+        ),
+    };
+    crate::domain::exposure::open_today(&value, threat, engine, &waived)
 }
 
 /// Why the config cannot be planned against at all (not text, or not JSON5 OpenClaw reads),

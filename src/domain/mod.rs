@@ -19,6 +19,7 @@ pub mod ledger;
 pub mod plan;
 pub mod podman_cli;
 pub mod policy;
+pub mod policy_merge;
 pub mod preset;
 pub mod recognize;
 pub mod secret_moves;

@@ -1,7 +1,7 @@
 //! The preset's policy for OpenClaw's bundled Policy plugin, as data
 //! (`presets/<preset>.policy.jsonc`): rendered for the config being written, and what apply
-//! does with `$STATE_DIR/clawposture.policy.jsonc` (create, replace its own, or refuse to
-//! overwrite one it did not write). Pure.
+//! does with `$STATE_DIR/clawposture.policy.jsonc` (create, replace one exactly as it renders
+//! them, or merge the preset's floor into any other: `domain::policy_merge`). Pure.
 
 use std::path::PathBuf;
 
@@ -102,9 +102,9 @@ pub fn rules(template: &str, config: &Value) -> Result<Value, String> {
 pub fn render(preset: &str, rules: &Value) -> String {
     format!(
         "// Written by clawposture for the {preset} preset: the rules OpenClaw's Policy plugin checks\n\
-         // (`openclaw policy check --json`, `openclaw doctor --lint`). clawposture replaces this file on\n\
-         // the next apply, and refuses to when it was changed by hand: edit a copy and point\n\
-         // plugins.entries.policy.config.path at it instead.\n{}\n",
+         // (`openclaw policy check --json`, `openclaw doctor --lint`). The preset's rules are a floor:\n\
+         // on the next apply, rules you edit or add here are kept when at least as strict as the\n\
+         // preset's, and a looser one is raised to the preset's (the plan says which and why).\n{}\n",
         serde_json::to_string_pretty(rules).unwrap_or_default()
     )
 }
@@ -140,8 +140,11 @@ pub enum Action {
     Create,
     /// Replace the one clawposture wrote last (unchanged since).
     Replace,
-    /// It already holds these rules.
+    /// It already holds these rules, or rules at least as strict (`notes` say which).
     Keep,
+    /// A file of the user's (or one edited since): the preset's floor merged into it, the
+    /// user's stricter rules kept (`domain::policy_merge`; `notes` say what changed and why).
+    Merge,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -151,6 +154,8 @@ pub struct Write {
     pub seen: Option<Vec<u8>>,
     pub text: String,
     pub action: Action,
+    /// Per rule, what the merge did and why (empty unless merged or kept as the user's).
+    pub notes: Vec<String>,
 }
 
 impl Write {
@@ -165,7 +170,8 @@ impl Write {
 
 /// The policy write for a new config (None: the config does not point the Policy plugin at
 /// `file.path`, or the preset has no policy). `ours`: the sha256 clawposture recorded for the
-/// file it wrote last. A file it did not write, or one edited since, is never overwritten.
+/// file it wrote last. A file it did not write, or one edited since, is never overwritten: the
+/// preset's rules are merged into it as a floor, and one that cannot be judged is refused.
 pub fn plan(
     preset: &str,
     new_config: &Value,
@@ -180,17 +186,46 @@ pub fn plan(
     let Some(template) = template(preset).filter(|_| points_here && enabled) else {
         return Ok(None);
     };
-    let text = render(preset, &rules(template, new_config)?);
-    let action = match &file.bytes {
-        None => Action::Create,
-        Some(b) if b == text.as_bytes() => Action::Keep,
-        Some(b) if Some(crate::domain::ledger::sha256_hex(b).as_str()) == ours => Action::Replace,
-        Some(b) if pristine(b) => Action::Replace,
-        Some(_) => {
-            return Err(format!(
-                "{} holds a policy clawposture did not write (or one changed since it wrote it): it is kept, and the preset's policy is not written over it. Move it away (keep your rules in a file of your own) and run apply again.",
-                file.path.display()
-            ));
+    let floor = rules(template, new_config)?;
+    let text = render(preset, &floor);
+    let mut notes = Vec::new();
+    let (text, action) = match &file.bytes {
+        None => (text, Action::Create),
+        Some(b) if *b == text.as_bytes() => (text, Action::Keep),
+        // Exactly a file clawposture renders: nothing of the user's in it.
+        Some(b) if pristine(b) => (text, Action::Replace),
+        // The user's, or clawposture's edited since: the preset is a floor under it.
+        Some(b) => {
+            let cannot = |why: String| {
+                format!(
+                    "{} cannot be judged against the {preset} preset's policy: {why}. It is kept as it is and nothing is written; fix that rule (or move the file away) and run apply again.",
+                    file.path.display()
+                )
+            };
+            let theirs =
+                std::str::from_utf8(b).map_err(|_| cannot("it is not UTF-8 text".into()))?;
+            let previous = crate::domain::policy_merge::header_preset(theirs)
+                .and_then(|p| Some((p, rules(self::template(p)?, new_config).ok()?)));
+            let merged = crate::domain::policy_merge::merge(
+                theirs,
+                preset,
+                &floor,
+                previous.as_ref().map(|(p, v)| (*p, v)),
+            )
+            .map_err(cannot)?;
+            let ours = Some(crate::domain::ledger::sha256_hex(b).as_str()) == ours;
+            notes = merged.notes.clone();
+            if ours {
+                notes.insert(
+                    0,
+                    "clawposture wrote this file last, merged with your rules".into(),
+                );
+            }
+            if merged.changed(theirs) {
+                (merged.text, Action::Merge)
+            } else {
+                (merged.text, Action::Keep)
+            }
         }
     };
     Ok(Some(Write {
@@ -198,6 +233,7 @@ pub fn plan(
         seen: file.bytes.clone(),
         text,
         action,
+        notes,
     }))
 }
 
@@ -248,7 +284,7 @@ mod tests {
     }
 
     #[test]
-    fn a_file_clawposture_did_not_write_is_never_overwritten() {
+    fn a_file_clawposture_did_not_write_is_never_overwritten_but_merged() {
         let path = "/s/clawposture.policy.jsonc";
         let c = config("all", "docker", "none", path);
         let file = |bytes: Option<&[u8]>| PolicyFile {
@@ -263,15 +299,29 @@ mod tests {
         assert_eq!(same.action, Action::Keep);
         let old = b"{ \"tools\": {} }";
         let sha = crate::domain::ledger::sha256_hex(old);
-        assert_eq!(
-            plan("public", &c, &file(Some(old)), Some(&sha))
-                .unwrap()
-                .unwrap()
-                .action,
-            Action::Replace
+        // clawposture's last write, not exactly a render (a merge): merged again, said so.
+        let again = plan("public", &c, &file(Some(old)), Some(&sha))
+            .unwrap()
+            .unwrap();
+        assert_eq!(again.action, Action::Merge);
+        assert!(again.notes[0].starts_with("clawposture wrote this file last"));
+        // Not ours: the floor is merged in (an empty tools block holds no rule of its own).
+        let merged = plan("public", &c, &file(Some(old)), None).unwrap().unwrap();
+        assert_eq!(merged.action, Action::Merge);
+        assert!(
+            merged
+                .notes
+                .iter()
+                .any(|n| n.starts_with("tools.elevated.allow: added"))
         );
-        let e = plan("public", &c, &file(Some(old)), None).unwrap_err();
-        assert!(e.contains("did not write"), "{e}");
+        let e = plan(
+            "public",
+            &c,
+            &file(Some(b"{ \"tools\": { \"x\": 1 } }")),
+            None,
+        )
+        .unwrap_err();
+        assert!(e.contains("`tools.x` is not a policy rule"), "{e}");
         // Without a ledger, a file exactly as clawposture renders it is still its own...
         let private = config("non-main", "podman", "ro", path);
         let mine = plan("private", &private, &file(None), None)
@@ -289,7 +339,15 @@ mod tests {
         let edited = mine.text.replace("\"main\"", "\"per-peer\"");
         assert_ne!(edited, mine.text);
         assert!(!pristine(edited.as_bytes()));
-        assert!(plan("public", &c, &file(Some(edited.as_bytes())), None).is_err());
+        // ...then it is merged: the private header's rules follow the public preset.
+        let m = plan("public", &c, &file(Some(edited.as_bytes())), None)
+            .unwrap()
+            .unwrap();
+        assert_eq!(m.action, Action::Merge);
+        assert!(
+            m.text
+                .starts_with("// Written by clawposture for the public preset")
+        );
         // Not pointed at this file, or the plugin off: nothing to write.
         let elsewhere = config("all", "docker", "none", "/mine/policy.jsonc");
         assert_eq!(plan("public", &elsewhere, &file(Some(old)), None), Ok(None));

@@ -107,7 +107,13 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
             let next = g.decide(&presets, &answers, &resolved)?;
             show(&next, &resolved, json, true);
             match next {
-                Next::Refused(f) => Err(f),
+                Next::Refused(f) => {
+                    // Refused before any plan: still say where the file stands.
+                    if !json {
+                        g.say_open_today(&resolved);
+                    }
+                    Err(f)
+                }
                 Next::Acknowledge { ack, .. } => Err(ack.refusal()),
                 Next::NothingToWrite(_) | Next::Write(_) => Ok(()),
             }
@@ -282,6 +288,22 @@ struct Gathered {
 }
 
 impl Gathered {
+    /// The `Open today` line (nothing when the file is missing, unreadable or holds).
+    fn say_open_today(&self, resolved: &Resolved) {
+        let current = app::decode_config(&resolved.config, self.original.as_deref())
+            .ok()
+            .flatten();
+        let open = app::open_today(
+            current.as_deref(),
+            self.ledger.as_deref(),
+            &resolved.config,
+            None,
+        );
+        if !open.is_empty() {
+            println!("Open today: {}", open.join("; "));
+        }
+    }
+
     fn decide(
         &self,
         presets: &[Preset],

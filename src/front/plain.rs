@@ -102,7 +102,16 @@ pub fn run(setup: Setup) -> Result<(), Failure> {
     let current_text = app::decode_config(&r.config, original.as_deref())
         .ok()
         .flatten();
-    let open = app::open_today(current_text.as_deref());
+    let recognized = match &today {
+        Today::Matches(m) => Some(m.preset.as_str()),
+        _ => None,
+    };
+    let open = app::open_today(
+        current_text.as_deref(),
+        ledger.as_deref(),
+        &r.config,
+        recognized,
+    );
     if !open.is_empty() {
         eprintln!("Open today: {}", open.join("; "));
     }

@@ -108,7 +108,12 @@ pub fn plan_text(prepared: &Prepared, paths: &Resolved) -> String {
             choice.preset.origin()
         );
     }
-    let open = crate::app::open_today(prepared.current.as_deref());
+    let open = crate::app::open_today_with(
+        prepared.current.as_deref(),
+        &prepared.ledger,
+        &paths.config,
+        prepared.recognized.as_ref().map(|r| r.preset.as_str()),
+    );
     if !open.is_empty() {
         let _ = writeln!(out, "Open today: {}", open.join("; "));
     }
@@ -255,7 +260,7 @@ pub fn plan_json(prepared: &Prepared, paths: &Resolved, dry_run: bool) -> Value 
         "env_docker_host": plan.env_docker_host,
         "secret_moves": plan.secret_moves.moved,
         "movable_secrets": plan.secret_moves.movable,
-        "policy_file": prepared.policy.as_ref().map(|w| json!({"path": w.path, "action": format!("{:?}", w.action).to_lowercase()})),
+        "policy_file": prepared.policy.as_ref().map(|w| json!({"path": w.path, "action": format!("{:?}", w.action).to_lowercase(), "notes": w.notes})),
         "gateway_reaches": prepared.gateway.reaches.as_ref().map(|r| json!({"endpoint": r.endpoint, "because": r.because, "daemon_id": r.daemon_id, "state": r.state})),
         "gateway_chosen": prepared.gateway.chosen.as_ref().map(|(e, id)| json!({"endpoint": e, "daemon_id": id})),
         "noop": plan.is_noop(),

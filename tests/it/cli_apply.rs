@@ -1118,8 +1118,9 @@ fn plan_opens_with_what_the_file_leaves_open_today() {
         .lines()
         .find(|l| l.starts_with("Open today: "))
         .unwrap_or_else(|| panic!("no `Open today` line:\n{printed}"));
-    assert!(open.contains("Gateway bound to lan"), "{open}");
-    assert!(open.contains("exec full"), "{open}");
+    assert!(open.contains("the config: gateway.bind lan"), "{open}");
+    assert!(open.contains("agent `main`: sandbox.mode off"), "{open}");
+    assert!(open.contains("tools.exec.mode full"), "{open}");
     // Once applied, nothing clawposture looks at is open (private keeps the sandbox off only
     // without an engine, which it says itself).
     let sb = Sandbox::new();

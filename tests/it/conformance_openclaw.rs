@@ -4,6 +4,7 @@
 
 use crate::support::homes as common;
 
+use crate::support::openclaw::{oc_cmd, try_json_of, verify_env};
 use common::*;
 use serde_json::Value;
 use std::sync::Mutex;
@@ -251,8 +252,11 @@ fn ledger_switches_and_undo_write_files_real_openclaw_accepts() {
 }
 
 /// The ways around the threat model (#11), as fixtures, and how each preset must end on them:
-/// refused with the named key (exit 4), or written, valid in `openclaw config validate`, and
-/// meeting every invariant (`static.invariants` of `verify`, static, on the written file).
+/// refused with the named key (exit 4), or written and, by `clawposture verify` with the real
+/// OpenClaw, meeting every invariant (`static.invariants`), valid (`openclaw.validate`),
+/// policy-clean (`openclaw.policy`) and with every agent's `sandbox explain` as the invariants
+/// need (`openclaw.sandbox[<agent>]`, the main and a non-main session), with a direct `openclaw
+/// policy check --json` as a second oracle.
 const WAYS_AROUND: [(&str, &[(&str, &str)]); 5] = [
     // Per-agent overrides: sandbox off, tools profile full, exec full, elevated on, memory on;
     // an account that opens DMs. Owned by every preset.
@@ -277,6 +281,16 @@ const WAYS_AROUND: [(&str, &[(&str, &str)]); 5] = [
 ];
 
 const INVARIANT_ENGINES: [&str; 4] = ["docker", "docker-rootless", "podman-rootless", "none"];
+
+/// The written cases of the CI sample, as (preset, engine, fixture) indexes: each written
+/// fixture kind once, each engine once, each preset at least once (each case starts five
+/// OpenClaw processes: verify's four and a direct `policy check`).
+const SAMPLE: [(usize, usize, usize); 4] = [
+    (2, 0, 0), // public / docker / agent-weak-overrides
+    (0, 1, 2), // private / docker-rootless / legacy-list-two
+    (1, 2, 3), // group / podman-rootless / roster-explicit
+    (0, 3, 4), // private / none / binding-second-agent
+];
 
 fn way_around(
     openclaw: &std::path::Path,
@@ -340,31 +354,151 @@ fn way_around(
     if !crate::support::homes::applied(&out) {
         return Err(format!("{name}: apply failed: {}", stderr(&out)));
     }
-    let v = sb.run(&[
-        "verify",
-        "--json",
-        "--no-openclaw",
-        "--engine",
-        engine,
-        "--preset",
-        preset,
-        "--docker-host",
-        "unix:///nonexistent/clawposture.sock",
-    ]);
+    // Two oracles at once: verify with the real OpenClaw (its bounded phase: validate, audit,
+    // policy check and every agent's explain in one process), and OpenClaw's own `config
+    // validate` and `policy check`, run directly.
+    let written = crate::support::homes::json5(
+        &std::fs::read_to_string(sb.config()).map_err(|e| format!("{name}: {e}"))?,
+    );
+    let agents = clawposture::domain::invariants::agents(&written);
+    let policy_agent = agents
+        .iter()
+        .find(|a| a.as_str() == "main")
+        .or(agents.first())
+        .cloned()
+        .unwrap_or_else(|| "main".into());
+    let (report, direct) = std::thread::scope(|s| {
+        let direct = s.spawn(|| {
+            oc_cmd(
+                &sb,
+                openclaw,
+                &["policy", "check", "--agent", &policy_agent, "--json"],
+            )
+            .output()
+        });
+        let mut cmd = sb.cmd(&[
+            "verify",
+            "--json",
+            "--openclaw",
+            openclaw.to_str().unwrap_or_default(),
+            "--engine",
+            engine,
+            "--preset",
+            preset,
+            "--docker-host",
+            "unix:///nonexistent/clawposture.sock",
+        ]);
+        cmd.envs(verify_env(openclaw));
+        let v = cmd.output();
+        (v, direct.join())
+    });
+    let v = report.map_err(|e| format!("{name}: verify: {e}"))?;
     let report: Value = serde_json::from_str(stdout(&v).trim())
         .map_err(|e| format!("{name}: verify output is not JSON ({e}): {}", stdout(&v)))?;
-    let inv = report["items"]
+    let item = |id: &str| {
+        report["items"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|i| i["id"] == id)
+            .cloned()
+            .unwrap_or(Value::Null)
+    };
+    let mut must_pass: Vec<String> = ["static.invariants", "openclaw.validate", "openclaw.policy"]
+        .map(String::from)
+        .to_vec();
+    must_pass.extend(agents.iter().map(|a| format!("openclaw.sandbox[{a}]")));
+    for id in &must_pass {
+        let i = item(id);
+        if i["status"] != "pass" {
+            return Err(format!("{name}: {id} is not PASS: {i}"));
+        }
+    }
+    // OpenClaw's own resolution of each agent, read back from verify's item, against the
+    // invariants (not against the file): with an engine, an owner agent sandboxes at least
+    // its non-main sessions, an agent outsiders reach sandboxes every session, main included.
+    if engine != "none" {
+        for a in &agents {
+            let reason = item(&format!("openclaw.sandbox[{a}]"))["reason"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string();
+            let outsider = clawposture::domain::invariants::role_of(&written, preset, a)
+                == clawposture::domain::invariants::Role::Outsider;
+            explain_meets_invariants(&reason, a, outsider)
+                .map_err(|e| format!("{name}: agent `{a}`: {e}"))?;
+        }
+    }
+    // No policy finding for any agent, and the policy file is the preset's (or stricter).
+    let ids: Vec<&str> = report["items"]
         .as_array()
         .into_iter()
         .flatten()
-        .find(|i| i["id"] == "static.invariants")
-        .cloned()
-        .unwrap_or(Value::Null);
-    if inv["status"] != "pass" {
-        return Err(format!("{name}: static.invariants: {inv}"));
+        .filter(|i| i["status"] == "fail")
+        .filter_map(|i| i["id"].as_str())
+        .filter(|id| id.starts_with("openclaw.") && *id != "openclaw.audit")
+        .collect();
+    if !ids.is_empty() {
+        return Err(format!("{name}: verify fails {ids:?}"));
     }
-    validate(openclaw, &sb, &name)?;
-    Ok(format!("{name}: written, invariants hold, valid"))
+    let direct = direct
+        .map_err(|_| format!("{name}: policy check thread"))?
+        .map_err(|e| format!("{name}: policy check: {e}"))?;
+    let check = try_json_of(&direct).map_err(|e| format!("{name}: policy check: {e}"))?;
+    if check["ok"] != Value::Bool(true)
+        || check["findings"] != serde_json::json!([])
+        || check["checksRun"].as_u64().unwrap_or(0) == 0
+    {
+        return Err(format!("{name}: openclaw policy check --json: {check}"));
+    }
+    Ok(format!(
+        "{name}: written, invariants hold, valid, policy clean, {} agent(s) explained",
+        agents.len()
+    ))
+}
+
+/// `reason` of a passing `openclaw.sandbox[<agent>]` ("mode all, scope …; agent:a:main:
+/// sandboxed=true, agent:a:subagent:…: sandboxed=true"), judged against the sandbox invariants.
+fn explain_meets_invariants(reason: &str, agent: &str, outsider: bool) -> Result<(), String> {
+    let mode = reason
+        .strip_prefix("mode ")
+        .and_then(|r| r.split(',').next())
+        .ok_or_else(|| format!("no mode in {reason:?}"))?;
+    let sessions: Vec<(&str, bool)> = reason
+        .split_once("; ")
+        .map(|(_, s)| s)
+        .unwrap_or_default()
+        .split(", ")
+        .filter_map(|p| p.rsplit_once(": sandboxed="))
+        .map(|(k, b)| (k, b == "true"))
+        .collect();
+    // verify explains the agent's main session (`--agent`) and, under non-main, a sub-agent's.
+    let sub = format!("agent:{agent}:subagent:");
+    let main = sessions
+        .iter()
+        .find(|(k, _)| !k.starts_with(&sub))
+        .map(|s| s.1);
+    let non_main = sessions
+        .iter()
+        .find(|(k, _)| k.starts_with(&sub))
+        .map(|s| s.1);
+    let ok = if outsider {
+        mode == "all" && main == Some(true)
+    } else {
+        match mode {
+            "all" => main == Some(true),
+            "non-main" => non_main == Some(true),
+            _ => false,
+        }
+    };
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "sandbox explain does not meet the {} invariants: {reason}",
+            if outsider { "outsider" } else { "owner" }
+        ))
+    }
 }
 
 fn fixture_text(name: &str) -> String {
@@ -372,8 +506,9 @@ fn fixture_text(name: &str) -> String {
 }
 
 /// Each preset × engine × way around the threat model ends refused with the named key or
-/// written and valid. Sized for CI (one engine for every fixture, each other engine on one
-/// fixture); `CLAWPOSTURE_CONFORMANCE_FULL=1` runs the whole matrix (60 cases).
+/// written and holding (see [`WAYS_AROUND`]). Sized for CI (every refusal, the written cases
+/// of [`SAMPLE`]); `CLAWPOSTURE_CONFORMANCE_FULL=1` runs the whole matrix (60
+/// cases). Under CI a missing OpenClaw fails the test.
 #[test]
 fn ways_around_the_threat_model_end_refused_or_written_valid_in_real_openclaw() {
     let Some(openclaw) = openclaw_or_skip("invariant conformance with the real OpenClaw") else {
@@ -381,20 +516,21 @@ fn ways_around_the_threat_model_end_refused_or_written_valid_in_real_openclaw() 
     };
     let full = std::env::var("CLAWPOSTURE_CONFORMANCE_FULL").is_ok_and(|v| v == "1");
     let mut cases: Vec<(&str, &str, &str)> = Vec::new();
-    for preset in PRESETS {
-        for engine in INVARIANT_ENGINES {
-            for (i, (fixture, _)) in WAYS_AROUND.iter().enumerate() {
-                // The sample: every fixture on rootless Docker; each other engine on one
-                // fixture, rotating so every fixture meets every engine across the presets.
-                let sampled = engine == "docker-rootless"
-                    || INVARIANT_ENGINES.iter().position(|e| *e == engine)
-                        == Some((i + PRESETS.iter().position(|p| *p == preset).unwrap_or(0)) % 4);
+    for (pi, preset) in PRESETS.into_iter().enumerate() {
+        for (ei, engine) in INVARIANT_ENGINES.into_iter().enumerate() {
+            for (fi, (fixture, refusals)) in WAYS_AROUND.iter().enumerate() {
+                let refused = refusals.iter().any(|(p, _)| *p == preset);
+                // The CI sample: every refusal (no OpenClaw runs for them), and the written
+                // cases on a diagonal, each fixture once with another engine and preset, so
+                // every fixture kind and every engine meets the real OpenClaw.
+                let sampled = refused || SAMPLE.contains(&(pi, ei, fi));
                 if full || sampled {
                     cases.push((preset, engine, fixture));
                 }
             }
         }
     }
+    let started = std::time::Instant::now();
     let total = cases.len();
     let queue = Mutex::new(cases);
     let results = Mutex::new(Vec::new());
@@ -420,6 +556,15 @@ fn ways_around_the_threat_model_end_refused_or_written_valid_in_real_openclaw() 
     for r in results.iter().flatten() {
         eprintln!("ok   {r}");
     }
+    let written = results
+        .iter()
+        .flatten()
+        .filter(|r| r.contains(": written"))
+        .count();
+    eprintln!(
+        "{total} cases ({written} written and checked with OpenClaw) in {:.0} s",
+        started.elapsed().as_secs_f64()
+    );
     let failures: Vec<&String> = results.iter().filter_map(|r| r.as_ref().err()).collect();
     assert!(
         failures.is_empty(),

@@ -8,8 +8,9 @@ use crate::support::verify as verify_common;
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 
+use crate::support::openclaw::{json_of, namespaces_work, oc_cmd, verify_env};
 use serde_json::{Value, json};
 use verify_common::*;
 
@@ -17,64 +18,7 @@ use verify_common::*;
 static NODE_LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 fn openclaw() -> Option<PathBuf> {
-    match std::env::var_os("CLAWPOSTURE_OPENCLAW") {
-        Some(p) if !p.is_empty() => Some(PathBuf::from(p)),
-        _ if std::env::var_os("CI").is_some() => panic!(
-            "CI is set but CLAWPOSTURE_OPENCLAW is not: .ci/run installs OpenClaw and sets it"
-        ),
-        _ => {
-            skipped("needs the real OpenClaw CLI: set CLAWPOSTURE_OPENCLAW");
-            None
-        }
-    }
-}
-
-/// Node's compile cache beside the wrapper (only speed).
-fn compile_cache(oc: &Path) -> Option<String> {
-    oc.parent()
-        .and_then(Path::parent)
-        .map(|d| d.join("compile-cache"))
-        .filter(|c| c.is_dir())
-        .map(|c| c.display().to_string())
-}
-
-/// `openclaw ARGS` on a home's config, read-only, in an empty network namespace.
-fn oc_cmd(h: &Home, oc: &Path, args: &[&str]) -> Command {
-    let mut c = Command::new("unshare");
-    c.arg("-n")
-        .arg(oc)
-        .args(args)
-        .env("OPENCLAW_CONFIG_PATH", h.config())
-        .env("OPENCLAW_STATE_DIR", h.state())
-        .env("OPENCLAW_CONFIG_READONLY", "1")
-        .env("OPENCLAW_NO_AUTO_UPDATE", "1")
-        .env("OPENCLAW_OFFLINE", "1")
-        .env("npm_config_offline", "true")
-        .current_dir(h.state())
-        .stdin(Stdio::null());
-    if let Some(cc) = compile_cache(oc) {
-        c.env("NODE_COMPILE_CACHE", cc);
-    }
-    c
-}
-
-fn json_of(out: &std::process::Output) -> Value {
-    let text = stdout(out);
-    let at = text
-        .find('{')
-        .unwrap_or_else(|| panic!("no JSON: {text}{}", stderr(out)));
-    serde_json::Deserializer::from_str(&text[at..])
-        .into_iter::<Value>()
-        .next()
-        .and_then(Result::ok)
-        .unwrap_or_else(|| panic!("no JSON: {text}{}", stderr(out)))
-}
-
-fn namespaces_work() -> bool {
-    Command::new("unshare")
-        .args(["-n", "true"])
-        .status()
-        .is_ok_and(|s| s.success())
+    crate::support::homes::openclaw_or_skip("the preset's policy with the real OpenClaw")
 }
 
 fn policy_path(h: &Home) -> PathBuf {
@@ -191,10 +135,7 @@ fn verify_fails_naming_the_agent_a_policy_rule_catches() {
             json!({"sandbox": {"mode": "off"}, "tools": {"exec": {"mode": "full"}}});
     });
     let dead = h.path("no-engine.sock");
-    let mut env = vec![];
-    if let Some(cc) = compile_cache(&oc) {
-        env.push(("NODE_COMPILE_CACHE".to_string(), cc));
-    }
+    let env = verify_env(&oc);
     let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
     let v = h.verify_with(
         &[
@@ -268,10 +209,7 @@ fn a_weakened_policy_file_fails_verify_and_a_stricter_one_passes() {
     h.apply("private", "none", &answers("private"));
     let file = policy_path(&h);
     let written = std::fs::read_to_string(&file).expect("policy");
-    let mut env = vec![];
-    if let Some(cc) = compile_cache(&oc) {
-        env.push(("NODE_COMPILE_CACHE".to_string(), cc));
-    }
+    let env = verify_env(&oc);
     let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
     let run = || h.verify_with(&["--openclaw", oc.to_str().expect("utf-8")], &env);
     let v = run();
@@ -321,44 +259,110 @@ fn a_weakened_policy_file_fails_verify_and_a_stricter_one_passes() {
     );
 }
 
-#[test]
-fn a_policy_file_clawposture_did_not_write_is_never_overwritten() {
-    let h = Home::new();
-    h.put_config(TELEGRAM);
-    let file = policy_path(&h);
-    let theirs = "{ \"tools\": { \"elevated\": { \"allow\": false } } }\n";
-    std::fs::write(&file, theirs).expect("write");
-    let config = |h: &Home| h.state().join("openclaw.json");
-    let before = std::fs::read(config(&h)).expect("config");
-    let out = h.run(&[
+/// `clawposture apply --yes ARGS` into this home, its printed plan and outcome together.
+fn apply_out(h: &Home, threat: &str, extra: &[&str]) -> (Option<i32>, String) {
+    let mut args = vec![
         "apply",
         "--yes",
         "--threat",
-        "private",
+        threat,
         "--engine",
         "none",
         "--accept-risk",
-        "--config",
-        config(&h).to_str().expect("utf-8"),
-        "--state-dir",
-        h.state().to_str().expect("utf-8"),
-    ]);
-    assert_eq!(
+    ];
+    args.extend(extra);
+    let out = h.run_here(&args);
+    (
         out.status.code(),
-        Some(4),
-        "{}{}",
-        stdout(&out),
-        stderr(&out)
+        format!("{}{}", stdout(&out), stderr(&out)),
+    )
+}
+
+/// The preset is a floor under a policy file of the user's: their stricter rules stay across
+/// apply and re-apply, a looser rule is raised with its reason in the plan, a rule that cannot
+/// be judged is refused with its name and nothing is written; a file exactly as clawposture
+/// renders it follows the preset.
+#[test]
+fn a_policy_file_of_the_users_is_kept_with_the_preset_as_its_floor() {
+    let h = Home::new();
+    h.put_config(TELEGRAM);
+    let file = policy_path(&h);
+    let theirs = r#"// my own rules
+{
+  "tools": {
+    "elevated": { "allow": false },
+    "exec": { "allowSecurity": ["deny"] }, // no host exec at all
+  },
+  "network": { "privateNetwork": { "allow": false } },
+}
+"#;
+    std::fs::write(&file, theirs).expect("write");
+    let owner = ["--owner", "telegram:123456789"];
+    for round in ["apply", "re-apply"] {
+        let (code, said) = apply_out(&h, "private", &owner);
+        assert_eq!(code, Some(0), "{round}: {said}");
+        let text = std::fs::read_to_string(&file).expect("policy");
+        let rules = crate::support::homes::json5(&text);
+        // Theirs, stricter than the preset's: kept, with their comments.
+        assert!(text.starts_with("// my own rules"), "{round}: {text}");
+        assert!(text.contains("// no host exec at all"), "{round}: {text}");
+        assert_eq!(rules["tools"]["exec"]["allowSecurity"], json!(["deny"]));
+        assert_eq!(rules["network"]["privateNetwork"]["allow"], json!(false));
+        // The preset's floor is in.
+        assert_eq!(rules["gateway"]["auth"]["requireAuth"], json!(true));
+        assert_eq!(rules["ingress"]["session"]["requireDmScope"], json!("main"));
+        assert_eq!(
+            rules["tools"]["exec"]["requireAsk"],
+            json!(["on-miss", "always"])
+        );
+        if round == "apply" {
+            assert!(
+                said.contains("policy tools.exec.allowSecurity: yours kept"),
+                "{said}"
+            );
+            assert!(
+                said.contains("policy gateway.auth.requireAuth: added"),
+                "{said}"
+            );
+        } else {
+            assert!(said.contains("at least as strict"), "{said}");
+        }
+    }
+
+    // Loosened by hand: raised to the floor, the reason in the plan.
+    let merged = std::fs::read_to_string(&file).expect("policy");
+    let looser = merged.replace(
+        "\"elevated\": { \"allow\": false }",
+        "\"elevated\": { \"allow\": true }",
     );
+    assert_ne!(looser, merged);
+    std::fs::write(&file, &looser).expect("write");
+    let (code, said) = apply_out(&h, "private", &owner);
+    assert_eq!(code, Some(0), "{said}");
     assert!(
-        format!("{}{}", stdout(&out), stderr(&out)).contains("did not write"),
-        "{}{}",
-        stdout(&out),
-        stderr(&out)
+        said.contains("policy tools.elevated.allow: raised from true to the preset's floor false"),
+        "{said}"
     );
-    assert_eq!(std::fs::read_to_string(&file).expect("kept"), theirs);
+    let rules = crate::support::homes::json5(&std::fs::read_to_string(&file).expect("policy"));
+    assert_eq!(rules["tools"]["elevated"]["allow"], json!(false));
+    assert_eq!(rules["tools"]["exec"]["allowSecurity"], json!(["deny"]));
+
+    // A rule clawposture cannot judge: refused with its name, nothing written.
+    let unknown =
+        std::fs::read_to_string(&file)
+            .expect("policy")
+            .replacen("\"network\"", "\"netwrk\"", 1);
+    std::fs::write(&file, &unknown).expect("write");
+    let before = std::fs::read(h.config()).expect("config");
+    let (code, said) = apply_out(&h, "public", &owner);
+    assert_eq!(code, Some(4), "{said}");
+    assert!(
+        said.contains("`netwrk.privateNetwork.allow` is not a policy rule"),
+        "{said}"
+    );
+    assert_eq!(std::fs::read_to_string(&file).expect("kept"), unknown);
     assert_eq!(
-        std::fs::read(config(&h)).expect("config"),
+        std::fs::read(h.config()).expect("config"),
         before,
         "nothing written"
     );
@@ -377,33 +381,30 @@ fn a_policy_file_clawposture_did_not_write_is_never_overwritten() {
         public.contains("\"requireDmScope\": \"per-channel-peer\""),
         "{public}"
     );
-
-    // Edited by hand since: refused again, the edit kept.
-    let edited = public.replace("\"allow\": false", "\"allow\": true");
-    std::fs::write(&file, &edited).expect("edit");
-    let out = h.run(&[
-        "apply",
-        "--yes",
-        "--threat",
-        "private",
-        "--engine",
-        "none",
-        "--accept-risk",
-        "--config",
-        config(&h).to_str().expect("utf-8"),
-        "--state-dir",
-        h.state().to_str().expect("utf-8"),
-        "--owner",
-        "telegram:123456789",
-    ]);
-    assert_eq!(
-        out.status.code(),
-        Some(4),
-        "{}{}",
-        stdout(&out),
-        stderr(&out)
+    // Edited by hand since, then another preset: its rules follow the preset, the edit stays.
+    let edited = public.replace(
+        "\"tools\": {",
+        "\"network\": { \"privateNetwork\": { \"allow\": false } },\n  \"tools\": {",
     );
-    assert_eq!(std::fs::read_to_string(&file).expect("kept"), edited);
+    assert_ne!(edited, public);
+    std::fs::write(&file, &edited).expect("edit");
+    let (code, said) = apply_out(&h, "private", &owner);
+    assert_eq!(code, Some(0), "{said}");
+    let text = std::fs::read_to_string(&file).expect("policy");
+    let rules = crate::support::homes::json5(&text);
+    assert_eq!(
+        rules["ingress"]["session"]["requireDmScope"],
+        json!("main"),
+        "{text}"
+    );
+    assert_eq!(rules["network"]["privateNetwork"]["allow"], json!(false));
+    assert!(rules["agents"].get("workspace").is_none(), "{text}");
+    assert!(
+        said.contains(
+            "policy ingress.session.requireDmScope: \"per-channel-peer\" was the public preset's"
+        ),
+        "{said}"
+    );
 }
 
 /// The batch entry as clawposture sends it (the same file, the same encoding).

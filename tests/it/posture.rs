@@ -174,6 +174,61 @@ fn each_weakness_put_back_by_hand_fails_verify_naming_the_agent_and_the_invarian
     }
 }
 
+/// "Open today" (the lines `plan`, `--plain` and the Welcome screen open with) comes from the
+/// same invariant evaluation: after a clean apply it says nothing is open; each weakness of the
+/// negative tier put in by hand is named there, with its subject and invariant.
+#[test]
+fn the_today_summary_names_each_weakness_the_invariants_catch() {
+    let open_today = |h: &Home, threat: &str| -> Option<String> {
+        let out = h.run_here(&[
+            "plan",
+            "--threat",
+            threat,
+            "--engine",
+            "docker-rootless",
+            "--no-detect",
+        ]);
+        format!("{}{}", stdout(&out), stderr(&out))
+            .lines()
+            .find_map(|l| l.strip_prefix("Open today: ").map(str::to_string))
+    };
+    for threat in ["private", "group", "public"] {
+        let h = Home::new();
+        h.put_config(TWO_AGENTS);
+        assert!(
+            open_today(&h, threat).is_some(),
+            "{threat}: the file before apply is open"
+        );
+        h.apply(threat, "docker-rootless", &answers(threat));
+        assert_eq!(
+            open_today(&h, threat),
+            None,
+            "{threat}: nothing open after apply"
+        );
+        let written = std::fs::read_to_string(h.config()).expect("written");
+        for (subject, invariant, weaken) in weaknesses(threat) {
+            std::fs::write(h.config(), &written).expect("restore");
+            h.edit(weaken);
+            let line = open_today(&h, threat)
+                .unwrap_or_else(|| panic!("{threat} / {invariant}: no `Open today` line"));
+            // One phrase per subject: `agent `work`: sandbox.mode off, tools.profile full`.
+            let named = line.split("; ").any(|p| {
+                p.starts_with(subject)
+                    && p.split_once("): ")
+                        .or_else(|| p.split_once(": "))
+                        .is_some_and(|(_, what)| {
+                            what.split(", ")
+                                .any(|w| w.starts_with(&format!("{invariant} ")))
+                        })
+            });
+            assert!(
+                named,
+                "{threat}: `{subject}` and `{invariant}` named in {line}"
+            );
+        }
+    }
+}
+
 /// Without an engine the sandbox invariants do not apply (the locked-down variants turn the
 /// sandbox off), but the tool policy ones do; verify is told the engine with `--engine none`.
 #[test]

@@ -502,14 +502,24 @@ impl Wizard {
             .filter(|v| Some(*v) != default)
     }
 
+    /// What the file leaves open today (the Welcome screen's `Open` line).
+    fn open_lines(&self, ledger: Option<&[u8]>) -> Vec<String> {
+        app::open_today(
+            self.current().as_deref(),
+            ledger,
+            &self.setup.resolved.config,
+            self.recognized.as_ref().map(|r| r.preset.as_str()),
+        )
+    }
+
     /// Recompute recognition and the next step from what is known (the application layer).
     fn refresh(&mut self) {
+        let ledger = match &self.config {
+            ConfigState::Ready { ledger, .. } => ledger.clone(),
+            _ => None,
+        };
         if !self.remembered && matches!(self.config, ConfigState::Ready { .. }) {
             // A re-run starts from the answers the file was written with.
-            let ledger = match &self.config {
-                ConfigState::Ready { ledger, .. } => ledger.clone(),
-                _ => None,
-            };
             self.inputs = app::rerun_answers(
                 self.current().as_deref(),
                 ledger.as_deref(),
@@ -518,7 +528,7 @@ impl Wizard {
             );
             self.remembered = true;
         }
-        self.open = app::open_today(self.current().as_deref());
+        self.open = self.open_lines(ledger.as_deref());
         self.today = match &self.config {
             ConfigState::Failed(e) => Some(app::Today::Unreadable(e.clone())),
             ConfigState::Ready { original, .. } => {
@@ -576,6 +586,8 @@ impl Wizard {
             self.threat_cursor = i;
         }
         self.recognized = recognized;
+        // Judged against the recognised preset now that it is known.
+        self.open = self.open_lines(ledger.as_deref());
         self.today = Some(today);
         self.next = next;
         (self.diff, self.full) = match self.plan() {

@@ -147,6 +147,20 @@ impl Home {
         self.cmd(args).output().expect("run clawposture")
     }
 
+    /// `clawposture ARGS --config <this home's> --state-dir <this home's>`.
+    pub fn run_here(&self, args: &[&str]) -> Output {
+        let config = self.config();
+        let state = self.state();
+        let mut all = args.to_vec();
+        all.extend([
+            "--config",
+            config.to_str().expect("utf-8"),
+            "--state-dir",
+            state.to_str().expect("utf-8"),
+        ]);
+        self.run(&all)
+    }
+
     /// `clawposture apply --yes` with the given answers, into this home's config and state dir.
     pub fn apply(&self, threat: &str, engine: &str, extra: &[&str]) {
         let config = self.config();
