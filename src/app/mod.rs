@@ -173,9 +173,7 @@ pub fn decide(
             ack: Ack::AcceptRisk { why },
             prepared: None,
         },
-        Ok(p) if p.plan.is_noop() && !p.policy.as_ref().is_some_and(|w| w.writes()) => {
-            Next::NothingToWrite(Box::new(p))
-        }
+        Ok(p) if p.writes_nothing() => Next::NothingToWrite(Box::new(p)),
         Ok(p) => match boundary(&p, acks) {
             Some(why) => Next::Acknowledge {
                 ack: Ack::Boundary { why },
@@ -689,6 +687,11 @@ pub fn detection_notes(report: &Detection) -> Vec<String> {
 }
 
 impl Prepared {
+    /// The file already holds the posture and the policy file its rules: nothing to write.
+    pub fn writes_nothing(&self) -> bool {
+        self.plan.is_noop() && !self.policy.as_ref().is_some_and(|w| w.writes())
+    }
+
     /// What to check right after writing this plan: the engine detection chose (or
     /// `--docker-host`), and the answers it was written with.
     pub fn check_job(
@@ -711,6 +714,7 @@ impl Prepared {
             engine: self.choice.environment.engine,
             endpoint,
             advanced: self.choice.inputs.advanced(),
+            sweep_stale: self.writes_nothing(),
         }
     }
 

@@ -33,6 +33,7 @@ mod policy_openclaw;
 mod posture;
 mod screenshots;
 mod secrets_mask;
+mod sweep_noop;
 mod tui_e2e;
 mod tui_image_gauge;
 mod tui_props;
