@@ -77,6 +77,37 @@ pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
     (line, column)
 }
 
+/// What [`Document::parse`] then [`Document::value`] give, the same value or the same error,
+/// without building the syntax tree: one pass over the text into the abstract tree, converted
+/// as the syntax tree converts its nodes. Every reader that does not edit uses this: the
+/// syntax tree of a big file costs many times the file in memory and time, to build and to
+/// drop.
+pub fn parse_value(text: &str) -> Result<Value, ParseError> {
+    let text = text.strip_prefix(BOM).unwrap_or(text);
+    let parsed =
+        jsonc_parser::parse_to_ast(text, &Default::default(), &options()).map_err(|e| {
+            ParseError {
+                line: e.line_display(),
+                column: e.column_display(),
+                message: e.kind().to_string(),
+            }
+        })?;
+    match parsed.value {
+        Some(v @ jsonc_parser::ast::Value::Object(_)) => Ok(Value::from(v)),
+        Some(_) => Err(ParseError {
+            line: 1,
+            column: 1,
+            message: "the top level must be an object `{ ... }`".into(),
+        }),
+        None if text.trim().is_empty() => Ok(Value::Object(Default::default())),
+        None => Err(ParseError {
+            line: 1,
+            column: 1,
+            message: "no value found".into(),
+        }),
+    }
+}
+
 impl Document {
     pub fn parse(text: &str) -> Result<Document, ParseError> {
         let bom = text.starts_with(BOM);
@@ -127,6 +158,23 @@ impl Document {
             }
         }
         value
+    }
+
+    /// [`Document::value`] at `path` (None: no such key), converting only that subtree.
+    pub fn value_at(&self, path: &[String]) -> Option<Value> {
+        // Items appended in one go are read through the whole value (see `array_extend`).
+        if self
+            .extended
+            .borrow()
+            .iter()
+            .any(|e| e.path.starts_with(path) || path.starts_with(&e.path))
+        {
+            return crate::domain::choice::get_in(&self.value(), path).cloned();
+        }
+        let Some((last, parents)) = path.split_last() else {
+            return Some(self.value());
+        };
+        last_prop(&self.object_at(parents)?, last)?.to_serde_value()
     }
 
     pub fn text(&self) -> String {
@@ -512,6 +560,54 @@ mod tests {
 
     fn p(s: &str) -> Vec<String> {
         crate::domain::keypath::parse(s).unwrap()
+    }
+
+    /// The value-only reader gives what the syntax tree gives: the same value (duplicate keys
+    /// last-wins, escapes, hex, big and non-finite numbers, a BOM) or the same error.
+    #[test]
+    fn parse_value_reads_what_the_syntax_tree_reads() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/configs");
+        let mut texts: Vec<String> = std::fs::read_dir(&dir)
+            .unwrap()
+            .flatten()
+            .map(|e| std::fs::read_to_string(e.path()).unwrap())
+            .collect();
+        assert!(texts.len() > 5, "fixtures");
+        texts.extend(
+            [
+                "",
+                "  \n// only a comment\n",
+                "\u{feff}{ a: 1 }",
+                "{ a: 1, a: { b: 2 }, c: 3, a: [1e999, -Infinity, NaN, 0x1F, +5, .5, 5.] }",
+                "{ 'k\\'q': 'v\\u0041\\\n w', \"x\": [true, false, null, {}], }",
+                "[1, 2]",
+                "5",
+                "{ a: 1, }  x",
+                "{ a: 1 b: 2 }",
+                "{ a: ",
+                "{ a: 'unterminated }",
+            ]
+            .map(String::from),
+        );
+        for t in &texts {
+            let tree = Document::parse(t).map(|d| d.value());
+            assert_eq!(parse_value(t), tree, "{t:?}");
+        }
+    }
+
+    #[test]
+    fn value_at_reads_one_subtree_as_the_whole_value_does() {
+        let doc = Document::parse("{ a: { b: [1, { c: 'x' }], b: [2] }, d: 3 }").unwrap();
+        let whole = doc.value();
+        for path in ["a", "a.b", "d", "a.x", "d.e"] {
+            assert_eq!(
+                doc.value_at(&p(path)),
+                crate::domain::choice::get_in(&whole, &p(path)).cloned(),
+                "{path}"
+            );
+        }
+        doc.array_extend(&p("a.b"), &[json!(3), json!(4)]);
+        assert_eq!(doc.value_at(&p("a.b")), Some(json!([2, 3, 4])));
     }
 
     #[test]

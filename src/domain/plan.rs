@@ -261,6 +261,20 @@ pub fn plan(
     owned: &Owned,
     token: TokenState,
 ) -> Result<Plan, PlanError> {
+    plan_read(current, None, choice, owned, token)
+}
+
+/// [`plan`] of a file whose value the caller has read already (`document::parse_value` of
+/// `current`; None: read it here): the syntax tree is still built for the edits, but the
+/// whole-file value is not converted again.
+pub fn plan_read(
+    current: Option<&str>,
+    read: Option<&Value>,
+    choice: &Choice,
+    owned: &Owned,
+    token: TokenState,
+) -> Result<Plan, PlanError> {
+    use std::borrow::Cow;
     let old_text = current.unwrap_or("").to_string();
     let new_file = old_text.trim().is_empty();
     let doc = Document::parse(if new_file { "{}" } else { &old_text }).map_err(PlanError::Parse)?;
@@ -268,7 +282,10 @@ pub fn plan(
     let mut warnings = Vec::new();
     let mut notes = choice.notes.clone();
 
-    let start = doc.value();
+    let start: Cow<Value> = match read {
+        Some(v) if !new_file => Cow::Borrowed(v),
+        _ => Cow::Owned(doc.value()),
+    };
     let mut secrets = Vec::new();
     secrets::collect(&start, &mut secrets);
     migrate_agents_list(&doc, &start, &mut changes)?;
@@ -276,7 +293,7 @@ pub fn plan(
     // One value of the file after the migration serves every read until the first edit
     // (each conversion walks the whole file).
     let migrated = if start.pointer("/agents/list").is_some() {
-        doc.value()
+        Cow::Owned(doc.value())
     } else {
         start
     };
@@ -383,10 +400,14 @@ pub fn plan(
             loosens,
         });
     }
-    doc.remove_many(&removed, keep_depth);
-    doc.set_many(&restored);
-
-    let value = doc.value();
+    // Nothing removed or restored: the file's value is still the one read above.
+    let value = if removed.is_empty() && restored.is_empty() {
+        value
+    } else {
+        doc.remove_many(&removed, keep_depth);
+        doc.set_many(&restored);
+        Cow::Owned(doc.value())
+    };
     let mut kept = Vec::new();
     // Sets are applied in batches (one append per missing object); a removal first applies
     // the sets before it, so the order of edits is the leaves' order.
@@ -535,9 +556,7 @@ fn holds(current: Option<&Value>, wanted: Option<&Value>) -> bool {
 fn check(new_text: &str, planned: &Value, want: &Desired, kept: &[Kept]) -> Result<(), PlanError> {
     // Read back the way the file was read (a BOM skipped, duplicate keys last-wins, `1e999`
     // kept as written), so only a real edit mistake fails here.
-    let reparsed: Value = Document::parse(new_text)
-        .map(|d| d.value())
-        .map_err(|e| PlanError::Internal(format!("the new text does not parse: {e}")))?;
+    let reparsed: Value = document::parse_value(new_text).map_err(|e| PlanError::Internal(format!("the new text does not parse: {e}")))?;
     if &reparsed != planned {
         return Err(PlanError::Internal(
             "the new text does not hold the planned values".into(),
@@ -607,12 +626,10 @@ fn migrate_agents_list(
 /// `bindings` is a list the user may share with us: only items a preset generates are ours.
 fn plan_bindings(doc: &Document, want: &Desired, owned: &Owned, changes: &mut Vec<Change>) {
     let bp = path("bindings");
-    let value = doc.value();
-    let current: Vec<Value> = value
-        .get("bindings")
-        .and_then(Value::as_array)
-        .cloned()
-        .unwrap_or_default();
+    let current: Vec<Value> = match doc.value_at(&bp) {
+        Some(Value::Array(a)) => a,
+        _ => Vec::new(),
+    };
     let wanted: Vec<&Value> = want.bindings.iter().map(|(v, _, _)| v).collect();
     // Only routes the ledger says clawposture added are ours to take away.
     let ours = |v: &Value| owned.bindings.contains(v);
@@ -681,8 +698,7 @@ fn plan_token(
     warnings: &mut Vec<String>,
 ) -> EnvFileAction {
     let tp = path("gateway.auth.token");
-    let value = doc.value();
-    let current = get_in(&value, &tp).cloned();
+    let current = doc.value_at(&tp);
     let why =
         format!("The token lives in $STATE_DIR/.env ({TOKEN_ENV}, mode 0600), not in the config.");
     let docpath = "gateway/configuration/environment-variables.md".to_string();
@@ -800,7 +816,7 @@ pub fn boundary_conflict(
     if !opens {
         return None;
     }
-    let value = Document::parse(current).ok()?.value();
+    let value = document::parse_value(current).ok()?;
     let pinned = value
         .pointer("/commands/ownerAllowFrom")
         .and_then(Value::as_array)

@@ -196,11 +196,11 @@ struct Candidate {
     expected: Value,
 }
 
-fn evaluate(text: &str, choice: Choice) -> Option<Candidate> {
-    let value = crate::domain::document::Document::parse(text).ok()?.value();
-    let channels = plan::channels_in(&value);
-    let p = plan::plan(
+fn evaluate(text: &str, value: &Value, choice: Choice) -> Option<Candidate> {
+    let channels = plan::channels_in(value);
+    let p = plan::plan_read(
         Some(text),
+        Some(value),
         &choice,
         &crate::domain::ledger::Owned::default(),
         TokenState {
@@ -252,17 +252,30 @@ pub fn recognize(
     preset: Option<&str>,
     advanced: Advanced,
 ) -> Option<Recognized> {
-    let value = crate::domain::document::Document::parse(text).ok()?.value();
+    let value = crate::domain::document::parse_value(text).ok()?;
+    recognize_read(text, &value, presets, environments, preset, advanced)
+}
+
+/// [`recognize`] of a file whose value the caller has read already
+/// (`document::parse_value(text)`).
+pub fn recognize_read(
+    text: &str,
+    value: &Value,
+    presets: &[Preset],
+    environments: &[Environment],
+    preset: Option<&str>,
+    advanced: Advanced,
+) -> Option<Recognized> {
     let inputs = Inputs {
         workspace_access: advanced.workspace_access,
         sandbox_network: advanced.sandbox_network,
-        ..infer_inputs(&value)
+        ..infer_inputs(value)
     };
     // Plan only the candidates that can matter (planning is the cost): first those that can
     // fit (or all, when the preset is named), then the others whose drift could still equal
     // the best one's (they name the engines that fit as well). The lower bound is exact:
     // a candidate skipped here would have been dropped below.
-    let channels = plan::channels_in(&value);
+    let channels = plan::channels_in(value);
     let mut later: Vec<(usize, Choice, usize)> = Vec::new();
     let mut found: Vec<(usize, Candidate)> = Vec::new();
     let choices = presets
@@ -274,11 +287,11 @@ pub fn recognize(
                 .map(|env| choice::adjust(p, env, &inputs))
         });
     for (i, c) in choices.enumerate() {
-        match plan::drift_at_least(&value, &channels, &c) {
+        match plan::drift_at_least(value, &channels, &c) {
             Some((missing, owned)) if preset.is_none() && missing * 2 >= owned => {
                 later.push((i, c, missing));
             }
-            _ => found.extend(evaluate(text, c).map(|c| (i, c))),
+            _ => found.extend(evaluate(text, value, c).map(|c| (i, c))),
         }
     }
     let fits = |c: &Candidate| preset.is_some() || c.drift.len() * 2 < c.owned;
@@ -290,7 +303,7 @@ pub fn recognize(
     {
         for (i, c, missing) in later {
             if missing <= n {
-                found.extend(evaluate(text, c).map(|c| (i, c)));
+                found.extend(evaluate(text, value, c).map(|c| (i, c)));
             }
         }
     }
