@@ -537,7 +537,7 @@ pub fn unreadable(config: &Path, original: Option<&[u8]>) -> Option<String> {
     match decode_config(config, original) {
         Err(f) => Some(f.message),
         Ok(None) => None,
-        Ok(Some(text)) => crate::domain::document::Document::parse(&text)
+        Ok(Some(text)) => crate::domain::document::parse_value(&text)
             .err()
             .map(|e| format!("{}:{e}", config.display())),
     }

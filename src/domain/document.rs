@@ -22,7 +22,11 @@ impl fmt::Display for ParseError {
 }
 
 pub struct Document {
-    root: CstRootNode,
+    /// The text as read (without the BOM). The syntax tree is built from it at the first edit
+    /// or lookup that needs it: a plan that edits nothing (a re-run, the check after a write)
+    /// never builds it, and a big file's tree costs many times the file to build and to drop.
+    source: String,
+    tree: std::cell::OnceCell<CstRootNode>,
     /// The file started with a UTF-8 byte order mark: OpenClaw's JSON5 reader skips it, and
     /// the written text keeps it.
     bom: bool,
@@ -45,6 +49,42 @@ struct Extension {
 }
 
 const BOM: char = '\u{feff}';
+
+/// Lookups by name during one batch of edits ([`Document::set_many`],
+/// [`Document::remove_many`]): each object's properties are read once, at the first lookup
+/// in it, instead of scanning every property on every lookup (ten thousand agents set one key
+/// each scanned `agents.entries` ten thousand times). Keyed by the object's path; a batch
+/// never adds or removes a property of an object it still looks up in.
+#[derive(Default)]
+struct Index {
+    objects: std::collections::HashMap<Vec<String>, std::collections::HashMap<String, jsonc_parser::cst::CstObjectProp>>,
+}
+
+impl Index {
+    /// [`last_prop`] of `obj`, the object at `at`.
+    fn prop(&mut self, obj: &CstObject, at: &[String], name: &str) -> Option<jsonc_parser::cst::CstObjectProp> {
+        if !self.objects.contains_key(at) {
+            let mut names = std::collections::HashMap::new();
+            for p in obj.properties() {
+                if let Some(n) = p.name().and_then(|n| n.decoded_value().ok()) {
+                    // Later duplicates win, as in `last_prop`.
+                    names.insert(n, p);
+                }
+            }
+            self.objects.insert(at.to_vec(), names);
+        }
+        self.objects.get(at).and_then(|m| m.get(name)).cloned()
+    }
+
+    /// [`Document::object_at`] through the index.
+    fn object_at(&mut self, root: &CstRootNode, path: &[String]) -> Option<CstObject> {
+        let mut obj = root.object_value()?;
+        for n in 0..path.len() {
+            obj = self.prop(&obj, &path[..n], &path[n])?.object_value()?;
+        }
+        Some(obj)
+    }
+}
 
 /// The property OpenClaw reads for `name`: with duplicate keys its JSON5 parser keeps the
 /// last one, so every lookup and edit here goes to the last one too.
@@ -84,6 +124,13 @@ pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
 /// drop.
 pub fn parse_value(text: &str) -> Result<Value, ParseError> {
     let text = text.strip_prefix(BOM).unwrap_or(text);
+    Ok(read_ast(text)?.map(Value::from).unwrap_or_else(|| Value::Object(Default::default())))
+}
+
+/// The abstract tree of a config's text (BOM stripped), or why OpenClaw could not read it
+/// (None: no value, only blanks or comments). The syntax tree is built by the same parser with
+/// the same options, so it fails exactly where this fails.
+fn read_ast(text: &str) -> Result<Option<jsonc_parser::ast::Value<'_>>, ParseError> {
     let parsed =
         jsonc_parser::parse_to_ast(text, &Default::default(), &options()).map_err(|e| {
             ParseError {
@@ -93,13 +140,13 @@ pub fn parse_value(text: &str) -> Result<Value, ParseError> {
             }
         })?;
     match parsed.value {
-        Some(v @ jsonc_parser::ast::Value::Object(_)) => Ok(Value::from(v)),
+        Some(v @ jsonc_parser::ast::Value::Object(_)) => Ok(Some(v)),
         Some(_) => Err(ParseError {
             line: 1,
             column: 1,
             message: "the top level must be an object `{ ... }`".into(),
         }),
-        None if text.trim().is_empty() => Ok(Value::Object(Default::default())),
+        None if text.trim().is_empty() => Ok(None),
         None => Err(ParseError {
             line: 1,
             column: 1,
@@ -112,39 +159,40 @@ impl Document {
     pub fn parse(text: &str) -> Result<Document, ParseError> {
         let bom = text.starts_with(BOM);
         let text = text.strip_prefix(BOM).unwrap_or(text);
-        let root = CstRootNode::parse(text, &options()).map_err(|e| ParseError {
-            line: e.line_display(),
-            column: e.column_display(),
-            message: e.kind().to_string(),
-        })?;
-        let style = crate::domain::doc_style::Style::of(text);
-        let doc = |root| Document {
-            root,
+        read_ast(text)?;
+        Ok(Document {
+            source: text.to_string(),
+            tree: Default::default(),
             bom,
-            style,
+            style: crate::domain::doc_style::Style::of(text),
             replaced: Default::default(),
             bare: Default::default(),
             extended: Default::default(),
-        };
-        match root.value() {
-            Some(v) if v.as_object().is_some() => Ok(doc(root)),
-            Some(_) => Err(ParseError {
-                line: 1,
-                column: 1,
-                message: "the top level must be an object `{ ... }`".into(),
-            }),
-            None if text.trim().is_empty() => Ok(doc(root)),
-            None => Err(ParseError {
-                line: 1,
-                column: 1,
-                message: "no value found".into(),
-            }),
-        }
+        })
+    }
+
+    /// The syntax tree, built at the first use.
+    fn root(&self) -> &CstRootNode {
+        self.tree.get_or_init(|| {
+            // The text parsed above with the same parser and options; should it fail anyway,
+            // an empty tree makes every edit miss, which the plan's read-back check refuses.
+            CstRootNode::parse(&self.source, &options())
+                .or_else(|_| CstRootNode::parse("", &options()))
+                .unwrap_or_else(|_| unreachable!("an empty text parses"))
+        })
+    }
+
+    /// Nothing was edited (nor looked up in the syntax tree): the text is the one read.
+    pub fn pristine(&self) -> bool {
+        self.tree.get().is_none()
     }
 
     pub fn value(&self) -> Value {
+        if self.pristine() {
+            return parse_value(&self.source).unwrap_or_else(|_| Value::Object(Default::default()));
+        }
         let mut value = self
-            .root
+            .root()
             .to_serde_value()
             .unwrap_or_else(|| Value::Object(Default::default()));
         for e in self.extended.borrow().iter() {
@@ -178,7 +226,10 @@ impl Document {
     }
 
     pub fn text(&self) -> String {
-        let text = self.root.to_string();
+        let text = match self.tree.get() {
+            None => self.source.clone(),
+            Some(root) => root.to_string(),
+        };
         if self.bom {
             format!("{BOM}{text}")
         } else {
@@ -187,7 +238,7 @@ impl Document {
     }
 
     fn object_at(&self, path: &[String]) -> Option<CstObject> {
-        let mut obj = self.root.object_value()?;
+        let mut obj = self.root().object_value()?;
         for seg in path {
             obj = last_prop(&obj, seg)?.object_value()?;
         }
@@ -199,7 +250,7 @@ impl Document {
         let Some((last, parents)) = path.split_last() else {
             return;
         };
-        let mut obj = self.root.object_value_or_set();
+        let mut obj = self.root().object_value_or_set();
         for seg in parents {
             obj = match last_prop(&obj, seg) {
                 Some(prop) => prop.object_value_or_set(),
@@ -294,13 +345,14 @@ impl Document {
         use std::collections::HashMap;
         // (existing parent path, missing key) -> the value to append there.
         let mut groups: Vec<(Vec<String>, String, Value)> = Vec::new();
-        let mut index: HashMap<(Vec<String>, String), usize> = HashMap::new();
+        let mut index_of: HashMap<(Vec<String>, String), usize> = HashMap::new();
+        let mut index = Index::default();
         'items: for (path, value) in items {
             let Some(last) = path.len().checked_sub(1) else {
                 continue;
             };
             for n in 0..path.len() {
-                if let Some(&g) = index.get(&(path[..n].to_vec(), path[n].clone())) {
+                if let Some(&g) = index_of.get(&(path[..n].to_vec(), path[n].clone())) {
                     crate::domain::choice::set_in(
                         &mut groups[g].2,
                         &path[n + 1..],
@@ -309,9 +361,9 @@ impl Document {
                     continue 'items;
                 }
             }
-            let mut obj = self.root.object_value_or_set();
+            let mut obj = self.root().object_value_or_set();
             for (i, seg) in path.iter().enumerate() {
-                match last_prop(&obj, seg) {
+                match index.prop(&obj, &path[..i], seg) {
                     Some(prop) if i == last => {
                         self.replace_value(&prop, value);
                         continue 'items;
@@ -327,7 +379,7 @@ impl Document {
                         if i == last {
                             subtree = value.clone();
                         }
-                        index.insert((path[..i].to_vec(), seg.clone()), groups.len());
+                        index_of.insert((path[..i].to_vec(), seg.clone()), groups.len());
                         groups.push((path[..i].to_vec(), seg.clone(), subtree));
                         continue 'items;
                     }
@@ -336,9 +388,9 @@ impl Document {
         }
         for (parent, key, value) in groups {
             let obj = if parent.is_empty() {
-                Some(self.root.object_value_or_set())
+                Some(self.root().object_value_or_set())
             } else {
-                self.object_at(&parent)
+                index.object_at(self.root(), &parent)
             };
             if let Some(obj) = obj {
                 self.append_styled(&obj, &key, &value);
@@ -397,10 +449,11 @@ impl Document {
                     .insert(last.clone());
             }
         }
+        let mut index = Index::default();
         for depth in (0..levels.len()).rev() {
             let groups = std::mem::take(&mut levels[depth]);
             for (parent, keys) in groups {
-                let Some(obj) = self.object_at(&parent) else {
+                let Some(obj) = index.object_at(self.root(), &parent) else {
                     continue;
                 };
                 let props = obj.properties();
@@ -456,6 +509,9 @@ impl Document {
     /// in its place, one line each in the file's style. [`Document::value`] reads the items
     /// meanwhile.
     pub fn array_extend(&self, path: &[String], items: &[Value]) {
+        if items.is_empty() {
+            return;
+        }
         match self.array_at(path) {
             None => {
                 if !items.is_empty() {
@@ -485,7 +541,7 @@ impl Document {
 
     /// Byte offset of the first `$include` key on the way down `path` (the root included).
     pub fn include_on_path(&self, path: &[String]) -> Option<(Vec<String>, usize)> {
-        let mut obj = self.root.object_value()?;
+        let mut obj = self.root().object_value()?;
         let mut walked = Vec::new();
         for seg in path.iter().map(Some).chain(std::iter::once(None)) {
             if let Some(prop) = last_prop(&obj, "$include") {

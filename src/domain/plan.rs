@@ -492,8 +492,15 @@ pub fn plan_read(
 
     doc.set_many(&sets);
 
-    plan_bindings(&doc, &want, owned, &mut changes);
-    let env_file = plan_token(&doc, token, &mut changes, &mut warnings);
+    // Until the first edit the file's value is the one read above (no syntax tree yet).
+    let read_at = |p: &[String]| match doc.pristine() {
+        true => get_in(&value, p).cloned(),
+        false => doc.value_at(p),
+    };
+    let bindings = read_at(&path("bindings"));
+    plan_bindings(&doc, bindings, &want, owned, &mut changes);
+    let current_token = read_at(&path("gateway.auth.token"));
+    let env_file = plan_token(&doc, current_token, token, &mut changes, &mut warnings);
     warn_about_answers(choice, &channels, &mut warnings);
     if want
         .leaves
@@ -509,7 +516,11 @@ pub fn plan_read(
         notes.push("Running sandbox containers keep their old settings: run `openclaw sandbox recreate --all` after writing.".into());
     }
 
-    let final_value = doc.value();
+    let final_value = if doc.pristine() {
+        value.into_owned()
+    } else {
+        doc.value()
+    };
     // The file's own manners for what was inserted; the check below reads the text back.
     doc.settle();
     let new_text = if new_file {
@@ -624,9 +635,15 @@ fn migrate_agents_list(
 }
 
 /// `bindings` is a list the user may share with us: only items a preset generates are ours.
-fn plan_bindings(doc: &Document, want: &Desired, owned: &Owned, changes: &mut Vec<Change>) {
+fn plan_bindings(
+    doc: &Document,
+    bindings: Option<Value>,
+    want: &Desired,
+    owned: &Owned,
+    changes: &mut Vec<Change>,
+) {
     let bp = path("bindings");
-    let current: Vec<Value> = match doc.value_at(&bp) {
+    let current: Vec<Value> = match bindings {
         Some(Value::Array(a)) => a,
         _ => Vec::new(),
     };
@@ -693,12 +710,12 @@ fn plan_bindings(doc: &Document, want: &Desired, owned: &Owned, changes: &mut Ve
 /// written into the config and never printed.
 fn plan_token(
     doc: &Document,
+    current: Option<Value>,
     token: TokenState,
     changes: &mut Vec<Change>,
     warnings: &mut Vec<String>,
 ) -> EnvFileAction {
     let tp = path("gateway.auth.token");
-    let current = doc.value_at(&tp);
     let why =
         format!("The token lives in $STATE_DIR/.env ({TOKEN_ENV}, mode 0600), not in the config.");
     let docpath = "gateway/configuration/environment-variables.md".to_string();
