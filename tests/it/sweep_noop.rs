@@ -113,9 +113,11 @@ fn the_wizard_with_nothing_to_write_sweeps_our_stale_temps_only() {
     let before = std::fs::read(p.home.config()).expect("config");
     let t = Tmux::start(80, 24, &p.home.line(FLAGS, ""));
     t.wait_for("4/7 Preset");
+    // The plan is there (with `--engine none`, as the variant without a sandbox).
     t.wait_for_any(&[
         "Adjusted for this machine",
         "Nothing adjusted for this machine",
+        "No container engine: the preset's variant without a sandbox",
     ]);
     t.keys(&["Enter"]);
     t.wait_for("5/7 Preview");
