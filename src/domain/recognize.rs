@@ -88,8 +88,11 @@ pub fn infer_inputs(value: &Value) -> Inputs {
         .and_then(Value::as_str)
         .and_then(|s| ChannelId::parse(s).ok());
     let mut groups: Vec<ChannelId> = Vec::new();
-    let push = |list: &mut Vec<ChannelId>, c: ChannelId| {
-        if !list.contains(&c) {
+    // Each id once, in the order first seen (a set beside each list: `contains` on the list
+    // was quadratic in the number of group chats).
+    let mut seen: std::collections::HashSet<(bool, String, String)> = Default::default();
+    let mut push = |list: &mut Vec<ChannelId>, c: ChannelId, members: bool| {
+        if seen.insert((members, c.channel.clone(), c.id.clone())) {
             list.push(c);
         }
     };
@@ -112,6 +115,7 @@ pub fn infer_inputs(value: &Value) -> Inputs {
                     channel: channel.to_string(),
                     id: id.to_string(),
                 },
+                false,
             );
         }
     }
@@ -131,6 +135,7 @@ pub fn infer_inputs(value: &Value) -> Inputs {
                         channel: channel.clone(),
                         id,
                     },
+                    false,
                 );
             }
         }
@@ -152,6 +157,7 @@ pub fn infer_inputs(value: &Value) -> Inputs {
                         channel: channel.clone(),
                         id: m.to_string(),
                     },
+                    true,
                 );
             }
         }
