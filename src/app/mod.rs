@@ -257,11 +257,11 @@ fn prepare(
         facts.token.clone(),
     )
     .map_err(|e| {
-            Prep::Refused(Failure::new(
-                Stop::Refused,
-                format!("{}:{e}", facts.config.display()),
-            ))
-        })?;
+        Prep::Refused(Failure::new(
+            Stop::Refused,
+            format!("{}:{e}", facts.config.display()),
+        ))
+    })?;
     // What the plan could not own (an agent a binding routes outsiders to) is refused.
     if let Some(why) = crate::domain::invariant_fixes::refused(&plan, &chosen) {
         return Err(Prep::Refused(Failure::new(

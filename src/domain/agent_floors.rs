@@ -62,11 +62,11 @@ pub fn sandbox_floors(value: &Value, want: &Desired) -> Vec<Leaf> {
             .iter()
             .chain(by_agent.get(id.as_str()).into_iter().flatten())
             .any(|&i| {
-            let l = &want.leaves[i];
-            at.strip_prefix(l.path.as_slice())
-                .zip(l.value.as_ref())
-                .is_some_and(|(rest, v)| crate::domain::choice::get_in(v, rest).is_some())
-        });
+                let l = &want.leaves[i];
+                at.strip_prefix(l.path.as_slice())
+                    .zip(l.value.as_ref())
+                    .is_some_and(|(rest, v)| crate::domain::choice::get_in(v, rest).is_some())
+            });
         if set_here {
             continue; // the preset sets this agent's mode itself (the group agent)
         }

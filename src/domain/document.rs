@@ -57,12 +57,20 @@ const BOM: char = '\u{feff}';
 /// never adds or removes a property of an object it still looks up in.
 #[derive(Default)]
 struct Index {
-    objects: std::collections::HashMap<Vec<String>, std::collections::HashMap<String, jsonc_parser::cst::CstObjectProp>>,
+    objects: std::collections::HashMap<
+        Vec<String>,
+        std::collections::HashMap<String, jsonc_parser::cst::CstObjectProp>,
+    >,
 }
 
 impl Index {
     /// [`last_prop`] of `obj`, the object at `at`.
-    fn prop(&mut self, obj: &CstObject, at: &[String], name: &str) -> Option<jsonc_parser::cst::CstObjectProp> {
+    fn prop(
+        &mut self,
+        obj: &CstObject,
+        at: &[String],
+        name: &str,
+    ) -> Option<jsonc_parser::cst::CstObjectProp> {
         if !self.objects.contains_key(at) {
             let mut names = std::collections::HashMap::new();
             for p in obj.properties() {
@@ -124,7 +132,9 @@ pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
 /// drop.
 pub fn parse_value(text: &str) -> Result<Value, ParseError> {
     let text = text.strip_prefix(BOM).unwrap_or(text);
-    Ok(read_ast(text)?.map(Value::from).unwrap_or_else(|| Value::Object(Default::default())))
+    Ok(read_ast(text)?
+        .map(Value::from)
+        .unwrap_or_else(|| Value::Object(Default::default())))
 }
 
 /// The abstract tree of a config's text (BOM stripped), or why OpenClaw could not read it

@@ -567,7 +567,8 @@ fn holds(current: Option<&Value>, wanted: Option<&Value>) -> bool {
 fn check(new_text: &str, planned: &Value, want: &Desired, kept: &[Kept]) -> Result<(), PlanError> {
     // Read back the way the file was read (a BOM skipped, duplicate keys last-wins, `1e999`
     // kept as written), so only a real edit mistake fails here.
-    let reparsed: Value = document::parse_value(new_text).map_err(|e| PlanError::Internal(format!("the new text does not parse: {e}")))?;
+    let reparsed: Value = document::parse_value(new_text)
+        .map_err(|e| PlanError::Internal(format!("the new text does not parse: {e}")))?;
     if &reparsed != planned {
         return Err(PlanError::Internal(
             "the new text does not hold the planned values".into(),
