@@ -47,4 +47,7 @@ pub struct CheckJob {
     /// `--docker-host`.
     pub endpoint_source: Option<String>,
     pub advanced: Advanced,
+    /// Nothing is written: the check first sweeps the temps a killed run left (a write sweeps
+    /// them itself), so every front end's nothing-to-write path does.
+    pub sweep_stale: bool,
 }

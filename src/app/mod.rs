@@ -45,6 +45,7 @@ use crate::model::detection::Report as Detection;
 use crate::model::environment::Environment;
 use crate::model::exit::{Failure, Stop};
 use crate::model::paths::Resolved;
+use serde_json::Value;
 
 /// Everything the edges read for one decision.
 pub struct Facts<'a> {
@@ -173,9 +174,7 @@ pub fn decide(
             ack: Ack::AcceptRisk { why },
             prepared: None,
         },
-        Ok(p) if p.plan.is_noop() && !p.policy.as_ref().is_some_and(|w| w.writes()) => {
-            Next::NothingToWrite(Box::new(p))
-        }
+        Ok(p) if p.writes_nothing() => Next::NothingToWrite(Box::new(p)),
         Ok(p) => match boundary(&p, acks) {
             Some(why) => Next::Acknowledge {
                 ack: Ack::Boundary { why },
@@ -205,12 +204,12 @@ fn prepare(
 ) -> Result<Prepared, Prep> {
     let current = decode_config(facts.config, facts.original).map_err(Prep::Refused)?;
     let preset = find_preset(presets, threat).map_err(Prep::Refused)?;
-    // Every id names a channel OpenClaw knows (or one this config configures itself).
-    let in_config = current
+    // The file is read once here; every step below shares the value.
+    let read = current
         .as_deref()
-        .and_then(|c| crate::domain::document::Document::parse(c).ok())
-        .map(|d| plan::channels_in(&d.value()))
-        .unwrap_or_default();
+        .and_then(|c| crate::domain::document::parse_value(c).ok());
+    // Every id names a channel OpenClaw knows (or one this config configures itself).
+    let in_config = read.as_ref().map(plan::channels_in).unwrap_or_default();
     for id in inputs
         .owner
         .iter()
@@ -246,17 +245,23 @@ fn prepare(
     if let Some(problem) = loaded.problem() {
         chosen.notes.push(problem);
     }
-    let owned = owned_today(&loaded, current.as_deref(), facts.config);
+    let owned = owned_today(&loaded, read.as_ref(), facts.config);
     let policy_file = &facts.token.policy_file;
     chosen.policy_path =
         (!policy_file.path.as_os_str().is_empty()).then(|| policy_file.path.display().to_string());
-    let mut plan =
-        plan::plan(current.as_deref(), &chosen, &owned, facts.token.clone()).map_err(|e| {
-            Prep::Refused(Failure::new(
-                Stop::Refused,
-                format!("{}:{e}", facts.config.display()),
-            ))
-        })?;
+    let mut plan = plan::plan_read(
+        current.as_deref(),
+        read.as_ref(),
+        &chosen,
+        &owned,
+        facts.token.clone(),
+    )
+    .map_err(|e| {
+        Prep::Refused(Failure::new(
+            Stop::Refused,
+            format!("{}:{e}", facts.config.display()),
+        ))
+    })?;
     // What the plan could not own (an agent a binding routes outsiders to) is refused.
     if let Some(why) = crate::domain::invariant_fixes::refused(&plan, &chosen) {
         return Err(Prep::Refused(Failure::new(
@@ -267,26 +272,29 @@ fn prepare(
     // The Gateway service reaches its engine through `$STATE_DIR/.env`, not this shell.
     let gateway = gateway::View::new(facts.detection, facts.token.docker_host.as_deref());
     plan.env_docker_host = gateway.env_docker_host.clone();
-    let recognized = current
-        .as_deref()
-        .and_then(|c| recognize(c, presets, facts.environment, inputs));
+    let recognized = current.as_deref().zip(read.as_ref()).and_then(|(c, v)| {
+        recognition::recognize_read(
+            c,
+            v,
+            presets,
+            &[*facts.environment],
+            None,
+            inputs.advanced(),
+        )
+        .map(|r| r.summary())
+    });
     // A policy file of the user's is kept with the preset's rules merged in as a floor; one that
-    // cannot be judged is refused (exit 4, nothing written).
-    let policy = crate::domain::document::Document::parse(&plan.new_text)
-        .ok()
-        .map(|d| {
-            crate::domain::policy::plan(
-                &chosen.preset.name,
-                &d.value(),
-                policy_file,
-                loaded
-                    .ledger()
-                    .and_then(|l| l.policy_sha256(&policy_file.path.display().to_string())),
-            )
-        })
-        .transpose()
-        .map_err(|e| Prep::Refused(Failure::new(Stop::Refused, format!("refused: {e}"))))?
-        .flatten();
+    // cannot be judged is refused (exit 4, nothing written). The plan's new value is what its
+    // new text reads as (the plan checked it).
+    let policy = crate::domain::policy::plan(
+        &chosen.preset.name,
+        &plan.new_value,
+        policy_file,
+        loaded
+            .ledger()
+            .and_then(|l| l.policy_sha256(&policy_file.path.display().to_string())),
+    )
+    .map_err(|e| Prep::Refused(Failure::new(Stop::Refused, format!("refused: {e}"))))?;
     Ok(Prepared {
         policy,
         original: facts.original.map(<[u8]>::to_vec),
@@ -302,11 +310,9 @@ fn prepare(
 }
 
 /// What clawposture owns in the file today: nothing without a ledger it can trust.
-fn owned_today(loaded: &ledger::Loaded, current: Option<&str>, config: &Path) -> ledger::Owned {
-    match (loaded.ledger(), current) {
-        (Some(l), Some(text)) => crate::domain::document::Document::parse(text)
-            .map(|d| ledger::owned(&l.of_config(&config.display().to_string()), &d.value()))
-            .unwrap_or_default(),
+fn owned_today(loaded: &ledger::Loaded, read: Option<&Value>, config: &Path) -> ledger::Owned {
+    match (loaded.ledger(), read) {
+        (Some(l), Some(value)) => ledger::owned(&l.of_config(&config.display().to_string()), value),
         _ => ledger::Owned::default(),
     }
 }
@@ -411,10 +417,7 @@ pub fn rerun_answers(
 /// The answers the file was written with (owner, group chats, members), for every answer the
 /// user has not given: a re-run starts from them, so accepting the defaults never loosens.
 pub fn remembered(current: Option<&str>, given: &Inputs) -> Inputs {
-    let Some(value) = current
-        .and_then(|c| crate::domain::document::Document::parse(c).ok())
-        .map(|d| d.value())
-    else {
+    let Some(value) = current.and_then(|c| crate::domain::document::parse_value(c).ok()) else {
         return given.clone();
     };
     let file = recognition::infer_inputs(&value);
@@ -507,9 +510,7 @@ pub fn ledger_summary(
         Some("podman-rootless") => "rootless Podman",
         _ => "no container engine",
     };
-    let value = current
-        .and_then(|c| crate::domain::document::Document::parse(c).ok())
-        .map(|d| d.value());
+    let value = current.and_then(|c| crate::domain::document::parse_value(c).ok());
     let changed = match &value {
         Some(v) => match ledger::edited_since(last, v).len() {
             0 => "nothing changed by hand since".to_string(),
@@ -569,10 +570,7 @@ pub fn open_today_with(
     recognized: Option<&str>,
 ) -> Vec<String> {
     let threat_of = |p: &str| matches!(p, "private" | "group" | "public");
-    let Some(value) = current
-        .and_then(|c| crate::domain::document::Document::parse(c).ok())
-        .map(|d| d.value())
-    else {
+    let Some(value) = current.and_then(|c| crate::domain::document::parse_value(c).ok()) else {
         return Vec::new();
     };
     let here = config.display().to_string();
@@ -612,7 +610,7 @@ pub fn unreadable(config: &Path, original: Option<&[u8]>) -> Option<String> {
     match decode_config(config, original) {
         Err(f) => Some(f.message),
         Ok(None) => None,
-        Ok(Some(text)) => crate::domain::document::Document::parse(&text)
+        Ok(Some(text)) => crate::domain::document::parse_value(&text)
             .err()
             .map(|e| format!("{}:{e}", config.display())),
     }
@@ -765,6 +763,11 @@ pub fn detection_notes(report: &Detection) -> Vec<String> {
 }
 
 impl Prepared {
+    /// The file already holds the posture and the policy file its rules: nothing to write.
+    pub fn writes_nothing(&self) -> bool {
+        self.plan.is_noop() && !self.policy.as_ref().is_some_and(|w| w.writes())
+    }
+
     /// What to check right after writing this plan: the engine detection chose (or
     /// `--docker-host`), and the answers it was written with.
     pub fn check_job(
@@ -787,6 +790,7 @@ impl Prepared {
             engine: self.choice.environment.engine,
             endpoint,
             advanced: self.choice.inputs.advanced(),
+            sweep_stale: self.writes_nothing(),
         }
     }
 
@@ -823,8 +827,7 @@ impl Prepared {
             ledger::Loaded::Missing | ledger::Loaded::Corrupt(_) => ledger::Ledger::default(),
         };
         let value = |t: Option<&str>| {
-            t.and_then(|t| crate::domain::document::Document::parse(t).ok())
-                .map(|d| d.value())
+            t.and_then(|t| crate::domain::document::parse_value(t).ok())
                 .unwrap_or_else(|| serde_json::json!({}))
         };
         let mut pending = ledger::Pending::new(
@@ -837,7 +840,8 @@ impl Prepared {
                 .map(|e| e.label().to_string()),
             ledger::Answers::from_inputs(&self.choice.inputs, resolved.profile.as_deref()),
             &value(self.current.as_deref()),
-            &value(Some(&self.plan.new_text)),
+            // What the new text reads as (the plan checked it).
+            &self.plan.new_value,
             &self.plan.new_text,
         );
         pending.write.config = Some(resolved.config.display().to_string());

@@ -39,13 +39,35 @@ pub fn sandbox_floors(value: &Value, want: &Desired) -> Vec<Leaf> {
     let Some(entries) = value.pointer("/agents/entries").and_then(Value::as_object) else {
         return Vec::new();
     };
+    // The leaves that can decide a key under `agents.entries.<id>`: those above every agent,
+    // and each agent's own (looking through every leaf for each agent was quadratic).
+    let mut above: Vec<usize> = Vec::new();
+    let mut by_agent: std::collections::HashMap<&str, Vec<usize>> = Default::default();
+    for (i, l) in want.leaves.iter().enumerate() {
+        let p = &l.path;
+        let on_way = p.iter().zip(["agents", "entries"]).all(|(a, b)| a == b);
+        match p.get(2) {
+            _ if !on_way => {}
+            None => above.push(i),
+            Some(id) => by_agent.entry(id.as_str()).or_default().push(i),
+        }
+    }
     let mut out = Vec::new();
     for (id, entry) in entries {
         let Some(mode) = entry.pointer("/sandbox/mode").and_then(Value::as_str) else {
             continue; // inherits the defaults, which the preset sets
         };
         let at = path(&["agents", "entries", id, "sandbox", "mode"]);
-        if wanted_at(want, &at).is_some() {
+        let set_here = above
+            .iter()
+            .chain(by_agent.get(id.as_str()).into_iter().flatten())
+            .any(|&i| {
+                let l = &want.leaves[i];
+                at.strip_prefix(l.path.as_slice())
+                    .zip(l.value.as_ref())
+                    .is_some_and(|(rest, v)| crate::domain::choice::get_in(v, rest).is_some())
+            });
+        if set_here {
             continue; // the preset sets this agent's mode itself (the group agent)
         }
         let floor = &default_floor;

@@ -58,12 +58,10 @@ pub struct Context {
 impl Context {
     /// The context of an apply: the choice and plan it wrote, at the resolved paths.
     pub fn from_plan(choice: &Choice, plan: &Plan, resolved: &Resolved) -> Context {
-        let value: Value = crate::domain::document::Document::parse(&plan.new_text)
-            .map(|d| d.value())
-            .unwrap_or(Value::Null);
+        // What the new text reads as (the plan checked it).
         Context::new(
             &choice.preset.name,
-            &value,
+            &plan.new_value,
             resolved,
             choice.environment.engine,
         )

@@ -22,7 +22,11 @@ impl fmt::Display for ParseError {
 }
 
 pub struct Document {
-    root: CstRootNode,
+    /// The text as read (without the BOM). The syntax tree is built from it at the first edit
+    /// or lookup that needs it: a plan that edits nothing (a re-run, the check after a write)
+    /// never builds it, and a big file's tree costs many times the file to build and to drop.
+    source: String,
+    tree: std::cell::OnceCell<CstRootNode>,
     /// The file started with a UTF-8 byte order mark: OpenClaw's JSON5 reader skips it, and
     /// the written text keeps it.
     bom: bool,
@@ -45,6 +49,50 @@ struct Extension {
 }
 
 const BOM: char = '\u{feff}';
+
+/// Lookups by name during one batch of edits ([`Document::set_many`],
+/// [`Document::remove_many`]): each object's properties are read once, at the first lookup
+/// in it, instead of scanning every property on every lookup (ten thousand agents set one key
+/// each scanned `agents.entries` ten thousand times). Keyed by the object's path; a batch
+/// never adds or removes a property of an object it still looks up in.
+#[derive(Default)]
+struct Index {
+    objects: std::collections::HashMap<
+        Vec<String>,
+        std::collections::HashMap<String, jsonc_parser::cst::CstObjectProp>,
+    >,
+}
+
+impl Index {
+    /// [`last_prop`] of `obj`, the object at `at`.
+    fn prop(
+        &mut self,
+        obj: &CstObject,
+        at: &[String],
+        name: &str,
+    ) -> Option<jsonc_parser::cst::CstObjectProp> {
+        if !self.objects.contains_key(at) {
+            let mut names = std::collections::HashMap::new();
+            for p in obj.properties() {
+                if let Some(n) = p.name().and_then(|n| n.decoded_value().ok()) {
+                    // Later duplicates win, as in `last_prop`.
+                    names.insert(n, p);
+                }
+            }
+            self.objects.insert(at.to_vec(), names);
+        }
+        self.objects.get(at).and_then(|m| m.get(name)).cloned()
+    }
+
+    /// [`Document::object_at`] through the index.
+    fn object_at(&mut self, root: &CstRootNode, path: &[String]) -> Option<CstObject> {
+        let mut obj = root.object_value()?;
+        for n in 0..path.len() {
+            obj = self.prop(&obj, &path[..n], &path[n])?.object_value()?;
+        }
+        Some(obj)
+    }
+}
 
 /// The property OpenClaw reads for `name`: with duplicate keys its JSON5 parser keeps the
 /// last one, so every lookup and edit here goes to the last one too.
@@ -77,43 +125,84 @@ pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
     (line, column)
 }
 
+/// What [`Document::parse`] then [`Document::value`] give, the same value or the same error,
+/// without building the syntax tree: one pass over the text into the abstract tree, converted
+/// as the syntax tree converts its nodes. Every reader that does not edit uses this: the
+/// syntax tree of a big file costs many times the file in memory and time, to build and to
+/// drop.
+pub fn parse_value(text: &str) -> Result<Value, ParseError> {
+    let text = text.strip_prefix(BOM).unwrap_or(text);
+    Ok(read_ast(text)?
+        .map(Value::from)
+        .unwrap_or_else(|| Value::Object(Default::default())))
+}
+
+/// The abstract tree of a config's text (BOM stripped), or why OpenClaw could not read it
+/// (None: no value, only blanks or comments). The syntax tree is built by the same parser with
+/// the same options, so it fails exactly where this fails.
+fn read_ast(text: &str) -> Result<Option<jsonc_parser::ast::Value<'_>>, ParseError> {
+    let parsed =
+        jsonc_parser::parse_to_ast(text, &Default::default(), &options()).map_err(|e| {
+            ParseError {
+                line: e.line_display(),
+                column: e.column_display(),
+                message: e.kind().to_string(),
+            }
+        })?;
+    match parsed.value {
+        Some(v @ jsonc_parser::ast::Value::Object(_)) => Ok(Some(v)),
+        Some(_) => Err(ParseError {
+            line: 1,
+            column: 1,
+            message: "the top level must be an object `{ ... }`".into(),
+        }),
+        None if text.trim().is_empty() => Ok(None),
+        None => Err(ParseError {
+            line: 1,
+            column: 1,
+            message: "no value found".into(),
+        }),
+    }
+}
+
 impl Document {
     pub fn parse(text: &str) -> Result<Document, ParseError> {
         let bom = text.starts_with(BOM);
         let text = text.strip_prefix(BOM).unwrap_or(text);
-        let root = CstRootNode::parse(text, &options()).map_err(|e| ParseError {
-            line: e.line_display(),
-            column: e.column_display(),
-            message: e.kind().to_string(),
-        })?;
-        let style = crate::domain::doc_style::Style::of(text);
-        let doc = |root| Document {
-            root,
+        read_ast(text)?;
+        Ok(Document {
+            source: text.to_string(),
+            tree: Default::default(),
             bom,
-            style,
+            style: crate::domain::doc_style::Style::of(text),
             replaced: Default::default(),
             bare: Default::default(),
             extended: Default::default(),
-        };
-        match root.value() {
-            Some(v) if v.as_object().is_some() => Ok(doc(root)),
-            Some(_) => Err(ParseError {
-                line: 1,
-                column: 1,
-                message: "the top level must be an object `{ ... }`".into(),
-            }),
-            None if text.trim().is_empty() => Ok(doc(root)),
-            None => Err(ParseError {
-                line: 1,
-                column: 1,
-                message: "no value found".into(),
-            }),
-        }
+        })
+    }
+
+    /// The syntax tree, built at the first use.
+    fn root(&self) -> &CstRootNode {
+        self.tree.get_or_init(|| {
+            // The text parsed above with the same parser and options; should it fail anyway,
+            // an empty tree makes every edit miss, which the plan's read-back check refuses.
+            CstRootNode::parse(&self.source, &options())
+                .or_else(|_| CstRootNode::parse("", &options()))
+                .unwrap_or_else(|_| unreachable!("an empty text parses"))
+        })
+    }
+
+    /// Nothing was edited (nor looked up in the syntax tree): the text is the one read.
+    pub fn pristine(&self) -> bool {
+        self.tree.get().is_none()
     }
 
     pub fn value(&self) -> Value {
+        if self.pristine() {
+            return parse_value(&self.source).unwrap_or_else(|_| Value::Object(Default::default()));
+        }
         let mut value = self
-            .root
+            .root()
             .to_serde_value()
             .unwrap_or_else(|| Value::Object(Default::default()));
         for e in self.extended.borrow().iter() {
@@ -129,8 +218,28 @@ impl Document {
         value
     }
 
+    /// [`Document::value`] at `path` (None: no such key), converting only that subtree.
+    pub fn value_at(&self, path: &[String]) -> Option<Value> {
+        // Items appended in one go are read through the whole value (see `array_extend`).
+        if self
+            .extended
+            .borrow()
+            .iter()
+            .any(|e| e.path.starts_with(path) || path.starts_with(&e.path))
+        {
+            return crate::domain::choice::get_in(&self.value(), path).cloned();
+        }
+        let Some((last, parents)) = path.split_last() else {
+            return Some(self.value());
+        };
+        last_prop(&self.object_at(parents)?, last)?.to_serde_value()
+    }
+
     pub fn text(&self) -> String {
-        let text = self.root.to_string();
+        let text = match self.tree.get() {
+            None => self.source.clone(),
+            Some(root) => root.to_string(),
+        };
         if self.bom {
             format!("{BOM}{text}")
         } else {
@@ -139,7 +248,7 @@ impl Document {
     }
 
     fn object_at(&self, path: &[String]) -> Option<CstObject> {
-        let mut obj = self.root.object_value()?;
+        let mut obj = self.root().object_value()?;
         for seg in path {
             obj = last_prop(&obj, seg)?.object_value()?;
         }
@@ -151,7 +260,7 @@ impl Document {
         let Some((last, parents)) = path.split_last() else {
             return;
         };
-        let mut obj = self.root.object_value_or_set();
+        let mut obj = self.root().object_value_or_set();
         for seg in parents {
             obj = match last_prop(&obj, seg) {
                 Some(prop) => prop.object_value_or_set(),
@@ -246,13 +355,14 @@ impl Document {
         use std::collections::HashMap;
         // (existing parent path, missing key) -> the value to append there.
         let mut groups: Vec<(Vec<String>, String, Value)> = Vec::new();
-        let mut index: HashMap<(Vec<String>, String), usize> = HashMap::new();
+        let mut index_of: HashMap<(Vec<String>, String), usize> = HashMap::new();
+        let mut index = Index::default();
         'items: for (path, value) in items {
             let Some(last) = path.len().checked_sub(1) else {
                 continue;
             };
             for n in 0..path.len() {
-                if let Some(&g) = index.get(&(path[..n].to_vec(), path[n].clone())) {
+                if let Some(&g) = index_of.get(&(path[..n].to_vec(), path[n].clone())) {
                     crate::domain::choice::set_in(
                         &mut groups[g].2,
                         &path[n + 1..],
@@ -261,9 +371,9 @@ impl Document {
                     continue 'items;
                 }
             }
-            let mut obj = self.root.object_value_or_set();
+            let mut obj = self.root().object_value_or_set();
             for (i, seg) in path.iter().enumerate() {
-                match last_prop(&obj, seg) {
+                match index.prop(&obj, &path[..i], seg) {
                     Some(prop) if i == last => {
                         self.replace_value(&prop, value);
                         continue 'items;
@@ -279,7 +389,7 @@ impl Document {
                         if i == last {
                             subtree = value.clone();
                         }
-                        index.insert((path[..i].to_vec(), seg.clone()), groups.len());
+                        index_of.insert((path[..i].to_vec(), seg.clone()), groups.len());
                         groups.push((path[..i].to_vec(), seg.clone(), subtree));
                         continue 'items;
                     }
@@ -288,9 +398,9 @@ impl Document {
         }
         for (parent, key, value) in groups {
             let obj = if parent.is_empty() {
-                Some(self.root.object_value_or_set())
+                Some(self.root().object_value_or_set())
             } else {
-                self.object_at(&parent)
+                index.object_at(self.root(), &parent)
             };
             if let Some(obj) = obj {
                 self.append_styled(&obj, &key, &value);
@@ -349,10 +459,11 @@ impl Document {
                     .insert(last.clone());
             }
         }
+        let mut index = Index::default();
         for depth in (0..levels.len()).rev() {
             let groups = std::mem::take(&mut levels[depth]);
             for (parent, keys) in groups {
-                let Some(obj) = self.object_at(&parent) else {
+                let Some(obj) = index.object_at(self.root(), &parent) else {
                     continue;
                 };
                 let props = obj.properties();
@@ -408,6 +519,9 @@ impl Document {
     /// in its place, one line each in the file's style. [`Document::value`] reads the items
     /// meanwhile.
     pub fn array_extend(&self, path: &[String], items: &[Value]) {
+        if items.is_empty() {
+            return;
+        }
         match self.array_at(path) {
             None => {
                 if !items.is_empty() {
@@ -437,7 +551,7 @@ impl Document {
 
     /// Byte offset of the first `$include` key on the way down `path` (the root included).
     pub fn include_on_path(&self, path: &[String]) -> Option<(Vec<String>, usize)> {
-        let mut obj = self.root.object_value()?;
+        let mut obj = self.root().object_value()?;
         let mut walked = Vec::new();
         for seg in path.iter().map(Some).chain(std::iter::once(None)) {
             if let Some(prop) = last_prop(&obj, "$include") {
@@ -512,6 +626,54 @@ mod tests {
 
     fn p(s: &str) -> Vec<String> {
         crate::domain::keypath::parse(s).unwrap()
+    }
+
+    /// The value-only reader gives what the syntax tree gives: the same value (duplicate keys
+    /// last-wins, escapes, hex, big and non-finite numbers, a BOM) or the same error.
+    #[test]
+    fn parse_value_reads_what_the_syntax_tree_reads() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/configs");
+        let mut texts: Vec<String> = std::fs::read_dir(&dir)
+            .unwrap()
+            .flatten()
+            .map(|e| std::fs::read_to_string(e.path()).unwrap())
+            .collect();
+        assert!(texts.len() > 5, "fixtures");
+        texts.extend(
+            [
+                "",
+                "  \n// only a comment\n",
+                "\u{feff}{ a: 1 }",
+                "{ a: 1, a: { b: 2 }, c: 3, a: [1e999, -Infinity, NaN, 0x1F, +5, .5, 5.] }",
+                "{ 'k\\'q': 'v\\u0041\\\n w', \"x\": [true, false, null, {}], }",
+                "[1, 2]",
+                "5",
+                "{ a: 1, }  x",
+                "{ a: 1 b: 2 }",
+                "{ a: ",
+                "{ a: 'unterminated }",
+            ]
+            .map(String::from),
+        );
+        for t in &texts {
+            let tree = Document::parse(t).map(|d| d.value());
+            assert_eq!(parse_value(t), tree, "{t:?}");
+        }
+    }
+
+    #[test]
+    fn value_at_reads_one_subtree_as_the_whole_value_does() {
+        let doc = Document::parse("{ a: { b: [1, { c: 'x' }], b: [2] }, d: 3 }").unwrap();
+        let whole = doc.value();
+        for path in ["a", "a.b", "d", "a.x", "d.e"] {
+            assert_eq!(
+                doc.value_at(&p(path)),
+                crate::domain::choice::get_in(&whole, &p(path)).cloned(),
+                "{path}"
+            );
+        }
+        doc.array_extend(&p("a.b"), &[json!(3), json!(4)]);
+        assert_eq!(doc.value_at(&p("a.b")), Some(json!([2, 3, 4])));
     }
 
     #[test]

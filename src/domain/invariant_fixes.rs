@@ -146,11 +146,9 @@ pub fn refused(
     plan: &crate::domain::plan::Plan,
     choice: &crate::domain::choice::Choice,
 ) -> Option<String> {
-    let value = crate::domain::document::Document::parse(&plan.new_text)
-        .ok()?
-        .value();
+    // What the new text reads as (the plan checked it).
     let lines = refusals(
-        &value,
+        &plan.new_value,
         &choice.preset.name,
         choice.environment.engine.is_some(),
         &invariants::waived(choice.inputs.advanced()),

@@ -267,6 +267,20 @@ pub fn plan(
     owned: &Owned,
     token: TokenState,
 ) -> Result<Plan, PlanError> {
+    plan_read(current, None, choice, owned, token)
+}
+
+/// [`plan`] of a file whose value the caller has read already (`document::parse_value` of
+/// `current`; None: read it here): the syntax tree is still built for the edits, but the
+/// whole-file value is not converted again.
+pub fn plan_read(
+    current: Option<&str>,
+    read: Option<&Value>,
+    choice: &Choice,
+    owned: &Owned,
+    token: TokenState,
+) -> Result<Plan, PlanError> {
+    use std::borrow::Cow;
     let old_text = current.unwrap_or("").to_string();
     let new_file = old_text.trim().is_empty();
     let doc = Document::parse(if new_file { "{}" } else { &old_text }).map_err(PlanError::Parse)?;
@@ -274,7 +288,10 @@ pub fn plan(
     let mut warnings = Vec::new();
     let mut notes = choice.notes.clone();
 
-    let start = doc.value();
+    let start: Cow<Value> = match read {
+        Some(v) if !new_file => Cow::Borrowed(v),
+        _ => Cow::Owned(doc.value()),
+    };
     let mut secrets = Vec::new();
     secrets::collect(&start, &mut secrets);
     migrate_agents_list(&doc, &start, &mut changes)?;
@@ -282,7 +299,7 @@ pub fn plan(
     // One value of the file after the migration serves every read until the first edit
     // (each conversion walks the whole file).
     let migrated = if start.pointer("/agents/list").is_some() {
-        doc.value()
+        Cow::Owned(doc.value())
     } else {
         start
     };
@@ -389,10 +406,14 @@ pub fn plan(
             loosens,
         });
     }
-    doc.remove_many(&removed, keep_depth);
-    doc.set_many(&restored);
-
-    let value = doc.value();
+    // Nothing removed or restored: the file's value is still the one read above.
+    let value = if removed.is_empty() && restored.is_empty() {
+        value
+    } else {
+        doc.remove_many(&removed, keep_depth);
+        doc.set_many(&restored);
+        Cow::Owned(doc.value())
+    };
     let mut kept = Vec::new();
     // Sets are applied in batches (one append per missing object); a removal first applies
     // the sets before it, so the order of edits is the leaves' order.
@@ -477,7 +498,13 @@ pub fn plan(
 
     doc.set_many(&sets);
 
-    plan_bindings(&doc, &want, owned, &mut changes);
+    // Until the first edit the file's value is the one read above (no syntax tree yet).
+    let read_at = |p: &[String]| match doc.pristine() {
+        true => get_in(&value, p).cloned(),
+        false => doc.value_at(p),
+    };
+    let bindings = read_at(&path("bindings"));
+    plan_bindings(&doc, bindings, &want, owned, &mut changes);
     // Its notes come after the ones about this posture (they are an offer, not a step).
     let mut move_notes = Vec::new();
     let secret_moves = crate::domain::secret_moves::plan(
@@ -488,7 +515,8 @@ pub fn plan(
         &mut move_notes,
         &mut warnings,
     );
-    let env_file = plan_token(&doc, token, &mut changes, &mut warnings);
+    let current_token = read_at(&path("gateway.auth.token"));
+    let env_file = plan_token(&doc, current_token, token, &mut changes, &mut warnings);
     warn_about_answers(choice, &channels, &mut warnings);
     if want
         .leaves
@@ -505,7 +533,11 @@ pub fn plan(
     }
     notes.extend(move_notes);
 
-    let final_value = doc.value();
+    let final_value = if doc.pristine() {
+        value.into_owned()
+    } else {
+        doc.value()
+    };
     // The file's own manners for what was inserted; the check below reads the text back.
     doc.settle();
     let new_text = if new_file {
@@ -553,8 +585,7 @@ fn holds(current: Option<&Value>, wanted: Option<&Value>) -> bool {
 fn check(new_text: &str, planned: &Value, want: &Desired, kept: &[Kept]) -> Result<(), PlanError> {
     // Read back the way the file was read (a BOM skipped, duplicate keys last-wins, `1e999`
     // kept as written), so only a real edit mistake fails here.
-    let reparsed: Value = Document::parse(new_text)
-        .map(|d| d.value())
+    let reparsed: Value = document::parse_value(new_text)
         .map_err(|e| PlanError::Internal(format!("the new text does not parse: {e}")))?;
     if &reparsed != planned {
         return Err(PlanError::Internal(
@@ -623,14 +654,18 @@ fn migrate_agents_list(
 }
 
 /// `bindings` is a list the user may share with us: only items a preset generates are ours.
-fn plan_bindings(doc: &Document, want: &Desired, owned: &Owned, changes: &mut Vec<Change>) {
+fn plan_bindings(
+    doc: &Document,
+    bindings: Option<Value>,
+    want: &Desired,
+    owned: &Owned,
+    changes: &mut Vec<Change>,
+) {
     let bp = path("bindings");
-    let value = doc.value();
-    let current: Vec<Value> = value
-        .get("bindings")
-        .and_then(Value::as_array)
-        .cloned()
-        .unwrap_or_default();
+    let current: Vec<Value> = match bindings {
+        Some(Value::Array(a)) => a,
+        _ => Vec::new(),
+    };
     let wanted: Vec<&Value> = want.bindings.iter().map(|(v, _, _)| v).collect();
     // Only routes the ledger says clawposture added are ours to take away.
     let ours = |v: &Value| owned.bindings.contains(v);
@@ -694,13 +729,12 @@ fn plan_bindings(doc: &Document, want: &Desired, owned: &Owned, changes: &mut Ve
 /// written into the config and never printed.
 fn plan_token(
     doc: &Document,
+    current: Option<Value>,
     token: TokenState,
     changes: &mut Vec<Change>,
     warnings: &mut Vec<String>,
 ) -> EnvFileAction {
     let tp = path("gateway.auth.token");
-    let value = doc.value();
-    let current = get_in(&value, &tp).cloned();
     let why =
         format!("The token lives in $STATE_DIR/.env ({TOKEN_ENV}, mode 0600), not in the config.");
     let docpath = "gateway/configuration/environment-variables.md".to_string();
@@ -818,7 +852,7 @@ pub fn boundary_conflict(
     if !opens {
         return None;
     }
-    let value = Document::parse(current).ok()?.value();
+    let value = document::parse_value(current).ok()?;
     let pinned = value
         .pointer("/commands/ownerAllowFrom")
         .and_then(Value::as_array)

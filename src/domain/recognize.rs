@@ -88,8 +88,11 @@ pub fn infer_inputs(value: &Value) -> Inputs {
         .and_then(Value::as_str)
         .and_then(|s| ChannelId::parse(s).ok());
     let mut groups: Vec<ChannelId> = Vec::new();
-    let push = |list: &mut Vec<ChannelId>, c: ChannelId| {
-        if !list.contains(&c) {
+    // Each id once, in the order first seen (a set beside each list: `contains` on the list
+    // was quadratic in the number of group chats).
+    let mut seen: std::collections::HashSet<(bool, String, String)> = Default::default();
+    let mut push = |list: &mut Vec<ChannelId>, c: ChannelId, members: bool| {
+        if seen.insert((members, c.channel.clone(), c.id.clone())) {
             list.push(c);
         }
     };
@@ -112,6 +115,7 @@ pub fn infer_inputs(value: &Value) -> Inputs {
                     channel: channel.to_string(),
                     id: id.to_string(),
                 },
+                false,
             );
         }
     }
@@ -131,6 +135,7 @@ pub fn infer_inputs(value: &Value) -> Inputs {
                         channel: channel.clone(),
                         id,
                     },
+                    false,
                 );
             }
         }
@@ -152,6 +157,7 @@ pub fn infer_inputs(value: &Value) -> Inputs {
                         channel: channel.clone(),
                         id: m.to_string(),
                     },
+                    true,
                 );
             }
         }
@@ -196,11 +202,11 @@ struct Candidate {
     expected: Value,
 }
 
-fn evaluate(text: &str, choice: Choice) -> Option<Candidate> {
-    let value = crate::domain::document::Document::parse(text).ok()?.value();
-    let channels = plan::channels_in(&value);
-    let p = plan::plan(
+fn evaluate(text: &str, value: &Value, choice: Choice) -> Option<Candidate> {
+    let channels = plan::channels_in(value);
+    let p = plan::plan_read(
         Some(text),
+        Some(value),
         &choice,
         &crate::domain::ledger::Owned::default(),
         TokenState {
@@ -252,17 +258,30 @@ pub fn recognize(
     preset: Option<&str>,
     advanced: Advanced,
 ) -> Option<Recognized> {
-    let value = crate::domain::document::Document::parse(text).ok()?.value();
+    let value = crate::domain::document::parse_value(text).ok()?;
+    recognize_read(text, &value, presets, environments, preset, advanced)
+}
+
+/// [`recognize`] of a file whose value the caller has read already
+/// (`document::parse_value(text)`).
+pub fn recognize_read(
+    text: &str,
+    value: &Value,
+    presets: &[Preset],
+    environments: &[Environment],
+    preset: Option<&str>,
+    advanced: Advanced,
+) -> Option<Recognized> {
     let inputs = Inputs {
         workspace_access: advanced.workspace_access,
         sandbox_network: advanced.sandbox_network,
-        ..infer_inputs(&value)
+        ..infer_inputs(value)
     };
     // Plan only the candidates that can matter (planning is the cost): first those that can
     // fit (or all, when the preset is named), then the others whose drift could still equal
     // the best one's (they name the engines that fit as well). The lower bound is exact:
     // a candidate skipped here would have been dropped below.
-    let channels = plan::channels_in(&value);
+    let channels = plan::channels_in(value);
     let mut later: Vec<(usize, Choice, usize)> = Vec::new();
     let mut found: Vec<(usize, Candidate)> = Vec::new();
     let choices = presets
@@ -274,11 +293,11 @@ pub fn recognize(
                 .map(|env| choice::adjust(p, env, &inputs))
         });
     for (i, c) in choices.enumerate() {
-        match plan::drift_at_least(&value, &channels, &c) {
+        match plan::drift_at_least(value, &channels, &c) {
             Some((missing, owned)) if preset.is_none() && missing * 2 >= owned => {
                 later.push((i, c, missing));
             }
-            _ => found.extend(evaluate(text, c).map(|c| (i, c))),
+            _ => found.extend(evaluate(text, value, c).map(|c| (i, c))),
         }
     }
     let fits = |c: &Candidate| preset.is_some() || c.drift.len() * 2 < c.owned;
@@ -290,7 +309,7 @@ pub fn recognize(
     {
         for (i, c, missing) in later {
             if missing <= n {
-                found.extend(evaluate(text, c).map(|c| (i, c)));
+                found.extend(evaluate(text, value, c).map(|c| (i, c)));
             }
         }
     }

@@ -105,8 +105,12 @@ pub fn sweep_stale(resolved: &crate::model::paths::Resolved) {
     write::sweep_stale(&resolved.config, &resolved.state_dir);
 }
 
-/// verify's static and engine items on what was just written (or found to hold already).
+/// verify's static and engine items on what was just written (or found to hold already);
+/// with nothing written, the temps a killed run left are swept first.
 pub fn run_check(job: &CheckJob) -> Report {
+    if job.sweep_stale {
+        sweep_stale(&job.resolved);
+    }
     crate::edge::verify::after_apply(
         &job.resolved,
         &job.presets,

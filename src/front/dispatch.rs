@@ -149,7 +149,7 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
                     &prepared.write_job(&resolved, answers.keep_backups),
                 )?)
             } else {
-                files::sweep_stale(&resolved);
+                // Nothing written: the check job sweeps the temps a killed run left.
                 None
             };
             let docker_host = cli.global.docker_host.clone();

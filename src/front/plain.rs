@@ -217,7 +217,6 @@ pub fn run(setup: Setup) -> Result<(), Failure> {
         // Every acknowledgement was asked for above; one left means the answers changed it.
         Next::Acknowledge { ack, .. } => Err(ack.refusal()),
         Next::NothingToWrite(p) => {
-            files::sweep_stale(r);
             println!(
                 "Nothing to change: {} already holds this posture.",
                 r.config.display()

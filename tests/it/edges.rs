@@ -905,35 +905,14 @@ fn two_concurrent_applies_never_leave_a_checklist_naming_the_other_preset() {
 
 // ---- scale -------------------------------------------------------------------------------------
 
-/// A hand-grown config of about `lines` lines (the scale bench's shape): per 10 lines one agent
-/// with an unsandboxed override and one Telegram group chat, every other chat already routed
-/// to the group agent; and the `--group` answers naming every chat (so the group preset
-/// appends a route for each chat not routed yet).
-fn scaled(lines: usize) -> (String, Vec<String>) {
-    let mut agents = String::new();
-    let mut groups = String::new();
-    let mut routes = String::new();
-    let mut args = Vec::new();
-    for i in 0..lines / 10 {
-        let id = format!("-100{i:010}");
-        agents.push_str(&format!("      // agent {i}\n      'helper-{i}': {{\n        workspace: '~/.openclaw/workspace-helper-{i}',\n        tools: {{ profile: 'messaging' }},\n        sandbox: {{ mode: 'off' }},\n      }},\n"));
-        groups.push_str(&format!(
-            "        // chat {i}\n        '{id}': {{ requireMention: true }},\n"
-        ));
-        // Half the chats are routed to the group agent already (looked up), half are not
-        // (appended). A route to a helper agent would be refused: outsiders would reach an
-        // agent weaker than the group threat allows.
-        if i % 2 == 0 {
-            routes.push_str(&format!("    // route {i}\n    {{ agentId: 'group', match: {{ channel: 'telegram', peer: {{ kind: 'group', id: '{id}' }} }} }},\n"));
-        }
-        args.push("--group".to_string());
-        args.push(format!("telegram:{id}"));
-    }
-    let text = format!(
-        "{{\n  gateway: {{ port: 18789, bind: 'lan' }},\n  agents: {{\n    entries: {{\n      main: {{}},\n{agents}    }},\n  }},\n  channels: {{\n    telegram: {{\n      dmPolicy: 'pairing',\n      groups: {{\n{groups}      }},\n    }},\n  }},\n  bindings: [\n{routes}  ],\n}}\n"
-    );
-    (text, args)
-}
+/// The scale bench's generator (benches/support/scale.rs): one shape for the bench and this
+/// test. Per 10 lines one agent with an unsandboxed override and one Telegram group chat,
+/// every other chat already routed to the group agent; the `--group` answers name every chat
+/// (so the group preset appends a route for each chat not routed yet). The bench's runner is
+/// compiled in too, unused here.
+#[allow(dead_code)]
+#[path = "../../benches/support/scale.rs"]
+mod scale;
 
 /// Run clawposture with `args` and return its output and the CPU seconds (user + system) that
 /// process alone used (`wait4` on its pid: the test harness runs other tests' children too).
@@ -968,7 +947,11 @@ fn apply_on_a_config_ten_times_bigger_costs_about_ten_times_not_a_hundred() {
     let mut cost = Vec::new();
     for lines in [1_500, 15_000] {
         let sb = Sandbox::new();
-        let (text, groups) = scaled(lines);
+        let (text, ids) = scale::scaled(lines);
+        let groups: Vec<String> = ids
+            .iter()
+            .flat_map(|id| ["--group".to_string(), format!("telegram:{id}")])
+            .collect();
         sb.put_config(&text);
         let mut args: Vec<&str> = vec![
             "apply",
@@ -989,13 +972,12 @@ fn apply_on_a_config_ten_times_bigger_costs_about_ten_times_not_a_hundred() {
         // missing ones appended), plus the channel's route to the owner's agent.
         let bindings = v["bindings"].as_array().cloned().unwrap_or_default();
         assert_eq!(bindings.len(), lines / 10 + 1, "{lines} lines");
-        for chat in groups.iter().skip(1).step_by(2) {
-            let id = chat.trim_start_matches("telegram:");
+        for id in &ids {
             let routed = bindings
                 .iter()
-                .filter(|b| b["agentId"] == "group" && b["match"]["peer"]["id"] == id)
+                .filter(|b| b["agentId"] == "group" && b["match"]["peer"]["id"] == id.as_str())
                 .count();
-            assert_eq!(routed, 1, "{chat}");
+            assert_eq!(routed, 1, "telegram:{id}");
         }
         cost.push(used);
     }

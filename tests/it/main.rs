@@ -34,6 +34,7 @@ mod posture;
 mod screenshots;
 mod secrets_mask;
 mod secrets_move;
+mod sweep_noop;
 mod tui_e2e;
 mod tui_image_gauge;
 mod tui_props;

@@ -256,9 +256,7 @@ pub fn expectations(opts: &Options, read: Result<Option<&str>, String>) -> Expec
     let parsed: Result<Value, String> = match read {
         Err(e) => Err(e),
         Ok(None) => Err("no config".into()),
-        Ok(Some(t)) => crate::domain::document::Document::parse(t)
-            .map(|d| d.value())
-            .map_err(|e| e.to_string()),
+        Ok(Some(t)) => crate::domain::document::parse_value(t).map_err(|e| e.to_string()),
     };
     let value = parsed.clone().unwrap_or(Value::Null);
     // What the file is judged against: the engine and preset named, else those of the last
@@ -272,8 +270,9 @@ pub fn expectations(opts: &Options, read: Result<Option<&str>, String>) -> Expec
         None => recognize::environments(opts.uid, opts.gid),
     };
     let recognized = match (text, &parsed) {
-        (Some(t), Ok(_)) => recognize::recognize(
+        (Some(t), Ok(v)) => recognize::recognize_read(
             t,
+            v,
             &opts.presets,
             &environments,
             opts.preset.as_deref().or(opts
