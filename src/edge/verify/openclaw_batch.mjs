@@ -24,7 +24,10 @@ delete process.env.CLAWPOSTURE_BATCH;
 const t0 = performance.now();
 const secs = (t) => ((performance.now() - t) / 1000).toFixed(1);
 const progress = (line) => realErr(`CLAWPOSTURE_PROGRESS ${line}\n`);
-const stepAside = (why) => realErr(`\nCLAWPOSTURE_FALLBACK ${why}\n`);
+// Says why and answers nothing: the launcher then runs the command line as the plain CLI.
+const stepAside = (why) => {
+  realErr(`\nCLAWPOSTURE_FALLBACK ${why}\n`);
+};
 const argv = [...process.argv];
 const launcher = argv[1] ?? "";
 async function main() {
