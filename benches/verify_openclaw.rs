@@ -54,6 +54,8 @@ fn main() {
             "private",
             "--engine",
             "docker-rootless",
+            // The config is what matters here, whatever engines this machine runs.
+            "--no-detect",
         ])
         .args([
             "--owner",

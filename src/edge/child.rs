@@ -6,10 +6,11 @@
 //! still found. Children also get PR_SET_PDEATHSIG, so a killed clawposture takes them along.
 
 use std::collections::BTreeSet;
-use std::io::Read;
+use std::io::{BufRead, BufReader, Read};
 use std::os::unix::process::CommandExt;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
+use std::sync::mpsc::{Receiver, Sender, channel};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
@@ -45,10 +46,27 @@ pub struct Interrupted(pub i32);
 /// What `run_all` reports while it runs.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Event<'a> {
-    Started { label: &'a str },
-    Running { label: &'a str, elapsed: Duration },
-    Finished { output: &'a Output },
+    Started {
+        label: &'a str,
+    },
+    Running {
+        label: &'a str,
+        elapsed: Duration,
+    },
+    /// A progress line the child printed on stderr after [`PROGRESS`] (one process that runs
+    /// several checks reports each as it goes).
+    Said {
+        label: &'a str,
+        line: &'a str,
+    },
+    Finished {
+        output: &'a Output,
+    },
 }
+
+/// Lines a child prints on stderr after this prefix are progress for the user: relayed as they
+/// come ([`Event::Said`]) and left out of the captured stderr.
+pub const PROGRESS: &str = "CLAWPOSTURE_PROGRESS ";
 
 /// How often a still-running child is reported.
 pub const TICK: Duration = Duration::from_secs(5);
@@ -58,6 +76,7 @@ struct Running {
     pid: i32,
     out: Option<JoinHandle<String>>,
     err: Option<JoinHandle<String>>,
+    said: Receiver<String>,
     started: Instant,
     last_tick: Instant,
     /// The value of [`MARKER`] in this child's environment.
@@ -70,6 +89,29 @@ fn reader(pipe: Option<impl Read + Send + 'static>) -> Option<JoinHandle<String>
         let mut s = Vec::new();
         let _ = pipe.read_to_end(&mut s);
         String::from_utf8_lossy(&s).into_owned()
+    }))
+}
+
+/// The stderr reader: progress lines go to `said` at once, the rest is kept.
+fn err_reader(
+    pipe: Option<impl Read + Send + 'static>,
+    said: Sender<String>,
+) -> Option<JoinHandle<String>> {
+    let pipe = pipe?;
+    Some(std::thread::spawn(move || {
+        let mut r = BufReader::new(pipe);
+        let mut kept = Vec::new();
+        let mut line = Vec::new();
+        while matches!(r.read_until(b'\n', &mut line), Ok(n) if n > 0) {
+            match line.strip_prefix(PROGRESS.as_bytes()) {
+                Some(rest) => {
+                    let _ = said.send(String::from_utf8_lossy(rest).trim_end().to_string());
+                }
+                None => kept.extend_from_slice(&line),
+            }
+            line.clear();
+        }
+        String::from_utf8_lossy(&kept).into_owned()
     }))
 }
 
@@ -102,10 +144,12 @@ fn spawn(spec: &Spec) -> Result<Running, String> {
         .spawn()
         .map_err(|e| format!("cannot run {program}: {e}"))?;
     let now = Instant::now();
+    let (tx, said) = channel();
     Ok(Running {
         pid: child.id() as i32,
         out: reader(child.stdout.take()),
-        err: reader(child.stderr.take()),
+        err: err_reader(child.stderr.take(), tx),
+        said,
         child,
         started: now,
         last_tick: now,
@@ -292,13 +336,27 @@ pub fn run_all(specs: &[Spec], on: &dyn Fn(Event)) -> Result<Vec<Output>, Interr
         }
         for (i, slot) in running.iter_mut().enumerate() {
             let Some(r) = slot.as_mut() else { continue };
+            for line in r.said.try_iter() {
+                on(Event::Said {
+                    label: &specs[i].label,
+                    line: &line,
+                });
+            }
             let done = matches!(r.child.try_wait(), Ok(Some(_)) | Err(_));
             let late = r.started.elapsed() >= specs[i].timeout;
             if done || late {
                 // A finished child may have left descendants behind (their own groups).
                 kill_tree(r.pid, &r.marker);
-                if let Some(r) = slot.take() {
+                if let Some(mut r) = slot.take() {
+                    let said = std::mem::replace(&mut r.said, channel().1);
                     let o = finish(&specs[i].label, r, late && !done);
+                    // The reader has ended: the last lines are all here.
+                    for line in said.try_iter() {
+                        on(Event::Said {
+                            label: &specs[i].label,
+                            line: &line,
+                        });
+                    }
                     on(Event::Finished { output: &o });
                     outputs[i] = Some(o);
                 }
@@ -350,6 +408,7 @@ pub fn progress_line(e: &Event) -> Option<String> {
         Event::Running { label, elapsed } => {
             Some(format!("clawposture: {label} … {} s", elapsed.as_secs()))
         }
+        Event::Said { line, .. } => Some(format!("clawposture: {line}")),
         Event::Finished { output } => Some(format!(
             "clawposture: {} {} after {:.1} s",
             output.label,
@@ -450,6 +509,29 @@ mod tests {
             seen.iter().filter(|l| l.contains("done (exit 0)")).count(),
             3
         );
+    }
+
+    #[test]
+    fn progress_lines_are_relayed_and_kept_out_of_stderr() {
+        let seen = std::sync::Mutex::new(Vec::new());
+        let out = run_all(
+            &[sh(
+                "echo 'CLAWPOSTURE_PROGRESS step one done after 0.1 s' >&2; echo other >&2; echo out",
+                Duration::from_secs(20),
+            )],
+            &|e| {
+                if let Some(l) = progress_line(&e) {
+                    seen.lock().unwrap().push(l);
+                }
+            },
+        )
+        .expect("no signal");
+        assert_eq!(out[0].stderr, "other\n");
+        assert_eq!(out[0].stdout, "out\n");
+        let seen = seen.into_inner().unwrap();
+        let at = |needle: &str| seen.iter().position(|l| l.contains(needle));
+        let said = at("clawposture: step one done after 0.1 s").expect("relayed");
+        assert!(said < at("sh done (exit 0)").expect("finished"), "{seen:?}");
     }
 
     #[test]

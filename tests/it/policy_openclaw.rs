@@ -1,8 +1,9 @@
 //! The preset's policy for OpenClaw's Policy plugin (`presets/<preset>.policy.jsonc`) and the
 //! bounded OpenClaw phase of verify, with the real OpenClaw CLI (`$CLAWPOSTURE_OPENCLAW`):
 //! every preset's policy is accepted and clean on what apply writes; a weakened agent is named by
-//! verify; a policy file clawposture did not write is never overwritten; the one-process explain
-//! answers exactly what the CLI answers; SIGTERM leaves no OpenClaw child behind.
+//! verify; a policy file clawposture did not write is never overwritten; the one OpenClaw process
+//! of verify (audit, validate, policy check, every explain) answers exactly what the CLI answers;
+//! SIGTERM leaves no OpenClaw child behind.
 
 use crate::support::verify as verify_common;
 
@@ -166,16 +167,16 @@ fn verify_fails_naming_the_agent_a_policy_rule_catches() {
         "{:?}",
         v.ids("fail")
     );
-    // Bounded: four OpenClaw processes (validate, audit, policy, one explain for both agents).
+    // Bounded: one OpenClaw process for validate, audit, policy check and both agents' explain.
     assert!(
         v.text("openclaw.binary")
-            .contains("4 OpenClaw process(es); "),
+            .contains("1 OpenClaw process(es); "),
         "{}",
         v.text("openclaw.binary")
     );
     assert!(
         v.text("openclaw.binary")
-            .contains("resolved in one OpenClaw process"),
+            .contains("in one OpenClaw process"),
         "{}",
         v.text("openclaw.binary")
     );
@@ -410,9 +411,9 @@ fn a_policy_file_of_the_users_is_kept_with_the_preset_as_its_floor() {
 /// The batch entry as clawposture sends it (the same file, the same encoding).
 fn batch_options() -> String {
     let src = std::fs::read_to_string(
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("src/edge/verify/explain_batch.mjs"),
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("src/edge/verify/openclaw_batch.mjs"),
     )
-    .expect("explain_batch.mjs");
+    .expect("openclaw_batch.mjs");
     let mut enc = String::new();
     for b in src.bytes() {
         if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
@@ -429,25 +430,45 @@ fn batch_line(out: &std::process::Output) -> Value {
     let line = text
         .lines()
         .rev()
-        .find_map(|l| l.strip_prefix("CLAWPOSTURE_EXPLAIN "))
+        .find_map(|l| l.strip_prefix("CLAWPOSTURE_BATCH "))
         .unwrap_or_else(|| panic!("no batch line: {text}{}", stderr(out)));
     serde_json::from_str(line).expect("batch JSON")
 }
 
+/// A JSON answer without the fields that only say when it was made.
+fn timeless(mut v: Value) -> Value {
+    if let Some(o) = v.as_object_mut() {
+        o.remove("ts");
+    }
+    if let Some(a) = v.get_mut("attestation").and_then(Value::as_object_mut) {
+        a.remove("checkedAt");
+    }
+    v
+}
+
 #[test]
-fn one_process_explains_every_agent_exactly_as_the_cli_does() {
+fn one_process_answers_every_check_exactly_as_the_cli_does() {
     let Some(oc) = openclaw() else { return };
     if !namespaces_work() {
         return skipped("needs `unshare -n` to keep OpenClaw off the network");
     }
     let _turn = NODE_LOCK.lock().unwrap_or_else(|e| e.into_inner());
     let h = Home::new();
+    let policy = h.path("rules.policy.jsonc");
+    std::fs::write(&policy, r#"{"sandbox": {"requireMode": ["all"]}}"#).expect("policy");
     h.put_config(
-        r#"{"agents": {"ownership": "explicit",
+        &json!({"agents": {"ownership": "explicit",
              "defaults": {"sandbox": {"mode": "non-main", "scope": "agent", "workspaceAccess": "ro"}},
              "entries": {"main": {}, "work": {"sandbox": {"mode": "off"}, "tools": {"elevated": {"enabled": false}}},
-                         "pub": {"sandbox": {"mode": "all", "scope": "session", "workspaceAccess": "none"}}}}}"#,
+                         "pub": {"sandbox": {"mode": "all", "scope": "session", "workspaceAccess": "none"}}}},
+            "plugins": {"entries": {"policy": {"enabled": true, "config": {"path": policy}}}}})
+        .to_string(),
     );
+    let commands: Vec<Vec<&str>> = vec![
+        vec!["security", "audit", "--json"],
+        vec!["config", "validate", "--json"],
+        vec!["policy", "check", "--agent", "main", "--json"],
+    ];
     let cases: Vec<(Value, Vec<&str>)> = vec![
         (json!({"agent": "main"}), vec!["--agent", "main"]),
         (
@@ -461,24 +482,87 @@ fn one_process_explains_every_agent_exactly_as_the_cli_does() {
             vec!["--session", "agent:pub:telegram:direct:42"],
         ),
     ];
-    let list = Value::Array(cases.iter().map(|(c, _)| c.clone()).collect());
-    let batch = oc_cmd(&h, &oc, &["sandbox", "explain", "--json"])
+    // Many cases: an answer far beyond a pipe's 64 KiB arrives whole.
+    let many: Vec<Value> = (0..12)
+        .flat_map(|_| cases.iter().map(|(c, _)| c.clone()))
+        .collect();
+    let batch_env = |pin: &str| {
+        let commands: Vec<Value> = commands
+            .iter()
+            .map(|a| json!({"args": a, "label": format!("openclaw {}", a[..2].join(" "))}))
+            .collect();
+        (
+            json!({"commands": commands, "explain": many}).to_string(),
+            pin.to_string(),
+        )
+    };
+    let (list, pin) = batch_env("2026.9.6");
+    let batch = oc_cmd(&h, &oc, &["security", "audit", "--json"])
         .env("NODE_OPTIONS", batch_options())
-        .env("CLAWPOSTURE_EXPLAIN_CASES", list.to_string())
-        .env("CLAWPOSTURE_OPENCLAW_PIN", "2026.9.6")
+        .env("CLAWPOSTURE_BATCH", list)
+        .env("CLAWPOSTURE_OPENCLAW_PIN", pin)
         .output()
         .expect("batch");
+    assert!(
+        batch.stdout.len() > 64 * 1024,
+        "{} bytes",
+        batch.stdout.len()
+    );
     let b = batch_line(&batch);
     assert_eq!(b["version"], json!("2026.9.6"), "{b}");
-    let results = b["results"].as_array().expect("results");
-    assert_eq!(results.len(), cases.len());
+    // Each check as it went, on stderr, with its time.
+    for c in ["security audit", "config validate", "policy check"] {
+        assert!(
+            stderr(&batch).lines().any(|l| l
+                .starts_with(&format!("CLAWPOSTURE_PROGRESS openclaw {c} done (exit"))
+                && l.ends_with(" s")),
+            "{c}: {}",
+            stderr(&batch)
+        );
+    }
+    let got = b["commands"].as_array().expect("commands");
+    assert_eq!(got.len(), commands.len());
+    for (args, got) in commands.iter().zip(got) {
+        let cli = oc_cmd(&h, &oc, args).output().expect("cli");
+        let text = got["stdout"].as_str().unwrap_or_else(|| panic!("{got}"));
+        let mine = serde_json::from_str::<Value>(text.trim()).expect("the batch's JSON");
+        assert_eq!(timeless(mine), timeless(json_of(&cli)), "{args:?}");
+        assert_eq!(got["rc"], json!(cli.status.code()), "{args:?}");
+    }
+    // Spot checks that the comparison compared something.
+    assert!(
+        got[0]["stdout"]
+            .as_str()
+            .unwrap_or("")
+            .contains("\"findings\"")
+    );
+    assert!(
+        got[1]["stdout"]
+            .as_str()
+            .unwrap_or("")
+            .contains("\"valid\":"),
+        "{}",
+        got[1]
+    );
+    assert!(
+        got[2]["stdout"]
+            .as_str()
+            .unwrap_or("")
+            .contains("policy/sandbox-mode-unapproved"),
+        "{}",
+        got[2]
+    );
+    let results = b["explain"].as_array().expect("explain");
+    assert_eq!(results.len(), 12 * cases.len());
     for ((_, args), got) in cases.iter().zip(results) {
         let mut a = vec!["sandbox", "explain", "--json"];
         a.extend(args);
         let cli = json_of(&oc_cmd(&h, &oc, &a).output().expect("cli"));
         assert_eq!(got["json"], cli, "{args:?}");
     }
-    // Spot checks that the comparison compared something.
+    for (i, r) in results.iter().enumerate() {
+        assert_eq!(r, &results[i % cases.len()], "case {i}");
+    }
     assert_eq!(
         results[1]["json"]["sandbox"]["sessionIsSandboxed"],
         json!(true)
@@ -490,40 +574,25 @@ fn one_process_explains_every_agent_exactly_as_the_cli_does() {
         json!(true)
     );
 
-    // Many cases: an answer far beyond a pipe's 64 KiB arrives whole.
-    let many = Value::Array(
-        (0..12)
-            .flat_map(|_| list.as_array().cloned().unwrap_or_default())
-            .collect(),
-    );
-    let big = oc_cmd(&h, &oc, &["sandbox", "explain", "--json"])
+    // Pinned: another version makes the entry step aside, and the launcher runs the command
+    // line as the plain CLI.
+    let (list, pin) = batch_env("2099.1.1");
+    let other = oc_cmd(&h, &oc, &["security", "audit", "--json"])
         .env("NODE_OPTIONS", batch_options())
-        .env("CLAWPOSTURE_EXPLAIN_CASES", many.to_string())
-        .env("CLAWPOSTURE_OPENCLAW_PIN", "2026.9.6")
-        .output()
-        .expect("batch");
-    assert!(big.stdout.len() > 64 * 1024, "{} bytes", big.stdout.len());
-    let all = batch_line(&big);
-    let all = all["results"].as_array().expect("results");
-    assert_eq!(all.len(), 12 * cases.len());
-    for (i, r) in all.iter().enumerate() {
-        assert_eq!(r, &results[i % cases.len()], "case {i}");
-    }
-
-    // Pinned: another version makes the entry step aside.
-    let other = oc_cmd(&h, &oc, &["sandbox", "explain", "--json"])
-        .env("NODE_OPTIONS", batch_options())
-        .env("CLAWPOSTURE_EXPLAIN_CASES", list.to_string())
-        .env("CLAWPOSTURE_OPENCLAW_PIN", "2099.1.1")
+        .env("CLAWPOSTURE_BATCH", list)
+        .env("CLAWPOSTURE_OPENCLAW_PIN", pin)
         .output()
         .expect("batch");
     assert!(
-        batch_line(&other)["fallback"]
-            .as_str()
-            .unwrap_or("")
-            .contains("not the pinned 2099.1.1"),
+        stderr(&other)
+            .contains("CLAWPOSTURE_FALLBACK OpenClaw 2026.9.6 is not the pinned 2099.1.1"),
         "{}",
-        stdout(&other)
+        stderr(&other)
+    );
+    assert!(!stdout(&other).contains("CLAWPOSTURE_BATCH"));
+    assert_eq!(
+        timeless(json_of(&other)),
+        timeless(serde_json::from_str(got[0]["stdout"].as_str().unwrap_or("")).expect("json"))
     );
 }
 
@@ -586,8 +655,9 @@ fn sigterm_during_the_openclaw_phase_leaves_no_child_behind() {
     // A tick line means the OpenClaw children have run for a while.
     for line in lines.by_ref() {
         let line = line.expect("stderr line");
-        let tick =
-            line.starts_with("clawposture: openclaw security audit …") && line.ends_with(" s");
+        let tick = line.starts_with("clawposture: openclaw (security audit")
+            && line.contains("… ")
+            && line.ends_with(" s");
         seen.push(line);
         if tick {
             break;

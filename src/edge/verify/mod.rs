@@ -756,7 +756,7 @@ fn openclaw_outcomes(
         opts.openclaw_timeout,
     );
 
-    // A fixed number of OpenClaw processes, all at once (openclaw_phase).
+    // One OpenClaw process for every check and agent (openclaw_phase).
     let policy_agent = openclaw_phase_policy_agent(actual);
     let file_check = policy_check::file_check(preset, wanted, actual, &|p| {
         crate::edge::write::read_regular(p).ok().flatten()

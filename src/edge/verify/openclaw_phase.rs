@@ -1,16 +1,24 @@
-//! The OpenClaw phase of verify, bounded: at most four OpenClaw processes whatever the number
-//! of agents — `config validate`, `security audit`, `policy check` (when the Policy plugin is
-//! on) and every agent's `sandbox explain` in ONE process ([`explain_batch.mjs`], OpenClaw's
-//! own command module imported from the installed package, pinned to [`PIN`]) — all started at
-//! once, each with its deadline, through [`crate::edge::child`] (own process group, whole tree
-//! killed on timeout and on SIGINT/SIGTERM/SIGHUP). Only when the batch entry cannot be used
-//! (another OpenClaw version) does explain fall back to one CLI call per case, three at a time.
+//! The OpenClaw phase of verify, bounded: ONE OpenClaw process whatever the number of agents.
+//! [`openclaw_batch.mjs`] runs, inside it, every CLI command verify needs (`security audit`,
+//! `config validate`, `policy check` when the Policy plugin is on, `policy compare` when the
+//! policy file differs from the preset's) through OpenClaw's own CLI main, one after the other,
+//! and every agent's `sandbox explain` through OpenClaw's own command module, pinned to [`PIN`].
+//! Most of a CLI call's time is Node loading OpenClaw's modules and OpenClaw's config preflight
+//! (a read-only snapshot of the state database through worker processes): one process pays it
+//! once. The process runs through [`crate::edge::child`] (own process group, a deadline, the whole
+//! tree killed on timeout and on SIGINT/SIGTERM/SIGHUP) and reports each check as it goes.
+//! When the entry cannot be used (another OpenClaw version, modules not found) it steps aside
+//! and the same process runs `security audit --json` as the plain CLI; the other commands then
+//! run as CLI calls at once, and explain one CLI call per case, three at a time. A command the
+//! entry could not run is run again as a CLI call.
 //!
 //! Offline, OpenClaw looks up channel plugins it has not installed with `npm view
 //! @openclaw/<plugin>@<version>` (`resolveNpmSpecMetadata`, reached from the configured-plugin
 //! install repair) and npm retries DNS for about two minutes in an empty network namespace;
 //! `OPENCLAW_OFFLINE` does not cover it (it only gates tool downloads). `npm_config_offline=true`
 //! makes that npm fail at once (ENOTCACHED), so the audit no longer waits it out.
+
+use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
@@ -22,8 +30,9 @@ use super::openclaw_cli::{CallResult, Runner};
 /// The OpenClaw version whose `dist/` layout the batch entry was written against.
 pub const PIN: &str = "2026.9.6";
 
-const BATCH: &str = include_str!("explain_batch.mjs");
-const MARK: &str = "CLAWPOSTURE_EXPLAIN ";
+const BATCH: &str = include_str!("openclaw_batch.mjs");
+const MARK: &str = "CLAWPOSTURE_BATCH ";
+const FALLBACK: &str = "CLAWPOSTURE_FALLBACK ";
 
 /// What the phase gathered, per check.
 #[derive(Debug, Clone, Default)]
@@ -35,7 +44,7 @@ pub struct Calls {
     pub compare: Option<CallResult>,
     /// Per sandbox (same order as given): each explain case and its result.
     pub explains: Vec<Vec<(ExplainCase, CallResult)>>,
-    /// How explain ran, in words (one process, or why the CLI was used).
+    /// How the phase ran, in words (one process, or why the CLI was used).
     pub explain_note: String,
     /// OpenClaw processes started.
     pub processes: usize,
@@ -87,8 +96,65 @@ fn to_call(o: child::Output, command: &str) -> CallResult {
     }
 }
 
+/// One CLI command of the phase: its arguments, how progress lines name it, and how the
+/// report names it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Command {
+    pub args: Vec<String>,
+    pub label: String,
+    pub command: String,
+}
+
+impl Command {
+    fn new(args: &[&str], label: &str) -> Command {
+        Command {
+            args: args.iter().map(|s| s.to_string()).collect(),
+            label: label.to_string(),
+            command: format!("openclaw {}", args.join(" ")),
+        }
+    }
+}
+
+/// The audit comes first: it is also what the launcher runs when the entry steps aside.
+fn audit_args() -> [&'static str; 3] {
+    ["security", "audit", "--json"]
+}
+
+/// Node's compile cache for the batch: `$XDG_CACHE_HOME` (else `~/.cache`)
+/// `/clawposture/node-compile-cache`, made 0700 and used only when it is a directory you own
+/// that nobody else can write (a compile cache is code Node runs).
+pub fn compile_cache_dir() -> Option<PathBuf> {
+    let base = std::env::var_os("XDG_CACHE_HOME")
+        .map(PathBuf::from)
+        .filter(|p| p.is_absolute())
+        .or_else(|| {
+            std::env::var_os("HOME")
+                .map(PathBuf::from)
+                .filter(|p| p.is_absolute())
+                .map(|h| h.join(".cache"))
+        })?;
+    private_dir(&base.join("clawposture").join("node-compile-cache"))
+}
+
+/// `dir`, made 0700 if missing; None unless it is a directory you own that only you can write.
+fn private_dir(dir: &Path) -> Option<PathBuf> {
+    use std::os::unix::fs::{DirBuilderExt, MetadataExt};
+    let _ = std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir);
+    let m = std::fs::symlink_metadata(dir).ok()?;
+    // SAFETY: geteuid has no preconditions.
+    let me = unsafe { libc::geteuid() };
+    (m.is_dir() && m.uid() == me && m.mode() & 0o022 == 0).then(|| dir.to_path_buf())
+}
+
 /// The environment that makes `openclaw` run the batch entry before its own CLI.
-pub fn batch_env(cases: &[(String, ExplainCase)]) -> Vec<(String, String)> {
+pub fn batch_env(
+    commands: &[Command],
+    cases: &[(String, ExplainCase)],
+    compile_cache: Option<&Path>,
+) -> Vec<(String, String)> {
     let list: Vec<Value> = cases
         .iter()
         .map(|(agent, c)| match &c.session {
@@ -96,36 +162,76 @@ pub fn batch_env(cases: &[(String, ExplainCase)]) -> Vec<(String, String)> {
             None => serde_json::json!({"agent": agent}),
         })
         .collect();
+    let commands: Vec<Value> = commands
+        .iter()
+        .map(|c| serde_json::json!({"args": c.args, "label": c.label}))
+        .collect();
+    let mut batch = serde_json::json!({"commands": commands, "explain": list});
+    if let Some(dir) = compile_cache {
+        batch["compileCache"] = Value::from(dir.display().to_string());
+    }
     vec![
         (
             "NODE_OPTIONS".into(),
             format!("--import=data:text/javascript,{}", percent_encode(BATCH)),
         ),
-        (
-            "CLAWPOSTURE_EXPLAIN_CASES".into(),
-            Value::Array(list).to_string(),
-        ),
+        ("CLAWPOSTURE_BATCH".into(), batch.to_string()),
         ("CLAWPOSTURE_OPENCLAW_PIN".into(), PIN.into()),
     ]
 }
 
-/// The batch's answer: one JSON result per case, or why the CLI must be used instead.
-pub fn parse_batch(stdout: &str, n: usize) -> Result<Vec<Result<Value, String>>, String> {
+/// One command's answer from the batch: what the CLI would have printed and its exit code,
+/// or why the entry could not run it.
+pub type Answer = Result<(Option<i32>, String, String), String>;
+
+/// The batch's answers: per command and per explain case, or why the CLI must be used.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Batch {
+    pub commands: Vec<Answer>,
+    pub explains: Vec<Result<Value, String>>,
+}
+
+/// Read the batch's answer from its stdout (and the reason it stepped aside from its stderr).
+pub fn parse_batch(
+    stdout: &str,
+    stderr: &str,
+    commands: usize,
+    cases: usize,
+) -> Result<Batch, String> {
     let Some(line) = stdout.lines().rev().find_map(|l| l.strip_prefix(MARK)) else {
-        return Err("the batch entry did not run (OpenClaw is not started by Node here)".into());
+        return Err(stderr
+            .lines()
+            .rev()
+            .find_map(|l| l.strip_prefix(FALLBACK))
+            .map(str::to_string)
+            .unwrap_or_else(|| {
+                "the batch entry did not run (OpenClaw is not started by Node here)".into()
+            }));
     };
     let v: Value = serde_json::from_str(line).map_err(|e| format!("unreadable batch: {e}"))?;
-    if let Some(why) = v.get("fallback").and_then(Value::as_str) {
-        return Err(why.to_string());
-    }
-    let results = v
-        .get("results")
-        .and_then(Value::as_array)
-        .ok_or("the batch has no results")?;
-    if results.len() != n {
-        return Err(format!("the batch answered {} of {n} cases", results.len()));
-    }
-    Ok(results
+    let list = |key: &str, n: usize| -> Result<Vec<Value>, String> {
+        let got = v
+            .get(key)
+            .and_then(Value::as_array)
+            .ok_or(format!("the batch has no {key}"))?;
+        if got.len() != n {
+            return Err(format!("the batch answered {} of {n} {key}", got.len()));
+        }
+        Ok(got.clone())
+    };
+    let text = |r: &Value, k: &str| r.get(k).and_then(Value::as_str).unwrap_or("").to_string();
+    let commands = list("commands", commands)?
+        .iter()
+        .map(|r| match r.get("error").and_then(Value::as_str) {
+            Some(e) => Err(e.to_string()),
+            None => Ok((
+                r.get("rc").and_then(Value::as_i64).map(|c| c as i32),
+                text(r, "stdout"),
+                text(r, "stderr"),
+            )),
+        })
+        .collect();
+    let explains = list("explain", cases)?
         .iter()
         .map(|r| match r.get("json") {
             Some(j) if j.is_object() => Ok(j.clone()),
@@ -135,7 +241,8 @@ pub fn parse_batch(stdout: &str, n: usize) -> Result<Vec<Result<Value, String>>,
                 .unwrap_or("no result")
                 .to_string()),
         })
-        .collect())
+        .collect();
+    Ok(Batch { commands, explains })
 }
 
 fn say(e: child::Event) {
@@ -150,7 +257,7 @@ pub fn run(
     runner: &Runner,
     sandboxes: &[AgentSandbox],
     policy_agent: Option<&str>,
-    compare: Option<(&std::path::Path, &std::path::Path)>,
+    compare: Option<(&Path, &Path)>,
 ) -> Result<Calls, Interrupted> {
     let cases: Vec<(usize, String, ExplainCase)> = sandboxes
         .iter()
@@ -161,103 +268,87 @@ pub fn run(
                 .map(move |c| (i, sb.agent.clone(), c))
         })
         .collect();
-    let strings = |a: &[&str]| a.iter().map(|s| s.to_string()).collect::<Vec<_>>();
-    let mut specs = vec![
-        spec(
-            runner,
-            &strings(&["config", "validate", "--json"]),
+    // Order: audit, validate, then the optional ones (their places are known below).
+    let mut commands = vec![
+        Command::new(&audit_args(), "openclaw security audit"),
+        Command::new(
+            &["config", "validate", "--json"],
             "openclaw config validate",
-            &[],
-        ),
-        spec(
-            runner,
-            &strings(&["security", "audit", "--json"]),
-            "openclaw security audit",
-            &[],
         ),
     ];
     if let Some(agent) = policy_agent {
-        specs.push(spec(
-            runner,
-            &strings(&["policy", "check", "--agent", agent, "--json"]),
+        commands.push(Command::new(
+            &["policy", "check", "--agent", agent, "--json"],
             "openclaw policy check",
-            &[],
         ));
     }
     if let Some((baseline, policy)) = compare {
-        specs.push(spec(
-            runner,
+        let (b, p) = (baseline.display().to_string(), policy.display().to_string());
+        let mut c = Command::new(
             &[
-                "policy".to_string(),
-                "compare".into(),
-                "--baseline".into(),
-                baseline.display().to_string(),
-                "--policy".into(),
-                policy.display().to_string(),
-                "--json".into(),
+                "policy",
+                "compare",
+                "--baseline",
+                &b,
+                "--policy",
+                &p,
+                "--json",
             ],
             "openclaw policy compare",
-            &[],
-        ));
+        );
+        c.command = "openclaw policy compare --json".into();
+        commands.push(c);
     }
     let batch_cases: Vec<(String, ExplainCase)> = cases
         .iter()
         .map(|(_, a, c)| (a.clone(), c.clone()))
         .collect();
-    if !cases.is_empty() {
-        specs.push(spec(
-            runner,
-            &strings(&["sandbox", "explain", "--json"]),
-            &format!(
-                "openclaw sandbox explain ({} agent(s), {} session(s), one process)",
-                sandboxes.len(),
-                cases.len()
-            ),
-            &batch_env(&batch_cases),
-        ));
-    }
-    let mut processes = specs.len();
-    let mut out = child::run_all(&specs, &say)?.into_iter();
-    let mut calls = Calls {
-        validate: to_call(
-            out.next().unwrap_or_default(),
-            "openclaw config validate --json",
+    let one = spec(
+        runner,
+        &commands[0].args,
+        &format!(
+            "openclaw ({}{} explain case(s) for {} agent(s); one process)",
+            commands
+                .iter()
+                .map(|c| format!("{}, ", c.label.trim_start_matches("openclaw ")))
+                .collect::<String>(),
+            cases.len(),
+            sandboxes.len()
         ),
-        audit: to_call(
-            out.next().unwrap_or_default(),
-            "openclaw security audit --json",
-        ),
-        ..Default::default()
-    };
-    if let Some(agent) = policy_agent {
-        calls.policy = Some(to_call(
-            out.next().unwrap_or_default(),
-            &format!("openclaw policy check --agent {agent} --json"),
-        ));
-    }
-    if compare.is_some() {
-        calls.compare = Some(to_call(
-            out.next().unwrap_or_default(),
-            "openclaw policy compare --json",
-        ));
-    }
-    calls.explains = vec![Vec::new(); sandboxes.len()];
-    if cases.is_empty() {
-        calls.processes = processes;
-        return Ok(calls);
-    }
-    let batch = out.next().unwrap_or_default();
+        &batch_env(&commands, &batch_cases, compile_cache_dir().as_deref()),
+    );
+    let mut processes = 1;
+    let batch = child::run_all(std::slice::from_ref(&one), &say)?
+        .into_iter()
+        .next()
+        .unwrap_or_default();
     let command_of =
         |agent: &str, c: &ExplainCase| format!("openclaw {}", explain_args(agent, c).join(" "));
-    match parse_batch(&batch.stdout, cases.len()) {
-        Ok(results) => {
-            calls.explain_note = format!(
-                "{} explain case(s) resolved in one OpenClaw process by OpenClaw's own sandboxExplainCommand",
+    let mut answers: Vec<Option<CallResult>> = vec![None; commands.len()];
+    let mut explains: Vec<Option<CallResult>> = vec![None; cases.len()];
+    let note;
+    match parse_batch(&batch.stdout, &batch.stderr, commands.len(), cases.len()) {
+        Ok(b) => {
+            note = format!(
+                "{} command(s) and {} explain case(s) in one OpenClaw process (OpenClaw's own CLI main and sandboxExplainCommand)",
+                commands.len(),
                 cases.len()
             );
-            for ((i, agent, c), r) in cases.iter().zip(results) {
+            for ((slot, c), a) in answers.iter_mut().zip(&commands).zip(b.commands) {
+                // A command the entry could not run is left for the CLI below.
+                if let Ok((rc, stdout, stderr)) = a {
+                    *slot = Some(CallResult {
+                        command: c.command.clone(),
+                        rc,
+                        stdout,
+                        stderr,
+                        ..Default::default()
+                    });
+                }
+            }
+            for ((slot, (_, agent, c)), r) in explains.iter_mut().zip(&cases).zip(b.explains) {
                 let command = command_of(agent, c);
-                let call = match r {
+                *slot = Some(match r {
                     Ok(json) => CallResult {
                         command,
                         rc: Some(0),
@@ -270,39 +361,77 @@ pub fn run(
                         error: Some(format!("OpenClaw refused the case: {e}")),
                         ..Default::default()
                     },
-                };
-                calls.explains[*i].push((c.clone(), call));
+                });
             }
         }
         Err(why) if batch.timed_out || batch.error.is_some() => {
-            // The batch itself timed out or could not start: the CLI would not do better.
-            let res = to_call(batch, "openclaw sandbox explain (batch)");
-            calls.explain_note = why;
-            for (i, _, c) in &cases {
-                calls.explains[*i].push((c.clone(), res.clone()));
+            // The process itself timed out or could not start: the CLI would not do better.
+            note = why;
+            for (slot, c) in answers.iter_mut().zip(&commands) {
+                *slot = Some(to_call(batch.clone(), &c.command));
+            }
+            for (slot, (_, a, c)) in explains.iter_mut().zip(&cases) {
+                *slot = Some(to_call(batch.clone(), &command_of(a, c)));
             }
         }
         Err(why) => {
+            // The entry stepped aside: the launcher ran the audit as the plain CLI.
             super::live::say(&format!(
-                "clawposture: one `openclaw sandbox explain` per case ({} calls): {why}",
-                cases.len()
+                "clawposture: OpenClaw's CLI for each check ({} more call(s)): {why}",
+                commands.len() - 1 + cases.len()
             ));
-            calls.explain_note = format!("one CLI call per case: {why}");
-            let fallback: Vec<Spec> = cases
-                .iter()
-                .map(|(_, a, c)| spec(runner, &explain_args(a, c), &command_of(a, c), &[]))
-                .collect();
-            processes += fallback.len();
-            let mut results = Vec::new();
-            for chunk in fallback.chunks(3) {
-                results.extend(child::run_all(chunk, &say)?);
-            }
-            for ((i, a, c), o) in cases.iter().zip(results) {
-                calls.explains[*i].push((c.clone(), to_call(o, &command_of(a, c))));
-            }
+            note = format!("one CLI call per check and per explain case: {why}");
+            answers[0] = Some(to_call(batch.clone(), &commands[0].command));
         }
     }
-    calls.processes = processes;
+    // Whatever is still missing runs as CLI calls: the commands at once, explain three at a time.
+    let missing: Vec<usize> = (0..commands.len())
+        .filter(|i| answers[*i].is_none())
+        .collect();
+    if !missing.is_empty() {
+        let specs: Vec<Spec> = missing
+            .iter()
+            .map(|i| spec(runner, &commands[*i].args, &commands[*i].label, &[]))
+            .collect();
+        processes += specs.len();
+        for (i, o) in missing.iter().zip(child::run_all(&specs, &say)?) {
+            answers[*i] = Some(to_call(o, &commands[*i].command));
+        }
+    }
+    let missing: Vec<usize> = (0..cases.len())
+        .filter(|i| explains[*i].is_none())
+        .collect();
+    if !missing.is_empty() {
+        let specs: Vec<Spec> = missing
+            .iter()
+            .map(|i| {
+                let (_, a, c) = &cases[*i];
+                spec(runner, &explain_args(a, c), &command_of(a, c), &[])
+            })
+            .collect();
+        processes += specs.len();
+        let mut results = Vec::new();
+        for chunk in specs.chunks(3) {
+            results.extend(child::run_all(chunk, &say)?);
+        }
+        for (i, o) in missing.iter().zip(results) {
+            let (_, a, c) = &cases[*i];
+            explains[*i] = Some(to_call(o, &command_of(a, c)));
+        }
+    }
+    let mut answers = answers.into_iter().map(Option::unwrap_or_default);
+    let mut calls = Calls {
+        audit: answers.next().unwrap_or_default(),
+        validate: answers.next().unwrap_or_default(),
+        policy: policy_agent.and_then(|_| answers.next()),
+        compare: compare.and_then(|_| answers.next()),
+        explains: vec![Vec::new(); sandboxes.len()],
+        explain_note: note,
+        processes,
+    };
+    for ((i, _, c), r) in cases.iter().zip(explains) {
+        calls.explains[*i].push((c.clone(), r.unwrap_or_default()));
+    }
     Ok(calls)
 }
 
@@ -312,30 +441,70 @@ mod tests {
 
     #[test]
     fn the_batch_line_is_found_after_other_output() {
-        let out = "notice\n\nCLAWPOSTURE_EXPLAIN {\"version\":\"2026.9.6\",\"results\":[{\"json\":{\"a\":1}},{\"error\":\"Unknown agent id\"}]}\n";
-        let r = parse_batch(out, 2).expect("results");
-        assert_eq!(r[0], Ok(serde_json::json!({"a": 1})));
-        assert_eq!(r[1], Err("Unknown agent id".to_string()));
-        assert!(parse_batch(out, 3).unwrap_err().contains("2 of 3"));
-        let fb =
-            "CLAWPOSTURE_EXPLAIN {\"fallback\":\"OpenClaw 2027.1.0 is not the pinned 2026.9.6\"}";
-        assert!(parse_batch(fb, 1).unwrap_err().contains("not the pinned"));
-        assert!(parse_batch("{\"sessionKey\":\"x\"}", 1).is_err());
+        let out = "notice\n\nCLAWPOSTURE_BATCH {\"version\":\"2026.9.6\",\"commands\":[{\"rc\":0,\"stdout\":\"{}\\n\",\"stderr\":\"\"},{\"error\":\"boom\",\"stdout\":\"\"}],\"explain\":[{\"json\":{\"a\":1}},{\"error\":\"Unknown agent id\"}]}\n";
+        let b = parse_batch(out, "", 2, 2).expect("results");
+        assert_eq!(b.commands[0], Ok((Some(0), "{}\n".into(), String::new())));
+        assert_eq!(b.commands[1], Err("boom".to_string()));
+        assert_eq!(b.explains[0], Ok(serde_json::json!({"a": 1})));
+        assert_eq!(b.explains[1], Err("Unknown agent id".to_string()));
+        assert!(parse_batch(out, "", 2, 3).unwrap_err().contains("2 of 3"));
+        assert!(parse_batch(out, "", 3, 2).unwrap_err().contains("2 of 3"));
+        // Stepped aside: the reason is on stderr, the stdout is the plain CLI's.
+        let why = parse_batch(
+            "{\"summary\":{}}",
+            "x\nCLAWPOSTURE_FALLBACK OpenClaw 2027.1.0 is not the pinned 2026.9.6\n",
+            1,
+            0,
+        )
+        .unwrap_err();
+        assert!(why.contains("not the pinned"), "{why}");
+        assert!(
+            parse_batch("{\"sessionKey\":\"x\"}", "", 1, 1)
+                .unwrap_err()
+                .contains("did not run")
+        );
     }
 
     #[test]
     fn the_entry_travels_in_a_data_url_that_node_can_decode() {
-        let env = batch_env(&[(
-            "main".into(),
-            ExplainCase {
-                session: None,
-                sandboxed: false,
-            },
-        )]);
+        let env = batch_env(
+            &[Command::new(&audit_args(), "openclaw security audit")],
+            &[(
+                "main".into(),
+                ExplainCase {
+                    session: None,
+                    sandboxed: false,
+                },
+            )],
+            Some(Path::new("/c")),
+        );
         let opts = &env[0].1;
         assert!(opts.starts_with("--import=data:text/javascript,"));
         // Nothing that would split NODE_OPTIONS or end the URL early.
         assert!(!opts.contains(' ') && !opts.contains('"') && !opts.contains('\n'));
-        assert_eq!(env[1].1, r#"[{"agent":"main"}]"#);
+        let batch: Value = serde_json::from_str(&env[1].1).expect("json");
+        assert_eq!(batch["explain"], serde_json::json!([{"agent": "main"}]));
+        assert_eq!(
+            batch["commands"][0]["args"],
+            serde_json::json!(["security", "audit", "--json"])
+        );
+        assert_eq!(batch["compileCache"], serde_json::json!("/c"));
+    }
+
+    #[test]
+    fn the_compile_cache_is_private() {
+        use std::os::unix::fs::PermissionsExt;
+        let d = tempfile::tempdir().expect("tempdir");
+        let want = d.path().join("clawposture").join("node-compile-cache");
+        let dir = private_dir(&want).expect("made");
+        assert_eq!(dir, want);
+        let mode = std::fs::metadata(&dir).expect("dir").permissions().mode();
+        assert_eq!(mode & 0o777, 0o700);
+        // Another user could put code there: not used.
+        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o777)).expect("chmod");
+        assert_eq!(private_dir(&want), None);
+        let file = d.path().join("file");
+        std::fs::write(&file, "").expect("file");
+        assert_eq!(private_dir(&file), None);
     }
 }
