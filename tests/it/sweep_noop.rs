@@ -86,7 +86,12 @@ fn plain_with_nothing_to_write_sweeps_our_stale_temps_only() {
     let p = planted();
     let before = std::fs::read(p.home.config()).expect("config");
     let t = Tmux::start(100, 40, &p.home.line(&format!("--plain {FLAGS}"), ""));
-    let mut prompts = vec!["EXIT=", "Owner (CHANNEL:ID", "Change advanced settings"];
+    let mut prompts = vec![
+        "EXIT=",
+        "Owner (CHANNEL:ID",
+        "Change advanced settings",
+        "Move them into $STATE_DIR/.env?",
+    ];
     loop {
         let (prompt, _) = t.wait_for_any(&prompts);
         match prompt {
