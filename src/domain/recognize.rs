@@ -235,8 +235,8 @@ fn evaluate(text: &str, value: &Value, choice: Choice) -> Option<Candidate> {
         })
         .collect();
     let owned = choice::desired(&choice, &channels).leaves.len();
-    // The plan checked that its text reads as this value.
-    let expected = p.new_value.clone();
+    // The plan's new value (a big file's value: moved, not copied).
+    let expected = p.new_value;
     Some(Candidate {
         preset: choice.preset.name.clone(),
         engine: choice.environment.engine,
