@@ -147,6 +147,8 @@ impl Next {
 pub struct Prepared {
     pub original: Option<Vec<u8>>,
     pub current: Option<String>,
+    /// What `current` reads as (read once: a big file's read is not repeated).
+    pub read: Option<Value>,
     pub choice: Choice,
     pub all: Vec<Choice>,
     pub plan: Plan,
@@ -299,6 +301,7 @@ fn prepare(
         policy,
         original: facts.original.map(<[u8]>::to_vec),
         current,
+        read,
         choice: chosen,
         all,
         plan,
@@ -826,10 +829,7 @@ impl Prepared {
             ledger::Loaded::Ok(l) => l.clone(),
             ledger::Loaded::Missing | ledger::Loaded::Corrupt(_) => ledger::Ledger::default(),
         };
-        let value = |t: Option<&str>| {
-            t.and_then(|t| crate::domain::document::parse_value(t).ok())
-                .unwrap_or_else(|| serde_json::json!({}))
-        };
+        let empty = serde_json::json!({});
         let mut pending = ledger::Pending::new(
             base,
             "apply",
@@ -839,7 +839,7 @@ impl Prepared {
                 .engine
                 .map(|e| e.label().to_string()),
             ledger::Answers::from_inputs(&self.choice.inputs, resolved.profile.as_deref()),
-            &value(self.current.as_deref()),
+            self.read.as_ref().unwrap_or(&empty),
             // What the new text reads as (the plan checked it).
             &self.plan.new_value,
             &self.plan.new_text,

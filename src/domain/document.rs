@@ -30,8 +30,9 @@ pub struct Document {
     /// The file started with a UTF-8 byte order mark: OpenClaw's JSON5 reader skips it, and
     /// the written text keeps it.
     bom: bool,
-    /// How the file writes keys and strings: what is inserted is written the same way.
-    style: crate::domain::doc_style::Style,
+    /// How the file writes keys and strings: what is inserted is written the same way. Read
+    /// at the first edit that inserts (a plan that edits nothing never needs it).
+    style: std::cell::OnceCell<crate::domain::doc_style::Style>,
     /// Properties whose value was replaced while a comment sat beside it: the comment moves
     /// above the key in [`Document::settle`], never left beside the new value.
     replaced: std::cell::RefCell<Vec<jsonc_parser::cst::CstObjectProp>>,
@@ -167,18 +168,29 @@ fn read_ast(text: &str) -> Result<Option<jsonc_parser::ast::Value<'_>>, ParseErr
 
 impl Document {
     pub fn parse(text: &str) -> Result<Document, ParseError> {
+        read_ast(text.strip_prefix(BOM).unwrap_or(text))?;
+        Ok(Document::read(text))
+    }
+
+    /// [`Document::parse`] of a text the caller has read already (`parse_value(text)` gave a
+    /// value): not parsed again here.
+    pub fn read(text: &str) -> Document {
         let bom = text.starts_with(BOM);
         let text = text.strip_prefix(BOM).unwrap_or(text);
-        read_ast(text)?;
-        Ok(Document {
+        Document {
             source: text.to_string(),
             tree: Default::default(),
             bom,
-            style: crate::domain::doc_style::Style::of(text),
+            style: Default::default(),
             replaced: Default::default(),
             bare: Default::default(),
             extended: Default::default(),
-        })
+        }
+    }
+
+    fn style(&self) -> &crate::domain::doc_style::Style {
+        self.style
+            .get_or_init(|| crate::domain::doc_style::Style::of(&self.source))
     }
 
     /// The syntax tree, built at the first use.
@@ -267,7 +279,7 @@ impl Document {
                 None => {
                     let child = obj.object_value_or_set(seg);
                     if let Some(created) = last_prop(&obj, seg) {
-                        self.style
+                        self.style()
                             .restyle_name(&created, &mut self.bare.borrow_mut());
                     }
                     child
@@ -286,11 +298,12 @@ impl Document {
         let node: jsonc_parser::cst::CstNode = obj.clone().into();
         let inline = !obj.properties().is_empty() && crate::domain::doc_style::is_inline(&node);
         let prop = obj.append(key, to_input(value));
-        self.style.restyle_prop(&prop, &mut self.bare.borrow_mut());
+        self.style()
+            .restyle_prop(&prop, &mut self.bare.borrow_mut());
         if inline {
             crate::domain::doc_style::collapse(&node);
         } else if let Some(v) = prop.value() {
-            self.style.commas(&v);
+            self.style().commas(&v);
         }
     }
 
@@ -305,11 +318,11 @@ impl Document {
             .is_some_and(|p| crate::domain::doc_style::is_inline(&p.into()));
         prop.set_value(to_input(value));
         if let Some(v) = prop.value() {
-            self.style.restyle_value(&v, &mut self.bare.borrow_mut());
+            self.style().restyle_value(&v, &mut self.bare.borrow_mut());
             if parent_inline {
                 crate::domain::doc_style::collapse(&v);
             } else {
-                self.style.commas(&v);
+                self.style().commas(&v);
             }
         }
     }
@@ -334,7 +347,7 @@ impl Document {
             let raw = e
                 .items
                 .iter()
-                .map(|i| self.style.render_inline(i))
+                .map(|i| self.style().render_inline(i))
                 .collect::<Vec<_>>()
                 .join(&sep);
             if let Some(s) = e.placeholder.as_string_lit() {
@@ -506,7 +519,8 @@ impl Document {
         match self.array_at(path) {
             Some(a) => {
                 let node = a.append(to_input(value));
-                self.style.restyle_value(&node, &mut self.bare.borrow_mut());
+                self.style()
+                    .restyle_value(&node, &mut self.bare.borrow_mut());
             }
             None => self.set(path, &Value::Array(vec![value.clone()])),
         }

@@ -20,12 +20,18 @@ pub const BEFORE_CHOOSING: &str = "private";
 pub fn open_today(value: &Value, threat: &str, engine: bool, waived: &[String]) -> Vec<String> {
     // (subject, what is broken), in the order the invariants are evaluated.
     let mut by_subject: Vec<(String, Vec<String>)> = Vec::new();
+    // Where each subject sits in the list: a search of the list per violation was quadratic
+    // in the number of agents.
+    let mut at: std::collections::HashMap<String, usize> = Default::default();
     for v in invariants::violations(value, threat, engine, waived) {
         let (subject, what) = phrase(&v);
-        match by_subject.iter_mut().find(|(s, _)| *s == subject) {
-            Some((_, all)) if !all.contains(&what) => all.push(what),
+        match at.get(&subject) {
+            Some(&i) if !by_subject[i].1.contains(&what) => by_subject[i].1.push(what),
             Some(_) => {}
-            None => by_subject.push((subject, vec![what])),
+            None => {
+                at.insert(subject.clone(), by_subject.len());
+                by_subject.push((subject, vec![what]));
+            }
         }
     }
     by_subject

@@ -67,8 +67,12 @@ pub fn fixes(value: &Value, want: &Desired, engine: bool, waived: &[String]) -> 
     let threat = want.preset.as_str();
     let after = projected(value, want);
     let mut out: Vec<Leaf> = Vec::new();
-    let push = |out: &mut Vec<Leaf>, path: Vec<String>, value: Option<Value>, why: &str| {
-        if want.leaves.iter().any(|l| l.path == path) || out.iter().any(|l| l.path == path) {
+    // The paths `want` and `out` hold: a search of both lists per fix was quadratic in the
+    // number of agents.
+    let mut taken: std::collections::HashSet<Vec<String>> =
+        want.leaves.iter().map(|l| l.path.clone()).collect();
+    let mut push = |out: &mut Vec<Leaf>, path: Vec<String>, value: Option<Value>, why: &str| {
+        if !taken.insert(path.clone()) {
             return;
         }
         out.push(Leaf {

@@ -261,6 +261,7 @@ fn scrubbed(l: &Ledger) -> Ledger {
 }
 
 /// Every leaf of a value: a non-object, or an empty object. An absent root has none.
+#[cfg(test)]
 fn leaves(v: &Value, path: &mut Vec<String>, out: &mut BTreeMap<Vec<String>, Value>) {
     match v {
         Value::Object(m) if !m.is_empty() => {
@@ -276,23 +277,49 @@ fn leaves(v: &Value, path: &mut Vec<String>, out: &mut BTreeMap<Vec<String>, Val
     }
 }
 
-/// The keys that differ between two values of the config, leaf by leaf (arrays are one leaf).
+/// The keys that differ between two values of the config, leaf by leaf (arrays are one leaf,
+/// and so is an empty object), in key order. Both values are walked together and an equal
+/// subtree is skipped whole: listing every leaf of both (a big file's thousands) to compare
+/// them one by one cost as much as the rest of the write.
 pub fn diff(before: &Value, after: &Value) -> Vec<KeyChange> {
-    let (mut a, mut b) = (BTreeMap::new(), BTreeMap::new());
-    leaves(before, &mut Vec::new(), &mut a);
-    leaves(after, &mut Vec::new(), &mut b);
-    let mut keys: Vec<&Vec<String>> = a.keys().chain(b.keys()).collect();
-    keys.sort();
-    keys.dedup();
-    keys.into_iter()
-        .filter(|k| a.get(*k) != b.get(*k))
-        .map(|k| KeyChange {
-            key: k.clone(),
-            before: a.get(k).cloned(),
-            after: b.get(k).cloned(),
-            moved: false,
-        })
-        .collect()
+    fn branch(v: Option<&Value>) -> Option<&serde_json::Map<String, Value>> {
+        v.and_then(Value::as_object).filter(|m| !m.is_empty())
+    }
+    fn walk(
+        a: Option<&Value>,
+        b: Option<&Value>,
+        path: &mut Vec<String>,
+        out: &mut Vec<KeyChange>,
+    ) {
+        if a == b {
+            return;
+        }
+        let (am, bm) = (branch(a), branch(b));
+        let (al, bl) = (a.filter(|_| am.is_none()), b.filter(|_| bm.is_none()));
+        if al != bl {
+            out.push(KeyChange {
+                key: path.clone(),
+                before: al.cloned(),
+                after: bl.cloned(),
+                moved: false,
+            });
+        }
+        let keys: std::collections::BTreeSet<&String> =
+            am.into_iter().chain(bm).flat_map(|m| m.keys()).collect();
+        for k in keys {
+            path.push(k.clone());
+            walk(
+                am.and_then(|m| m.get(k)),
+                bm.and_then(|m| m.get(k)),
+                path,
+                out,
+            );
+            path.pop();
+        }
+    }
+    let mut out = Vec::new();
+    walk(Some(before), Some(after), &mut Vec::new(), &mut out);
+    out
 }
 
 fn token_path() -> Vec<String> {
@@ -842,6 +869,44 @@ mod tests {
             "{:?}",
             o.keys.keys().collect::<Vec<_>>()
         );
+    }
+
+    #[test]
+    fn diff_is_the_leaf_by_leaf_comparison() {
+        // The plain definition: every leaf of both, compared one by one, in key order.
+        fn by_leaves(before: &Value, after: &Value) -> Vec<KeyChange> {
+            let (mut a, mut b) = (BTreeMap::new(), BTreeMap::new());
+            leaves(before, &mut Vec::new(), &mut a);
+            leaves(after, &mut Vec::new(), &mut b);
+            let mut keys: Vec<&Vec<String>> = a.keys().chain(b.keys()).collect();
+            keys.sort();
+            keys.dedup();
+            keys.into_iter()
+                .filter(|k| a.get(*k) != b.get(*k))
+                .map(|k| KeyChange {
+                    key: k.clone(),
+                    before: a.get(k).cloned(),
+                    after: b.get(k).cloned(),
+                    moved: false,
+                })
+                .collect()
+        }
+        let values = [
+            json!({}),
+            json!({"a": {}}),
+            json!({"a": {"x": 1}, "k": [1]}),
+            json!({"a": {"x": 1, "y": {"z": 2}}, "k": [1, 2]}),
+            json!({"a": 3, "b": {"c": {"d": null}}, "z": {}}),
+            json!({"b": {"c": {"d": false, "e": "s"}}, "a": {"x": {}}}),
+            json!({"a": {"x": 1, "a b": 2, "a.b": {"c": 1}}, "": 1}),
+            json!([1, 2]),
+            json!("s"),
+        ];
+        for x in &values {
+            for y in &values {
+                assert_eq!(diff(x, y), by_leaves(x, y), "{x} -> {y}");
+            }
+        }
     }
 
     #[test]

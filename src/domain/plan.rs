@@ -280,10 +280,120 @@ pub fn plan_read(
     owned: &Owned,
     token: TokenState,
 ) -> Result<Plan, PlanError> {
+    plan_with(current, read, choice, owned, token, false)
+}
+
+/// [`plan_read`]'s changes, notes, warnings and new value, for recognition, which reads
+/// nothing else: the edits are made on a copy of the value, so no syntax tree is built (nor
+/// printed, nor read back); `new_text` is left empty. Errs wherever only the syntax tree edits
+/// exactly (a legacy `agents.list`, a removal, which could uncover an earlier duplicate key,
+/// a key on the way through `$include`, a secret moved): the caller then plans in full.
+pub fn plan_changes_read(
+    current: &str,
+    read: &Value,
+    choice: &Choice,
+    owned: &Owned,
+    token: TokenState,
+) -> Result<Plan, PlanError> {
+    plan_with(Some(current), Some(read), choice, owned, token, true)
+}
+
+/// Where a plan's edits go: the syntax tree, whose text is printed, or (`dry`) the value.
+enum Edits<'a> {
+    Tree(&'a Document),
+    Value(std::cell::RefCell<Value>),
+}
+
+/// The error that sends [`plan_changes_read`]'s caller to the full plan.
+fn needs_tree() -> PlanError {
+    PlanError::Internal("this edit needs the syntax tree".into())
+}
+
+impl Edits<'_> {
+    fn set_many(&self, items: &[(Vec<String>, Value)]) {
+        match self {
+            Edits::Tree(doc) => doc.set_many(items),
+            Edits::Value(v) => {
+                let mut v = v.borrow_mut();
+                for (p, x) in items {
+                    choice::set_in(&mut v, p, Some(x.clone()));
+                }
+            }
+        }
+    }
+
+    fn set(&self, p: &[String], x: &Value) {
+        match self {
+            Edits::Tree(doc) => doc.set(p, x),
+            Edits::Value(v) => choice::set_in(&mut v.borrow_mut(), p, Some(x.clone())),
+        }
+    }
+
+    fn remove(&self, p: &[String], keep_depth: usize) -> Result<(), PlanError> {
+        match self {
+            Edits::Tree(doc) => {
+                doc.remove(p, keep_depth);
+                Ok(())
+            }
+            Edits::Value(_) => Err(needs_tree()),
+        }
+    }
+
+    fn array_remove(&self, p: &[String], index: usize) -> Result<(), PlanError> {
+        match self {
+            Edits::Tree(doc) => {
+                doc.array_remove(p, index);
+                Ok(())
+            }
+            Edits::Value(_) => Err(needs_tree()),
+        }
+    }
+
+    /// As [`Document::array_extend`]: appended to the array, or the array set with them.
+    fn array_extend(&self, p: &[String], items: &[Value]) {
+        match self {
+            Edits::Tree(doc) => doc.array_extend(p, items),
+            Edits::Value(_) if items.is_empty() => {}
+            Edits::Value(v) => {
+                let mut v = v.borrow_mut();
+                let at = p
+                    .iter()
+                    .try_fold(&mut *v, |cur, seg| cur.as_object_mut()?.get_mut(seg));
+                match at {
+                    Some(Value::Array(a)) => a.extend(items.iter().cloned()),
+                    _ => choice::set_in(&mut v, p, Some(Value::Array(items.to_vec()))),
+                }
+            }
+        }
+    }
+
+    /// The value at `p` after the edits so far; `read` is the file's value before any.
+    fn value_at(&self, read: &Value, p: &[String]) -> Option<Value> {
+        match self {
+            // Until the first edit the file's value is the one read (no syntax tree yet).
+            Edits::Tree(doc) if doc.pristine() => get_in(read, p).cloned(),
+            Edits::Tree(doc) => doc.value_at(p),
+            Edits::Value(v) => get_in(&v.borrow(), p).cloned(),
+        }
+    }
+}
+
+fn plan_with(
+    current: Option<&str>,
+    read: Option<&Value>,
+    choice: &Choice,
+    owned: &Owned,
+    token: TokenState,
+    dry: bool,
+) -> Result<Plan, PlanError> {
     use std::borrow::Cow;
     let old_text = current.unwrap_or("").to_string();
     let new_file = old_text.trim().is_empty();
-    let doc = Document::parse(if new_file { "{}" } else { &old_text }).map_err(PlanError::Parse)?;
+    // A text the caller has read is not parsed again (the syntax tree waits for an edit).
+    let doc = match read {
+        Some(_) if !new_file => Document::read(&old_text),
+        _ => Document::parse(if new_file { "{}" } else { &old_text }).map_err(PlanError::Parse)?,
+    };
     let mut changes = Vec::new();
     let mut warnings = Vec::new();
     let mut notes = choice.notes.clone();
@@ -294,6 +404,9 @@ pub fn plan_read(
     };
     let mut secrets = Vec::new();
     secrets::collect(&start, &mut secrets);
+    if dry && start.pointer("/agents/list").is_some() {
+        return Err(needs_tree());
+    }
     migrate_agents_list(&doc, &start, &mut changes)?;
 
     // One value of the file after the migration serves every read until the first edit
@@ -347,6 +460,9 @@ pub fn plan_read(
         .iter()
         .filter(|p| (0..=p.len()).any(|n| includes.contains(&p[..n])))
     {
+        if dry {
+            return Err(needs_tree());
+        }
         if let Some((at, offset)) = doc.include_on_path(p) {
             let (line, column) = document::line_col(&doc.text(), offset);
             let key = if at.is_empty() {
@@ -409,10 +525,17 @@ pub fn plan_read(
     // Nothing removed or restored: the file's value is still the one read above.
     let value = if removed.is_empty() && restored.is_empty() {
         value
+    } else if dry {
+        return Err(needs_tree());
     } else {
         doc.remove_many(&removed, keep_depth);
         doc.set_many(&restored);
         Cow::Owned(doc.value())
+    };
+    let edits = if dry {
+        Edits::Value(std::cell::RefCell::new(value.as_ref().clone()))
+    } else {
+        Edits::Tree(&doc)
     };
     let mut kept = Vec::new();
     // Sets are applied in batches (one append per missing object); a removal first applies
@@ -476,8 +599,8 @@ pub fn plan_read(
         match &leaf.value {
             Some(v) => sets.push((leaf.path.clone(), v.clone())),
             None => {
-                doc.set_many(&std::mem::take(&mut sets));
-                doc.remove(&leaf.path, keep_depth(&leaf.path));
+                edits.set_many(&std::mem::take(&mut sets));
+                edits.remove(&leaf.path, keep_depth(&leaf.path))?;
             }
         }
         changes.push(Change {
@@ -496,27 +619,48 @@ pub fn plan_read(
         ));
     }
 
-    doc.set_many(&sets);
+    edits.set_many(&sets);
 
-    // Until the first edit the file's value is the one read above (no syntax tree yet).
-    let read_at = |p: &[String]| match doc.pristine() {
-        true => get_in(&value, p).cloned(),
-        false => doc.value_at(p),
-    };
+    let read_at = |p: &[String]| edits.value_at(&value, p);
     let bindings = read_at(&path("bindings"));
-    plan_bindings(&doc, bindings, &want, owned, &mut changes);
-    // Its notes come after the ones about this posture (they are an offer, not a step).
+    plan_bindings(&edits, bindings, &want, owned, &mut changes)?;
+    // Its notes come after the ones about this posture (they are an offer, not a step). The
+    // secret fields are all under `channels`: only that part of the file is read (converting a
+    // big file's edited tree whole costs as much as reading it).
     let mut move_notes = Vec::new();
-    let secret_moves = crate::domain::secret_moves::plan(
-        &doc,
-        &token.env_vars,
-        choice.inputs.move_secrets,
-        &mut changes,
-        &mut move_notes,
-        &mut warnings,
-    );
+    let mut moved = Vec::new();
+    let secret_moves = {
+        let (guard, channels_now);
+        let config: &Value = match &edits {
+            Edits::Tree(d) if d.pristine() => &value,
+            Edits::Value(v) => {
+                guard = v.borrow();
+                &guard
+            }
+            Edits::Tree(_) => {
+                channels_now = match read_at(&path("channels")) {
+                    Some(c) => json!({ "channels": c }),
+                    None => json!({}),
+                };
+                &channels_now
+            }
+        };
+        crate::domain::secret_moves::plan_read(
+            config,
+            &token.env_vars,
+            choice.inputs.move_secrets,
+            |sets| moved = sets.to_vec(),
+            &mut changes,
+            &mut move_notes,
+            &mut warnings,
+        )
+    };
+    if dry && !moved.is_empty() {
+        return Err(needs_tree());
+    }
+    edits.set_many(&moved);
     let current_token = read_at(&path("gateway.auth.token"));
-    let env_file = plan_token(&doc, current_token, token, &mut changes, &mut warnings);
+    let env_file = plan_token(&edits, current_token, token, &mut changes, &mut warnings);
     warn_about_answers(choice, &channels, &mut warnings);
     if want
         .leaves
@@ -533,22 +677,35 @@ pub fn plan_read(
     }
     notes.extend(move_notes);
 
-    let final_value = if doc.pristine() {
-        value.into_owned()
-    } else {
-        doc.value()
+    // Nothing edited, and the caller read the text: the text is the one read, and its value
+    // the one the caller read from it (no need to read it back).
+    let unedited = matches!(&edits, Edits::Tree(d) if d.pristine()) && read.is_some() && !new_file;
+    let final_value = match edits {
+        Edits::Tree(d) if d.pristine() => value.into_owned(),
+        Edits::Tree(d) => d.value(),
+        Edits::Value(v) => v.into_inner(),
     };
-    // The file's own manners for what was inserted; the check below reads the text back.
-    doc.settle();
-    let new_text = if new_file {
-        let mut t = serde_json::to_string_pretty(&final_value)
-            .map_err(|e| PlanError::Internal(e.to_string()))?;
-        t.push('\n');
-        t
+    let new_text = if dry {
+        holds_wanted(&final_value, &want, &kept)?;
+        String::new()
     } else {
-        doc.text()
+        // The file's own manners for what was inserted; the check below reads the text back.
+        doc.settle();
+        let new_text = if new_file {
+            let mut t = serde_json::to_string_pretty(&final_value)
+                .map_err(|e| PlanError::Internal(e.to_string()))?;
+            t.push('\n');
+            t
+        } else {
+            doc.text()
+        };
+        if unedited {
+            holds_wanted(&final_value, &want, &kept)?;
+        } else {
+            check(&new_text, &final_value, &want, &kept)?;
+        }
+        new_text
     };
-    check(&new_text, &final_value, &want, &kept)?;
     secrets::collect(&final_value, &mut secrets);
     if let EnvFileAction::MoveLiteralToken(t) = &env_file
         && !secrets.contains(t)
@@ -592,9 +749,14 @@ fn check(new_text: &str, planned: &Value, want: &Desired, kept: &[Kept]) -> Resu
             "the new text does not hold the planned values".into(),
         ));
     }
+    holds_wanted(&reparsed, want, kept)
+}
+
+/// Every owned value holds in `value`, but the user's stricter ones kept.
+fn holds_wanted(value: &Value, want: &Desired, kept: &[Kept]) -> Result<(), PlanError> {
     for leaf in &want.leaves {
         let is_kept = kept.iter().any(|k| k.key == keypath::display(&leaf.path));
-        if !is_kept && !holds(get_in(&reparsed, &leaf.path), leaf.value.as_ref()) {
+        if !is_kept && !holds(get_in(value, &leaf.path), leaf.value.as_ref()) {
             return Err(PlanError::Internal(format!(
                 "`{}` did not get its value",
                 keypath::display(&leaf.path)
@@ -655,12 +817,12 @@ fn migrate_agents_list(
 
 /// `bindings` is a list the user may share with us: only items a preset generates are ours.
 fn plan_bindings(
-    doc: &Document,
+    doc: &Edits,
     bindings: Option<Value>,
     want: &Desired,
     owned: &Owned,
     changes: &mut Vec<Change>,
-) {
+) -> Result<(), PlanError> {
     let bp = path("bindings");
     let current: Vec<Value> = match bindings {
         Some(Value::Array(a)) => a,
@@ -672,7 +834,7 @@ fn plan_bindings(
     let mut removed = 0;
     for (index, item) in current.iter().enumerate().rev() {
         if ours(item) && !wanted.contains(&item) {
-            doc.array_remove(&bp, index);
+            doc.array_remove(&bp, index)?;
             removed += 1;
             changes.push(Change {
                 key: format!("bindings[{index}]"),
@@ -721,14 +883,15 @@ fn plan_bindings(
     // All at once: one append per item walked the whole array each time.
     doc.array_extend(&bp, &added);
     if removed > 0 && removed == current.len() && want.bindings.is_empty() {
-        doc.remove(&bp, 0);
+        doc.remove(&bp, 0)?;
     }
+    Ok(())
 }
 
 /// The Gateway token lives in `$STATE_DIR/.env`, referenced by a SecretRef; it is never
 /// written into the config and never printed.
 fn plan_token(
-    doc: &Document,
+    doc: &Edits,
     current: Option<Value>,
     token: TokenState,
     changes: &mut Vec<Change>,

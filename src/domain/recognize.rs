@@ -204,17 +204,16 @@ struct Candidate {
 
 fn evaluate(text: &str, value: &Value, choice: Choice) -> Option<Candidate> {
     let channels = plan::channels_in(value);
-    let p = plan::plan_read(
-        Some(text),
-        Some(value),
-        &choice,
-        &crate::domain::ledger::Owned::default(),
-        TokenState {
-            env_file_has_token: true,
-            ..TokenState::default()
-        },
-    )
-    .ok()?;
+    let token = || TokenState {
+        env_file_has_token: true,
+        ..TokenState::default()
+    };
+    let owned = crate::domain::ledger::Owned::default();
+    // Only the changes and the new value are read: planned on the value (no syntax tree to
+    // build and drop per candidate), in full only where that cannot be done exactly.
+    let p = plan::plan_changes_read(text, value, &choice, &owned, token())
+        .or_else(|_| plan::plan_read(Some(text), Some(value), &choice, &owned, token()))
+        .ok()?;
     let drift = p
         .masked_changes()
         .into_iter()
@@ -236,8 +235,8 @@ fn evaluate(text: &str, value: &Value, choice: Choice) -> Option<Candidate> {
         })
         .collect();
     let owned = choice::desired(&choice, &channels).leaves.len();
-    // The plan checked that its text reads as this value.
-    let expected = p.new_value.clone();
+    // The plan's new value (a big file's value: moved, not copied).
+    let expected = p.new_value;
     Some(Candidate {
         preset: choice.preset.name.clone(),
         engine: choice.environment.engine,
@@ -496,5 +495,83 @@ mod tests {
         assert!(untold(text, &environments(1000, 1000), None).is_none());
         let r = untold(text, &environments(1000, 1000), Some("private")).unwrap();
         assert!(!r.drift.is_empty());
+    }
+
+    /// Recognition plans on the value (no syntax tree): wherever it can, it must find what
+    /// the full plan finds, for every preset, engine and kind of file.
+    #[test]
+    fn planning_on_the_value_finds_what_the_full_plan_finds() {
+        let inputs = Inputs {
+            owner: Some(ChannelId::parse("telegram:123").unwrap()),
+            groups: vec![ChannelId::parse("telegram:-100").unwrap()],
+            members: vec![ChannelId::parse("telegram:222").unwrap()],
+            accept_risk: true,
+            ..Inputs::default()
+        };
+        let mut files: Vec<String> = [
+            include_str!("../../tests/fixtures/configs/realistic-300.json5"),
+            include_str!("../../tests/fixtures/configs/agent-weak-overrides.json5"),
+            include_str!("../../tests/fixtures/configs/agent-override.json5"),
+            include_str!("../../tests/fixtures/configs/binding-second-agent.json5"),
+            include_str!("../../tests/fixtures/configs/commented.json5"),
+            include_str!("../../tests/fixtures/configs/roster-explicit.json5"),
+            include_str!("../../tests/fixtures/configs/legacy-list.json5"),
+            include_str!("../../tests/fixtures/configs/include.json5"),
+            include_str!("../../tests/fixtures/configs/channels.json"),
+            r#"{channels: {telegram: {botToken: "123:abc", groups: {"-100": {}}}}, bindings: {}}"#,
+            r#"{agents: {defaults: 3}, gateway: {auth: {token: "${T}"}}, tools: {elevated: {enabled: true}}}"#,
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        let base = files[0].clone();
+        for p in presets() {
+            files.push(written(&p.name, None, &inputs, &base));
+        }
+        let (mut dry, mut total) = (0, 0);
+        for text in &files {
+            let Ok(value) = crate::domain::document::parse_value(text) else {
+                continue;
+            };
+            let asked = infer_inputs(&value);
+            for p in presets() {
+                for env in environments(1000, 1000) {
+                    for inputs in [&inputs, &asked] {
+                        let c = choice::adjust(&p, &env, inputs);
+                        let owned = Default::default();
+                        let token = || TokenState {
+                            env_file_has_token: true,
+                            ..TokenState::default()
+                        };
+                        total += 1;
+                        let Ok(on_value) =
+                            plan::plan_changes_read(text, &value, &c, &owned, token())
+                        else {
+                            continue;
+                        };
+                        dry += 1;
+                        let full =
+                            plan::plan_read(Some(text), Some(&value), &c, &owned, token()).unwrap();
+                        assert_eq!(on_value.changes, full.changes, "{}", p.name);
+                        assert_eq!(on_value.new_value, full.new_value, "{}", p.name);
+                        assert_eq!(
+                            serde_json::to_string(&on_value.new_value).unwrap(),
+                            serde_json::to_string(&full.new_value).unwrap(),
+                            "key order, {}",
+                            p.name
+                        );
+                        assert_eq!(on_value.warnings, full.warnings);
+                        assert_eq!(on_value.notes, full.notes);
+                        assert_eq!(on_value.kept, full.kept);
+                        assert_eq!(on_value.secrets, full.secrets);
+                        assert_eq!(on_value.env_file, full.env_file);
+                        assert_eq!(on_value.secret_moves, full.secret_moves);
+                    }
+                }
+            }
+        }
+        // Most candidates are planned on the value; the rest (a legacy list, an include, a
+        // removal) fall back to the full plan.
+        assert!(dry * 2 > total, "{dry} of {total} planned on the value");
     }
 }

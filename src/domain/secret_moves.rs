@@ -276,8 +276,30 @@ pub fn plan(
     notes: &mut Vec<String>,
     warnings: &mut Vec<String>,
 ) -> Moves {
+    plan_read(
+        &doc.value(),
+        env,
+        asked,
+        |sets| doc.set_many(sets),
+        changes,
+        notes,
+        warnings,
+    )
+}
+
+/// [`plan`] of a config whose value (at least its `channels`) the caller has read: the sets
+/// go to `edit` (once, possibly empty), so a big file's value is not converted again.
+pub fn plan_read(
+    config: &Value,
+    env: &EnvVars,
+    asked: bool,
+    edit: impl FnOnce(&[(Vec<String>, Value)]),
+    changes: &mut Vec<Change>,
+    notes: &mut Vec<String>,
+    warnings: &mut Vec<String>,
+) -> Moves {
     let mut moves = Moves::default();
-    let found = literals(&doc.value());
+    let found = literals(config);
     let mut taken: BTreeSet<String> = RESERVED.iter().map(|s| s.to_string()).collect();
     let mut sets = Vec::new();
     for lit in found {
@@ -367,7 +389,7 @@ pub fn plan(
             already_in_env: already,
         });
     }
-    doc.set_many(&sets);
+    edit(&sets);
     if !moves.movable.is_empty() {
         notes.push(format!(
             "{} literal channel secret(s) could be moved to .env: --move-secrets ({}).",
