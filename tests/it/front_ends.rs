@@ -90,7 +90,7 @@ fn home(s: &Scenario) -> Home {
         None => {}
     }
     if let Some(flags) = s.before {
-        let out = run_apply(&h, flags);
+        let out = h.apply_yes(flags);
         assert!(
             crate::support::homes::applied(&out),
             "{}: the starting apply: {out:?}",
@@ -98,32 +98,6 @@ fn home(s: &Scenario) -> Home {
         );
     }
     h
-}
-
-fn run_apply(h: &Home, flags: &str) -> std::process::Output {
-    std::process::Command::new(env!("CARGO_BIN_EXE_clawposture"))
-        .args(["apply", "--yes", "--config"])
-        .arg(h.config())
-        .arg("--state-dir")
-        .arg(h.state())
-        .args(flags.split_whitespace())
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("HOME", h.path("home"))
-        .stdin(std::process::Stdio::null())
-        .output()
-        .expect("run apply")
-}
-
-/// The config's bytes (None: no file), with the home's own directory (in the policy file's path) named
-/// `<home>`, so files written in different homes compare byte for byte.
-fn config(h: &Home) -> Option<Vec<u8>> {
-    let dir = h.dir.path().display().to_string();
-    std::fs::read(h.config()).ok().map(|b| {
-        String::from_utf8_lossy(&b)
-            .replace(&dir, "<home>")
-            .into_bytes()
-    })
 }
 
 /// `--plain` answers: keep the owner field, no advanced settings, no to every
@@ -168,7 +142,7 @@ fn plain(s: &Scenario) -> (i32, Option<Vec<u8>>, String) {
         _ if history.contains("Write these changes?") => Step::Write,
         _ => Step::Refused,
     };
-    (t.wait_exit(), config(&h), format!("{step:?}"))
+    (t.wait_exit(), h.config_bytes(), format!("{step:?}"))
 }
 
 /// The wizard, started on the Preset screen by `--threat`: Enter through Preview and Write;
@@ -222,7 +196,7 @@ fn wizard(s: &Scenario) -> (i32, Option<Vec<u8>>, String) {
         t.wait_for("Quit without writing anything?");
         t.keys(&["y"]);
     }
-    (t.wait_exit(), config(&h), format!("{step:?}"))
+    (t.wait_exit(), h.config_bytes(), format!("{step:?}"))
 }
 
 #[test]
@@ -232,10 +206,10 @@ fn apply_plain_and_the_wizard_reach_the_same_step_bytes_and_exit_code() {
     }
     for s in &SCENARIOS {
         let h = home(s);
-        let before = config(&h);
-        let out = run_apply(&h, s.flags);
+        let before = h.config_bytes();
+        let out = h.apply_yes(s.flags);
         let code = out.status.code().unwrap_or(-1);
-        let applied = config(&h);
+        let applied = h.config_bytes();
         assert_eq!(code, s.exit, "{}: apply: {out:?}", s.name);
         if s.step != Step::Write {
             assert_eq!(applied, before, "{}: apply wrote", s.name);

@@ -16,7 +16,7 @@ struct Planted {
 
 fn planted() -> Planted {
     let home = Home::new();
-    let out = apply(&home);
+    let out = home.apply_yes(FLAGS);
     assert!(crate::support::homes::applied(&out), "first apply: {out:?}");
     let stale = vec![
         home.path(".openclaw.json.clawposture-tmp-99999-0"),
@@ -34,21 +34,6 @@ fn planted() -> Planted {
         stale,
         foreign,
     }
-}
-
-fn apply(h: &Home) -> std::process::Output {
-    std::process::Command::new(env!("CARGO_BIN_EXE_clawposture"))
-        .args(["apply", "--yes", "--config"])
-        .arg(h.config())
-        .arg("--state-dir")
-        .arg(h.state())
-        .args(FLAGS.split_whitespace())
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("HOME", h.path("home"))
-        .stdin(std::process::Stdio::null())
-        .output()
-        .expect("run apply")
 }
 
 fn assert_swept(p: &Planted, front: &str, before: &[u8]) {
@@ -69,7 +54,7 @@ fn assert_swept(p: &Planted, front: &str, before: &[u8]) {
 fn apply_with_nothing_to_write_sweeps_our_stale_temps_only() {
     let p = planted();
     let before = std::fs::read(p.home.config()).expect("config");
-    let out = apply(&p.home);
+    let out = p.home.apply_yes(FLAGS);
     assert!(crate::support::homes::applied(&out), "{out:?}");
     assert!(
         String::from_utf8_lossy(&out.stdout).contains("Nothing to change"),

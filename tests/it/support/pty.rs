@@ -227,6 +227,32 @@ impl Home {
             .replace(&self.dir.path().display().to_string(), "<home>")
     }
 
+    /// [`Home::config_text`] as bytes, None when there is no config file.
+    pub fn config_bytes(&self) -> Option<Vec<u8>> {
+        std::fs::read(self.config()).ok().map(|b| {
+            String::from_utf8_lossy(&b)
+                .replace(&self.dir.path().display().to_string(), "<home>")
+                .into_bytes()
+        })
+    }
+
+    /// `clawposture apply --yes` on this home's config and state dir with `flags`, in a clean
+    /// environment (PATH, and this home's `home` as HOME).
+    pub fn apply_yes(&self, flags: &str) -> Output {
+        Command::new(env!("CARGO_BIN_EXE_clawposture"))
+            .args(["apply", "--yes", "--config"])
+            .arg(self.config())
+            .arg("--state-dir")
+            .arg(self.state())
+            .args(flags.split_whitespace())
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("HOME", self.path("home"))
+            .stdin(std::process::Stdio::null())
+            .output()
+            .expect("run apply")
+    }
+
     /// What `clawposture apply --yes` writes from the same fixture: the reference result.
     pub fn apply_reference(args: &[&str]) -> String {
         let h = Home::new();
