@@ -142,6 +142,22 @@ pub fn parse_value(text: &str) -> Result<Value, ParseError> {
 /// (None: no value, only blanks or comments). The syntax tree is built by the same parser with
 /// the same options, so it fails exactly where this fails.
 fn read_ast(text: &str) -> Result<Option<jsonc_parser::ast::Value<'_>>, ParseError> {
+    // A carriage return not followed by a line feed (old Mac line endings) is a line break to
+    // OpenClaw, but the syntax tree drops it when it prints the file: text no change touches
+    // would change (found by the edit-path fuzz target). Refused, never silently rewritten.
+    if let Some(at) = text
+        .match_indices('\r')
+        .map(|(i, _)| i)
+        .find(|&i| !text[i + 1..].starts_with('\n'))
+    {
+        let before = &text[..at];
+        let line_start = before.rfind('\n').map_or(0, |n| n + 1);
+        return Err(ParseError {
+            line: before.matches('\n').count() + 1,
+            column: before[line_start..].chars().count() + 1,
+            message: "a carriage return without a line feed (old Mac line endings): convert the file to LF or CRLF line endings first".into(),
+        });
+    }
     let parsed =
         jsonc_parser::parse_to_ast(text, &Default::default(), &options()).map_err(|e| {
             ParseError {
@@ -636,6 +652,16 @@ fn to_input(value: &Value) -> CstInputValue {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_lone_carriage_return_is_refused_where_it_stands_crlf_is_not() {
+        let e = Document::parse("{ a: 1,\n  b:\r\r2 }")
+            .err()
+            .expect("refused");
+        assert_eq!((e.line, e.column), (2, 5), "{e}");
+        assert!(e.message.contains("carriage return"), "{e}");
+        assert!(parse_value("{ a: 1,\r\n  b: 2 }\r\n").is_ok());
+    }
     use serde_json::json;
 
     fn p(s: &str) -> Vec<String> {
