@@ -10,6 +10,7 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 use crate::domain::choice::{Inputs, get_in};
+use crate::domain::value_set::ValueSet;
 
 /// The format this build reads and writes. A newer one is reported and never rewritten.
 pub const VERSION: u32 = 1;
@@ -365,6 +366,9 @@ pub struct Owned {
     pub keys: BTreeMap<Vec<String>, OwnedKey>,
     /// `bindings` items clawposture added that the file still lists.
     pub bindings: Vec<Value>,
+    /// Objects the user had empty (`main: {}`) before clawposture wrote keys inside: taking
+    /// those keys away leaves the object, as the user had it, never prunes it.
+    pub filled: std::collections::BTreeSet<Vec<String>>,
 }
 
 impl Owned {
@@ -405,8 +409,14 @@ pub fn owned(ledger: &Ledger, file: &Value) -> Owned {
     let file = &scrub(&[], file);
     let mut keys: BTreeMap<Vec<String>, OwnedKey> = BTreeMap::new();
     let mut added: Vec<Value> = Vec::new();
+    let mut filled = std::collections::BTreeSet::new();
     for w in &ledger.writes {
         for k in &w.keys {
+            if matches!(&k.before, Some(Value::Object(m)) if m.is_empty())
+                && get_in(file, &k.key).is_some_and(Value::is_object)
+            {
+                filled.insert(k.key.clone());
+            }
             // The token is managed on every write (and a literal one is never handed back);
             // moved user data is the user's.
             if k.moved || k.key.starts_with(&token_path()) {
@@ -420,9 +430,12 @@ pub fn owned(ledger: &Ledger, file: &Value) -> Owned {
                         .unwrap_or_default()
                 };
                 let (before, after) = (list(&k.before), list(&k.after));
-                added.retain(|b| after.contains(b));
-                for item in after.iter().filter(|i| !before.contains(i)) {
-                    if !added.contains(item) {
+                let (before_set, after_set): (ValueSet, ValueSet) =
+                    (before.iter().collect(), after.iter().collect());
+                added.retain(|b| after_set.contains(b));
+                let mut in_added: ValueSet = added.iter().collect();
+                for item in after.iter().filter(|i| !before_set.contains(i)) {
+                    if in_added.insert(item) {
                         added.push(item.clone());
                     }
                 }
@@ -468,15 +481,17 @@ pub fn owned(ledger: &Ledger, file: &Value) -> Owned {
             o.written = leaf_at(real, path).cloned();
         }
     }
-    let listed = file
+    let listed: ValueSet = file
         .get("bindings")
         .and_then(Value::as_array)
-        .cloned()
-        .unwrap_or_default();
+        .into_iter()
+        .flatten()
+        .collect();
     added.retain(|b| listed.contains(b));
     Owned {
         keys,
         bindings: added,
+        filled,
     }
 }
 

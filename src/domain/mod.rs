@@ -26,3 +26,4 @@ pub mod secret_moves;
 pub mod secrets;
 pub mod service_env;
 pub mod strictness;
+pub mod value_set;

@@ -6,12 +6,13 @@ use std::fmt;
 use serde::Serialize;
 use serde_json::{Value, json};
 
-use crate::domain::choice::{self, Choice, Desired, get_in};
+use crate::domain::choice::{self, Choice, Desired, get_in, set_in};
 use crate::domain::document::{self, Document, ParseError};
 use crate::domain::keypath;
 use crate::domain::ledger::Owned;
 use crate::domain::secrets;
 use crate::domain::strictness::{self, Verdict};
+use crate::domain::value_set::ValueSet;
 
 pub const TOKEN_ENV: &str = "OPENCLAW_GATEWAY_TOKEN";
 /// The audit flags gateway tokens shorter than this (`gateway.token_too_short`).
@@ -250,6 +251,70 @@ fn keep_depth(p: &[String]) -> usize {
     }
 }
 
+/// [`keep_depth`], and no pruning of an object the user had empty before clawposture filled
+/// it ([`Owned::filled`]): going back leaves it as the user wrote it.
+fn keep_depth_owned(owned: &Owned, p: &[String]) -> usize {
+    let filled = (1..=p.len())
+        .rev()
+        .find(|&n| owned.filled.contains(&p[..n]))
+        .unwrap_or(0);
+    keep_depth(p).max(filled)
+}
+
+/// The keys clawposture wrote for an earlier preset that `want` does not set and the file
+/// still holds as written: each goes back to the user's value (None: nothing goes back). A
+/// key at or below one already going away is skipped, as a one-by-one removal would find it
+/// gone.
+fn going_back<'a>(
+    owned: &'a Owned,
+    want: &Desired,
+    value: &Value,
+) -> Option<Vec<(&'a Vec<String>, &'a crate::domain::ledger::OwnedKey)>> {
+    let mut removed: std::collections::HashSet<&[String]> = Default::default();
+    let mut back = Vec::new();
+    for (key, o) in &owned.keys {
+        if want.leaves.iter().any(|l| covers(l, key)) {
+            continue;
+        }
+        let gone = (1..=key.len()).any(|n| removed.contains(&key[..n]));
+        if gone || crate::domain::ledger::leaf_at(value, key) != o.written.as_ref() {
+            continue;
+        }
+        if o.original.is_none() {
+            removed.insert(key);
+        }
+        back.push((key, o));
+    }
+    (!back.is_empty()).then_some(back)
+}
+
+/// `value` once `back` went back, as the edits do it: removals first (pruning the parents
+/// they empty, as [`Document::remove_many`] does), then the user's values.
+fn projected(
+    value: &Value,
+    back: &[(&Vec<String>, &crate::domain::ledger::OwnedKey)],
+    owned: &Owned,
+) -> Value {
+    let mut v = value.clone();
+    for (key, _) in back.iter().filter(|(_, o)| o.original.is_none()) {
+        set_in(&mut v, key, None);
+        let mut depth = key.len().saturating_sub(1);
+        while depth > keep_depth_owned(owned, key)
+            && get_in(&v, &key[..depth])
+                .is_some_and(|o| o.as_object().is_some_and(|m| m.is_empty()))
+        {
+            set_in(&mut v, &key[..depth], None);
+            depth -= 1;
+        }
+    }
+    for (key, o) in back {
+        if let Some(original) = &o.original {
+            set_in(&mut v, key, Some(original.clone()));
+        }
+    }
+    v
+}
+
 /// Whether one of our leaves decides `other`: the same key, a key inside it, or an object
 /// that contains it (but not a bare "this object exists" leaf).
 fn covers(ours: &choice::Leaf, other: &[String]) -> bool {
@@ -421,16 +486,23 @@ fn plan_with(
     // Per-agent overrides weaker than the preset are raised too: the preset is a floor for
     // every agent, not only for the defaults. The threat model's invariants first, per agent
     // and per account (owned, with the reason for that agent's role), then the preset's own
-    // sandbox floor for what they leave.
+    // sandbox floor for what they leave. Both are judged on the file as it is once the keys
+    // an earlier preset wrote and this one does not set are back to the user's values: a
+    // roster that needs `agents.ownership`, or an agent whose sandbox only an earlier preset
+    // raised, must not lose it in the switch.
+    let judged = going_back(owned, &want, &migrated)
+        .map(|back| Cow::Owned(projected(&migrated, &back, owned)))
+        .unwrap_or(Cow::Borrowed(migrated.as_ref()));
     let fixes = crate::domain::invariant_fixes::fixes(
-        &migrated,
+        &judged,
         &want,
         choice.environment.engine.is_some(),
         &crate::domain::invariants::waived(choice.inputs.advanced()),
     );
     want.leaves.extend(fixes);
-    let floors = crate::domain::agent_floors::sandbox_floors(&migrated, &want);
+    let floors = crate::domain::agent_floors::sandbox_floors(&judged, &want);
     want.leaves.extend(floors);
+    drop(judged);
 
     let mut touched: Vec<Vec<String>> = want.leaves.iter().map(|l| l.path.clone()).collect();
     touched.push(path("gateway.auth.token"));
@@ -481,22 +553,11 @@ fn plan_with(
     // Removed together at the end (an object emptied whole goes in one edit); a path at or
     // below one already removed is skipped, as a one-by-one removal would find it gone.
     let mut removed: Vec<Vec<String>> = Vec::new();
-    let mut removed_set: std::collections::HashSet<Vec<String>> = Default::default();
     let mut restored: Vec<(Vec<String>, Value)> = Vec::new();
-    for (key, o) in &owned.keys {
-        if want.leaves.iter().any(|l| covers(l, key)) {
-            continue;
-        }
-        let gone = (1..=key.len()).any(|n| removed_set.contains(&key[..n]));
-        if gone || crate::domain::ledger::leaf_at(&value, key) != o.written.as_ref() {
-            continue;
-        }
+    for (key, o) in going_back(owned, &want, &value).unwrap_or_default() {
         match &o.original {
             Some(v) => restored.push((key.clone(), v.clone())),
-            None => {
-                removed.push(key.clone());
-                removed_set.insert(key.clone());
-            }
+            None => removed.push(key.clone()),
         }
         let loosens = match (&o.original, &o.written) {
             (Some(back), Some(ours)) if strictness::compare(key, back, ours) == Verdict::Looser => {
@@ -528,7 +589,7 @@ fn plan_with(
     } else if dry {
         return Err(needs_tree());
     } else {
-        doc.remove_many(&removed, keep_depth);
+        doc.remove_many(&removed, |p| keep_depth_owned(owned, p));
         doc.set_many(&restored);
         Cow::Owned(doc.value())
     };
@@ -828,12 +889,13 @@ fn plan_bindings(
         Some(Value::Array(a)) => a,
         _ => Vec::new(),
     };
-    let wanted: Vec<&Value> = want.bindings.iter().map(|(v, _, _)| v).collect();
+    let wanted: ValueSet = want.bindings.iter().map(|(v, _, _)| v).collect();
     // Only routes the ledger says clawposture added are ours to take away.
-    let ours = |v: &Value| owned.bindings.contains(v);
+    let owned_bindings: ValueSet = owned.bindings.iter().collect();
+    let ours = |v: &Value| owned_bindings.contains(v);
     let mut removed = 0;
     for (index, item) in current.iter().enumerate().rev() {
-        if ours(item) && !wanted.contains(&item) {
+        if ours(item) && !wanted.contains(item) {
             doc.array_remove(&bp, index)?;
             removed += 1;
             changes.push(Change {
@@ -846,29 +908,10 @@ fn plan_bindings(
             });
         }
     }
-    // Compared by value, key order aside (as `==` on values does), in one set.
-    fn canonical(v: &Value) -> String {
-        match v {
-            Value::Object(m) => {
-                let mut keys: Vec<&String> = m.keys().collect();
-                keys.sort();
-                let inner: Vec<String> = keys
-                    .iter()
-                    .map(|k| format!("{:?}:{}", k, canonical(&m[k.as_str()])))
-                    .collect();
-                format!("{{{}}}", inner.join(","))
-            }
-            Value::Array(a) => format!(
-                "[{}]",
-                a.iter().map(canonical).collect::<Vec<_>>().join(",")
-            ),
-            other => other.to_string(),
-        }
-    }
-    let present: std::collections::HashSet<String> = current.iter().map(canonical).collect();
+    let present: ValueSet = current.iter().collect();
     let mut added = Vec::new();
     for (item, why, docpath) in &want.bindings {
-        if !present.contains(&canonical(item)) {
+        if !present.contains(item) {
             added.push(item.clone());
             changes.push(Change {
                 key: "bindings[]".into(),

@@ -270,6 +270,70 @@ fn switching_equals_applying_the_target_to_the_original() {
     }
 }
 
+/// An attack on the switch: the earlier preset wrote what the new one needs only because of
+/// the file (`agents.ownership` for a roster of several agents, a sandbox floor for an agent
+/// the user left unsandboxed). Judged on the file before going back, the new preset saw them
+/// held and let the switch remove them: group -> private left a roster OpenClaw refuses to
+/// start ("multi-agent rosters require agents.ownership=explicit"), and apply's own check
+/// failed after writing. Every switch between presets, on each engine, must write the new
+/// preset exactly: apply's check passes and a plan of it afterwards changes nothing.
+#[test]
+fn a_switch_keeps_what_the_file_still_needs_from_the_earlier_preset() {
+    let text = "{\n  agents: {\n    entries: {\n      main: {},\n      helper: { workspace: '~/.openclaw/workspace-helper', sandbox: { mode: 'off' } },\n    },\n  },\n  channels: { telegram: { dmPolicy: 'pairing' } },\n}\n";
+    let presets = ["private", "group", "public"];
+    for engine in ["docker", "none"] {
+        for from in presets {
+            for to in presets.iter().filter(|t| **t != from) {
+                let sb = Sandbox::new();
+                sb.put_config(text);
+                let args = |t: &'static str| {
+                    let mut a = vec![
+                        "--threat",
+                        t,
+                        "--engine",
+                        engine,
+                        "--no-detect",
+                        "--owner",
+                        "telegram:123456789",
+                        "--group",
+                        "telegram:-100200",
+                        "--same-gateway",
+                        "--accept-risk",
+                    ];
+                    if engine == "docker" {
+                        a.retain(|x| *x != "--accept-risk");
+                    }
+                    a
+                };
+                for t in [from, to] {
+                    let o = apply(&sb, &args(t));
+                    assert!(
+                        crate::support::homes::applied(&o),
+                        "{engine}: {from} -> {to}: applying {t}: {}{}",
+                        stdout(&o),
+                        stderr(&o)
+                    );
+                }
+                let mut plan = vec!["plan"];
+                plan.extend(args(to));
+                let o = sb.run(&plan);
+                assert!(
+                    stdout(&o).contains("Nothing to change"),
+                    "{engine}: {from} -> {to}: a plan right after the switch still changes: {}{}",
+                    stdout(&o),
+                    stderr(&o)
+                );
+                let v = read_config(&sb);
+                assert_eq!(
+                    v.pointer("/agents/ownership"),
+                    Some(&json!("explicit")),
+                    "{engine}: {from} -> {to}: two agents need an explicit roster"
+                );
+            }
+        }
+    }
+}
+
 /// Every leaf of a JSON value by its path (empty objects and arrays are leaves).
 fn leaves(v: &Value) -> std::collections::BTreeMap<String, Value> {
     fn walk(v: &Value, path: String, out: &mut std::collections::BTreeMap<String, Value>) {
