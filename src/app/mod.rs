@@ -147,8 +147,10 @@ impl Next {
 pub struct Prepared {
     pub original: Option<Vec<u8>>,
     pub current: Option<String>,
-    /// What `current` reads as (read once: a big file's read is not repeated).
-    pub read: Option<Value>,
+    /// What `current` reads as (read once: a big file's read is not repeated). Not kept when
+    /// the plan leaves the text as it is: the plan's new value is then the same value, and a
+    /// big file's value costs several times the file (see [`Prepared::read_value`]).
+    read: Option<Value>,
     pub choice: Choice,
     pub all: Vec<Choice>,
     pub plan: Plan,
@@ -297,6 +299,7 @@ fn prepare(
             .and_then(|l| l.policy_sha256(&policy_file.path.display().to_string())),
     )
     .map_err(|e| Prep::Refused(Failure::new(Stop::Refused, format!("refused: {e}"))))?;
+    let read = read.filter(|_| current.as_deref() != Some(plan.new_text.as_str()));
     Ok(Prepared {
         policy,
         original: facts.original.map(<[u8]>::to_vec),
@@ -820,6 +823,14 @@ impl Prepared {
     }
 
     /// The ledger to write with this plan (None: a newer clawposture's ledger, left alone).
+    /// What the file read as before this write (None: no file, or one that does not parse).
+    pub fn read_value(&self) -> Option<&Value> {
+        self.read.as_ref().or_else(|| {
+            (self.current.as_deref() == Some(self.plan.new_text.as_str()))
+                .then_some(&self.plan.new_value)
+        })
+    }
+
     pub fn pending_ledger(
         &self,
         resolved: &Resolved,
@@ -839,7 +850,7 @@ impl Prepared {
                 .engine
                 .map(|e| e.label().to_string()),
             ledger::Answers::from_inputs(&self.choice.inputs, resolved.profile.as_deref()),
-            self.read.as_ref().unwrap_or(&empty),
+            self.read_value().unwrap_or(&empty),
             // What the new text reads as (the plan checked it).
             &self.plan.new_value,
             &self.plan.new_text,

@@ -760,6 +760,9 @@ fn plan_with(
         } else {
             doc.text()
         };
+        // The syntax tree has done its work: freed before the text is read back below (a big
+        // file's tree costs many times the file).
+        drop(doc);
         if unedited {
             holds_wanted(&final_value, &want, &kept)?;
         } else {

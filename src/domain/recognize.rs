@@ -36,11 +36,18 @@ pub struct Recognized {
     /// How many values the preset owns in this file.
     pub owned: usize,
     pub choice: Choice,
-    /// The file as it would be if it held the preset exactly (what OpenClaw should report).
-    pub expected: Value,
+    /// The file as it would be if it held the preset exactly (what OpenClaw should report);
+    /// None when it does (no drift): see [`Recognized::expected`].
+    pub expected: Option<Value>,
 }
 
 impl Recognized {
+    /// The file as it would be if it held the preset exactly; `file` is the value it was
+    /// recognised in (a file with no drift is its own expectation: never copied).
+    pub fn expected<'a>(&'a self, file: &'a Value) -> &'a Value {
+        self.expected.as_ref().unwrap_or(file)
+    }
+
     pub fn summary(&self) -> Recognition {
         Recognition {
             preset: self.preset.clone(),
@@ -199,10 +206,12 @@ struct Candidate {
     drift: Vec<Drift>,
     owned: usize,
     choice: Choice,
-    expected: Value,
+    expected: Option<Value>,
 }
 
-fn evaluate(text: &str, value: &Value, choice: Choice) -> Option<Candidate> {
+/// `keep`: keep the plan's new value as [`Candidate::expected`] (only the best candidate's is
+/// wanted: each is a big file's whole value).
+fn evaluate(text: &str, value: &Value, choice: Choice, keep: bool) -> Option<Candidate> {
     let channels = plan::channels_in(value);
     let token = || TokenState {
         env_file_has_token: true,
@@ -235,8 +244,9 @@ fn evaluate(text: &str, value: &Value, choice: Choice) -> Option<Candidate> {
         })
         .collect();
     let owned = choice::desired(&choice, &channels).leaves.len();
-    // The plan's new value (a big file's value: moved, not copied).
-    let expected = p.new_value;
+    // The plan's new value (a big file's value: moved, not copied), kept only when it differs
+    // from the file.
+    let expected = (keep && !p.changes.is_empty()).then_some(p.new_value);
     Some(Candidate {
         preset: choice.preset.name.clone(),
         engine: choice.environment.engine,
@@ -296,7 +306,7 @@ pub fn recognize_read(
             Some((missing, owned)) if preset.is_none() && missing * 2 >= owned => {
                 later.push((i, c, missing));
             }
-            _ => found.extend(evaluate(text, value, c).map(|c| (i, c))),
+            _ => found.extend(evaluate(text, value, c, false).map(|c| (i, c))),
         }
     }
     let fits = |c: &Candidate| preset.is_some() || c.drift.len() * 2 < c.owned;
@@ -308,7 +318,7 @@ pub fn recognize_read(
     {
         for (i, c, missing) in later {
             if missing <= n {
-                found.extend(evaluate(text, value, c).map(|c| (i, c)));
+                found.extend(evaluate(text, value, c, false).map(|c| (i, c)));
             }
         }
     }
@@ -325,9 +335,14 @@ pub fn recognize_read(
         .filter(|c| c.preset == name && c.drift.len() == n)
         .map(|c| c.engine)
         .collect();
-    let best = cands
+    let mut best = cands
         .into_iter()
         .find(|c| c.preset == name && c.drift.len() == n)?;
+    // The file as the best fit wants it: planned again for that one candidate alone (none is
+    // needed when nothing drifted: the file is its own expectation).
+    if n > 0 {
+        best.expected = evaluate(text, value, best.choice.clone(), true)?.expected;
+    }
     Some(Recognized {
         preset: best.preset,
         engines,
@@ -452,7 +467,7 @@ mod tests {
         assert_eq!(r.drift[0].found, Some(json!("bridge")));
         assert!(!format!("{:?}", r.drift).contains("a-literal-token"));
         assert_eq!(
-            r.expected["agents"]["defaults"]["sandbox"]["docker"]["network"],
+            r.expected(&v)["agents"]["defaults"]["sandbox"]["docker"]["network"],
             "none"
         );
     }

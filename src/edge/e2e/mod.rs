@@ -239,7 +239,7 @@ pub fn run(o: &Options) -> Report {
         o.advanced,
     );
     let (model, preset) = match &recognized {
-        Some(r) => (r.expected.clone(), Some(r.preset.clone())),
+        Some(r) => (r.expected(&user).clone(), Some(r.preset.clone())),
         None => (user.clone(), None),
     };
     let against = match &preset {

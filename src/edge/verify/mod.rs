@@ -223,14 +223,28 @@ fn detected_endpoint(
 /// a sandbox.
 pub struct Expectations {
     pub parsed: Result<Value, String>,
-    pub value: Value,
     pub recognized: Option<recognize::Recognized>,
     pub token: statics::TokenSource,
     /// The agents whose sandbox is on, as the file is.
     pub sandboxed: Vec<AgentSandbox>,
-    /// The file as the preset wants it: what OpenClaw must report.
-    pub wanted_config: Value,
     pub engine: Option<EngineQuery>,
+}
+
+impl Expectations {
+    /// The file's value (null when it could not be read). Borrowed, never copied: a big
+    /// file's value costs several times the file.
+    pub fn value(&self) -> &Value {
+        static NULL: Value = Value::Null;
+        self.parsed.as_ref().unwrap_or(&NULL)
+    }
+
+    /// The file as the preset wants it: what OpenClaw must report.
+    pub fn wanted_config(&self) -> &Value {
+        match &self.recognized {
+            Some(r) => r.expected(self.value()),
+            None => self.value(),
+        }
+    }
 }
 
 /// What to ask the engine, and what its answer must be.
@@ -258,7 +272,8 @@ pub fn expectations(opts: &Options, read: Result<Option<&str>, String>) -> Expec
         Ok(None) => Err("no config".into()),
         Ok(Some(t)) => crate::domain::document::parse_value(t).map_err(|e| e.to_string()),
     };
-    let value = parsed.clone().unwrap_or(Value::Null);
+    let null = Value::Null;
+    let value = parsed.as_ref().unwrap_or(&null);
     // What the file is judged against: the engine and preset named, else those of the last
     // apply (the ledger), so a hand edit cannot make the file resemble another variant.
     let environments: Vec<Environment> = match opts.engine.or(opts.written_for) {
@@ -283,12 +298,8 @@ pub fn expectations(opts: &Options, read: Result<Option<&str>, String>) -> Expec
         ),
         _ => None,
     };
-    let token = statics::token_source(&value);
-    let wanted_config = recognized
-        .as_ref()
-        .map(|r| r.expected.clone())
-        .unwrap_or_else(|| value.clone());
-    let sandboxed: Vec<AgentSandbox> = expect::sandboxes(&value)
+    let token = statics::token_source(value);
+    let sandboxed: Vec<AgentSandbox> = expect::sandboxes(value)
         .into_iter()
         .filter(AgentSandbox::enabled)
         .collect();
@@ -330,11 +341,9 @@ pub fn expectations(opts: &Options, read: Result<Option<&str>, String>) -> Expec
     });
     Expectations {
         parsed,
-        value,
         recognized,
         token,
         sandboxed,
-        wanted_config,
         engine,
     }
 }
@@ -470,7 +479,7 @@ pub fn verify(opts: &Options) -> Report {
     }
     let mut outcomes = std::mem::take(&mut report.outcomes);
     let (parsed, value, wanted_config, sandboxed) =
-        (&e.parsed, &e.value, &e.wanted_config, &e.sandboxed);
+        (&e.parsed, e.value(), e.wanted_config(), &e.sandboxed);
     let engine_facts = g.engine;
 
     if opts.live && parsed.is_ok() {
