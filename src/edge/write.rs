@@ -572,6 +572,8 @@ struct EnvWrite {
     shown: PathBuf,
     target: PathBuf,
     text: String,
+    /// The variables this write sets (names only), for the report.
+    names: Vec<String>,
 }
 
 fn plan_env_file(
@@ -613,7 +615,9 @@ fn plan_env_file(
     }
     let original = text.clone();
     let mut text = text;
+    let mut names = Vec::new();
     if let Some(token) = token.filter(|_| !env_text_has_token(&original)) {
+        names.push(TOKEN_ENV.to_string());
         let line = dotenv::quote(TOKEN_ENV, &token)
             .ok_or_else(|| WriteError::Unquotable(shown.clone()))?;
         text = dotenv::set_line(
@@ -629,6 +633,7 @@ fn plan_env_file(
     if let Some(host) =
         docker_host.filter(|h| dotenv::get(&text, "DOCKER_HOST").as_deref() != Some(*h))
     {
+        names.push("DOCKER_HOST".to_string());
         let line = dotenv::quote("DOCKER_HOST", host)
             .ok_or_else(|| WriteError::Unquotable(shown.clone()))?;
         text = dotenv::set_line(
@@ -646,6 +651,7 @@ fn plan_env_file(
             Some(v) if !dotenv::is_placeholder(&v) => return Err(WriteError::Changed(shown)),
             _ => {}
         }
+        names.push(m.name.clone());
         let line = dotenv::quote(&m.name, &m.value)
             .ok_or_else(|| WriteError::Unquotable(shown.clone()))?;
         text = dotenv::set_line(
@@ -668,6 +674,7 @@ fn plan_env_file(
         shown,
         target,
         text,
+        names,
     }))
 }
 
@@ -876,6 +883,7 @@ fn write_steps(req: &WriteRequest, done: &Progress) -> Result<WriteOutcome, Writ
         via_symlink: link,
         backup,
         env_file,
+        env_names: env.map(|e| e.names).unwrap_or_default(),
         tightened: dirs.tightened,
         warnings: dirs.warnings,
         checklist,

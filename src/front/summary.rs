@@ -283,8 +283,9 @@ pub fn written_text(outcome: &WriteOutcome, paths: &Resolved) -> String {
     if let Some(e) = &outcome.env_file {
         let _ = writeln!(
             out,
-            "Secrets stored in {} (mode 0600; not shown)",
-            e.display()
+            "Stored in {} (mode 0600; values not shown): {}",
+            e.display(),
+            outcome.env_names.join(", ")
         );
     }
     for t in &outcome.tightened {

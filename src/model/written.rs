@@ -9,6 +9,8 @@ pub struct WriteOutcome {
     pub via_symlink: bool,
     pub backup: Option<PathBuf>,
     pub env_file: Option<PathBuf>,
+    /// The variables this write set in `env_file`: names only, values are never shown.
+    pub env_names: Vec<String>,
     /// Permissions clawposture tightened, for the report.
     pub tightened: Vec<String>,
     /// Directories clawposture left open because they are not its own alone (shared, sticky,

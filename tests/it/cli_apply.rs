@@ -334,6 +334,56 @@ fn a_switch_keeps_what_the_file_still_needs_from_the_earlier_preset() {
     }
 }
 
+/// The same for a change of engine under one preset (docker, rootless Docker, rootless Podman,
+/// none; each pair both ways): the new engine's variant is written exactly, and a plan of it
+/// afterwards changes nothing.
+#[test]
+fn an_engine_switch_writes_the_new_engines_variant_exactly() {
+    let text = "{\n  agents: {\n    entries: {\n      main: {},\n      helper: { sandbox: { mode: 'off' }, tools: { profile: 'full' } },\n    },\n  },\n  channels: { telegram: { dmPolicy: 'pairing' } },\n}\n";
+    let engines = ["docker", "docker-rootless", "podman-rootless", "none"];
+    for preset in ["private", "group", "public"] {
+        for from in engines {
+            for to in engines.iter().filter(|e| **e != from) {
+                let sb = Sandbox::new();
+                sb.put_config(text);
+                let args = |engine: &'static str| {
+                    vec![
+                        "--threat",
+                        preset,
+                        "--engine",
+                        engine,
+                        "--no-detect",
+                        "--owner",
+                        "telegram:123456789",
+                        "--group",
+                        "telegram:-100200",
+                        "--same-gateway",
+                        "--accept-risk",
+                    ]
+                };
+                for e in [from, to] {
+                    let o = apply(&sb, &args(e));
+                    assert!(
+                        crate::support::homes::applied(&o),
+                        "{preset}: {from} -> {to}: applying {e}: {}{}",
+                        stdout(&o),
+                        stderr(&o)
+                    );
+                }
+                let mut plan = vec!["plan"];
+                plan.extend(args(to));
+                let o = sb.run(&plan);
+                assert!(
+                    stdout(&o).contains("Nothing to change"),
+                    "{preset}: {from} -> {to}: a plan right after the switch still changes: {}{}",
+                    stdout(&o),
+                    stderr(&o)
+                );
+            }
+        }
+    }
+}
+
 /// Every leaf of a JSON value by its path (empty objects and arrays are leaves).
 fn leaves(v: &Value) -> std::collections::BTreeMap<String, Value> {
     fn walk(v: &Value, path: String, out: &mut std::collections::BTreeMap<String, Value>) {

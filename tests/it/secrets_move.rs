@@ -130,6 +130,21 @@ fn move_secrets_writes_references_and_env_and_real_openclaw_resolves_the_origina
     );
     assert_eq!(get("OPENCLAW_IRC_PASSWORD").as_deref(), Some(IRC));
     assert_eq!(get("OPENCLAW_GATEWAY_TOKEN").as_deref(), Some(GW));
+    // The report names every variable the write set in .env (not only the Gateway token).
+    let said = stdout(&out);
+    let line = said
+        .lines()
+        .find(|l| l.starts_with("Stored in "))
+        .unwrap_or_else(|| panic!("no line naming what .env holds: {said}"));
+    for name in [
+        "OPENCLAW_GATEWAY_TOKEN",
+        "OPENCLAW_TELEGRAM_BOT_TOKEN",
+        "OPENCLAW_TELEGRAM_WORK_BOT_TOKEN",
+        "OPENCLAW_TELEGRAM_WEBHOOK_SECRET",
+        "OPENCLAW_IRC_PASSWORD",
+    ] {
+        assert!(line.contains(name), "{name} not named: {line}");
+    }
     // A second plan has nothing left to move.
     let again = base("plan", &sb, &[]);
     assert!(

@@ -542,3 +542,30 @@ fn a_re_run_takes_the_answers_back_from_the_ledger() {
         );
     }
 }
+
+/// Done names every variable the write set in `.env` (moved channel secrets too, not only the
+/// Gateway token), never a value.
+#[test]
+fn done_names_every_secret_the_write_moved_into_env() {
+    let mut w = loaded(setup(), Some(COMMENTED), Env::RootlessDocker);
+    keys(
+        &mut w,
+        &[Key::Enter, Key::Enter, Key::Down, Key::Enter, Key::Enter],
+    );
+    keys(&mut w, &[Key::Enter]);
+    let mut o = outcome();
+    o.env_names = vec![
+        "OPENCLAW_GATEWAY_TOKEN".into(),
+        "OPENCLAW_TELEGRAM_BOT_TOKEN".into(),
+    ];
+    wizard::update(&mut w, Msg::Written(Ok(o)));
+    assert_eq!(at(&w), Step::Done);
+    let screen = draw(&mut w, 120, 40);
+    assert!(
+        screen.contains(
+            "OPENCLAW_GATEWAY_TOKEN, OPENCLAW_TELEGRAM_BOT_TOKEN now in /home/alice/.openclaw/.env"
+        ),
+        "{screen}"
+    );
+    assert!(!screen.contains("the Gateway token is in"), "{screen}");
+}

@@ -265,6 +265,7 @@ pub fn outcome() -> WriteOutcome {
             "/home/alice/.openclaw/openclaw.json.clawposture-20260101T000000Z.bak",
         )),
         env_file: Some(PathBuf::from("/home/alice/.openclaw/.env")),
+        env_names: vec!["OPENCLAW_GATEWAY_TOKEN".into()],
         tightened: Vec::new(),
         warnings: Vec::new(),
         checklist: None,

@@ -123,13 +123,26 @@ pub fn body(w: &Wizard, t: &Theme) -> Body {
                 )),
             }
             if let Some(e) = &o.env_file {
-                l.push(Line::from(vec![
-                    Span::raw("  token: "),
-                    Span::raw(format!(
-                        "the Gateway token is in {} (mode 0600; not shown)",
-                        e.display()
-                    )),
-                ]));
+                // Every variable this write set is named (a moved channel secret too), never
+                // its value.
+                let line = match o.env_names.as_slice() {
+                    [one] if one == "OPENCLAW_GATEWAY_TOKEN" => vec![
+                        Span::raw("  token: "),
+                        Span::raw(format!(
+                            "the Gateway token is in {} (mode 0600; not shown)",
+                            e.display()
+                        )),
+                    ],
+                    names => vec![
+                        Span::raw("  .env: "),
+                        Span::raw(format!(
+                            "{} now in {} (mode 0600; values not shown)",
+                            names.join(", "),
+                            e.display()
+                        )),
+                    ],
+                };
+                l.push(Line::from(line));
             }
             for tight in &o.tightened {
                 l.push(Line::raw(format!("  permissions tightened: {tight}")));
