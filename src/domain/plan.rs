@@ -350,7 +350,8 @@ pub fn plan_read(
 
 /// [`plan_read`]'s changes, notes, warnings and new value, for recognition, which reads
 /// nothing else: the edits are made on a copy of the value, so no syntax tree is built (nor
-/// printed, nor read back); `new_text` is left empty. Errs wherever only the syntax tree edits
+/// printed, nor read back); `new_text` is left empty, and so is `new_value` (null) when there
+/// is no change: it is `read`, which the caller holds (never copied). Errs wherever only the syntax tree edits
 /// exactly (a legacy `agents.list`, a removal, which could uncover an earlier duplicate key,
 /// a key on the way through `$include`, a secret moved): the caller then plans in full.
 pub fn plan_changes_read(
@@ -363,10 +364,11 @@ pub fn plan_changes_read(
     plan_with(Some(current), Some(read), choice, owned, token, true)
 }
 
-/// Where a plan's edits go: the syntax tree, whose text is printed, or (`dry`) the value.
+/// Where a plan's edits go: the syntax tree, whose text is printed, or (`dry`) the value,
+/// copied at the first edit (a plan that edits nothing never copies a big file's value).
 enum Edits<'a> {
     Tree(&'a Document),
-    Value(std::cell::RefCell<Value>),
+    Value(std::cell::RefCell<std::borrow::Cow<'a, Value>>),
 }
 
 /// The error that sends [`plan_changes_read`]'s caller to the full plan.
@@ -378,10 +380,12 @@ impl Edits<'_> {
     fn set_many(&self, items: &[(Vec<String>, Value)]) {
         match self {
             Edits::Tree(doc) => doc.set_many(items),
+            Edits::Value(_) if items.is_empty() => {}
             Edits::Value(v) => {
                 let mut v = v.borrow_mut();
+                let v = v.to_mut();
                 for (p, x) in items {
-                    choice::set_in(&mut v, p, Some(x.clone()));
+                    choice::set_in(v, p, Some(x.clone()));
                 }
             }
         }
@@ -390,7 +394,7 @@ impl Edits<'_> {
     fn set(&self, p: &[String], x: &Value) {
         match self {
             Edits::Tree(doc) => doc.set(p, x),
-            Edits::Value(v) => choice::set_in(&mut v.borrow_mut(), p, Some(x.clone())),
+            Edits::Value(v) => choice::set_in(v.borrow_mut().to_mut(), p, Some(x.clone())),
         }
     }
 
@@ -421,12 +425,13 @@ impl Edits<'_> {
             Edits::Value(_) if items.is_empty() => {}
             Edits::Value(v) => {
                 let mut v = v.borrow_mut();
+                let v = v.to_mut();
                 let at = p
                     .iter()
                     .try_fold(&mut *v, |cur, seg| cur.as_object_mut()?.get_mut(seg));
                 match at {
                     Some(Value::Array(a)) => a.extend(items.iter().cloned()),
-                    _ => choice::set_in(&mut v, p, Some(Value::Array(items.to_vec()))),
+                    _ => choice::set_in(v, p, Some(Value::Array(items.to_vec()))),
                 }
             }
         }
@@ -467,8 +472,12 @@ fn plan_with(
         Some(v) if !new_file => Cow::Borrowed(v),
         _ => Cow::Owned(doc.value()),
     };
+    // The secrets to mask in what the plan shows. A dry plan shows only its changes: it looks
+    // for them only when there are some (below).
     let mut secrets = Vec::new();
-    secrets::collect(&start, &mut secrets);
+    if !dry {
+        secrets::collect(&start, &mut secrets);
+    }
     if dry && start.pointer("/agents/list").is_some() {
         return Err(needs_tree());
     }
@@ -594,7 +603,7 @@ fn plan_with(
         Cow::Owned(doc.value())
     };
     let edits = if dry {
-        Edits::Value(std::cell::RefCell::new(value.as_ref().clone()))
+        Edits::Value(std::cell::RefCell::new(Cow::Borrowed(value.as_ref())))
     } else {
         Edits::Tree(&doc)
     };
@@ -744,10 +753,17 @@ fn plan_with(
     let final_value = match edits {
         Edits::Tree(d) if d.pristine() => value.into_owned(),
         Edits::Tree(d) => d.value(),
-        Edits::Value(v) => v.into_inner(),
+        Edits::Value(v) => {
+            let v = v.into_inner();
+            holds_wanted(&v, &want, &kept)?;
+            match v {
+                // Nothing edited: the caller holds this value (see `plan_changes_read`).
+                Cow::Borrowed(_) if changes.is_empty() => Value::Null,
+                v => v.into_owned(),
+            }
+        }
     };
     let new_text = if dry {
-        holds_wanted(&final_value, &want, &kept)?;
         String::new()
     } else {
         // The file's own manners for what was inserted; the check below reads the text back.
@@ -770,6 +786,9 @@ fn plan_with(
         }
         new_text
     };
+    if dry && !changes.is_empty() {
+        secrets::collect(read.unwrap_or(&Value::Null), &mut secrets);
+    }
     secrets::collect(&final_value, &mut secrets);
     if let EnvFileAction::MoveLiteralToken(t) = &env_file
         && !secrets.contains(t)
