@@ -270,60 +270,65 @@ fn switching_equals_applying_the_target_to_the_original() {
     }
 }
 
+/// Two agents, one unsandboxed (the user's), no roster setting: what a preset adds here
+/// depends on the file as much as on the preset.
+const TWO_AGENTS: &str = "{\n  agents: {\n    entries: {\n      main: {},\n      helper: { workspace: '~/.openclaw/workspace-helper', sandbox: { mode: 'off' }, tools: { profile: 'full' } },\n    },\n  },\n  channels: { telegram: { dmPolicy: 'pairing' } },\n}\n";
+
+/// [`TWO_AGENTS`] applied with `(preset, engine)` `from`, then `to`: both writes pass apply's
+/// own check, and a plan of `to` right after changes nothing. Returns the config written.
+fn switch(from: (&str, &str), to: (&str, &str)) -> Value {
+    let sb = Sandbox::new();
+    sb.put_config(TWO_AGENTS);
+    fn args<'a>((preset, engine): (&'a str, &'a str)) -> Vec<&'a str> {
+        vec![
+            "--threat",
+            preset,
+            "--engine",
+            engine,
+            "--no-detect",
+            "--owner",
+            "telegram:123456789",
+            "--group",
+            "telegram:-100200",
+            "--same-gateway",
+            "--accept-risk",
+        ]
+    }
+    for step in [from, to] {
+        let o = apply(&sb, &args(step));
+        assert!(
+            crate::support::homes::applied(&o),
+            "{from:?} -> {to:?}: applying {step:?}: {}{}",
+            stdout(&o),
+            stderr(&o)
+        );
+    }
+    let mut plan = vec!["plan"];
+    plan.extend(args(to));
+    let o = sb.run(&plan);
+    assert!(
+        stdout(&o).contains("Nothing to change"),
+        "{from:?} -> {to:?}: a plan right after the switch still changes: {}{}",
+        stdout(&o),
+        stderr(&o)
+    );
+    read_config(&sb)
+}
+
 /// An attack on the switch: the earlier preset wrote what the new one needs only because of
 /// the file (`agents.ownership` for a roster of several agents, a sandbox floor for an agent
 /// the user left unsandboxed). Judged on the file before going back, the new preset saw them
 /// held and let the switch remove them: group -> private left a roster OpenClaw refuses to
 /// start ("multi-agent rosters require agents.ownership=explicit"), and apply's own check
-/// failed after writing. Every switch between presets, on each engine, must write the new
-/// preset exactly: apply's check passes and a plan of it afterwards changes nothing.
+/// failed after writing; private -> group was refused. Every switch between presets, on each
+/// engine, must write the new preset exactly.
 #[test]
 fn a_switch_keeps_what_the_file_still_needs_from_the_earlier_preset() {
-    let text = "{\n  agents: {\n    entries: {\n      main: {},\n      helper: { workspace: '~/.openclaw/workspace-helper', sandbox: { mode: 'off' } },\n    },\n  },\n  channels: { telegram: { dmPolicy: 'pairing' } },\n}\n";
     let presets = ["private", "group", "public"];
     for engine in ["docker", "none"] {
         for from in presets {
-            for to in presets.iter().filter(|t| **t != from) {
-                let sb = Sandbox::new();
-                sb.put_config(text);
-                let args = |t: &'static str| {
-                    let mut a = vec![
-                        "--threat",
-                        t,
-                        "--engine",
-                        engine,
-                        "--no-detect",
-                        "--owner",
-                        "telegram:123456789",
-                        "--group",
-                        "telegram:-100200",
-                        "--same-gateway",
-                        "--accept-risk",
-                    ];
-                    if engine == "docker" {
-                        a.retain(|x| *x != "--accept-risk");
-                    }
-                    a
-                };
-                for t in [from, to] {
-                    let o = apply(&sb, &args(t));
-                    assert!(
-                        crate::support::homes::applied(&o),
-                        "{engine}: {from} -> {to}: applying {t}: {}{}",
-                        stdout(&o),
-                        stderr(&o)
-                    );
-                }
-                let mut plan = vec!["plan"];
-                plan.extend(args(to));
-                let o = sb.run(&plan);
-                assert!(
-                    stdout(&o).contains("Nothing to change"),
-                    "{engine}: {from} -> {to}: a plan right after the switch still changes: {}{}",
-                    stdout(&o),
-                    stderr(&o)
-                );
-                let v = read_config(&sb);
+            for to in presets.into_iter().filter(|t| *t != from) {
+                let v = switch((from, engine), (to, engine));
                 assert_eq!(
                     v.pointer("/agents/ownership"),
                     Some(&json!("explicit")),
@@ -335,50 +340,14 @@ fn a_switch_keeps_what_the_file_still_needs_from_the_earlier_preset() {
 }
 
 /// The same for a change of engine under one preset (docker, rootless Docker, rootless Podman,
-/// none; each pair both ways): the new engine's variant is written exactly, and a plan of it
-/// afterwards changes nothing.
+/// none; each pair both ways): the new engine's variant is written exactly.
 #[test]
 fn an_engine_switch_writes_the_new_engines_variant_exactly() {
-    let text = "{\n  agents: {\n    entries: {\n      main: {},\n      helper: { sandbox: { mode: 'off' }, tools: { profile: 'full' } },\n    },\n  },\n  channels: { telegram: { dmPolicy: 'pairing' } },\n}\n";
     let engines = ["docker", "docker-rootless", "podman-rootless", "none"];
     for preset in ["private", "group", "public"] {
         for from in engines {
-            for to in engines.iter().filter(|e| **e != from) {
-                let sb = Sandbox::new();
-                sb.put_config(text);
-                let args = |engine: &'static str| {
-                    vec![
-                        "--threat",
-                        preset,
-                        "--engine",
-                        engine,
-                        "--no-detect",
-                        "--owner",
-                        "telegram:123456789",
-                        "--group",
-                        "telegram:-100200",
-                        "--same-gateway",
-                        "--accept-risk",
-                    ]
-                };
-                for e in [from, to] {
-                    let o = apply(&sb, &args(e));
-                    assert!(
-                        crate::support::homes::applied(&o),
-                        "{preset}: {from} -> {to}: applying {e}: {}{}",
-                        stdout(&o),
-                        stderr(&o)
-                    );
-                }
-                let mut plan = vec!["plan"];
-                plan.extend(args(to));
-                let o = sb.run(&plan);
-                assert!(
-                    stdout(&o).contains("Nothing to change"),
-                    "{preset}: {from} -> {to}: a plan right after the switch still changes: {}{}",
-                    stdout(&o),
-                    stderr(&o)
-                );
+            for to in engines.into_iter().filter(|e| *e != from) {
+                switch((preset, from), (preset, to));
             }
         }
     }
