@@ -184,9 +184,32 @@ pub fn is_inline(node: &CstNode) -> bool {
     !node.children().iter().any(|c| c.is_newline())
 }
 
-/// Put back on one line an object or array that was on one line before an insertion
-/// expanded it (the library writes every inserted property on its own line): each newline
-/// and the indentation after it become one space, all the way down.
+/// Put back on one line an object that was on one line before `inserted` was appended to it
+/// (the library writes every property on its own line then): the newlines among its own
+/// children go and the indentation after each becomes one space, and `inserted`, new as a
+/// whole, is flattened all the way down. The properties that were there keep their text byte
+/// for byte, odd spacing and nested lines included (found by the edit-path fuzz target: a
+/// `dmPolicy:  [...]` beside an insertion lost a space).
+pub fn collapse_after_insert(node: &CstNode, inserted: &CstNode) {
+    let mut after_newline = false;
+    for c in node.children() {
+        if c.is_newline() {
+            c.remove();
+            after_newline = true;
+            continue;
+        }
+        if let Some(ws) = c.as_whitespace()
+            && after_newline
+        {
+            ws.set_value(" ".into());
+        }
+        after_newline = false;
+    }
+    collapse(inserted);
+}
+
+/// A node that is new as a whole on one line: each newline and the indentation after it
+/// become one space, all the way down.
 pub fn collapse(node: &CstNode) {
     for c in node.children() {
         if c.is_newline() {

@@ -317,7 +317,7 @@ impl Document {
         self.style()
             .restyle_prop(&prop, &mut self.bare.borrow_mut());
         if inline {
-            crate::domain::doc_style::collapse(&node);
+            crate::domain::doc_style::collapse_after_insert(&node, &prop.clone().into());
         } else if let Some(v) = prop.value() {
             self.style().commas(&v);
         }
@@ -733,6 +733,29 @@ mod tests {
         let v: Value = jsonc_parser::parse_to_serde_value(&out, &options()).unwrap();
         assert_eq!(v["tools"]["exec"]["mode"], "ask");
         assert_eq!(v["gateway"]["port"], 18789);
+    }
+
+    /// An insertion into an object written on one line keeps it on one line, and leaves the
+    /// text of the properties already there byte for byte: odd spacing, and a value written
+    /// over several lines (found by the edit-path fuzz target).
+    #[test]
+    fn an_insertion_on_one_line_leaves_its_siblings_text_alone() {
+        let text = "{ t: { dmPolicy:  ['*'] }, n: {\n  x: 1,\n} }\n";
+        let doc = Document::parse(text).unwrap();
+        // As the plan inserts: the missing `gateway` appended whole to the existing object.
+        doc.set_many(&[(p("gateway.bind"), json!("loopback"))]);
+        doc.settle();
+        let out = doc.text();
+        assert!(out.contains("t: { dmPolicy:  ['*'] }"), "{out}");
+        assert!(out.contains("n: {\n  x: 1,\n}"), "{out}");
+        assert!(
+            !out.starts_with("{\n"),
+            "the object stays on one line: {out}"
+        );
+        assert_eq!(
+            Document::parse(&out).unwrap().value()["gateway"]["bind"],
+            "loopback"
+        );
     }
 
     #[test]

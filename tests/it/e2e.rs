@@ -635,6 +635,18 @@ fn e2e_refuses_clearly() {
         assert!(why.contains("/.dockerenv"), "{why}");
         assert!(fix.contains("mount namespace"), "{fix}");
     }
+    // A config no preset fits, with none named or applied: no threat model to judge against.
+    // Judged against the file itself, every sandbox off passed (OpenClaw did what it said).
+    let home = apply(&r, Engine::DockerRootful, "private");
+    std::fs::remove_file(home.state().join("clawposture-ledger.json")).expect("ledger");
+    std::fs::write(
+        home.config(),
+        "{ gateway: { mode: 'local' }, agents: { defaults: { sandbox: { mode: 'off' } } } }\n",
+    )
+    .expect("config");
+    let (why, fix) = setup(&run_e2e(&r, Engine::DockerRootful, &home, &[]));
+    assert!(why.contains("no threat model"), "{why}");
+    assert!(fix.contains("--preset"), "{fix}");
     // A missing image.
     let home = apply(&r, Engine::DockerRootful, "private");
     edit(&home, |v| {

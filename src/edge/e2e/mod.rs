@@ -238,14 +238,22 @@ pub fn run(o: &Options) -> Report {
         o.preset.as_deref(),
         o.advanced,
     );
-    let (model, preset) = match &recognized {
-        Some(r) => (r.expected(&user).clone(), Some(r.preset.clone())),
-        None => (user.clone(), None),
+    // Without a preset there is no threat model to judge the run against: judged against the
+    // file itself, a config with every sandbox off would pass because OpenClaw did what it
+    // says. Claimed only against a preset (as the static invariants check is).
+    let Some(recognized) = recognized else {
+        return setup_failure(
+            "no preset",
+            "no preset recognised in this config, none named with --preset and none applied: no threat model to judge the run against".into(),
+            Some("name the preset this Gateway should hold (--preset private|group|public), or write one first with `clawposture apply`".into()),
+            &run,
+        );
     };
-    let against = match &preset {
-        Some(p) => format!("the {p} preset"),
-        None => "the file itself (no preset recognised)".to_string(),
-    };
+    let (model, preset) = (
+        recognized.expected(&user).clone(),
+        Some(recognized.preset.clone()),
+    );
+    let against = format!("the {} preset", recognized.preset);
     let mut agents = expect::agents(&user);
     if let Some(a) = &o.agent {
         if !agents.contains(a) {
