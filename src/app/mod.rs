@@ -299,7 +299,7 @@ fn prepare(
             .and_then(|l| l.policy_sha256(&policy_file.path.display().to_string())),
     )
     .map_err(|e| Prep::Refused(Failure::new(Stop::Refused, format!("refused: {e}"))))?;
-    let read = read.filter(|_| current.as_deref() != Some(plan.new_text.as_str()));
+    let read = read.filter(|_| !text_unchanged(current.as_deref(), &plan));
     Ok(Prepared {
         policy,
         original: facts.original.map(<[u8]>::to_vec),
@@ -313,6 +313,11 @@ fn prepare(
         ledger: loaded,
         gateway,
     })
+}
+
+/// The plan leaves the file's text as it was read: its new value is then the value read.
+fn text_unchanged(current: Option<&str>, plan: &Plan) -> bool {
+    current == Some(plan.new_text.as_str())
 }
 
 /// What clawposture owns in the file today: nothing without a ledger it can trust.
@@ -826,8 +831,7 @@ impl Prepared {
     /// What the file read as before this write (None: no file, or one that does not parse).
     pub fn read_value(&self) -> Option<&Value> {
         self.read.as_ref().or_else(|| {
-            (self.current.as_deref() == Some(self.plan.new_text.as_str()))
-                .then_some(&self.plan.new_value)
+            text_unchanged(self.current.as_deref(), &self.plan).then_some(&self.plan.new_value)
         })
     }
 

@@ -262,14 +262,13 @@ fn keep_depth_owned(owned: &Owned, p: &[String]) -> usize {
 }
 
 /// The keys clawposture wrote for an earlier preset that `want` does not set and the file
-/// still holds as written: each goes back to the user's value (None: nothing goes back). A
-/// key at or below one already going away is skipped, as a one-by-one removal would find it
-/// gone.
+/// still holds as written: each goes back to the user's value. A key at or below one already
+/// going away is skipped, as a one-by-one removal would find it gone.
 fn going_back<'a>(
     owned: &'a Owned,
     want: &Desired,
     value: &Value,
-) -> Option<Vec<(&'a Vec<String>, &'a crate::domain::ledger::OwnedKey)>> {
+) -> Vec<(&'a Vec<String>, &'a crate::domain::ledger::OwnedKey)> {
     let mut removed: std::collections::HashSet<&[String]> = Default::default();
     let mut back = Vec::new();
     for (key, o) in &owned.keys {
@@ -285,7 +284,7 @@ fn going_back<'a>(
         }
         back.push((key, o));
     }
-    (!back.is_empty()).then_some(back)
+    back
 }
 
 /// `value` once `back` went back, as the edits do it: removals first (pruning the parents
@@ -351,9 +350,10 @@ pub fn plan_read(
 /// [`plan_read`]'s changes, notes, warnings and new value, for recognition, which reads
 /// nothing else: the edits are made on a copy of the value, so no syntax tree is built (nor
 /// printed, nor read back); `new_text` is left empty, and so is `new_value` (null) when there
-/// is no change: it is `read`, which the caller holds (never copied). Errs wherever only the syntax tree edits
-/// exactly (a legacy `agents.list`, a removal, which could uncover an earlier duplicate key,
-/// a key on the way through `$include`, a secret moved): the caller then plans in full.
+/// is no change: it is `read`, which the caller holds (never copied). Errs wherever only the
+/// syntax tree edits exactly (a legacy `agents.list`, a removal, which could uncover an
+/// earlier duplicate key, a key on the way through `$include`, a secret moved): the caller
+/// then plans in full.
 pub fn plan_changes_read(
     current: &str,
     read: &Value,
@@ -499,9 +499,12 @@ fn plan_with(
     // an earlier preset wrote and this one does not set are back to the user's values: a
     // roster that needs `agents.ownership`, or an agent whose sandbox only an earlier preset
     // raised, must not lose it in the switch.
-    let judged = going_back(owned, &want, &migrated)
-        .map(|back| Cow::Owned(projected(&migrated, &back, owned)))
-        .unwrap_or(Cow::Borrowed(migrated.as_ref()));
+    let back = going_back(owned, &want, &migrated);
+    let judged = if back.is_empty() {
+        Cow::Borrowed(migrated.as_ref())
+    } else {
+        Cow::Owned(projected(&migrated, &back, owned))
+    };
     let fixes = crate::domain::invariant_fixes::fixes(
         &judged,
         &want,
@@ -563,7 +566,7 @@ fn plan_with(
     // below one already removed is skipped, as a one-by-one removal would find it gone.
     let mut removed: Vec<Vec<String>> = Vec::new();
     let mut restored: Vec<(Vec<String>, Value)> = Vec::new();
-    for (key, o) in going_back(owned, &want, &value).unwrap_or_default() {
+    for (key, o) in going_back(owned, &want, &value) {
         match &o.original {
             Some(v) => restored.push((key.clone(), v.clone())),
             None => removed.push(key.clone()),

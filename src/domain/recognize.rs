@@ -385,15 +385,20 @@ mod tests {
         .new_text
     }
 
-    #[test]
-    fn recognises_each_preset_and_engine_exactly() {
-        let inputs = Inputs {
+    /// An owner, a group and a member: every question of every preset answered.
+    fn every_answer() -> Inputs {
+        Inputs {
             owner: Some(ChannelId::parse("telegram:123").unwrap()),
             groups: vec![ChannelId::parse("telegram:-100").unwrap()],
             members: vec![ChannelId::parse("telegram:222").unwrap()],
             accept_risk: true,
             ..Inputs::default()
-        };
+        }
+    }
+
+    #[test]
+    fn recognises_each_preset_and_engine_exactly() {
+        let inputs = every_answer();
         let base = r#"{"channels": {"telegram": {"botToken": {"source": "env", "provider": "default", "id": "T"}}}}"#;
         for threat in ["private", "group", "public"] {
             for engine in [
@@ -516,13 +521,7 @@ mod tests {
     /// the full plan finds, for every preset, engine and kind of file.
     #[test]
     fn planning_on_the_value_finds_what_the_full_plan_finds() {
-        let inputs = Inputs {
-            owner: Some(ChannelId::parse("telegram:123").unwrap()),
-            groups: vec![ChannelId::parse("telegram:-100").unwrap()],
-            members: vec![ChannelId::parse("telegram:222").unwrap()],
-            accept_risk: true,
-            ..Inputs::default()
-        };
+        let inputs = every_answer();
         let mut files: Vec<String> = [
             include_str!("../../tests/fixtures/configs/realistic-300.json5"),
             include_str!("../../tests/fixtures/configs/agent-weak-overrides.json5"),

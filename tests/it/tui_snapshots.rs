@@ -233,17 +233,7 @@ fn loosening_a_value_the_user_set_waits_for_l() {
 #[test]
 fn write_screen_offers_to_move_literal_channel_secrets() {
     settings().bind(|| {
-        let mut w = loaded(setup(), Some(COMMENTED), Env::RootlessDocker);
-        keys(
-            &mut w,
-            &[
-                Key::Enter,
-                Key::Enter,
-                Key::Char('1'),
-                Key::Enter,
-                Key::Enter,
-            ],
-        );
+        let mut w = private_on_write();
         insta::assert_snapshot!("secrets_offer_80x24_write", draw(&mut w, 80, 24));
         assert!(w.secrets_offer().is_some());
         keys(&mut w, &[Key::Char('s')]);
@@ -262,17 +252,7 @@ fn write_screen_offers_to_move_literal_channel_secrets() {
         );
         assert!(!format!("{job:?}").contains("AAFakeTokenForTestsOnly"));
         // `s` again is a no: the plan moves nothing.
-        let mut w = loaded(setup(), Some(COMMENTED), Env::RootlessDocker);
-        keys(
-            &mut w,
-            &[
-                Key::Enter,
-                Key::Enter,
-                Key::Char('1'),
-                Key::Enter,
-                Key::Enter,
-            ],
-        );
+        let mut w = private_on_write();
         keys(&mut w, &[Key::Char('s'), Key::Char('s')]);
         let effects = keys(&mut w, &[Key::Enter]);
         let [Effect::Write(job)] = effects.as_slice() else {

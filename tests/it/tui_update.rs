@@ -186,23 +186,6 @@ fn help_opens_and_closes_without_moving() {
     assert_eq!(at(&w), Step::Environment);
 }
 
-/// The private preset on the commented fixture with rootless Docker, walked to the Write screen.
-fn private_on_write() -> Wizard {
-    let mut w = loaded(setup(), Some(COMMENTED), Env::RootlessDocker);
-    keys(
-        &mut w,
-        &[
-            Key::Enter,
-            Key::Enter,
-            Key::Char('1'),
-            Key::Enter,
-            Key::Enter,
-        ],
-    );
-    assert_eq!(at(&w), Step::Write);
-    w
-}
-
 /// The text the `group` preset writes into the commented fixture here.
 fn group_file() -> String {
     let w = loaded(

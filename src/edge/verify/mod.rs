@@ -230,12 +230,17 @@ pub struct Expectations {
     pub engine: Option<EngineQuery>,
 }
 
+/// The file's value (null when it could not be read). Borrowed, never copied: a big file's
+/// value costs several times the file.
+fn value_of(parsed: &Result<Value, String>) -> &Value {
+    static NULL: Value = Value::Null;
+    parsed.as_ref().unwrap_or(&NULL)
+}
+
 impl Expectations {
-    /// The file's value (null when it could not be read). Borrowed, never copied: a big
-    /// file's value costs several times the file.
+    /// The file's value (null when it could not be read).
     pub fn value(&self) -> &Value {
-        static NULL: Value = Value::Null;
-        self.parsed.as_ref().unwrap_or(&NULL)
+        value_of(&self.parsed)
     }
 
     /// The file as the preset wants it: what OpenClaw must report.
@@ -272,8 +277,7 @@ pub fn expectations(opts: &Options, read: Result<Option<&str>, String>) -> Expec
         Ok(None) => Err("no config".into()),
         Ok(Some(t)) => crate::domain::document::parse_value(t).map_err(|e| e.to_string()),
     };
-    let null = Value::Null;
-    let value = parsed.as_ref().unwrap_or(&null);
+    let value = value_of(&parsed);
     // What the file is judged against: the engine and preset named, else those of the last
     // apply (the ledger), so a hand edit cannot make the file resemble another variant.
     let environments: Vec<Environment> = match opts.engine.or(opts.written_for) {

@@ -19,3 +19,20 @@ pub fn draw(w: &mut Wizard, cols: u16, rows: u16) -> String {
     }
     text
 }
+
+/// The private preset on the commented fixture with rootless Docker, walked to the Write screen.
+pub fn private_on_write() -> Wizard {
+    let mut w = loaded(setup(), Some(COMMENTED), Env::RootlessDocker);
+    keys(
+        &mut w,
+        &[
+            Key::Enter,
+            Key::Enter,
+            Key::Char('1'),
+            Key::Enter,
+            Key::Enter,
+        ],
+    );
+    assert_eq!(w.step, wizard::Step::Write);
+    w
+}
