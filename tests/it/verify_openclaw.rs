@@ -217,6 +217,31 @@ fn openclaw_items_fail_when_openclaw_sees_something_else() {
     }
 }
 
+/// A config no preset fits, with none named or applied: the sandbox OpenClaw reports can only
+/// be compared with the file's own, which proves nothing about the posture (every sandbox off
+/// agreed with itself and passed). The item is skipped, saying why and what to do.
+#[test]
+fn openclaw_sandbox_items_are_skipped_without_a_preset_to_judge_against() {
+    let Some(oc) = openclaw() else { return };
+    let _turn = NODE_LOCK.lock().unwrap_or_else(|e| e.into_inner());
+    let h = Home::new();
+    h.put_config(
+        "{ gateway: { mode: 'local' }, agents: { defaults: { sandbox: { mode: 'off' } } } }\n",
+    );
+    let v = run_verify(&h, &oc);
+    assert_eq!(
+        v.status("openclaw.sandbox[main]"),
+        "skipped",
+        "{}",
+        v.text("openclaw.sandbox[main]")
+    );
+    assert!(
+        v.text("openclaw.sandbox[main]").contains("no threat model"),
+        "{}",
+        v.text("openclaw.sandbox[main]")
+    );
+}
+
 fn which_sqlite3() -> bool {
     std::env::var_os("PATH")
         .is_some_and(|p| std::env::split_paths(&p).any(|d| d.join("sqlite3").is_file()))

@@ -682,13 +682,7 @@ fn openclaw_outcomes(
     )];
     let sandboxes = expect::sandboxes(wanted);
     for sb in &sandboxes {
-        ids.push((
-            crate::model::check_ids::openclaw_sandbox(&sb.agent),
-            format!(
-                "`openclaw sandbox explain` for agent `{}` agrees with the preset",
-                sb.agent
-            ),
-        ));
+        ids.push(openclaw_cli::explain_item(&sb.agent));
     }
     if openclaw_phase_policy_agent(actual).is_some() {
         ids.push((
@@ -806,6 +800,18 @@ fn openclaw_outcomes(
         opts.openclaw_timeout,
     ));
     for (sb, explains) in sandboxes.iter().zip(&calls.explains) {
+        // Without a preset the sandbox wanted is the file's own: OpenClaw agreeing with it
+        // proves nothing about the posture (a file with every sandbox off would pass).
+        if preset.is_none() {
+            let (id, title) = openclaw_cli::explain_item(&sb.agent);
+            out.push(Outcome::skip(
+                id,
+                Group::Openclaw,
+                title,
+                "no preset recognised and none applied: no threat model to compare OpenClaw's sandbox with",
+            ).fix("name the preset this Gateway should hold with --preset, or write one with `clawposture apply`"));
+            continue;
+        }
         out.push(openclaw_cli::judge_explain(
             sb,
             expect::elevated_enabled(wanted, &sb.agent),

@@ -358,17 +358,21 @@ pub fn judge_validate(res: &CallResult, timeout: Duration) -> Outcome {
 
 pub use crate::domain::expect::{ExplainCase, explain_args, explain_cases};
 
+/// The id and title of agent `agent`'s `sandbox explain` item.
+pub fn explain_item(agent: &str) -> (String, String) {
+    (
+        crate::model::check_ids::openclaw_sandbox(agent),
+        format!("`openclaw sandbox explain` for agent `{agent}` agrees with the preset"),
+    )
+}
+
 pub fn judge_explain(
     want: &AgentSandbox,
     elevated_wanted: bool,
     calls: &[(ExplainCase, CallResult)],
     timeout: Duration,
 ) -> Outcome {
-    let id = crate::model::check_ids::openclaw_sandbox(&want.agent);
-    let title = format!(
-        "`openclaw sandbox explain` for agent `{}` agrees with the preset",
-        want.agent
-    );
+    let (id, title) = explain_item(&want.agent);
     let mut diffs = Vec::new();
     let mut seen = Vec::new();
     for (case, res) in calls {
