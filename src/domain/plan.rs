@@ -252,7 +252,8 @@ fn keep_depth(p: &[String]) -> usize {
 }
 
 /// [`keep_depth`], and no pruning of an object the user had empty before clawposture filled
-/// it ([`Owned::filled`]): going back leaves it as the user wrote it.
+/// it ([`Owned::filled`]): going back, or a preset that unsets what clawposture wrote there,
+/// leaves it as the user wrote it.
 fn keep_depth_owned(owned: &Owned, p: &[String]) -> usize {
     let filled = (1..=p.len())
         .rev()
@@ -673,7 +674,7 @@ fn plan_with(
             Some(v) => sets.push((leaf.path.clone(), v.clone())),
             None => {
                 edits.set_many(&std::mem::take(&mut sets));
-                edits.remove(&leaf.path, keep_depth(&leaf.path))?;
+                edits.remove(&leaf.path, keep_depth_owned(owned, &leaf.path))?;
             }
         }
         changes.push(Change {

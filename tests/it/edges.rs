@@ -849,6 +849,36 @@ fn a_3000_entry_user_preset_plans_applies_and_switches_back() {
     );
 }
 
+#[test]
+fn a_preset_that_unsets_a_key_clawposture_wrote_keeps_the_users_empty_object() {
+    // The user had `env: {}`; one preset wrote a variable inside it, the next unsets that
+    // variable: the object the user wrote stays, empty, as it was before clawposture.
+    let sb = Sandbox::new();
+    let dir = user_presets(&sb);
+    sb.put_config("{\n  gateway: { port: 18789 },\n  env: {},\n}\n");
+    let fill = PRESET_HEAD.replace("NAME", "fill") + &preset_set("env.vars.FOO", "\"x\"");
+    let drop = PRESET_HEAD.replace("NAME", "drop")
+        + "\n[[unset]]\nkey = \"env.vars.FOO\"\nwhy = \"w\"\ndoc = \"d\"\n";
+    std::fs::write(dir.join("fill.toml"), fill).expect("write");
+    std::fs::write(dir.join("drop.toml"), drop).expect("write");
+    let apply = |name: &str| {
+        let out = sb.run(&[
+            "apply",
+            "--yes",
+            "--threat",
+            name,
+            "--engine",
+            "docker",
+            "--no-detect",
+        ]);
+        assert!(crate::support::homes::applied(&out), "{}", both(&out));
+        json5(&std::fs::read_to_string(sb.config()).expect("config"))
+    };
+    assert_eq!(apply("fill")["env"]["vars"]["FOO"], "x");
+    let v = apply("drop");
+    assert_eq!(v["env"], serde_json::json!({}), "{v}");
+}
+
 // ---- races: the checklist under the lock -----------------------------------------------------
 
 #[test]

@@ -218,6 +218,43 @@ fn seeded_full_exec_approvals_widen_the_preset() {
 }
 
 #[test]
+fn exec_approvals_are_not_passed_without_a_preset_to_judge_against() {
+    let h = Home::new();
+    // No preset matches this file: judged against its own exec mode, approvals that leave
+    // "full" as it is would pass.
+    h.put_config("{ gateway: { mode: 'local' }, tools: { exec: { mode: 'full' } } }\n");
+    let v = h.verify(&["--no-openclaw"]);
+    assert_eq!(
+        v.report["preset"],
+        serde_json::Value::Null,
+        "{}",
+        v.pretty()
+    );
+    assert_eq!(
+        v.status("gateway.exec_approvals"),
+        "skipped",
+        "{}",
+        v.text("gateway.exec_approvals")
+    );
+    assert!(
+        v.text("gateway.exec_approvals").contains("no threat model"),
+        "{}",
+        v.text("gateway.exec_approvals")
+    );
+    // A widening of what the file itself says is still a fact, and still fails.
+    h.put_config("{ gateway: { mode: 'local' }, tools: { exec: { mode: 'ask' } } }\n");
+    let doc = json!({"version": 1, "defaults": {"security": "full", "ask": "off"}, "agents": {}});
+    std::fs::write(h.state().join("exec-approvals.json"), doc.to_string()).expect("write");
+    let v = h.verify(&["--no-openclaw"]);
+    assert_eq!(
+        v.status("gateway.exec_approvals"),
+        "fail",
+        "{}",
+        v.text("gateway.exec_approvals")
+    );
+}
+
+#[test]
 fn an_openclaw_binary_others_can_replace_is_refused_and_not_run() {
     let h = Home::new();
     h.apply("private", "none", &[]);

@@ -54,12 +54,7 @@ pub fn judge(
         .doc("gateway/config-secrets-env.md");
     }
     let Some(threat) = threat.or(recognized.map(|r| r.preset.as_str())) else {
-        return Outcome::skip(
-            STATIC_INVARIANTS,
-            Group::Static,
-            TITLE,
-            "no preset recognised and none applied: no threat model to judge against",
-        );
+        return super::no_threat_model(STATIC_INVARIANTS, Group::Static, TITLE, "to judge against");
     };
     let engine = match (told_engine, recognized) {
         (Some(e), _) => e.is_some(),

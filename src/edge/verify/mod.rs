@@ -543,11 +543,24 @@ pub fn verify(opts: &Options) -> Report {
             host::read_sqlite(&opts.state_dir, Duration::from_secs(10)),
             host::read_legacy(&opts.state_dir),
         ];
-        outcomes.push(host::judge_approvals(
+        let mut approvals = host::judge_approvals(
             &sources,
             expect::exec_mode(wanted_config, None).as_deref(),
             &modes,
-        ));
+        );
+        // Without a preset the exec mode wanted is the file's own: approvals that leave it as
+        // it is prove nothing about the posture (a file with exec "full" would pass). A
+        // widening found is still a fact about this file, and stays a failure.
+        if report.preset.is_none() && approvals.status == model::Status::Pass {
+            approvals = no_threat_model(
+                approvals.id,
+                Group::Gateway,
+                approvals.title,
+                "to judge the host exec approvals against",
+            )
+            .doc("tools/exec-approvals.md");
+        }
+        outcomes.push(approvals);
     }
 
     // Report order follows the checklist, whatever order the checks ran in.
@@ -561,6 +574,23 @@ pub fn verify(opts: &Options) -> Report {
     outcomes.sort_by_key(|o| rank(o.group));
     report.outcomes = outcomes;
     report
+}
+
+/// An item that judges the file against a threat model, skipped when no preset is recognised,
+/// named or applied: judged against the file itself, a file with every guard off would pass.
+pub(crate) fn no_threat_model(
+    id: impl Into<String>,
+    group: Group,
+    title: impl Into<String>,
+    what: &str,
+) -> Outcome {
+    Outcome::skip(
+        id,
+        group,
+        title,
+        format!("no preset recognised and none applied: no threat model {what}"),
+    )
+    .fix("name the preset this Gateway should hold with --preset, or write one with `clawposture apply`")
 }
 
 fn live_outcomes(
@@ -804,12 +834,12 @@ fn openclaw_outcomes(
         // proves nothing about the posture (a file with every sandbox off would pass).
         if preset.is_none() {
             let (id, title) = openclaw_cli::explain_item(&sb.agent);
-            out.push(Outcome::skip(
+            out.push(no_threat_model(
                 id,
                 Group::Openclaw,
                 title,
-                "no preset recognised and none applied: no threat model to compare OpenClaw's sandbox with",
-            ).fix("name the preset this Gateway should hold with --preset, or write one with `clawposture apply`"));
+                "to compare OpenClaw's sandbox with",
+            ));
             continue;
         }
         out.push(openclaw_cli::judge_explain(
