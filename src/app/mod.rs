@@ -253,6 +253,19 @@ fn prepare(
     let policy_file = &facts.token.policy_file;
     chosen.policy_path =
         (!policy_file.path.as_os_str().is_empty()).then(|| policy_file.path.display().to_string());
+    // What the file holds today, recognised before the plan is made: the two never hold their
+    // copies of a big file's value at the same time.
+    let recognized = current.as_deref().zip(read.as_ref()).and_then(|(c, v)| {
+        recognition::recognize_read(
+            c,
+            v,
+            presets,
+            &[*facts.environment],
+            None,
+            inputs.advanced(),
+        )
+        .map(|r| r.summary())
+    });
     let mut plan = plan::plan_read(
         current.as_deref(),
         read.as_ref(),
@@ -276,17 +289,6 @@ fn prepare(
     // The Gateway service reaches its engine through `$STATE_DIR/.env`, not this shell.
     let gateway = gateway::View::new(facts.detection, facts.token.docker_host.as_deref());
     plan.env_docker_host = gateway.env_docker_host.clone();
-    let recognized = current.as_deref().zip(read.as_ref()).and_then(|(c, v)| {
-        recognition::recognize_read(
-            c,
-            v,
-            presets,
-            &[*facts.environment],
-            None,
-            inputs.advanced(),
-        )
-        .map(|r| r.summary())
-    });
     // A policy file of the user's is kept with the preset's rules merged in as a floor; one that
     // cannot be judged is refused (exit 4, nothing written). The plan's new value is what its
     // new text reads as (the plan checked it).
@@ -570,18 +572,19 @@ pub fn open_today(
     config: &Path,
     recognized: Option<&str>,
 ) -> Vec<String> {
-    open_today_with(current, &ledger::parse(ledger), config, recognized)
+    let value = current.and_then(|c| crate::domain::document::parse_value(c).ok());
+    open_today_with(value.as_ref(), &ledger::parse(ledger), config, recognized)
 }
 
-/// [`open_today`] with the ledger already read.
+/// [`open_today`] with the file's value and the ledger already read.
 pub fn open_today_with(
-    current: Option<&str>,
+    value: Option<&Value>,
     ledger: &ledger::Loaded,
     config: &Path,
     recognized: Option<&str>,
 ) -> Vec<String> {
     let threat_of = |p: &str| matches!(p, "private" | "group" | "public");
-    let Some(value) = current.and_then(|c| crate::domain::document::parse_value(c).ok()) else {
+    let Some(value) = value else {
         return Vec::new();
     };
     let here = config.display().to_string();
@@ -612,7 +615,7 @@ pub fn open_today_with(
             Vec::new(),
         ),
     };
-    crate::domain::exposure::open_today(&value, threat, engine, &waived)
+    crate::domain::exposure::open_today(value, threat, engine, &waived)
 }
 
 /// Why the config cannot be planned against at all (not text, or not JSON5 OpenClaw reads),
@@ -827,7 +830,14 @@ impl Prepared {
         }
     }
 
-    /// The ledger to write with this plan (None: a newer clawposture's ledger, left alone).
+    /// Once written, the check after writing reads the file again: the values of the file
+    /// before and after (each several times a big file) are dropped, and [`Prepared::read_value`]
+    /// and the plan's `new_value` are no longer asked.
+    pub fn forget_values(&mut self) {
+        self.read = None;
+        self.plan.new_value = Value::Null;
+    }
+
     /// What the file read as before this write (None: no file, or one that does not parse).
     pub fn read_value(&self) -> Option<&Value> {
         self.read.as_ref().or_else(|| {
@@ -835,6 +845,7 @@ impl Prepared {
         })
     }
 
+    /// The ledger to write with this plan (None: a newer clawposture's ledger, left alone).
     pub fn pending_ledger(
         &self,
         resolved: &Resolved,

@@ -26,7 +26,13 @@ pub struct Document {
     /// or lookup that needs it: a plan that edits nothing (a re-run, the check after a write)
     /// never builds it, and a big file's tree costs many times the file to build and to drop.
     source: String,
-    tree: std::cell::OnceCell<CstRootNode>,
+    tree: std::cell::RefCell<Option<Tree>>,
+    /// The paths edits reach (every prefix of each): the tree is built over these only (see
+    /// [`crate::domain::doc_holes`]). An edit outside them rebuilds the tree and replays
+    /// [`Document::log`] on it.
+    focus: std::cell::RefCell<std::collections::HashSet<Vec<String>>>,
+    /// Every edit so far, in order, to replay on a rebuilt tree.
+    log: std::cell::RefCell<Vec<Op>>,
     /// The file started with a UTF-8 byte order mark: OpenClaw's JSON5 reader skips it, and
     /// the written text keeps it.
     bom: bool,
@@ -41,6 +47,27 @@ pub struct Document {
     /// Items appended to an existing array in one go: a placeholder element holds their place
     /// until [`Document::settle`] writes them (see [`Document::array_extend`]).
     extended: std::cell::RefCell<Vec<Extension>>,
+}
+
+/// The syntax tree, of the whole text or (with holes) of its skeleton.
+struct Tree {
+    root: CstRootNode,
+    holes: Option<crate::domain::doc_holes::Holes>,
+}
+
+/// An edit, as asked (replayed in order on a rebuilt tree).
+#[derive(Clone)]
+enum Op {
+    Set(Vec<String>, Value),
+    SetMany(Vec<(Vec<String>, Value)>),
+    Remove(Vec<String>, usize),
+    /// The paths, and the depth to keep for every parent path the removal may prune.
+    RemoveMany(
+        Vec<Vec<String>>,
+        std::collections::HashMap<Vec<String>, usize>,
+    ),
+    ArrayRemove(Vec<String>, usize),
+    ArrayExtend(Vec<String>, Vec<Value>),
 }
 
 struct Extension {
@@ -196,6 +223,8 @@ impl Document {
         Document {
             source: text.to_string(),
             tree: Default::default(),
+            focus: Default::default(),
+            log: Default::default(),
             bom,
             style: Default::default(),
             replaced: Default::default(),
@@ -209,20 +238,105 @@ impl Document {
             .get_or_init(|| crate::domain::doc_style::Style::of(&self.source))
     }
 
-    /// The syntax tree, built at the first use.
-    fn root(&self) -> &CstRootNode {
-        self.tree.get_or_init(|| {
+    /// The syntax tree (a handle), built at the first use over the paths in focus.
+    fn root(&self) -> CstRootNode {
+        if let Some(t) = &*self.tree.borrow() {
+            return t.root.clone();
+        }
+        let focus = self.focus.borrow().clone();
+        let tree = match crate::domain::doc_holes::skeleton(&self.source, focus) {
+            Some((text, holes)) => CstRootNode::parse(&text, &options()).ok().map(|root| Tree {
+                root,
+                holes: Some(holes),
+            }),
+            None => None,
+        };
+        let tree = tree.unwrap_or_else(|| Tree {
             // The text parsed above with the same parser and options; should it fail anyway,
             // an empty tree makes every edit miss, which the plan's read-back check refuses.
-            CstRootNode::parse(&self.source, &options())
+            root: CstRootNode::parse(&self.source, &options())
                 .or_else(|_| CstRootNode::parse("", &options()))
-                .unwrap_or_else(|_| unreachable!("an empty text parses"))
-        })
+                .unwrap_or_else(|_| unreachable!("an empty text parses")),
+            holes: None,
+        });
+        let root = tree.root.clone();
+        *self.tree.borrow_mut() = Some(tree);
+        root
+    }
+
+    /// The edits will reach `paths` (and read them): the tree is built over them (or, built
+    /// already without them, built again and the edits so far replayed). Every edit brings
+    /// its own paths into focus; a caller that knows them all beforehand builds the tree once.
+    pub fn focus<'p>(&self, paths: impl IntoIterator<Item = &'p [String]>) {
+        let mut added = false;
+        {
+            let mut focus = self.focus.borrow_mut();
+            for p in paths {
+                for n in 0..=p.len() {
+                    if !focus.contains(&p[..n]) {
+                        focus.insert(p[..n].to_vec());
+                        added = true;
+                    }
+                }
+            }
+        }
+        let stale = added
+            && matches!(&*self.tree.borrow(), Some(Tree { holes: Some(h), .. })
+                if !self.focus.borrow().is_subset(&h.expanded));
+        if stale {
+            *self.tree.borrow_mut() = None;
+            self.replaced.borrow_mut().clear();
+            self.bare.borrow_mut().clear();
+            self.extended.borrow_mut().clear();
+            let log = self.log.borrow().clone();
+            for op in &log {
+                self.apply(op);
+            }
+        }
+    }
+
+    /// Bring `op`'s paths into focus, do it, and log it.
+    fn edit(&self, op: Op) {
+        let one = |p: &Vec<String>| vec![p.clone()];
+        let paths: Vec<Vec<String>> = match &op {
+            Op::Set(p, _) | Op::Remove(p, _) | Op::ArrayRemove(p, _) | Op::ArrayExtend(p, _) => {
+                one(p)
+            }
+            Op::SetMany(items) => items.iter().map(|(p, _)| p.clone()).collect(),
+            Op::RemoveMany(paths, _) => paths.clone(),
+        };
+        self.focus(paths.iter().map(Vec::as_slice));
+        self.apply(&op);
+        self.log.borrow_mut().push(op);
+    }
+
+    fn apply(&self, op: &Op) {
+        match op {
+            Op::Set(p, v) => self.set_one(p, v),
+            Op::SetMany(items) => self.set_many_now(items),
+            Op::Remove(p, keep) => {
+                self.remove_one(p, *keep);
+            }
+            Op::RemoveMany(paths, keep) => {
+                self.remove_many_now(paths, |p| keep.get(p).copied().unwrap_or(0))
+            }
+            Op::ArrayRemove(p, i) => self.array_remove_now(p, *i),
+            Op::ArrayExtend(p, items) => self.array_extend_now(p, items),
+        }
     }
 
     /// Nothing was edited (nor looked up in the syntax tree): the text is the one read.
     pub fn pristine(&self) -> bool {
-        self.tree.get().is_none()
+        self.tree.borrow().is_none()
+    }
+
+    /// The tree's value, every hole read back from its bytes.
+    fn tree_value(&self, node: &jsonc_parser::cst::CstNode) -> Option<Value> {
+        let mut value = node.to_serde_value()?;
+        if let Some(Tree { holes: Some(h), .. }) = &*self.tree.borrow() {
+            h.fill_value(&mut value, &self.source);
+        }
+        Some(value)
     }
 
     pub fn value(&self) -> Value {
@@ -231,7 +345,8 @@ impl Document {
         }
         let mut value = self
             .root()
-            .to_serde_value()
+            .value()
+            .and_then(|v| self.tree_value(&v))
             .unwrap_or_else(|| Value::Object(Default::default()));
         for e in self.extended.borrow().iter() {
             let mut at = Some(&mut value);
@@ -260,13 +375,19 @@ impl Document {
         let Some((last, parents)) = path.split_last() else {
             return Some(self.value());
         };
-        last_prop(&self.object_at(parents)?, last)?.to_serde_value()
+        // A lookup into a hole: the tree is built over the path first.
+        self.focus([path]);
+        self.tree_value(&last_prop(&self.object_at(parents)?, last)?.value()?)
     }
 
     pub fn text(&self) -> String {
-        let text = match self.tree.get() {
+        let text = match &*self.tree.borrow() {
             None => self.source.clone(),
-            Some(root) => root.to_string(),
+            Some(Tree { root, holes: None }) => root.to_string(),
+            Some(Tree {
+                root,
+                holes: Some(h),
+            }) => h.fill(&root.to_string(), &self.source),
         };
         if self.bom {
             format!("{BOM}{text}")
@@ -285,6 +406,10 @@ impl Document {
 
     /// Set `path` to `value`, creating (or replacing non-object) parents on the way.
     pub fn set(&self, path: &[String], value: &Value) {
+        self.edit(Op::Set(path.to_vec(), value.clone()));
+    }
+
+    fn set_one(&self, path: &[String], value: &Value) {
         let Some((last, parents)) = path.split_last() else {
             return;
         };
@@ -381,6 +506,12 @@ impl Document {
     /// gathered into one value and appended once. The syntax tree copies an object's children
     /// on every append, so setting a thousand new keys one by one was quadratic.
     pub fn set_many(&self, items: &[(Vec<String>, Value)]) {
+        if !items.is_empty() {
+            self.edit(Op::SetMany(items.to_vec()));
+        }
+    }
+
+    fn set_many_now(&self, items: &[(Vec<String>, Value)]) {
         use std::collections::HashMap;
         // (existing parent path, missing key) -> the value to append there.
         let mut groups: Vec<(Vec<String>, String, Value)> = Vec::new();
@@ -429,7 +560,7 @@ impl Document {
             let obj = if parent.is_empty() {
                 Some(self.root().object_value_or_set())
             } else {
-                index.object_at(self.root(), &parent)
+                index.object_at(&self.root(), &parent)
             };
             if let Some(obj) = obj {
                 self.append_styled(&obj, &key, &value);
@@ -440,6 +571,17 @@ impl Document {
     /// Remove `path`; then remove parents (up to, not including, `keep_depth` segments) that
     /// this removal left empty. Returns whether anything was removed.
     pub fn remove(&self, path: &[String], keep_depth: usize) -> bool {
+        self.focus([path]);
+        let removed = self.remove_one(path, keep_depth);
+        if removed {
+            self.log
+                .borrow_mut()
+                .push(Op::Remove(path.to_vec(), keep_depth));
+        }
+        removed
+    }
+
+    fn remove_one(&self, path: &[String], keep_depth: usize) -> bool {
         let Some((last, parents)) = path.split_last() else {
             return false;
         };
@@ -475,6 +617,21 @@ impl Document {
     /// removed whole from its parent, deepest first, instead of key by key (each removal walks
     /// the object's children, so emptying a thousand-key object one key at a time was quadratic).
     pub fn remove_many(&self, paths: &[Vec<String>], keep_depth: impl Fn(&[String]) -> usize) {
+        if paths.is_empty() {
+            return;
+        }
+        let mut keep = std::collections::HashMap::new();
+        for p in paths {
+            for n in 0..p.len() {
+                if !keep.contains_key(&p[..n]) {
+                    keep.insert(p[..n].to_vec(), keep_depth(&p[..n]));
+                }
+            }
+        }
+        self.edit(Op::RemoveMany(paths.to_vec(), keep));
+    }
+
+    fn remove_many_now(&self, paths: &[Vec<String>], keep_depth: impl Fn(&[String]) -> usize) {
         use std::collections::{BTreeMap, BTreeSet};
         let deepest = paths.iter().map(Vec::len).max().unwrap_or(0);
         // levels[d]: parent path of depth d -> the keys to remove from it.
@@ -492,7 +649,7 @@ impl Document {
         for depth in (0..levels.len()).rev() {
             let groups = std::mem::take(&mut levels[depth]);
             for (parent, keys) in groups {
-                let Some(obj) = index.object_at(self.root(), &parent) else {
+                let Some(obj) = index.object_at(&self.root(), &parent) else {
                     continue;
                 };
                 let props = obj.properties();
@@ -522,6 +679,10 @@ impl Document {
 
     /// Remove the element at `index` of the array at `path`.
     pub fn array_remove(&self, path: &[String], index: usize) {
+        self.edit(Op::ArrayRemove(path.to_vec(), index));
+    }
+
+    fn array_remove_now(&self, path: &[String], index: usize) {
         if let Some(el) = self
             .array_at(path)
             .and_then(|a| a.elements().into_iter().nth(index))
@@ -531,14 +692,14 @@ impl Document {
     }
 
     /// Append to the array at `path`, creating it when it is missing.
-    pub fn array_append(&self, path: &[String], value: &Value) {
+    fn array_append(&self, path: &[String], value: &Value) {
         match self.array_at(path) {
             Some(a) => {
                 let node = a.append(to_input(value));
                 self.style()
                     .restyle_value(&node, &mut self.bare.borrow_mut());
             }
-            None => self.set(path, &Value::Array(vec![value.clone()])),
+            None => self.set_one(path, &Value::Array(vec![value.clone()])),
         }
     }
 
@@ -549,15 +710,14 @@ impl Document {
     /// in its place, one line each in the file's style. [`Document::value`] reads the items
     /// meanwhile.
     pub fn array_extend(&self, path: &[String], items: &[Value]) {
-        if items.is_empty() {
-            return;
+        if !items.is_empty() {
+            self.edit(Op::ArrayExtend(path.to_vec(), items.to_vec()));
         }
+    }
+
+    fn array_extend_now(&self, path: &[String], items: &[Value]) {
         match self.array_at(path) {
-            None => {
-                if !items.is_empty() {
-                    self.set(path, &Value::Array(items.to_vec()));
-                }
-            }
+            None => self.set_one(path, &Value::Array(items.to_vec())),
             Some(a) if items.len() < 2 || a.elements().is_empty() => {
                 for item in items {
                     self.array_append(path, item);
@@ -579,14 +739,17 @@ impl Document {
         last_prop(&self.object_at(parents)?, last)?.array_value()
     }
 
-    /// Byte offset of the first `$include` key on the way down `path` (the root included).
+    /// Byte offset, in the text as read, of the first `$include` key on the way down `path`
+    /// (the root included). Asked only where a key crosses an include (an error to report):
+    /// the whole text's tree, built for this and dropped.
     pub fn include_on_path(&self, path: &[String]) -> Option<(Vec<String>, usize)> {
-        let mut obj = self.root().object_value()?;
+        let root = CstRootNode::parse(&self.source, &options()).ok()?;
+        let mut obj = root.object_value()?;
         let mut walked = Vec::new();
         for seg in path.iter().map(Some).chain(std::iter::once(None)) {
             if let Some(prop) = last_prop(&obj, "$include") {
                 let bom = if self.bom { BOM.len_utf8() } else { 0 };
-                return Some((walked, bom + prop_offset(&self.text(), &prop)));
+                return Some((walked, bom + prop_offset(&self.source, &prop)));
             }
             let seg = seg?;
             obj = last_prop(&obj, seg)?.object_value()?;
@@ -865,7 +1028,7 @@ mod tests {
         ] {
             let one = Document::parse(text).unwrap();
             for i in &items {
-                one.array_append(&p("bindings"), i);
+                one.array_extend(&p("bindings"), std::slice::from_ref(i));
             }
             let many = Document::parse(text).unwrap();
             many.array_extend(&p("bindings"), &items);

@@ -11,13 +11,22 @@ use serde_json::Value;
 use crate::domain::choice::{Desired, Leaf, set_in};
 use crate::domain::invariants::{self, Subject, Violation};
 
-/// The file as `want`'s leaves would leave it (values only, no text).
-pub fn projected(value: &Value, want: &Desired) -> Value {
+/// The file as `want`'s leaves would leave it (values only, no text): the file itself,
+/// borrowed, when it holds every leaf already (a re-run, the check after a write: a big
+/// file's value costs several times the file to copy).
+pub fn projected<'v>(value: &'v Value, want: &Desired) -> std::borrow::Cow<'v, Value> {
+    if want
+        .leaves
+        .iter()
+        .all(|l| crate::domain::choice::get_in(value, &l.path) == l.value.as_ref())
+    {
+        return std::borrow::Cow::Borrowed(value);
+    }
     let mut v = value.clone();
     for leaf in &want.leaves {
         set_in(&mut v, &leaf.path, leaf.value.clone());
     }
-    v
+    std::borrow::Cow::Owned(v)
 }
 
 fn why(v: &Violation, threat: &str) -> String {
@@ -118,14 +127,21 @@ pub fn fixes(value: &Value, want: &Desired, engine: bool, waived: &[String]) -> 
     // More than one agent needs an explicit roster, or `openclaw config validate` fails
     // ("multi-agent rosters require agents.ownership=explicit"): a migrated `agents.list` loses
     // its retired `default` marker, and a preset may add `main` beside the user's agent.
-    let mut after = after;
-    for l in &out {
-        set_in(&mut after, &l.path, l.value.clone());
-    }
-    let roster = after
-        .pointer("/agents/entries")
-        .and_then(Value::as_object)
-        .map_or(0, |m| m.len());
+    // The roster once the fixes are set, counted without copying the file: the agents it
+    // has, and any a fix would create.
+    let roster = {
+        let mut ids: std::collections::HashSet<&str> = after
+            .pointer("/agents/entries")
+            .and_then(Value::as_object)
+            .map(|m| m.keys().map(String::as_str).collect())
+            .unwrap_or_default();
+        for l in &out {
+            if l.value.is_some() && l.path.len() >= 3 && l.path[..2] == ["agents", "entries"] {
+                ids.insert(&l.path[2]);
+            }
+        }
+        ids.len()
+    };
     if roster > 1 && after.pointer("/agents/ownership").is_none() {
         push(
             &mut out,

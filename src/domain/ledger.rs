@@ -181,7 +181,12 @@ pub fn parse(bytes: Option<&[u8]>) -> Loaded {
 /// The ledger's text. No secret literal is ever stored: each is replaced by its fingerprint
 /// (see [`scrub`]), also in writes recorded by an older clawposture that kept them.
 pub fn render(ledger: &Ledger) -> String {
-    let ledger = scrubbed(ledger);
+    render_owned(ledger.clone())
+}
+
+/// [`render`] of a ledger the caller is done with: scrubbed in place, not copied.
+fn render_owned(mut ledger: Ledger) -> String {
+    scrub_ledger(&mut ledger);
     let mut text = serde_json::to_string_pretty(&ledger).unwrap_or_else(|_| "{}".into());
     text.push('\n');
     text
@@ -221,6 +226,13 @@ pub fn has_marker(v: &Value) -> bool {
 /// previews finds them: `presets/sensitive.toml` and secret-looking key names) replaced by
 /// its [`fingerprint`].
 pub fn scrub(path: &[String], value: &Value) -> Value {
+    let mut v = value.clone();
+    scrub_in_place(path, &mut v);
+    v
+}
+
+/// [`scrub`] in place (a recorded value as big as the file's routes is not copied).
+fn scrub_in_place(path: &[String], value: &mut Value) {
     // A leaf of a SecretRef (`…token.id`) names where the secret lives, as the whole object
     // does when the file is scrubbed at once.
     if value.is_string()
@@ -228,9 +240,9 @@ pub fn scrub(path: &[String], value: &Value) -> Value {
             .last()
             .is_some_and(|k| ["source", "provider", "id"].contains(&k.as_str()))
     {
-        return value.clone();
+        return;
     }
-    crate::domain::secrets::map_secrets_at(path, value, &|s| {
+    crate::domain::secrets::map_secrets_in_place(path, value, &|s| {
         if s.is_empty() || is_marker(s) {
             Value::String(s.to_string())
         } else {
@@ -239,26 +251,30 @@ pub fn scrub(path: &[String], value: &Value) -> Value {
     })
 }
 
-fn scrub_key(k: &KeyChange) -> KeyChange {
-    KeyChange {
-        before: k.before.as_ref().map(|v| scrub(&k.key, v)),
-        after: k.after.as_ref().map(|v| scrub(&k.key, v)),
-        ..k.clone()
+fn scrub_key_in_place(k: &mut KeyChange) {
+    for v in [&mut k.before, &mut k.after].into_iter().flatten() {
+        scrub_in_place(&k.key, v);
     }
 }
 
+fn scrub_key(k: &KeyChange) -> KeyChange {
+    let mut k = k.clone();
+    scrub_key_in_place(&mut k);
+    k
+}
+
+/// The ledger with every recorded secret replaced by its fingerprint, in place.
+fn scrub_ledger(l: &mut Ledger) {
+    l.writes
+        .iter_mut()
+        .flat_map(|w| w.keys.iter_mut())
+        .for_each(scrub_key_in_place);
+}
+
 fn scrubbed(l: &Ledger) -> Ledger {
-    Ledger {
-        version: l.version,
-        writes: l
-            .writes
-            .iter()
-            .map(|w| Write {
-                keys: w.keys.iter().map(scrub_key).collect(),
-                ..w.clone()
-            })
-            .collect(),
-    }
+    let mut l = l.clone();
+    scrub_ledger(&mut l);
+    l
 }
 
 /// Every leaf of a value: a non-object, or an empty object. An absent root has none.
@@ -569,7 +585,7 @@ impl Pending {
             backup: backup.map(str::to_string),
             ..self.write.clone()
         });
-        render(&l)
+        render_owned(l)
     }
 }
 

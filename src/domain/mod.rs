@@ -5,6 +5,7 @@ pub mod agent_floors;
 pub mod channels;
 pub mod checklist;
 pub mod choice;
+pub mod doc_holes;
 pub mod doc_style;
 pub mod document;
 pub mod dotenv;

@@ -242,20 +242,30 @@ pub fn mask_value_at(path: &[String], value: &Value) -> Value {
 /// `value`, found at `path` of the config, with every secret string `s` replaced by `f(s)`
 /// (the same strings [`mask_value_at`] masks).
 pub fn map_secrets_at(path: &[String], value: &Value, f: &dyn Fn(&str) -> Value) -> Value {
-    fn walk(v: &Value, at: &At, f: &dyn Fn(&str) -> Value) -> Value {
+    let mut v = value.clone();
+    map_secrets_in_place(path, &mut v, f);
+    v
+}
+
+/// [`map_secrets_at`] in place: only the secret strings change (a big value is not copied).
+pub fn map_secrets_in_place(path: &[String], value: &mut Value, f: &dyn Fn(&str) -> Value) {
+    fn walk(v: &mut Value, at: &At, f: &dyn Fn(&str) -> Value) {
         match v {
-            Value::String(s) if at.secret && !is_ref_text(s) => f(s),
+            Value::String(s) if at.secret && !is_ref_text(s) => {
+                let new = f(s);
+                *v = new;
+            }
             Value::Array(items) => {
                 let down = at.down(None);
-                Value::Array(items.iter().map(|i| walk(i, &down, f)).collect())
+                items.iter_mut().for_each(|i| walk(i, &down, f));
             }
-            Value::Object(map) if at.secret && is_secret_ref(map) => v.clone(),
-            Value::Object(map) => Value::Object(
-                map.iter()
-                    .map(|(k, c)| (k.clone(), walk(c, &at.down(Some(k)), f)))
-                    .collect(),
-            ),
-            _ => v.clone(),
+            Value::Object(map) if at.secret && is_secret_ref(map) => {}
+            Value::Object(map) => {
+                for (k, c) in map.iter_mut() {
+                    walk(c, &at.down(Some(k)), f);
+                }
+            }
+            _ => {}
         }
     }
     walk(value, &At::along(path), f)

@@ -132,8 +132,10 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
             }
             let g = gather(&answers, &cli.global, &resolved)?;
             let next = g.decide(&presets, &answers, &resolved)?;
+            // What was gathered is in the plan now (a big file's bytes are not kept twice).
+            drop(g);
             show(&next, &resolved, json, dry_run);
-            let (prepared, write) = next.without_asking()?;
+            let (mut prepared, write) = next.without_asking()?;
             if dry_run {
                 return Ok(());
             }
@@ -152,6 +154,8 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
                 // Nothing written: the check job sweeps the temps a killed run left.
                 None
             };
+            // The check reads the file again: the plan's values of it are done with.
+            prepared.forget_values();
             let docker_host = cli.global.docker_host.clone();
             let checks = files::run_check(&prepared.check_job(&resolved, &presets, docker_host));
             let advanced = prepared.choice.inputs.advanced();
@@ -312,15 +316,17 @@ impl Gathered {
     ) -> Result<Next, Failure> {
         // A re-run starts from the answers the last run left (the file, the ledger), as the
         // wizard and --plain do: a pinned owner is not proposed away.
-        let current = app::decode_config(&resolved.config, self.original.as_deref())
-            .ok()
-            .flatten();
-        let inputs = app::rerun_answers(
-            current.as_deref(),
-            self.ledger.as_deref(),
-            &resolved.config,
-            &inputs_from(answers)?,
-        );
+        let inputs = {
+            let current = app::decode_config(&resolved.config, self.original.as_deref())
+                .ok()
+                .flatten();
+            app::rerun_answers(
+                current.as_deref(),
+                self.ledger.as_deref(),
+                &resolved.config,
+                &inputs_from(answers)?,
+            )
+        };
         Ok(app::decide(
             &Facts {
                 environment: &self.environment,

@@ -109,7 +109,7 @@ pub fn plan_text(prepared: &Prepared, paths: &Resolved) -> String {
         );
     }
     let open = crate::app::open_today_with(
-        prepared.current.as_deref(),
+        prepared.read_value(),
         &prepared.ledger,
         &paths.config,
         prepared.recognized.as_ref().map(|r| r.preset.as_str()),
