@@ -123,4 +123,26 @@ fuzz_target!(|data: &[u8]| {
         first.new_text
     );
     assert_eq!(again.new_text, first.new_text, "re-plan changed the text");
+
+    // The tree built over what the edits reach (holes elsewhere) prints what the whole tree
+    // prints, for the preset's own edits.
+    let (Ok(with), Ok(whole)) = (Document::parse(text), Document::parse_whole(text)) else {
+        return;
+    };
+    let want = choice::desired(chosen, &plan::channels_in(&with.value()));
+    let sets: Vec<_> = want
+        .leaves
+        .iter()
+        .filter_map(|l| Some((l.path.clone(), l.value.clone()?)))
+        .collect();
+    let routes: Vec<_> = want.bindings.iter().map(|(v, _, _)| v.clone()).collect();
+    for d in [&with, &whole] {
+        for l in want.leaves.iter().filter(|l| l.value.is_none()) {
+            d.remove(&l.path, 0);
+        }
+        d.set_many(&sets);
+        d.array_extend(&["bindings".to_string()], &routes);
+        d.settle();
+    }
+    assert_eq!(with.text(), whole.text(), "the tree with holes printed another text");
 });

@@ -1,5 +1,7 @@
 //! The user's `openclaw.json` as a concrete syntax tree: edits touch only the keys they name,
-//! so comments, formatting, key order and every other key survive byte for byte.
+//! so comments, formatting, key order and every other key survive byte for byte. The tree is
+//! built over what the edits reach; the rest of the file stands in it as holes filled back
+//! with their bytes when printed ([`crate::domain::doc_holes`]).
 
 use std::fmt;
 
@@ -33,6 +35,8 @@ pub struct Document {
     focus: std::cell::RefCell<std::collections::HashSet<Vec<String>>>,
     /// Every edit so far, in order, to replay on a rebuilt tree.
     log: std::cell::RefCell<Vec<Op>>,
+    /// Whether the tree may have holes (the tests compare with the whole tree).
+    holes: bool,
     /// The file started with a UTF-8 byte order mark: OpenClaw's JSON5 reader skips it, and
     /// the written text keeps it.
     bom: bool,
@@ -67,13 +71,14 @@ enum Op {
         std::collections::HashMap<Vec<String>, usize>,
     ),
     ArrayRemove(Vec<String>, usize),
-    ArrayExtend(Vec<String>, Vec<Value>),
+    /// The items are shared with the [`Extension`] that writes them (thousands of routes).
+    ArrayExtend(Vec<String>, std::rc::Rc<[Value]>),
 }
 
 struct Extension {
     path: Vec<String>,
     placeholder: jsonc_parser::cst::CstNode,
-    items: Vec<Value>,
+    items: std::rc::Rc<[Value]>,
 }
 
 const BOM: char = '\u{feff}';
@@ -215,6 +220,14 @@ impl Document {
         Ok(Document::read(text))
     }
 
+    /// [`Document::parse`], with the whole text's syntax tree, never holes: the reference the
+    /// tree with holes is compared with (tests, fuzzing).
+    pub fn parse_whole(text: &str) -> Result<Document, ParseError> {
+        let mut d = Document::parse(text)?;
+        d.holes = false;
+        Ok(d)
+    }
+
     /// [`Document::parse`] of a text the caller has read already (`parse_value(text)` gave a
     /// value): not parsed again here.
     pub fn read(text: &str) -> Document {
@@ -225,6 +238,7 @@ impl Document {
             tree: Default::default(),
             focus: Default::default(),
             log: Default::default(),
+            holes: true,
             bom,
             style: Default::default(),
             replaced: Default::default(),
@@ -244,7 +258,11 @@ impl Document {
             return t.root.clone();
         }
         let focus = self.focus.borrow().clone();
-        let tree = match crate::domain::doc_holes::skeleton(&self.source, focus) {
+        let skeleton = match self.holes {
+            true => crate::domain::doc_holes::skeleton(&self.source, focus),
+            false => None,
+        };
+        let tree = match skeleton {
             Some((text, holes)) => CstRootNode::parse(&text, &options()).ok().map(|root| Tree {
                 root,
                 holes: Some(holes),
@@ -711,15 +729,15 @@ impl Document {
     /// meanwhile.
     pub fn array_extend(&self, path: &[String], items: &[Value]) {
         if !items.is_empty() {
-            self.edit(Op::ArrayExtend(path.to_vec(), items.to_vec()));
+            self.edit(Op::ArrayExtend(path.to_vec(), items.into()));
         }
     }
 
-    fn array_extend_now(&self, path: &[String], items: &[Value]) {
+    fn array_extend_now(&self, path: &[String], items: &std::rc::Rc<[Value]>) {
         match self.array_at(path) {
             None => self.set_one(path, &Value::Array(items.to_vec())),
             Some(a) if items.len() < 2 || a.elements().is_empty() => {
-                for item in items {
+                for item in items.iter() {
                     self.array_append(path, item);
                 }
             }
@@ -728,7 +746,7 @@ impl Document {
                 self.extended.borrow_mut().push(Extension {
                     path: path.to_vec(),
                     placeholder,
-                    items: items.to_vec(),
+                    items: items.clone(),
                 });
             }
         }
@@ -826,6 +844,74 @@ mod tests {
         assert!(parse_value("{ a: 1,\r\n  b: 2 }\r\n").is_ok());
     }
     use serde_json::json;
+
+    /// The same edits on the tree with holes and on the whole tree print the same text and
+    /// read as the same value, on every fixture and a file with odd manners; the tree with
+    /// holes holds a fraction of a big file.
+    #[test]
+    fn a_tree_with_holes_prints_what_the_whole_tree_prints() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/configs");
+        let mut texts: Vec<String> = std::fs::read_dir(&dir)
+            .unwrap()
+            .filter_map(|e| std::fs::read_to_string(e.unwrap().path()).ok())
+            .collect();
+        texts.push("{agents:{defaults:{sandbox:{mode:'off'}},entries:{a:{\n  tools: { x: 1 },\n}}},bindings:[{agentId:'a'},\n  {agentId:'b'},\n],channels:{telegram:{groups:{'1':{requireMention:true}}}}}".into());
+        // `entries` has no blank of its own: the library takes the trailing-comma style from
+        // `a`'s value, which must not be a hole.
+        texts.push("{\"agents\": {\"entries\": {\"a\": {\n  \"x\": 1,\n}\n}}}\n".into());
+        texts.push("{\n\tagents: { // mine\n\t\tentries: { w: { sandbox: { mode: 'off' } } }, list: [ { id: 'w' } ]\n\t},\n\tbindings: [ { agentId: 'w', match: { channel: 'telegram' } } ]\n}\n".into());
+        let sets = [
+            (p("agents.defaults.sandbox.mode"), json!("all")),
+            (p("agents.entries.w.sandbox.mode"), json!("all")),
+            (p("gateway.bind"), json!("loopback")),
+            (p("channels.telegram.dmPolicy"), json!("pairing")),
+            (p("tools.exec"), json!({"mode": "ask"})),
+        ];
+        let routes = [
+            json!({"agentId": "g", "match": {"channel": "telegram"}}),
+            json!({"agentId": "h"}),
+        ];
+        for text in &texts {
+            let Ok(with) = Document::parse(text) else {
+                continue;
+            };
+            let whole = Document::parse_whole(text).unwrap();
+            for d in [&with, &whole] {
+                d.set_many(&sets);
+                d.remove(&p("agents.list"), 0);
+                d.array_extend(&p("bindings"), &routes);
+                d.set(&p("gateway.auth.token"), &json!("t"));
+                d.remove_many(&[p("tools.allow"), p("channels.telegram.groups")], |_| 0);
+            }
+            assert_eq!(with.value(), whole.value(), "{text}");
+            with.settle();
+            whole.settle();
+            assert_eq!(with.text(), whole.text(), "{text}");
+        }
+        // Ten thousand agents, one key edited: the tree holds the top of the file only.
+        let mut big = String::from("{\n  agents: {\n    entries: {\n");
+        for i in 0..10_000 {
+            big.push_str(&format!(
+                "      'a{i}': {{ sandbox: {{ mode: 'off' }} }},\n"
+            ));
+        }
+        big.push_str("    },\n  },\n}\n");
+        let doc = Document::parse(&big).unwrap();
+        doc.set(&p("agents.defaults.sandbox.mode"), &json!("all"));
+        let tree = doc.root().to_string().len();
+        assert!(tree * 2 < big.len(), "{tree} of {}", big.len());
+        assert_eq!(
+            doc.value()["agents"]["entries"]["a9999"]["sandbox"]["mode"],
+            "off"
+        );
+        let out = doc.text();
+        let entries = &big[..big.find("\n    },\n  },").unwrap()];
+        assert!(out.starts_with(entries), "{}", &out[out.len() - 300..]);
+        assert_eq!(
+            parse_value(&out).unwrap()["agents"]["defaults"]["sandbox"]["mode"],
+            "all"
+        );
+    }
 
     fn p(s: &str) -> Vec<String> {
         crate::domain::keypath::parse(s).unwrap()

@@ -596,9 +596,9 @@ fn plan_with(
             loosens,
         });
     }
-    // The syntax tree is built over what the edits below reach, once (see
-    // `domain::doc_holes`): the keys going back, the leaves the file does not hold yet, the
-    // routes and the Gateway token. An edit elsewhere still lands, at the cost of a rebuild.
+    // The syntax tree is built over what the edits below reach and read, once (see
+    // `domain::doc_holes`): the keys going back, the leaves the file does not hold yet, and
+    // what is read after them. An edit elsewhere still lands, at the cost of a rebuild.
     if !dry {
         let mut reach: Vec<&[String]> = removed.iter().map(Vec::as_slice).collect();
         reach.extend(restored.iter().map(|(p, _)| p.as_slice()));
@@ -608,7 +608,12 @@ fn plan_with(
                 .filter(|l| !holds(get_in(&value, &l.path), l.value.as_ref()))
                 .map(|l| l.path.as_slice()),
         );
-        let fixed = [path("bindings"), path("gateway.auth.token")];
+        // Read after the edits: the routes, the channels (secrets to move), the token.
+        let fixed = [
+            path("bindings"),
+            path("channels"),
+            path("gateway.auth.token"),
+        ];
         reach.extend(fixed.iter().map(Vec::as_slice));
         doc.focus(reach);
     }

@@ -139,23 +139,25 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
             if dry_run {
                 return Ok(());
             }
-            // Written (after the confirm), or found to hold the posture: checked either way.
-            let written = if write {
-                if !yes && !confirm("Write these changes? [y/N] ")? {
-                    return Err(Failure::new(
-                        Stop::Refused,
-                        "nothing written: not confirmed.",
-                    ));
-                }
-                Some(files::run_write(
-                    &prepared.write_job(&resolved, answers.keep_backups),
-                )?)
-            } else {
-                // Nothing written: the check job sweeps the temps a killed run left.
-                None
-            };
-            // The check reads the file again: the plan's values of it are done with.
+            // The job holds what the write needs (the ledger's entry is drawn from the file's
+            // values), and the check after it reads the file again: the plan's values of the
+            // file (each several times a big file) are done with.
+            let job = write.then(|| prepared.write_job(&resolved, answers.keep_backups));
             prepared.forget_values();
+            // Written (after the confirm), or found to hold the posture: checked either way.
+            let written = match job {
+                Some(job) => {
+                    if !yes && !confirm("Write these changes? [y/N] ")? {
+                        return Err(Failure::new(
+                            Stop::Refused,
+                            "nothing written: not confirmed.",
+                        ));
+                    }
+                    Some(files::run_write(&job)?)
+                }
+                // Nothing written: the check job sweeps the temps a killed run left.
+                None => None,
+            };
             let docker_host = cli.global.docker_host.clone();
             let checks = files::run_check(&prepared.check_job(&resolved, &presets, docker_host));
             let advanced = prepared.choice.inputs.advanced();
