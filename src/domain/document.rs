@@ -170,6 +170,48 @@ pub fn parse_value(text: &str) -> Result<Value, ParseError> {
         .unwrap_or_else(|| Value::Object(Default::default())))
 }
 
+/// Whether `text` reads as `value`: what `parse_value(text) == Ok(value)` says, without
+/// building the text's value (a big file's value costs several times the file; the plan's
+/// read-back check holds the planned one already).
+pub fn reads_as(text: &str, value: &Value) -> Result<bool, ParseError> {
+    let text = text.strip_prefix(BOM).unwrap_or(text);
+    Ok(match read_ast(text)? {
+        Some(ast) => same(&ast, value),
+        None => value.as_object().is_some_and(|m| m.is_empty()),
+    })
+}
+
+/// `Value::from(ast) == *value`, walked together.
+fn same(ast: &jsonc_parser::ast::Value, value: &Value) -> bool {
+    use jsonc_parser::ast::{ObjectPropName, Value as Ast};
+    match (ast, value) {
+        (Ast::Object(o), Value::Object(m)) => {
+            // Duplicate keys: the last one is read (as `Value::from` inserts them in order).
+            let mut last = std::collections::HashMap::with_capacity(o.properties.len());
+            for p in &o.properties {
+                let name = match &p.name {
+                    ObjectPropName::String(s) => s.value.as_ref(),
+                    ObjectPropName::Word(w) => w.value,
+                };
+                last.insert(name, &p.value);
+            }
+            last.len() == m.len()
+                && last
+                    .iter()
+                    .all(|(k, a)| m.get(*k).is_some_and(|v| same(a, v)))
+        }
+        (Ast::Array(a), Value::Array(b)) => {
+            a.elements.len() == b.len() && a.elements.iter().zip(b).all(|(x, y)| same(x, y))
+        }
+        (Ast::StringLit(s), Value::String(t)) => s.value == t.as_str(),
+        (Ast::BooleanLit(b), Value::Bool(c)) => b.value == *c,
+        (Ast::NullKeyword(_), Value::Null) => true,
+        // Hex, `+1`, `.5`, `1e999`: read exactly as the library reads them.
+        (Ast::NumberLit(n), v) => Value::from(Ast::NumberLit(n.clone())) == *v,
+        _ => false,
+    }
+}
+
 /// The abstract tree of a config's text (BOM stripped), or why OpenClaw could not read it
 /// (None: no value, only blanks or comments). The syntax tree is built by the same parser with
 /// the same options, so it fails exactly where this fails.
@@ -844,6 +886,41 @@ mod tests {
         assert!(parse_value("{ a: 1,\r\n  b: 2 }\r\n").is_ok());
     }
     use serde_json::json;
+
+    #[test]
+    fn reads_as_says_what_comparing_the_parsed_value_says() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/configs");
+        let mut texts: Vec<String> = std::fs::read_dir(&dir)
+            .unwrap()
+            .filter_map(|e| std::fs::read_to_string(e.unwrap().path()).ok())
+            .collect();
+        texts.extend(
+            [
+                "{ a: 1, a: 2 }",
+                "{ a: 2, a: 2, b: 3 }",
+                "{ n: 0x1F, m: +1, o: .5, p: 1e999, q: -0 }",
+                "\u{feff}{ s: 'x\\u0041', t: [1, [2, { u: null }]], v: true }",
+                "",
+                "// only a comment\n",
+            ]
+            .map(String::from),
+        );
+        let values: Vec<Value> = texts.iter().filter_map(|t| parse_value(t).ok()).collect();
+        let mut compared = 0;
+        for t in &texts {
+            for v in values
+                .iter()
+                .chain([&json!({"a": 2, "b": 3}), &json!({"a": 1})])
+            {
+                if let Ok(read) = parse_value(t) {
+                    assert_eq!(reads_as(t, v).unwrap(), read == *v, "{t} against {v}");
+                    compared += 1;
+                }
+            }
+        }
+        assert!(compared > 100, "{compared}");
+        assert!(reads_as("{ a: ", &json!({})).is_err());
+    }
 
     /// The same edits on the tree with holes and on the whole tree print the same text and
     /// read as the same value, on every fixture and a file with odd manners; the tree with

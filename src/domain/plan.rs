@@ -113,6 +113,9 @@ pub struct Plan {
     pub new_value: Value,
     /// Literal channel secrets moved to `.env` (with the user's yes), or that could be.
     pub secret_moves: crate::domain::secret_moves::Moves,
+    /// How many keys the preset owns in this file (its leaves, before the per-agent fixes and
+    /// floors): recognition's measure of fit.
+    pub preset_keys: usize,
 }
 
 impl Plan {
@@ -493,6 +496,7 @@ fn plan_with(
     };
     let channels = channels_in(&migrated);
     let mut want = choice::desired(choice, &channels);
+    let preset_keys = want.leaves.len();
     // Per-agent overrides weaker than the preset are raised too: the preset is a floor for
     // every agent, not only for the defaults. The threat model's invariants first, per agent
     // and per account (owned, with the reason for that agent's role), then the preset's own
@@ -835,6 +839,7 @@ fn plan_with(
         secrets,
         new_value: final_value,
         secret_moves,
+        preset_keys,
     })
 }
 
@@ -850,14 +855,14 @@ fn holds(current: Option<&Value>, wanted: Option<&Value>) -> bool {
 fn check(new_text: &str, planned: &Value, want: &Desired, kept: &[Kept]) -> Result<(), PlanError> {
     // Read back the way the file was read (a BOM skipped, duplicate keys last-wins, `1e999`
     // kept as written), so only a real edit mistake fails here.
-    let reparsed: Value = document::parse_value(new_text)
+    let same = document::reads_as(new_text, planned)
         .map_err(|e| PlanError::Internal(format!("the new text does not parse: {e}")))?;
-    if &reparsed != planned {
+    if !same {
         return Err(PlanError::Internal(
             "the new text does not hold the planned values".into(),
         ));
     }
-    holds_wanted(&reparsed, want, kept)
+    holds_wanted(planned, want, kept)
 }
 
 /// Every owned value holds in `value`, but the user's stricter ones kept.

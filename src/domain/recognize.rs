@@ -212,7 +212,6 @@ struct Candidate {
 /// `keep`: keep the plan's new value as [`Candidate::expected`] (only the best candidate's is
 /// wanted: each is a big file's whole value).
 fn evaluate(text: &str, value: &Value, choice: Choice, keep: bool) -> Option<Candidate> {
-    let channels = plan::channels_in(value);
     let token = || TokenState {
         env_file_has_token: true,
         ..TokenState::default()
@@ -243,7 +242,7 @@ fn evaluate(text: &str, value: &Value, choice: Choice, keep: bool) -> Option<Can
             }
         })
         .collect();
-    let owned = choice::desired(&choice, &channels).leaves.len();
+    let owned = p.preset_keys;
     // The plan's new value (a big file's value: moved, not copied), kept only when it differs
     // from the file.
     let expected = (keep && !p.changes.is_empty()).then_some(p.new_value);
