@@ -830,9 +830,9 @@ impl Prepared {
         }
     }
 
-    /// Once written, the check after writing reads the file again: the values of the file
-    /// before and after (each several times a big file) are dropped, and [`Prepared::read_value`]
-    /// and the plan's `new_value` are no longer asked.
+    /// Drop the values of the file before and after (each several times a big file) once the
+    /// write job is drawn: the check after writing reads the file again. [`Prepared::read_value`]
+    /// and the plan's `new_value` are not asked after this.
     pub fn forget_values(&mut self) {
         self.read = None;
         self.plan.new_value = Value::Null;

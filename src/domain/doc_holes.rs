@@ -7,8 +7,8 @@
 //! commas, it asks the first object or array, breadth first from the edited node, that has
 //! blanks among its own children and at least one entry. A hole is only made where its
 //! parent answers that question itself, so the search stops before it reaches a hole. It
-//! also takes the newline kind from the first newline it meets: a file with a carriage
-//! return gets the whole tree.
+//! also takes the newline kind from the first newline it meets: a file that mixes CRLF and
+//! LF gets the whole tree.
 
 use std::collections::HashSet;
 use std::ops::Range;
@@ -29,10 +29,11 @@ pub struct Holes {
 }
 
 /// The skeleton of `source` (its text, to build the tree from) and its holes, with the
-/// values at `expanded` paths in the tree. None: the whole tree is needed (a carriage
-/// return, the marker in the file, or no object at the top).
+/// values at `expanded` paths in the tree. None: the whole tree is needed (CRLF and LF
+/// mixed, the marker in the file, or no object at the top).
 pub fn skeleton(source: &str, expanded: HashSet<Vec<String>>) -> Option<(String, Holes)> {
-    if source.contains('\r') || source.contains(PREFIX) {
+    let crlf = source.matches("\r\n").count();
+    if (crlf > 0 && crlf != source.matches('\n').count()) || source.contains(PREFIX) {
         return None;
     }
     let parsed = jsonc_parser::parse_to_ast(
@@ -153,7 +154,7 @@ fn has_blank(
                 rest = rest.find('\n').map_or("", |n| &rest[n..]);
             } else if rest.starts_with("/*") {
                 rest = rest[2..].find("*/").map_or("", |n| &rest[n + 4..]);
-            } else if c.is_whitespace() && c != '\n' {
+            } else if c.is_whitespace() && c != '\n' && c != '\r' {
                 return true;
             } else {
                 rest = &rest[c.len_utf8()..];
@@ -269,7 +270,8 @@ mod tests {
 
     #[test]
     fn a_file_the_skeleton_could_print_differently_gets_the_whole_tree() {
-        assert!(skeleton("{\r\n  a: { b: 1 },\r\n}\r\n", HashSet::new()).is_none());
+        assert!(skeleton("{\r\n  a: { b: 1 },\n}\r\n", HashSet::new()).is_none());
+        assert!(skeleton("{\r\n  a: { b: 1 },\r\n}\r\n", HashSet::new()).is_some());
         assert!(skeleton("{ a: 'clawposture-hole-0' }", HashSet::new()).is_none());
         assert!(skeleton("", HashSet::new()).is_none());
     }

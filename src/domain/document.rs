@@ -60,7 +60,6 @@ struct Tree {
 }
 
 /// An edit, as asked (replayed in order on a rebuilt tree).
-#[derive(Clone)]
 enum Op {
     Set(Vec<String>, Value),
     SetMany(Vec<(Vec<String>, Value)>),
@@ -348,24 +347,24 @@ impl Document {
             self.replaced.borrow_mut().clear();
             self.bare.borrow_mut().clear();
             self.extended.borrow_mut().clear();
-            let log = self.log.borrow().clone();
+            // Replaying never logs: the log is taken out and put back.
+            let log = std::mem::take(&mut *self.log.borrow_mut());
             for op in &log {
                 self.apply(op);
             }
+            *self.log.borrow_mut() = log;
         }
     }
 
     /// Bring `op`'s paths into focus, do it, and log it.
     fn edit(&self, op: Op) {
-        let one = |p: &Vec<String>| vec![p.clone()];
-        let paths: Vec<Vec<String>> = match &op {
+        match &op {
             Op::Set(p, _) | Op::Remove(p, _) | Op::ArrayRemove(p, _) | Op::ArrayExtend(p, _) => {
-                one(p)
+                self.focus([p.as_slice()])
             }
-            Op::SetMany(items) => items.iter().map(|(p, _)| p.clone()).collect(),
-            Op::RemoveMany(paths, _) => paths.clone(),
-        };
-        self.focus(paths.iter().map(Vec::as_slice));
+            Op::SetMany(items) => self.focus(items.iter().map(|(p, _)| p.as_slice())),
+            Op::RemoveMany(paths, _) => self.focus(paths.iter().map(Vec::as_slice)),
+        }
         self.apply(&op);
         self.log.borrow_mut().push(op);
     }
@@ -937,6 +936,9 @@ mod tests {
         // `a`'s value, which must not be a hole.
         texts.push("{\"agents\": {\"entries\": {\"a\": {\n  \"x\": 1,\n}\n}}}\n".into());
         texts.push("{\n\tagents: { // mine\n\t\tentries: { w: { sandbox: { mode: 'off' } } }, list: [ { id: 'w' } ]\n\t},\n\tbindings: [ { agentId: 'w', match: { channel: 'telegram' } } ]\n}\n".into());
+        // Windows line endings: the library writes what it inserts with the file's newline.
+        let crlf: Vec<String> = texts.iter().map(|t| t.replace('\n', "\r\n")).collect();
+        texts.extend(crlf);
         let sets = [
             (p("agents.defaults.sandbox.mode"), json!("all")),
             (p("agents.entries.w.sandbox.mode"), json!("all")),
