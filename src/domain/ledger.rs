@@ -231,15 +231,28 @@ pub fn scrub(path: &[String], value: &Value) -> Value {
     v
 }
 
-/// [`scrub`] in place (a recorded value as big as the file's routes is not copied).
-fn scrub_in_place(path: &[String], value: &mut Value) {
-    // A leaf of a SecretRef (`…token.id`) names where the secret lives, as the whole object
-    // does when the file is scrubbed at once.
-    if value.is_string()
+/// A leaf of a SecretRef (`…token.id`) names where the secret lives, as the whole object
+/// does when the file is scrubbed at once: never scrubbed.
+fn ref_leaf(path: &[String], value: &Value) -> bool {
+    value.is_string()
         && path
             .last()
             .is_some_and(|k| ["source", "provider", "id"].contains(&k.as_str()))
-    {
+}
+
+/// [`scrub`], borrowed when it has nothing to scrub (the file's routes, a key's value: a
+/// copy of a big file's part only where it holds a secret).
+fn scrub_cow<'v>(path: &[String], value: &'v Value) -> std::borrow::Cow<'v, Value> {
+    if ref_leaf(path, value) || !crate::domain::secrets::has_secret_at(path, value) {
+        std::borrow::Cow::Borrowed(value)
+    } else {
+        std::borrow::Cow::Owned(scrub(path, value))
+    }
+}
+
+/// [`scrub`] in place (a recorded value as big as the file's routes is not copied).
+fn scrub_in_place(path: &[String], value: &mut Value) {
+    if ref_leaf(path, value) {
         return;
     }
     crate::domain::secrets::map_secrets_in_place(path, value, &|s| {
@@ -420,9 +433,10 @@ impl Ledger {
 /// Reconcile the ledger with the file's value today, key by key.
 pub fn owned(ledger: &Ledger, file: &Value) -> Owned {
     let ledger = &scrubbed(ledger);
-    // The ledger holds fingerprints of secrets: the file is compared in the same terms.
-    let real = file;
-    let file = &scrub(&[], file);
+    // The ledger holds fingerprints of secrets: the file is compared in the same terms, key
+    // by key (a scrubbed copy of a big file's whole value cost as much as the file's value).
+    let scrubbed_leaf =
+        |path: &[String]| leaf_at(file, path).map(|v| scrub_cow(path, v));
     let mut keys: BTreeMap<Vec<String>, OwnedKey> = BTreeMap::new();
     let mut added: Vec<Value> = Vec::new();
     let mut filled = std::collections::BTreeSet::new();
@@ -485,7 +499,7 @@ pub fn owned(ledger: &Ledger, file: &Value) -> Owned {
     // is now an object with keys inside (an empty object clawposture filled) is decided by
     // those keys, not as a whole.
     keys.retain(|path, o| {
-        leaf_at(file, path) == o.written.as_ref()
+        scrubbed_leaf(path).as_deref() == o.written.as_ref()
             && !(o.written.is_none() && get_in(file, path).is_some())
     });
     // Nothing to hand back: clawposture's value was the user's too.
@@ -494,11 +508,12 @@ pub fn owned(ledger: &Ledger, file: &Value) -> Owned {
     // secret it wrote; the file holds that very value, compared above).
     for (path, o) in keys.iter_mut() {
         if o.written.is_some() {
-            o.written = leaf_at(real, path).cloned();
+            o.written = leaf_at(file, path).cloned();
         }
     }
-    let listed: ValueSet = file
-        .get("bindings")
+    let routes = file.get("bindings").map(|b| scrub_cow(&["bindings".to_string()], b));
+    let listed: ValueSet = routes
+        .as_deref()
         .and_then(Value::as_array)
         .into_iter()
         .flatten()
@@ -522,15 +537,16 @@ pub fn edited_since(
     write: &Write,
     file: &Value,
 ) -> Vec<(Vec<String>, Option<Value>, Option<Value>)> {
-    let file = &scrub(&[], file);
     let keys: Vec<KeyChange> = write.keys.iter().map(scrub_key).collect();
+    // Compared, and shown, as the ledger holds them: secrets by fingerprint.
+    let now = |k: &KeyChange| leaf_at(file, &k.key).map(|v| scrub_cow(&k.key, v));
     keys.iter()
-        .filter(|k| leaf_at(file, &k.key) != k.after.as_ref())
+        .filter(|k| now(k).as_deref() != k.after.as_ref())
         .map(|k| {
             (
                 k.key.clone(),
                 k.after.clone(),
-                leaf_at(file, &k.key).cloned(),
+                now(k).map(std::borrow::Cow::into_owned),
             )
         })
         .collect()

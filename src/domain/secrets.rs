@@ -247,6 +247,23 @@ pub fn map_secrets_at(path: &[String], value: &Value, f: &dyn Fn(&str) -> Value)
     v
 }
 
+/// Whether [`map_secrets_at`] would call its function on any string of `value`.
+pub fn has_secret_at(path: &[String], value: &Value) -> bool {
+    fn walk(v: &Value, at: &At) -> bool {
+        match v {
+            Value::String(s) => at.secret && !is_ref_text(s),
+            Value::Array(items) => {
+                let down = at.down(None);
+                items.iter().any(|i| walk(i, &down))
+            }
+            Value::Object(map) if at.secret && is_secret_ref(map) => false,
+            Value::Object(map) => map.iter().any(|(k, c)| walk(c, &at.down(Some(k)))),
+            _ => false,
+        }
+    }
+    walk(value, &At::along(path))
+}
+
 /// [`map_secrets_at`] in place: only the secret strings change (a big value is not copied).
 pub fn map_secrets_in_place(path: &[String], value: &mut Value, f: &dyn Fn(&str) -> Value) {
     fn walk(v: &mut Value, at: &At, f: &dyn Fn(&str) -> Value) {
