@@ -432,17 +432,30 @@ impl Ledger {
 
 /// Reconcile the ledger with the file's value today, key by key.
 pub fn owned(ledger: &Ledger, file: &Value) -> Owned {
-    let ledger = &scrubbed(ledger);
-    // The ledger holds fingerprints of secrets: the file is compared in the same terms, key
-    // by key (a scrubbed copy of a big file's whole value cost as much as the file's value).
-    let scrubbed_leaf =
-        |path: &[String]| leaf_at(file, path).map(|v| scrub_cow(path, v));
+    // The ledger holds fingerprints of secrets (each recorded value is scrubbed again, in case
+    // one holds a literal), and the file is compared in the same terms, key by key: scrubbed
+    // copies of the whole ledger and the whole file cost several times a big file.
+    type Recorded<'k> = Option<std::borrow::Cow<'k, Value>>;
+    fn recorded(k: &KeyChange) -> (Recorded<'_>, Recorded<'_>) {
+        (
+            k.before.as_ref().map(|v| scrub_cow(&k.key, v)),
+            k.after.as_ref().map(|v| scrub_cow(&k.key, v)),
+        )
+    }
+    fn items<'a>(v: &'a Recorded<'_>) -> &'a [Value] {
+        v.as_deref()
+            .and_then(Value::as_array)
+            .map(Vec::as_slice)
+            .unwrap_or_default()
+    }
+    let scrubbed_leaf = |path: &[String]| leaf_at(file, path).map(|v| scrub_cow(path, v));
     let mut keys: BTreeMap<Vec<String>, OwnedKey> = BTreeMap::new();
     let mut added: Vec<Value> = Vec::new();
     let mut filled = std::collections::BTreeSet::new();
     for w in &ledger.writes {
         for k in &w.keys {
-            if matches!(&k.before, Some(Value::Object(m)) if m.is_empty())
+            let (before, after) = recorded(k);
+            if matches!(before.as_deref(), Some(Value::Object(m)) if m.is_empty())
                 && get_in(file, &k.key).is_some_and(Value::is_object)
             {
                 filled.insert(k.key.clone());
@@ -453,13 +466,7 @@ pub fn owned(ledger: &Ledger, file: &Value) -> Owned {
                 continue;
             }
             if k.key.first().is_some_and(|s| s == "bindings") && k.key.len() == 1 {
-                let list = |v: &Option<Value>| {
-                    v.as_ref()
-                        .and_then(Value::as_array)
-                        .cloned()
-                        .unwrap_or_default()
-                };
-                let (before, after) = (list(&k.before), list(&k.after));
+                let (before, after) = (items(&before), items(&after));
                 let (before_set, after_set): (ValueSet, ValueSet) =
                     (before.iter().collect(), after.iter().collect());
                 added.retain(|b| after_set.contains(b));
@@ -473,15 +480,15 @@ pub fn owned(ledger: &Ledger, file: &Value) -> Owned {
             }
             let original = match keys.get(&k.key) {
                 // Still what clawposture wrote last: the user's value is the one before that.
-                Some(o) if o.written == k.before => o.original.clone(),
+                Some(o) if o.written.as_ref() == before.as_deref() => o.original.clone(),
                 // Changed by hand in between: the value before this write is the user's.
-                _ => k.before.clone(),
+                _ => before.map(std::borrow::Cow::into_owned),
             };
             keys.insert(
                 k.key.clone(),
                 OwnedKey {
                     original,
-                    written: k.after.clone(),
+                    written: after.map(std::borrow::Cow::into_owned),
                     preset: w.preset.clone(),
                 },
             );
@@ -511,7 +518,9 @@ pub fn owned(ledger: &Ledger, file: &Value) -> Owned {
             o.written = leaf_at(file, path).cloned();
         }
     }
-    let routes = file.get("bindings").map(|b| scrub_cow(&["bindings".to_string()], b));
+    let routes = file
+        .get("bindings")
+        .map(|b| scrub_cow(&["bindings".to_string()], b));
     let listed: ValueSet = routes
         .as_deref()
         .and_then(Value::as_array)
