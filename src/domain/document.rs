@@ -886,13 +886,18 @@ mod tests {
     }
     use serde_json::json;
 
-    #[test]
-    fn reads_as_says_what_comparing_the_parsed_value_says() {
+    /// Every config fixture's text.
+    fn fixture_texts() -> Vec<String> {
         let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/configs");
-        let mut texts: Vec<String> = std::fs::read_dir(&dir)
+        std::fs::read_dir(&dir)
             .unwrap()
             .filter_map(|e| std::fs::read_to_string(e.unwrap().path()).ok())
-            .collect();
+            .collect()
+    }
+
+    #[test]
+    fn reads_as_says_what_comparing_the_parsed_value_says() {
+        let mut texts = fixture_texts();
         texts.extend(
             [
                 "{ a: 1, a: 2 }",
@@ -926,11 +931,7 @@ mod tests {
     /// holes holds a fraction of a big file.
     #[test]
     fn a_tree_with_holes_prints_what_the_whole_tree_prints() {
-        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/configs");
-        let mut texts: Vec<String> = std::fs::read_dir(&dir)
-            .unwrap()
-            .filter_map(|e| std::fs::read_to_string(e.unwrap().path()).ok())
-            .collect();
+        let mut texts = fixture_texts();
         texts.push("{agents:{defaults:{sandbox:{mode:'off'}},entries:{a:{\n  tools: { x: 1 },\n}}},bindings:[{agentId:'a'},\n  {agentId:'b'},\n],channels:{telegram:{groups:{'1':{requireMention:true}}}}}".into());
         // `entries` has no blank of its own: the library takes the trailing-comma style from
         // `a`'s value, which must not be a hole.
