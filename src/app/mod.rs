@@ -266,9 +266,9 @@ fn prepare(
         )
         .map(|r| r.summary())
     });
-    let mut plan = plan::plan_read(
+    let (mut plan, read) = plan::plan_owned(
         current.as_deref(),
-        read.as_ref(),
+        read,
         &chosen,
         &owned,
         facts.token.clone(),

@@ -939,7 +939,9 @@ mod tests {
         // Odd blanks (no-break space, form feed, vertical tab), comments where blanks would be,
         // and a key spelled like a placeholder's prefix.
         texts.push("{\u{a0}agents:{/* c */entries:{a:{\u{c}x: 1,}},\u{b}defaults:{}},bindings:[/*x*/{a:1}//y\n,{b:2}]}".into());
-        texts.push("{ 'clawposture-hole-0': { a: 1 }, agents: { entries: { b: { c: 1 } } } }".into());
+        texts.push(
+            "{ 'clawposture-hole-0': { a: 1 }, agents: { entries: { b: { c: 1 } } } }".into(),
+        );
         texts.push("{\n\tagents: { // mine\n\t\tentries: { w: { sandbox: { mode: 'off' } } }, list: [ { id: 'w' } ]\n\t},\n\tbindings: [ { agentId: 'w', match: { channel: 'telegram' } } ]\n}\n".into());
         // Windows line endings: the library writes what it inserts with the file's newline.
         let crlf: Vec<String> = texts.iter().map(|t| t.replace('\n', "\r\n")).collect();

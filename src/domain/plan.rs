@@ -348,7 +348,28 @@ pub fn plan_read(
     owned: &Owned,
     token: TokenState,
 ) -> Result<Plan, PlanError> {
-    plan_with(current, read, choice, owned, token, false)
+    plan_with(current, read, choice, owned, token, false, false)
+}
+
+/// [`plan_read`] given the file's value to keep: when the plan leaves the text as read, the
+/// value becomes the plan's `new_value` (moved: copying a big file's value costs several
+/// times the file) and None comes back; otherwise the value comes back to the caller.
+pub fn plan_owned(
+    current: Option<&str>,
+    read: Option<Value>,
+    choice: &Choice,
+    owned: &Owned,
+    token: TokenState,
+) -> Result<(Plan, Option<Value>), PlanError> {
+    let mut plan = plan_with(current, read.as_ref(), choice, owned, token, false, true)?;
+    // A config's value is an object: null says "the value read" (see `lend`).
+    Ok(match read {
+        Some(v) if plan.new_value.is_null() => {
+            plan.new_value = v;
+            (plan, None)
+        }
+        read => (plan, read),
+    })
 }
 
 /// [`plan_read`]'s changes, notes, warnings and new value, for recognition, which reads
@@ -365,7 +386,7 @@ pub fn plan_changes_read(
     owned: &Owned,
     token: TokenState,
 ) -> Result<Plan, PlanError> {
-    plan_with(Some(current), Some(read), choice, owned, token, true)
+    plan_with(Some(current), Some(read), choice, owned, token, true, false)
 }
 
 /// Where a plan's edits go: the syntax tree, whose text is printed, or (`dry`) the value,
@@ -452,6 +473,8 @@ impl Edits<'_> {
     }
 }
 
+/// `lend`: when nothing is edited, `new_value` is left null for the caller, who holds the
+/// value read ([`plan_owned`]).
 fn plan_with(
     current: Option<&str>,
     read: Option<&Value>,
@@ -459,6 +482,7 @@ fn plan_with(
     owned: &Owned,
     token: TokenState,
     dry: bool,
+    lend: bool,
 ) -> Result<Plan, PlanError> {
     use std::borrow::Cow;
     let old_text = current.unwrap_or("").to_string();
@@ -779,7 +803,11 @@ fn plan_with(
     // Nothing edited, and the caller read the text: the text is the one read, and its value
     // the one the caller read from it (no need to read it back).
     let unedited = matches!(&edits, Edits::Tree(d) if d.pristine()) && read.is_some() && !new_file;
+    if unedited {
+        holds_wanted(&value, &want, &kept)?;
+    }
     let final_value = match edits {
+        Edits::Tree(_) if unedited && lend => Value::Null,
         Edits::Tree(d) if d.pristine() => value.into_owned(),
         Edits::Tree(d) => d.value(),
         Edits::Value(v) => {
@@ -808,9 +836,7 @@ fn plan_with(
         // The syntax tree has done its work: freed before the text is read back below (a big
         // file's tree costs many times the file).
         drop(doc);
-        if unedited {
-            holds_wanted(&final_value, &want, &kept)?;
-        } else {
+        if !unedited {
             check(&new_text, &final_value, &want, &kept)?;
         }
         new_text
