@@ -228,14 +228,17 @@ pub fn run(setup: Setup) -> Result<(), Failure> {
             );
             app::verdict(&checks)
         }
-        Next::Write(p) => {
+        Next::Write(mut p) => {
             if !yes_no("Write these changes?", None)? {
                 return Err(Failure::new(
                     Stop::Refused,
                     "nothing written: not confirmed.",
                 ));
             }
-            let (outcome, checklist) = files::run_write(&p.write_job(r, setup.keep_backups))?;
+            let job = p.write_job(r, setup.keep_backups);
+            // As `apply` does: the check after writing reads the file again.
+            p.forget_values();
+            let (outcome, checklist) = files::run_write(&job)?;
             let checks = files::run_check(&p.check_job(r, presets, docker_host));
             print!(
                 "{}",
