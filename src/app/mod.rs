@@ -841,7 +841,10 @@ impl Prepared {
     /// What the file read as before this write (None: no file, or one that does not parse).
     pub fn read_value(&self) -> Option<&Value> {
         self.read.as_ref().or_else(|| {
-            text_unchanged(self.current.as_deref(), &self.plan).then_some(&self.plan.new_value)
+            text_unchanged(self.current.as_deref(), &self.plan)
+                .then_some(&self.plan.new_value)
+                // Dropped by `forget_values`: not a value of the file.
+                .filter(|v| !v.is_null())
         })
     }
 

@@ -162,23 +162,29 @@ fn commented_json5_keeps_every_comment_and_moves_the_literal_token() {
     assert_eq!(mode(&sb.state().join(&b[0])), 0o600);
 }
 
+/// The answers of a re-run test: `preset` for `engine`, with an owner, one group, on the
+/// owner's Gateway.
+fn answers<'a>(preset: &'a str, engine: &'a str) -> Vec<&'a str> {
+    vec![
+        "--threat",
+        preset,
+        "--engine",
+        engine,
+        "--no-detect",
+        "--owner",
+        "telegram:123456789",
+        "--group",
+        "telegram:-100200",
+        "--same-gateway",
+    ]
+}
+
 #[test]
 fn applying_twice_changes_nothing() {
     for threat in ["private", "group", "public"] {
         let sb = Sandbox::new();
         sb.fixture("commented.json5");
-        let args = [
-            "--threat",
-            threat,
-            "--engine",
-            "podman-rootless",
-            "--no-detect",
-            "--owner",
-            "telegram:123456789",
-            "--group",
-            "telegram:-100200",
-            "--same-gateway",
-        ];
+        let args = answers(threat, "podman-rootless");
         assert!(crate::support::homes::applied(&apply(&sb, &args)));
         let first = std::fs::read(sb.config()).expect("written");
         let env_first = std::fs::read(sb.state().join(".env")).expect("env");
@@ -279,21 +285,11 @@ const TWO_AGENTS: &str = "{\n  agents: {\n    entries: {\n      main: {},\n     
 fn switch(from: (&str, &str), to: (&str, &str)) -> Value {
     let sb = Sandbox::new();
     sb.put_config(TWO_AGENTS);
-    fn args<'a>((preset, engine): (&'a str, &'a str)) -> Vec<&'a str> {
-        vec![
-            "--threat",
-            preset,
-            "--engine",
-            engine,
-            "--no-detect",
-            "--owner",
-            "telegram:123456789",
-            "--group",
-            "telegram:-100200",
-            "--same-gateway",
-            "--accept-risk",
-        ]
-    }
+    let args = |(preset, engine)| {
+        let mut a = answers(preset, engine);
+        a.push("--accept-risk");
+        a
+    };
     for step in [from, to] {
         let o = apply(&sb, &args(step));
         assert!(

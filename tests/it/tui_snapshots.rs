@@ -196,18 +196,7 @@ fn loosening_a_value_the_user_set_waits_for_l() {
             },
             ..setup()
         };
-        let mut w = loaded(s, Some(strict), Env::RootlessDocker);
-        keys(
-            &mut w,
-            &[
-                Key::Enter,
-                Key::Enter,
-                Key::Char('1'),
-                Key::Enter,
-                Key::Enter,
-            ],
-        );
-        assert_eq!(w.step, wizard::Step::Write);
+        let mut w = to_write(loaded(s, Some(strict), Env::RootlessDocker));
         assert!(
             w.loosen_conflict()
                 .is_some_and(|c| c.contains("workspaceAccess"))

@@ -141,17 +141,7 @@ fn openclaw_items_fail_when_openclaw_sees_something_else() {
         c["tools"]["elevated"]["enabled"] = json!(true);
     });
     let v = run_verify(&h, &oc);
-    assert_eq!(
-        v.status("openclaw.validate"),
-        "fail",
-        "{}",
-        v.text("openclaw.validate")
-    );
-    assert!(
-        v.text("openclaw.validate").contains("bogusKey"),
-        "{}",
-        v.text("openclaw.validate")
-    );
+    v.assert_item("openclaw.validate", "fail", "bogusKey");
     assert_eq!(
         v.status("openclaw.sandbox[main]"),
         "fail",
@@ -229,17 +219,7 @@ fn openclaw_sandbox_items_are_skipped_without_a_preset_to_judge_against() {
         "{ gateway: { mode: 'local' }, agents: { defaults: { sandbox: { mode: 'off' } } } }\n",
     );
     let v = run_verify(&h, &oc);
-    assert_eq!(
-        v.status("openclaw.sandbox[main]"),
-        "skipped",
-        "{}",
-        v.text("openclaw.sandbox[main]")
-    );
-    assert!(
-        v.text("openclaw.sandbox[main]").contains("no threat model"),
-        "{}",
-        v.text("openclaw.sandbox[main]")
-    );
+    v.assert_item("openclaw.sandbox[main]", "skipped", "no threat model");
 }
 
 fn which_sqlite3() -> bool {

@@ -230,17 +230,7 @@ fn exec_approvals_are_not_passed_without_a_preset_to_judge_against() {
         "{}",
         v.pretty()
     );
-    assert_eq!(
-        v.status("gateway.exec_approvals"),
-        "skipped",
-        "{}",
-        v.text("gateway.exec_approvals")
-    );
-    assert!(
-        v.text("gateway.exec_approvals").contains("no threat model"),
-        "{}",
-        v.text("gateway.exec_approvals")
-    );
+    v.assert_item("gateway.exec_approvals", "skipped", "no threat model");
     // A widening of what the file itself says is still a fact, and still fails.
     h.put_config("{ gateway: { mode: 'local' }, tools: { exec: { mode: 'ask' } } }\n");
     let doc = json!({"version": 1, "defaults": {"security": "full", "ask": "off"}, "agents": {}});

@@ -22,7 +22,12 @@ pub fn draw(w: &mut Wizard, cols: u16, rows: u16) -> String {
 
 /// The private preset on the commented fixture with rootless Docker, walked to the Write screen.
 pub fn private_on_write() -> Wizard {
-    let mut w = loaded(setup(), Some(COMMENTED), Env::RootlessDocker);
+    to_write(loaded(setup(), Some(COMMENTED), Env::RootlessDocker))
+}
+
+/// A loaded wizard walked to the Write screen: the first threat (private), every other step
+/// as proposed.
+pub fn to_write(mut w: Wizard) -> Wizard {
     keys(
         &mut w,
         &[

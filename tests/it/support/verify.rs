@@ -289,6 +289,13 @@ impl Verified {
     pub fn pretty(&self) -> String {
         serde_json::to_string_pretty(&self.report).unwrap_or_default()
     }
+
+    /// Item `id` has `status`, and its [`Verified::text`] says `says`.
+    pub fn assert_item(&self, id: &str, status: &str, says: &str) {
+        let text = self.text(id);
+        assert_eq!(self.status(id), status, "{id}: {text}");
+        assert!(text.contains(says), "{id} does not say {says:?}: {text}");
+    }
 }
 
 pub fn stdout(o: &Output) -> String {
