@@ -89,6 +89,27 @@ fuzz_target!(|data: &[u8]| {
     let new = Document::parse(&first.new_text)
         .unwrap_or_else(|e| panic!("the new text does not parse ({e}):\n{}", first.new_text));
     let _ = new.value();
+    // The plan to write, its new value made of the value read, plans the same text, reads as
+    // it, and its ledger keys are the diff of the whole values.
+    if let Ok(read) = clawposture::domain::document::parse_value(text) {
+        let to_write = plan::plan_owned(
+            Some(text),
+            Some(read.clone()),
+            chosen,
+            &Default::default(),
+            TokenState::default(),
+        )
+        .expect("the plan to write");
+        assert_eq!(to_write.new_text, first.new_text, "the plan to write differs");
+        let written = clawposture::domain::document::parse_value(&first.new_text)
+            .expect("the new text parses");
+        assert_eq!(to_write.new_value, written, "the value made of the read one differs");
+        assert_eq!(
+            to_write.ledger_keys,
+            clawposture::domain::ledger::write_keys(&read, &written),
+            "the ledger keys differ"
+        );
+    }
     // A top-level key no change touches keeps its text byte for byte.
     let touched: Vec<&str> = first
         .changes

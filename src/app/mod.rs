@@ -147,10 +147,9 @@ impl Next {
 pub struct Prepared {
     pub original: Option<Vec<u8>>,
     pub current: Option<String>,
-    /// What `current` reads as (read once: a big file's read is not repeated). Not kept when
-    /// the plan leaves the text as it is: the plan's new value is then the same value, and a
-    /// big file's value costs several times the file (see [`Prepared::read_value`]).
-    read: Option<Value>,
+    /// What is open today in the file as read, judged before the plan used its value up (see
+    /// [`open_today_with`]).
+    pub open_today: Vec<String>,
     pub choice: Choice,
     pub all: Vec<Choice>,
     pub plan: Plan,
@@ -266,7 +265,13 @@ fn prepare(
         )
         .map(|r| r.summary())
     });
-    let (mut plan, read) = plan::plan_owned(
+    let open_today = open_today_with(
+        read.as_ref(),
+        &loaded,
+        facts.config,
+        recognized.as_ref().map(|r| r.preset.as_str()),
+    );
+    let mut plan = plan::plan_owned(
         current.as_deref(),
         read,
         &chosen,
@@ -301,12 +306,11 @@ fn prepare(
             .and_then(|l| l.policy_sha256(&policy_file.path.display().to_string())),
     )
     .map_err(|e| Prep::Refused(Failure::new(Stop::Refused, format!("refused: {e}"))))?;
-    let read = read.filter(|_| !text_unchanged(current.as_deref(), &plan));
     Ok(Prepared {
         policy,
         original: facts.original.map(<[u8]>::to_vec),
         current,
-        read,
+        open_today,
         choice: chosen,
         all,
         plan,
@@ -315,11 +319,6 @@ fn prepare(
         ledger: loaded,
         gateway,
     })
-}
-
-/// The plan leaves the file's text as it was read: its new value is then the value read.
-fn text_unchanged(current: Option<&str>, plan: &Plan) -> bool {
-    current == Some(plan.new_text.as_str())
 }
 
 /// What clawposture owns in the file today: nothing without a ledger it can trust.
@@ -830,22 +829,12 @@ impl Prepared {
         }
     }
 
-    /// Drop the values of the file before and after (each several times a big file) once the
-    /// write job is drawn: the check after writing reads the file again. [`Prepared::read_value`]
-    /// and the plan's `new_value` are not asked after this.
+    /// Drop the file's new value and the ledger keys (each up to several times a big file)
+    /// once the write job is drawn: the check after writing reads the file again. The plan's
+    /// `new_value` and `ledger_keys` are not asked after this.
     pub fn forget_values(&mut self) {
-        self.read = None;
         self.plan.new_value = Value::Null;
-    }
-
-    /// What the file read as before this write (None: no file, or one that does not parse).
-    pub fn read_value(&self) -> Option<&Value> {
-        self.read.as_ref().or_else(|| {
-            text_unchanged(self.current.as_deref(), &self.plan)
-                .then_some(&self.plan.new_value)
-                // Dropped by `forget_values`: not a value of the file.
-                .filter(|v| !v.is_null())
-        })
+        self.plan.ledger_keys = Vec::new();
     }
 
     /// The ledger to write with this plan (None: a newer clawposture's ledger, left alone).
@@ -858,7 +847,6 @@ impl Prepared {
             ledger::Loaded::Ok(l) => l.clone(),
             ledger::Loaded::Missing | ledger::Loaded::Corrupt(_) => ledger::Ledger::default(),
         };
-        let empty = serde_json::json!({});
         let mut pending = ledger::Pending::new(
             base,
             "apply",
@@ -868,9 +856,8 @@ impl Prepared {
                 .engine
                 .map(|e| e.label().to_string()),
             ledger::Answers::from_inputs(&self.choice.inputs, resolved.profile.as_deref()),
-            self.read_value().unwrap_or(&empty),
-            // What the new text reads as (the plan checked it).
-            &self.plan.new_value,
+            // Diffed from the value read to what the new text reads as (the plan checked it).
+            self.plan.ledger_keys.clone(),
             &self.plan.new_text,
         );
         pending.write.config = Some(resolved.config.display().to_string());
@@ -906,8 +893,7 @@ mod ledger_summary_tests {
             "public",
             Some("docker-rootless".into()),
             ledger::Answers::default(),
-            &before,
-            &after,
+            ledger::write_keys(&before, &after),
             after_text,
         );
         pending.write.config = Some("/c/openclaw.json".into());

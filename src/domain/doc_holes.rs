@@ -24,12 +24,116 @@ const PREFIX: &str = "clawposture-hole-";
 pub struct Holes {
     marker: String,
     spans: Vec<Range<usize>>,
+    /// Where each hole's value sits in the value read from the source (a node of `steps`).
+    /// None: a duplicate key on the way there, so the value read holds another occurrence.
+    at: Vec<Option<u32>>,
+    /// The paths to the holes, as a tree: each node is its parent (`ROOT` for the top
+    /// level's entries) and one step down from it.
+    steps: Vec<(u32, Step)>,
     /// The paths whose values are in the tree (every prefix of every path edits reach).
     pub expanded: HashSet<Vec<String>>,
+    /// The source's manners, read from the same abstract tree.
+    pub style: crate::domain::doc_style::Style,
+}
+
+/// One step down a value: a key of an object, or an index of an array.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Step {
+    Key(Box<str>),
+    Index(usize),
+}
+
+/// A step of a path being walked (borrowed).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum StepRef<'a> {
+    Key(&'a str),
+    Index(usize),
+}
+
+const ROOT: u32 = u32::MAX;
+
+/// What a value converted from a tree with holes stands for. The plan's diff of the file
+/// before and after (the ledger's keys) is taken before the holes are filled: only what an
+/// edit reached is compared; a hole where the value read has it is the same value.
+pub trait Placeholders {
+    /// Whether `new` (a value of the tree, placeholders in it) is `read` once filled, both
+    /// found at `at` in their values.
+    fn same<'v>(&self, read: &'v Value, new: &'v Value, at: &mut Vec<StepRef<'v>>) -> bool;
+    /// `Some`: `v` is a placeholder, and this is its hole's value.
+    fn resolve(&self, v: &Value) -> Option<Value>;
+    /// `v` with every placeholder in it filled.
+    fn filled(&self, v: &Value) -> Value;
+}
+
+/// A value without placeholders (the whole tree, or no tree).
+pub struct NoHoles;
+
+impl Placeholders for NoHoles {
+    fn same<'v>(&self, read: &'v Value, new: &'v Value, _: &mut Vec<StepRef<'v>>) -> bool {
+        read == new
+    }
+    fn resolve(&self, _: &Value) -> Option<Value> {
+        None
+    }
+    fn filled(&self, v: &Value) -> Value {
+        v.clone()
+    }
+}
+
+/// A tree's holes with the text they were cut from.
+pub struct Cut<'a> {
+    pub holes: &'a Holes,
+    pub source: &'a str,
+}
+
+impl Placeholders for Cut<'_> {
+    fn same<'v>(&self, read: &'v Value, new: &'v Value, at: &mut Vec<StepRef<'v>>) -> bool {
+        if let Some(i) = self.holes.index_of(new) {
+            // The hole's own place, no duplicate key on the way: the value read there is its.
+            if self.holes.at[i].is_some_and(|n| self.holes.path_is(n, at)) {
+                return true;
+            }
+            return read_fragment(&self.source[self.holes.spans[i].clone()]).as_ref() == Some(read);
+        }
+        match (read, new) {
+            (Value::Object(a), Value::Object(b)) => {
+                a.len() == b.len()
+                    && b.iter().all(|(k, y)| {
+                        a.get(k).is_some_and(|x| {
+                            at.push(StepRef::Key(k));
+                            let same = self.same(x, y, at);
+                            at.pop();
+                            same
+                        })
+                    })
+            }
+            (Value::Array(a), Value::Array(b)) => {
+                a.len() == b.len()
+                    && a.iter().zip(b).enumerate().all(|(n, (x, y))| {
+                        at.push(StepRef::Index(n));
+                        let same = self.same(x, y, at);
+                        at.pop();
+                        same
+                    })
+            }
+            (x, y) => x == y,
+        }
+    }
+
+    fn resolve(&self, v: &Value) -> Option<Value> {
+        let i = self.holes.index_of(v)?;
+        read_fragment(&self.source[self.holes.spans[i].clone()])
+    }
+
+    fn filled(&self, v: &Value) -> Value {
+        let mut v = v.clone();
+        self.holes.fill_value(&mut v, self.source);
+        v
+    }
 }
 
 /// The skeleton of `source` (its text, to build the tree from) and its holes, with the
-/// values at `expanded` paths in the tree. None: the whole tree is needed (CRLF and LF
+/// values at `expanded` paths in the tree, and the source's manners. None: the whole tree is needed (CRLF and LF
 /// mixed, the marker in the file, or no object at the top).
 pub fn skeleton(source: &str, expanded: HashSet<Vec<String>>) -> Option<(String, Holes)> {
     let crlf = source.matches("\r\n").count();
@@ -42,11 +146,23 @@ pub fn skeleton(source: &str, expanded: HashSet<Vec<String>>) -> Option<(String,
         &crate::domain::document::options(),
     )
     .ok()?;
+    let style = crate::domain::doc_style::Style::of_tree(parsed.value.as_ref(), source);
     let ast::Value::Object(root) = parsed.value? else {
         return None;
     };
-    let mut spans = Vec::new();
-    walk_object(source, &root, &mut Vec::new(), true, &expanded, &mut spans);
+    let mut cut = Walk {
+        source,
+        expanded: &expanded,
+        spans: Vec::new(),
+        at: Vec::new(),
+        steps: Vec::new(),
+        stack: Vec::new(),
+        duplicates: 0,
+    };
+    cut.object(&root, &mut Vec::new(), true);
+    let Walk {
+        spans, at, steps, ..
+    } = cut;
     drop(root);
     let marker = format!("{PREFIX}{:016x}-", nonce());
     let mut text = String::new();
@@ -65,7 +181,10 @@ pub fn skeleton(source: &str, expanded: HashSet<Vec<String>>) -> Option<(String,
         Holes {
             marker,
             spans,
+            at,
+            steps,
             expanded,
+            style,
         },
     ))
 }
@@ -83,52 +202,81 @@ fn compound(v: &ast::Value) -> bool {
     matches!(v, ast::Value::Object(_) | ast::Value::Array(_))
 }
 
-fn walk_value(
-    source: &str,
-    v: &ast::Value,
-    path: &mut Vec<String>,
-    keyed: bool,
-    expanded: &HashSet<Vec<String>>,
-    spans: &mut Vec<Range<usize>>,
-) {
-    match v {
-        ast::Value::Object(o) => walk_object(source, o, path, keyed, expanded, spans),
-        ast::Value::Array(a) => {
-            let decides = !a.elements.is_empty()
-                && has_blank(source, a.range, a.elements.iter().map(|e| e.range()));
-            for e in &a.elements {
-                if decides && compound(e) {
-                    spans.push(e.range().start..e.range().end);
-                } else {
-                    // Edit paths name keys only: nothing inside an array is expanded.
-                    walk_value(source, e, path, false, expanded, spans);
-                }
-            }
-        }
-        _ => {}
-    }
+/// The walk that cuts the holes, and keeps where each sits in the value read.
+struct Walk<'s> {
+    source: &'s str,
+    expanded: &'s HashSet<Vec<String>>,
+    spans: Vec<Range<usize>>,
+    at: Vec<Option<u32>>,
+    steps: Vec<(u32, Step)>,
+    /// The steps down to the entry walked, each with its node once a hole below needed it.
+    stack: Vec<(Step, Option<u32>)>,
+    /// How many keys on the stack a later duplicate hides.
+    duplicates: usize,
 }
 
-/// `keyed`: `path` is this object's key path (false inside an array).
-fn walk_object(
-    source: &str,
-    o: &ast::Object,
-    path: &mut Vec<String>,
-    keyed: bool,
-    expanded: &HashSet<Vec<String>>,
-    spans: &mut Vec<Range<usize>>,
-) {
-    let decides = !o.properties.is_empty()
-        && has_blank(source, o.range, o.properties.iter().map(|p| p.range));
-    for p in &o.properties {
-        path.push(p.name.as_str().to_string());
-        let open = keyed && expanded.contains(path.as_slice());
-        if open || !decides || !compound(&p.value) {
-            walk_value(source, &p.value, path, open, expanded, spans);
-        } else {
-            spans.push(p.value.range().start..p.value.range().end);
+impl Walk<'_> {
+    fn hole(&mut self, span: Range<usize>) {
+        self.spans.push(span);
+        let at = (self.duplicates == 0).then(|| {
+            let mut parent = ROOT;
+            for (step, node) in &mut self.stack {
+                parent = *node.get_or_insert_with(|| {
+                    self.steps.push((parent, step.clone()));
+                    (self.steps.len() - 1) as u32
+                });
+            }
+            parent
+        });
+        self.at.push(at);
+    }
+
+    fn value(&mut self, v: &ast::Value, path: &mut Vec<String>, keyed: bool) {
+        match v {
+            ast::Value::Object(o) => self.object(o, path, keyed),
+            ast::Value::Array(a) => {
+                let decides = !a.elements.is_empty()
+                    && has_blank(self.source, a.range, a.elements.iter().map(|e| e.range()));
+                for (n, e) in a.elements.iter().enumerate() {
+                    self.stack.push((Step::Index(n), None));
+                    if decides && compound(e) {
+                        self.hole(e.range().start..e.range().end);
+                    } else {
+                        // Edit paths name keys only: nothing inside an array is expanded.
+                        self.value(e, path, false);
+                    }
+                    self.stack.pop();
+                }
+            }
+            _ => {}
         }
-        path.pop();
+    }
+
+    /// `keyed`: `path` is this object's key path (false inside an array).
+    fn object(&mut self, o: &ast::Object, path: &mut Vec<String>, keyed: bool) {
+        let decides = !o.properties.is_empty()
+            && has_blank(self.source, o.range, o.properties.iter().map(|p| p.range));
+        // The last occurrence of each key is the one the value read holds.
+        let mut last = std::collections::HashMap::with_capacity(o.properties.len());
+        for (n, p) in o.properties.iter().enumerate() {
+            last.insert(p.name.as_str(), n);
+        }
+        for (n, p) in o.properties.iter().enumerate() {
+            let name = p.name.as_str();
+            let hidden = last.get(name) != Some(&n);
+            self.duplicates += usize::from(hidden);
+            self.stack.push((Step::Key(name.into()), None));
+            path.push(name.to_string());
+            let open = keyed && self.expanded.contains(path.as_slice());
+            if open || !decides || !compound(&p.value) {
+                self.value(&p.value, path, open);
+            } else {
+                self.hole(p.value.range().start..p.value.range().end);
+            }
+            path.pop();
+            self.stack.pop();
+            self.duplicates -= usize::from(hidden);
+        }
     }
 }
 
@@ -171,28 +319,95 @@ impl Holes {
         self.spans.get(i).cloned()
     }
 
-    /// The tree's printed text with every hole's bytes back in place.
+    /// The hole `v` stands for (None: `v` is no placeholder).
+    fn index_of(&self, v: &Value) -> Option<usize> {
+        let i: usize = v.as_str()?.strip_prefix(&self.marker)?.parse().ok()?;
+        (i < self.spans.len()).then_some(i)
+    }
+
+    /// Whether the node `n` is the path `at`.
+    fn path_is(&self, mut n: u32, at: &[StepRef<'_>]) -> bool {
+        for want in at.iter().rev() {
+            let Some((parent, step)) = self.steps.get(n as usize) else {
+                return false;
+            };
+            let same = match (step, want) {
+                (Step::Key(k), StepRef::Key(w)) => **k == **w,
+                (Step::Index(i), StepRef::Index(j)) => i == j,
+                _ => false,
+            };
+            if !same {
+                return false;
+            }
+            n = *parent;
+        }
+        n == ROOT
+    }
+
+    /// The value at node `n` moved out of `read` (None: not there, or no object or array,
+    /// which no hole is).
+    fn take(&self, n: u32, read: &mut Value) -> Option<Value> {
+        let mut path = Vec::new();
+        let mut at = n;
+        while at != ROOT {
+            let (parent, step) = self.steps.get(at as usize)?;
+            path.push(step);
+            at = *parent;
+        }
+        let mut cur = read;
+        for step in path.into_iter().rev() {
+            cur = match (step, cur) {
+                (Step::Key(k), Value::Object(m)) => m.get_mut(&**k)?,
+                (Step::Index(i), Value::Array(a)) => a.get_mut(*i)?,
+                _ => return None,
+            };
+        }
+        matches!(cur, Value::Object(_) | Value::Array(_)).then(|| std::mem::take(cur))
+    }
+
+    /// [`Holes::fill_value`], each hole's value moved out of `read` (the value of the text
+    /// the holes were cut from) where it sits there, instead of read again from its bytes.
+    pub fn fill_from(&self, v: &mut Value, source: &str, read: &mut Value) {
+        match v {
+            Value::String(_) => {
+                if let Some(i) = self.index_of(v) {
+                    let moved = self.at[i].and_then(|n| self.take(n, read));
+                    if let Some(value) =
+                        moved.or_else(|| read_fragment(&source[self.spans[i].clone()]))
+                    {
+                        *v = value;
+                    }
+                }
+            }
+            Value::Array(a) => a.iter_mut().for_each(|x| self.fill_from(x, source, read)),
+            Value::Object(m) => m.values_mut().for_each(|x| self.fill_from(x, source, read)),
+            _ => {}
+        }
+    }
+
+    /// The tree's printed text with every hole's bytes back in place (allocated once, at
+    /// its length: the text is kept to the end of a run).
     pub fn fill(&self, printed: &str, source: &str) -> String {
         let needle = format!("\"{}", self.marker);
-        let mut out = String::with_capacity(source.len() + printed.len() / 8);
+        let mut pieces = Vec::new();
         let mut rest = printed;
         while let Some(at) = rest.find(&needle) {
             let after = &rest[at + 1..];
             let end = after.find('"').unwrap_or(after.len());
             match self.span(&after[..end]) {
                 Some(span) if end < after.len() => {
-                    out.push_str(&rest[..at]);
-                    out.push_str(&source[span]);
+                    pieces.push(&rest[..at]);
+                    pieces.push(&source[span]);
                     rest = &after[end + 1..];
                 }
                 _ => {
-                    out.push_str(&rest[..at + needle.len()]);
+                    pieces.push(&rest[..at + needle.len()]);
                     rest = &rest[at + needle.len()..];
                 }
             }
         }
-        out.push_str(rest);
-        out
+        pieces.push(rest);
+        pieces.concat()
     }
 
     /// A value converted from the tree, every placeholder replaced by its hole's value (each

@@ -26,15 +26,21 @@ pub struct Style {
 impl Style {
     /// The majority style of `text` (JSON's when the file has no keys or strings).
     pub fn of(text: &str) -> Style {
-        use jsonc_parser::ast;
-        use jsonc_parser::common::Ranged;
-        let Ok(parsed) = jsonc_parser::parse_to_ast(
+        match jsonc_parser::parse_to_ast(
             text,
             &Default::default(),
             &crate::domain::document::options(),
-        ) else {
-            return Style::default();
-        };
+        ) {
+            Ok(parsed) => Style::of_tree(parsed.value.as_ref(), text),
+            Err(_) => Style::default(),
+        }
+    }
+
+    /// [`Style::of`] the abstract tree of `text`, built already (a big file's costs several
+    /// times the file: never built twice).
+    pub fn of_tree(value: Option<&jsonc_parser::ast::Value>, text: &str) -> Style {
+        use jsonc_parser::ast;
+        use jsonc_parser::common::Ranged;
         #[derive(Default)]
         struct Counts {
             bare: usize,
@@ -95,7 +101,7 @@ impl Style {
             }
         }
         let mut c = Counts::default();
-        if let Some(v) = &parsed.value {
+        if let Some(v) = value {
             walk(v, text, &mut c);
         }
         Style {

@@ -9,6 +9,8 @@ use jsonc_parser::ParseOptions;
 use jsonc_parser::cst::{CstInputValue, CstObject, CstRootNode};
 use serde_json::Value;
 
+use crate::domain::doc_holes::{Cut, NoHoles, Placeholders};
+
 /// Where and why a file cannot be read as OpenClaw config.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ParseError {
@@ -174,6 +176,13 @@ pub fn parse_value(text: &str) -> Result<Value, ParseError> {
 /// read-back check holds the planned one already).
 pub fn reads_as(text: &str, value: &Value) -> Result<bool, ParseError> {
     let text = text.strip_prefix(BOM).unwrap_or(text);
+    // Token by token first: no tree at all. Where the walk stops short, the abstract tree
+    // gives the answer or the exact error.
+    if lone_carriage_return(text).is_none()
+        && let Some(same) = crate::domain::read_back::reads_as(text, value, &options())
+    {
+        return Ok(same);
+    }
     Ok(match read_ast(text)? {
         Some(ast) => same(&ast, value),
         None => value.as_object().is_some_and(|m| m.is_empty()),
@@ -211,25 +220,29 @@ fn same(ast: &jsonc_parser::ast::Value, value: &Value) -> bool {
     }
 }
 
+/// A carriage return not followed by a line feed (old Mac line endings) is a line break to
+/// OpenClaw, but the syntax tree drops it when it prints the file: text no change touches
+/// would change (found by the edit-path fuzz target). Refused, never silently rewritten.
+pub(crate) fn lone_carriage_return(text: &str) -> Option<ParseError> {
+    let at = text
+        .match_indices('\r')
+        .map(|(i, _)| i)
+        .find(|&i| !text[i + 1..].starts_with('\n'))?;
+    let before = &text[..at];
+    let line_start = before.rfind('\n').map_or(0, |n| n + 1);
+    Some(ParseError {
+        line: before.matches('\n').count() + 1,
+        column: before[line_start..].chars().count() + 1,
+        message: "a carriage return without a line feed (old Mac line endings): convert the file to LF or CRLF line endings first".into(),
+    })
+}
+
 /// The abstract tree of a config's text (BOM stripped), or why OpenClaw could not read it
 /// (None: no value, only blanks or comments). The syntax tree is built by the same parser with
 /// the same options, so it fails exactly where this fails.
 fn read_ast(text: &str) -> Result<Option<jsonc_parser::ast::Value<'_>>, ParseError> {
-    // A carriage return not followed by a line feed (old Mac line endings) is a line break to
-    // OpenClaw, but the syntax tree drops it when it prints the file: text no change touches
-    // would change (found by the edit-path fuzz target). Refused, never silently rewritten.
-    if let Some(at) = text
-        .match_indices('\r')
-        .map(|(i, _)| i)
-        .find(|&i| !text[i + 1..].starts_with('\n'))
-    {
-        let before = &text[..at];
-        let line_start = before.rfind('\n').map_or(0, |n| n + 1);
-        return Err(ParseError {
-            line: before.matches('\n').count() + 1,
-            column: before[line_start..].chars().count() + 1,
-            message: "a carriage return without a line feed (old Mac line endings): convert the file to LF or CRLF line endings first".into(),
-        });
+    if let Some(e) = lone_carriage_return(text) {
+        return Err(e);
     }
     let parsed =
         jsonc_parser::parse_to_ast(text, &Default::default(), &options()).map_err(|e| {
@@ -272,10 +285,18 @@ impl Document {
     /// [`Document::parse`] of a text the caller has read already (`parse_value(text)` gave a
     /// value): not parsed again here.
     pub fn read(text: &str) -> Document {
+        Document::read_owned(text.to_string())
+    }
+
+    /// [`Document::read`] of a text handed over (a big file's text is not copied): it comes
+    /// back with [`Document::into_source`].
+    pub fn read_owned(mut text: String) -> Document {
         let bom = text.starts_with(BOM);
-        let text = text.strip_prefix(BOM).unwrap_or(text);
+        if bom {
+            text.drain(..BOM.len_utf8());
+        }
         Document {
-            source: text.to_string(),
+            source: text,
             tree: Default::default(),
             focus: Default::default(),
             log: Default::default(),
@@ -303,6 +324,10 @@ impl Document {
             true => crate::domain::doc_holes::skeleton(&self.source, focus),
             false => None,
         };
+        if let Some((_, holes)) = &skeleton {
+            // Read from the abstract tree the skeleton was cut from (never built twice).
+            let _ = self.style.set(holes.style);
+        }
         let tree = match skeleton {
             Some((text, holes)) => CstRootNode::parse(&text, &options()).ok().map(|root| Tree {
                 root,
@@ -384,6 +409,15 @@ impl Document {
         }
     }
 
+    /// The text as read (its BOM too), the document done with.
+    pub fn into_source(self) -> String {
+        let mut text = self.source;
+        if self.bom {
+            text.insert(0, BOM);
+        }
+        text
+    }
+
     /// Nothing was edited (nor looked up in the syntax tree): the text is the one read.
     pub fn pristine(&self) -> bool {
         self.tree.borrow().is_none()
@@ -407,8 +441,15 @@ impl Document {
             .value()
             .and_then(|v| self.tree_value(&v))
             .unwrap_or_else(|| Value::Object(Default::default()));
+        self.extend_items(&mut value);
+        value
+    }
+
+    /// Items appended in one go stand in the tree as one placeholder element (see
+    /// [`Document::array_extend`]): in the value, the items.
+    fn extend_items(&self, value: &mut Value) {
         for e in self.extended.borrow().iter() {
-            let mut at = Some(&mut value);
+            let mut at = Some(&mut *value);
             for seg in &e.path {
                 at = at.and_then(|v| v.get_mut(seg.as_str()));
             }
@@ -417,7 +458,44 @@ impl Document {
                 a.extend(e.items.iter().cloned());
             }
         }
-        value
+    }
+
+    /// [`Document::value`], built from `read`, what the text as read reads as
+    /// ([`parse_value`]): every hole's value is moved out of it, not read again from its
+    /// bytes (a big file's value is never held twice). `changes(read, new, placeholders)` is
+    /// asked first, while `new` still holds the holes' placeholders: a diff of the two then
+    /// walks only what the edits reached.
+    pub fn value_from<T>(
+        &self,
+        read: Value,
+        changes: impl FnOnce(&Value, &Value, &dyn Placeholders) -> T,
+    ) -> (T, Value) {
+        if self.pristine() {
+            return (changes(&read, &read, &NoHoles), read);
+        }
+        let tree = self.tree.borrow();
+        let Some(Tree {
+            root,
+            holes: Some(holes),
+        }) = &*tree
+        else {
+            drop(tree);
+            let value = self.value();
+            return (changes(&read, &value, &NoHoles), value);
+        };
+        let mut value = root
+            .value()
+            .and_then(|v| v.to_serde_value())
+            .unwrap_or_else(|| Value::Object(Default::default()));
+        self.extend_items(&mut value);
+        let cut = Cut {
+            holes,
+            source: &self.source,
+        };
+        let answer = changes(&read, &value, &cut);
+        let mut read = read;
+        holes.fill_from(&mut value, &self.source, &mut read);
+        (answer, value)
     }
 
     /// [`Document::value`] at `path` (None: no such key), converting only that subtree.
@@ -931,21 +1009,7 @@ mod tests {
     /// holes holds a fraction of a big file.
     #[test]
     fn a_tree_with_holes_prints_what_the_whole_tree_prints() {
-        let mut texts = fixture_texts();
-        texts.push("{agents:{defaults:{sandbox:{mode:'off'}},entries:{a:{\n  tools: { x: 1 },\n}}},bindings:[{agentId:'a'},\n  {agentId:'b'},\n],channels:{telegram:{groups:{'1':{requireMention:true}}}}}".into());
-        // `entries` has no blank of its own: the library takes the trailing-comma style from
-        // `a`'s value, which must not be a hole.
-        texts.push("{\"agents\": {\"entries\": {\"a\": {\n  \"x\": 1,\n}\n}}}\n".into());
-        // Odd blanks (no-break space, form feed, vertical tab), comments where blanks would be,
-        // and a key spelled like a placeholder's prefix.
-        texts.push("{\u{a0}agents:{/* c */entries:{a:{\u{c}x: 1,}},\u{b}defaults:{}},bindings:[/*x*/{a:1}//y\n,{b:2}]}".into());
-        texts.push(
-            "{ 'clawposture-hole-0': { a: 1 }, agents: { entries: { b: { c: 1 } } } }".into(),
-        );
-        texts.push("{\n\tagents: { // mine\n\t\tentries: { w: { sandbox: { mode: 'off' } } }, list: [ { id: 'w' } ]\n\t},\n\tbindings: [ { agentId: 'w', match: { channel: 'telegram' } } ]\n}\n".into());
-        // Windows line endings: the library writes what it inserts with the file's newline.
-        let crlf: Vec<String> = texts.iter().map(|t| t.replace('\n', "\r\n")).collect();
-        texts.extend(crlf);
+        let texts = odd_texts();
         let sets = [
             (p("agents.defaults.sandbox.mode"), json!("all")),
             (p("agents.entries.w.sandbox.mode"), json!("all")),
@@ -997,6 +1061,87 @@ mod tests {
             parse_value(&out).unwrap()["agents"]["defaults"]["sandbox"]["mode"],
             "all"
         );
+    }
+
+    /// The value made of the value read (holes moved out of it) is the whole tree's value,
+    /// and the diff taken before the holes are filled is the diff of the whole values:
+    /// duplicate keys around holes, items removed before holes in an array, pruned parents.
+    #[test]
+    fn a_value_made_of_the_value_read_is_the_whole_trees_and_so_is_its_diff() {
+        use crate::domain::ledger;
+        let mut texts = odd_texts();
+        texts.push("{\n  a: { x: { y: 1 } },\n  b: [ { y: 1 }, { y: 2 }, { y: 3 } ],\n  a: { x: { y: 2 }, z: [ { q: 1 } ] },\n  c: { d: { e: 1 }, f: 2 },\n}\n".into());
+        texts.push("{\n  bindings: [ { agentId: 'x' }, { agentId: 'y', match: { peer: { id: '1' } } } ],\n  agents: { entries: { w: { tools: { deny: [ 'exec' ] } } }, entries: { w: { sandbox: { mode: 'off' } } } },\n}\n".into());
+        let edits: [&dyn Fn(&Document); 6] = [
+            // Items shift under the holes of an array of the same length.
+            &|d| {
+                d.array_remove(&p("b"), 0);
+                d.array_extend(&p("b"), &[json!({"y": 3})]);
+            },
+            // The later of two duplicate keys removed: the earlier one's value is read again.
+            &|d| {
+                d.remove(&p("a"), 0);
+            },
+            &|d| d.set(&p("agents.defaults.sandbox.mode"), &json!("all")),
+            &|d| {
+                d.array_remove(&p("b"), 0);
+                d.array_remove(&p("bindings"), 0);
+                d.array_extend(
+                    &p("bindings"),
+                    &[json!({"agentId": "g"}), json!({"agentId": "h"})],
+                );
+            },
+            &|d| {
+                d.remove_many(&[p("c.d"), p("c.f"), p("agents.entries.w.sandbox")], |_| 1);
+                d.set(&p("a.x.y"), &json!(3));
+            },
+            &|d| {
+                d.set(&p("agents.entries.w.sandbox.mode"), &json!("all"));
+                d.remove(&p("agents.list"), 0);
+            },
+        ];
+        let mut compared = 0;
+        for text in &texts {
+            let Ok(read) = parse_value(text) else {
+                continue;
+            };
+            for edit in &edits {
+                let (with, whole) = (
+                    Document::parse(text).unwrap(),
+                    Document::parse_whole(text).unwrap(),
+                );
+                edit(&with);
+                edit(&whole);
+                let want = whole.value();
+                let (keys, value) = with.value_from(read.clone(), |old, new, holes| {
+                    ledger::diff_with(old, new, holes)
+                });
+                assert_eq!(value, want, "{text}");
+                assert_eq!(keys, ledger::diff(&read, &want), "{text}");
+                compared += 1;
+            }
+        }
+        assert!(compared > 40, "{compared}");
+    }
+
+    /// Every fixture, and texts with odd manners, each also with Windows line endings.
+    fn odd_texts() -> Vec<String> {
+        let mut texts = fixture_texts();
+        texts.push("{agents:{defaults:{sandbox:{mode:'off'}},entries:{a:{\n  tools: { x: 1 },\n}}},bindings:[{agentId:'a'},\n  {agentId:'b'},\n],channels:{telegram:{groups:{'1':{requireMention:true}}}}}".into());
+        // `entries` has no blank of its own: the library takes the trailing-comma style from
+        // `a`'s value, which must not be a hole.
+        texts.push("{\"agents\": {\"entries\": {\"a\": {\n  \"x\": 1,\n}\n}}}\n".into());
+        // Odd blanks (no-break space, form feed, vertical tab), comments where blanks would be,
+        // and a key spelled like a placeholder's prefix.
+        texts.push("{\u{a0}agents:{/* c */entries:{a:{\u{c}x: 1,}},\u{b}defaults:{}},bindings:[/*x*/{a:1}//y\n,{b:2}]}".into());
+        texts.push(
+            "{ 'clawposture-hole-0': { a: 1 }, agents: { entries: { b: { c: 1 } } } }".into(),
+        );
+        texts.push("{\n\tagents: { // mine\n\t\tentries: { w: { sandbox: { mode: 'off' } } }, list: [ { id: 'w' } ]\n\t},\n\tbindings: [ { agentId: 'w', match: { channel: 'telegram' } } ]\n}\n".into());
+        // Windows line endings: the library writes what it inserts with the file's newline.
+        let crlf: Vec<String> = texts.iter().map(|t| t.replace('\n', "\r\n")).collect();
+        texts.extend(crlf);
+        texts
     }
 
     fn p(s: &str) -> Vec<String> {

@@ -10,6 +10,7 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 use crate::domain::choice::{Inputs, get_in};
+use crate::domain::doc_holes::{NoHoles, Placeholders, StepRef};
 use crate::domain::value_set::ValueSet;
 
 /// The format this build reads and writes. A newer one is reported and never rewritten.
@@ -312,25 +313,51 @@ fn leaves(v: &Value, path: &mut Vec<String>, out: &mut BTreeMap<Vec<String>, Val
 /// subtree is skipped whole: listing every leaf of both (a big file's thousands) to compare
 /// them one by one cost as much as the rest of the write.
 pub fn diff(before: &Value, after: &Value) -> Vec<KeyChange> {
+    diff_with(before, after, &NoHoles)
+}
+
+/// [`diff`] of `before` and `after` with its placeholders filled (`after` converted from a
+/// syntax tree with holes, see [`crate::domain::document::Document::value_from`]): a hole
+/// where `before` holds the same value is never read.
+pub fn diff_with(before: &Value, after: &Value, holes: &dyn Placeholders) -> Vec<KeyChange> {
     fn branch(v: Option<&Value>) -> Option<&serde_json::Map<String, Value>> {
         v.and_then(Value::as_object).filter(|m| !m.is_empty())
+    }
+    fn same(
+        a: Option<&Value>,
+        b: Option<&Value>,
+        path: &[String],
+        holes: &dyn Placeholders,
+    ) -> bool {
+        match (a, b) {
+            (Some(x), Some(y)) => {
+                let mut at: Vec<StepRef> = path.iter().map(|k| StepRef::Key(k)).collect();
+                holes.same(x, y, &mut at)
+            }
+            (None, None) => true,
+            _ => false,
+        }
     }
     fn walk(
         a: Option<&Value>,
         b: Option<&Value>,
         path: &mut Vec<String>,
         out: &mut Vec<KeyChange>,
+        holes: &dyn Placeholders,
     ) {
-        if a == b {
+        if same(a, b, path, holes) {
             return;
         }
+        // A placeholder for another value than the one read here: its hole's own value.
+        let resolved = b.and_then(|v| holes.resolve(v));
+        let b = resolved.as_ref().or(b);
         let (am, bm) = (branch(a), branch(b));
         let (al, bl) = (a.filter(|_| am.is_none()), b.filter(|_| bm.is_none()));
-        if al != bl {
+        if !same(al, bl, path, holes) {
             out.push(KeyChange {
                 key: path.clone(),
                 before: al.cloned(),
-                after: bl.cloned(),
+                after: bl.map(|v| holes.filled(v)),
                 moved: false,
             });
         }
@@ -343,12 +370,13 @@ pub fn diff(before: &Value, after: &Value) -> Vec<KeyChange> {
                 bm.and_then(|m| m.get(k)),
                 path,
                 out,
+                holes,
             );
             path.pop();
         }
     }
     let mut out = Vec::new();
-    walk(Some(before), Some(after), &mut Vec::new(), &mut out);
+    walk(Some(before), Some(after), &mut Vec::new(), &mut out, holes);
     out
 }
 
@@ -359,6 +387,11 @@ fn token_path() -> Vec<String> {
 /// The keys a write changed, with the user's data it only moved marked as such: a legacy
 /// `agents.list` migrated to `agents.entries.<id>`.
 pub fn write_keys(old: &Value, new_value: &Value) -> Vec<KeyChange> {
+    write_keys_of(old, diff(old, new_value))
+}
+
+/// [`write_keys`] of a diff from `old` taken already (see [`diff_with`]).
+pub fn write_keys_of(old: &Value, changes: Vec<KeyChange>) -> Vec<KeyChange> {
     let mut moved: Vec<Vec<String>> = Vec::new();
     if let Some(list) = old.pointer("/agents/list").and_then(Value::as_array) {
         moved.push(vec!["agents".into(), "list".into()]);
@@ -369,11 +402,12 @@ pub fn write_keys(old: &Value, new_value: &Value) -> Vec<KeyChange> {
             moved.push(vec!["agents".into(), "entries".into(), id.to_string()]);
         }
     }
-    diff(old, new_value)
+    changes
         .into_iter()
-        .map(|k| KeyChange {
-            moved: moved.iter().any(|m| k.key.starts_with(m)),
-            ..scrub_key(&k)
+        .map(|mut k| {
+            scrub_key_in_place(&mut k);
+            k.moved = moved.iter().any(|m| k.key.starts_with(m));
+            k
         })
         .collect()
 }
@@ -578,8 +612,7 @@ impl Pending {
         preset: &str,
         engine: Option<String>,
         answers: Answers,
-        old: &Value,
-        new_value: &Value,
+        keys: Vec<KeyChange>,
         new_text: &str,
     ) -> Pending {
         Pending {
@@ -593,7 +626,7 @@ impl Pending {
                 preset: preset.to_string(),
                 engine,
                 answers,
-                keys: write_keys(old, new_value),
+                keys,
                 backup: None,
                 config_sha256: sha256_hex(new_text.as_bytes()),
                 config: None,

@@ -1,6 +1,7 @@
 //! The plan: a pure function from (current file text, choice) to the new text, every change
 //! with its reason, and warnings. Nothing here touches the disk.
 
+use std::borrow::Cow;
 use std::fmt;
 
 use serde::Serialize;
@@ -9,7 +10,7 @@ use serde_json::{Value, json};
 use crate::domain::choice::{self, Choice, Desired, get_in, set_in};
 use crate::domain::document::{self, Document, ParseError};
 use crate::domain::keypath;
-use crate::domain::ledger::Owned;
+use crate::domain::ledger::{self, Owned};
 use crate::domain::secrets;
 use crate::domain::strictness::{self, Verdict};
 use crate::domain::value_set::ValueSet;
@@ -116,6 +117,9 @@ pub struct Plan {
     /// How many keys the preset owns in this file (its leaves, before the per-agent fixes and
     /// floors): recognition's measure of fit.
     pub preset_keys: usize,
+    /// The keys the write changes, as the ledger records them (secrets scrubbed). Only the
+    /// plan to write has them ([`plan_owned`]); empty elsewhere.
+    pub ledger_keys: Vec<crate::domain::ledger::KeyChange>,
 }
 
 impl Plan {
@@ -348,52 +352,66 @@ pub fn plan_read(
     owned: &Owned,
     token: TokenState,
 ) -> Result<Plan, PlanError> {
-    plan_with(current, read, choice, owned, token, false, false)
+    plan_with(
+        current,
+        read.map(Cow::Borrowed),
+        choice,
+        owned,
+        token,
+        Mode::Full,
+    )
 }
 
-/// [`plan_read`] given the file's value to keep: when the plan leaves the text as read, the
-/// value becomes the plan's `new_value` (moved: copying a big file's value costs several
-/// times the file) and None comes back; otherwise the value comes back to the caller.
+/// [`plan_read`] of the plan to write, given the file's value to use up: the plan's
+/// `new_value` is made of it (a big file's value is never held twice, see
+/// [`Document::value_from`]), and its `ledger_keys` are filled.
 pub fn plan_owned(
     current: Option<&str>,
     read: Option<Value>,
     choice: &Choice,
     owned: &Owned,
     token: TokenState,
-) -> Result<(Plan, Option<Value>), PlanError> {
-    let mut plan = plan_with(current, read.as_ref(), choice, owned, token, false, true)?;
-    // A config's value is an object: null says "the value read" (see `lend`).
-    Ok(match read {
-        Some(v) if plan.new_value.is_null() => {
-            plan.new_value = v;
-            (plan, None)
-        }
-        read => (plan, read),
-    })
+) -> Result<Plan, PlanError> {
+    plan_with(
+        current,
+        read.map(Cow::Owned),
+        choice,
+        owned,
+        token,
+        Mode::ToWrite,
+    )
 }
 
-/// [`plan_read`]'s changes, notes, warnings and new value, for recognition, which reads
-/// nothing else: the edits are made on a copy of the value, so no syntax tree is built (nor
-/// printed, nor read back); `new_text` is left empty, and so is `new_value` (null) when there
-/// is no change: it is `read`, which the caller holds (never copied). Errs wherever only the
-/// syntax tree edits exactly (a legacy `agents.list`, a removal, which could uncover an
-/// earlier duplicate key, a key on the way through `$include`, a secret moved): the caller
-/// then plans in full.
+/// [`plan_read`]'s changes, notes and warnings, for recognition, which reads nothing else:
+/// the edits are kept beside the value read ([`crate::domain::overlay`]), so no syntax tree
+/// is built (nor printed, nor read back) and the value is not copied; `new_text` is left
+/// empty, and so is `new_value` (null) unless `keep` asks for it and there is a change (no
+/// change: it is `read`, which the caller holds). Errs wherever only the syntax tree edits
+/// exactly (a legacy `agents.list`, a removal, which could uncover an earlier duplicate key,
+/// a key on the way through `$include`, a secret moved): the caller then plans in full.
 pub fn plan_changes_read(
     current: &str,
     read: &Value,
     choice: &Choice,
     owned: &Owned,
     token: TokenState,
+    keep: bool,
 ) -> Result<Plan, PlanError> {
-    plan_with(Some(current), Some(read), choice, owned, token, true, false)
+    plan_with(
+        Some(current),
+        Some(Cow::Borrowed(read)),
+        choice,
+        owned,
+        token,
+        Mode::Dry { keep },
+    )
 }
 
 /// Where a plan's edits go: the syntax tree, whose text is printed, or (`dry`) the value,
 /// copied at the first edit (a plan that edits nothing never copies a big file's value).
 enum Edits<'a> {
     Tree(&'a Document),
-    Value(std::cell::RefCell<std::borrow::Cow<'a, Value>>),
+    Value(crate::domain::overlay::Overlay<'a>),
 }
 
 /// The error that sends [`plan_changes_read`]'s caller to the full plan.
@@ -405,12 +423,9 @@ impl Edits<'_> {
     fn set_many(&self, items: &[(Vec<String>, Value)]) {
         match self {
             Edits::Tree(doc) => doc.set_many(items),
-            Edits::Value(_) if items.is_empty() => {}
             Edits::Value(v) => {
-                let mut v = v.borrow_mut();
-                let v = v.to_mut();
                 for (p, x) in items {
-                    choice::set_in(v, p, Some(x.clone()));
+                    v.set(p, x.clone());
                 }
             }
         }
@@ -419,7 +434,7 @@ impl Edits<'_> {
     fn set(&self, p: &[String], x: &Value) {
         match self {
             Edits::Tree(doc) => doc.set(p, x),
-            Edits::Value(v) => choice::set_in(v.borrow_mut().to_mut(), p, Some(x.clone())),
+            Edits::Value(v) => v.set(p, x.clone()),
         }
     }
 
@@ -447,18 +462,7 @@ impl Edits<'_> {
     fn array_extend(&self, p: &[String], items: &[Value]) {
         match self {
             Edits::Tree(doc) => doc.array_extend(p, items),
-            Edits::Value(_) if items.is_empty() => {}
-            Edits::Value(v) => {
-                let mut v = v.borrow_mut();
-                let v = v.to_mut();
-                let at = p
-                    .iter()
-                    .try_fold(&mut *v, |cur, seg| cur.as_object_mut()?.get_mut(seg));
-                match at {
-                    Some(Value::Array(a)) => a.extend(items.iter().cloned()),
-                    _ => choice::set_in(v, p, Some(Value::Array(items.to_vec()))),
-                }
-            }
+            Edits::Value(v) => v.extend(p, items),
         }
     }
 
@@ -468,36 +472,51 @@ impl Edits<'_> {
             // Until the first edit the file's value is the one read (no syntax tree yet).
             Edits::Tree(doc) if doc.pristine() => get_in(read, p).cloned(),
             Edits::Tree(doc) => doc.value_at(p),
-            Edits::Value(v) => get_in(&v.borrow(), p).cloned(),
+            Edits::Value(v) => v.value_at(p),
         }
     }
 }
 
-/// `lend`: when nothing is edited, `new_value` is left null for the caller, who holds the
-/// value read ([`plan_owned`]).
+/// What a plan is made for.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Mode {
+    /// Every part of a plan.
+    Full,
+    /// The plan to write ([`plan_owned`]): its ledger keys are diffed from the value read,
+    /// which its new value is then made of.
+    ToWrite,
+    /// Its changes only, the edits kept beside the value read ([`plan_changes_read`]);
+    /// `keep`: its new value too.
+    Dry { keep: bool },
+}
+
 fn plan_with(
     current: Option<&str>,
-    read: Option<&Value>,
+    read: Option<Cow<Value>>,
     choice: &Choice,
     owned: &Owned,
     token: TokenState,
-    dry: bool,
-    lend: bool,
+    mode: Mode,
 ) -> Result<Plan, PlanError> {
-    use std::borrow::Cow;
-    let old_text = current.unwrap_or("").to_string();
-    let new_file = old_text.trim().is_empty();
-    // A text the caller has read is not parsed again (the syntax tree waits for an edit).
-    let doc = match read {
-        Some(_) if !new_file => Document::read(&old_text),
-        _ => Document::parse(if new_file { "{}" } else { &old_text }).map_err(PlanError::Parse)?,
+    let dry = matches!(mode, Mode::Dry { .. });
+    let to_write = mode == Mode::ToWrite;
+    let text = current.unwrap_or("");
+    let new_file = text.trim().is_empty();
+    // A text the caller has read is not parsed again (the syntax tree waits for an edit); the
+    // document holds the plan's one copy of it (`old_text`) until the plan is done with it.
+    let (doc, old_text) = match read {
+        Some(_) if !new_file => (Document::read_owned(text.to_string()), None),
+        _ => (
+            Document::parse(if new_file { "{}" } else { text }).map_err(PlanError::Parse)?,
+            Some(text.to_string()),
+        ),
     };
     let mut changes = Vec::new();
     let mut warnings = Vec::new();
     let mut notes = choice.notes.clone();
 
-    let start: Cow<Value> = match read {
-        Some(v) if !new_file => Cow::Borrowed(v),
+    let start: Cow<Value> = match &read {
+        Some(v) if !new_file => Cow::Borrowed(v.as_ref()),
         _ => Cow::Owned(doc.value()),
     };
     // The secrets to mask in what the plan shows. A dry plan shows only its changes: it looks
@@ -656,7 +675,7 @@ fn plan_with(
         Cow::Owned(doc.value())
     };
     let edits = if dry {
-        Edits::Value(std::cell::RefCell::new(Cow::Borrowed(value.as_ref())))
+        Edits::Value(crate::domain::overlay::Overlay::new(value.as_ref()))
     } else {
         Edits::Tree(&doc)
     };
@@ -745,22 +764,32 @@ fn plan_with(
     edits.set_many(&sets);
 
     let read_at = |p: &[String]| edits.value_at(&value, p);
-    let bindings = read_at(&path("bindings"));
+    // The sets never reach the routes (planned apart): they are read as the file has them,
+    // not copied (a big file's routes are many).
+    let bp = path("bindings");
+    let edited = sets
+        .iter()
+        .any(|(p, _)| p.starts_with(&bp) || bp.starts_with(p))
+        .then(|| read_at(&bp))
+        .flatten();
+    let bindings = match edited.as_ref().or_else(|| get_in(&value, &bp)) {
+        Some(Value::Array(a)) => a.as_slice(),
+        _ => &[],
+    };
     plan_bindings(&edits, bindings, &want, owned, &mut changes)?;
+    // The routes are planned: nothing below reads them (a big file's desired routes are many).
+    want.bindings = Vec::new();
     // Its notes come after the ones about this posture (they are an offer, not a step). The
     // secret fields are all under `channels`: only that part of the file is read (converting a
     // big file's edited tree whole costs as much as reading it).
     let mut move_notes = Vec::new();
     let mut moved = Vec::new();
     let secret_moves = {
-        let (guard, channels_now);
+        let channels_now;
         let config: &Value = match &edits {
             Edits::Tree(d) if d.pristine() => &value,
-            Edits::Value(v) => {
-                guard = v.borrow();
-                &guard
-            }
-            Edits::Tree(_) => {
+            Edits::Value(v) if !v.is_edited() => &value,
+            Edits::Tree(_) | Edits::Value(_) => {
                 channels_now = match read_at(&path("channels")) {
                     Some(c) => json!({ "channels": c }),
                     None => json!({}),
@@ -806,23 +835,56 @@ fn plan_with(
     if unedited {
         holds_wanted(&value, &want, &kept)?;
     }
-    let final_value = match edits {
-        Edits::Tree(_) if unedited && lend => Value::Null,
-        Edits::Tree(d) if d.pristine() => value.into_owned(),
-        Edits::Tree(d) => d.value(),
+    if dry && !changes.is_empty() {
+        secrets::collect(read.as_deref().unwrap_or(&Value::Null), &mut secrets);
+    }
+    let dry_value = match edits {
         Edits::Value(v) => {
-            let v = v.into_inner();
-            holds_wanted(&v, &want, &kept)?;
-            match v {
-                // Nothing edited: the caller holds this value (see `plan_changes_read`).
-                Cow::Borrowed(_) if changes.is_empty() => Value::Null,
-                v => v.into_owned(),
+            holds_wanted_by(&|p| v.value_at(p).map(Cow::Owned), &want, &kept)?;
+            // Nothing edited, or not asked: null (the caller holds the value read).
+            Some(match mode {
+                Mode::Dry { keep: true } if !changes.is_empty() => v.value(),
+                _ => Value::Null,
+            })
+        }
+        Edits::Tree(_) => None,
+    };
+    // The snapshot of the file before the edits, unless it is the value read itself.
+    let snapshot = match value {
+        Cow::Owned(v) => Some(v),
+        Cow::Borrowed(_) => None,
+    };
+    let mut ledger_keys = Vec::new();
+    let final_value = match (dry_value, snapshot, read) {
+        (Some(v), _, _) => v,
+        (None, Some(v), _) if doc.pristine() => v,
+        (None, None, read) if doc.pristine() => read.map(Cow::into_owned).unwrap_or_default(),
+        // The plan to write, given the value read to use up: the new value is made of it.
+        (None, None, Some(Cow::Owned(read))) if to_write => {
+            let (keys, v) = doc.value_from(read, |old, new, holes| {
+                ledger::write_keys_of(old, ledger::diff_with(old, new, holes))
+            });
+            ledger_keys = keys;
+            v
+        }
+        (None, _, read) => {
+            let v = doc.value();
+            if to_write {
+                let blank = Value::Object(Default::default());
+                ledger_keys = ledger::write_keys(read.as_deref().unwrap_or(&blank), &v);
             }
+            v
         }
     };
-    let new_text = if dry {
-        String::new()
+    let (new_text, source) = if dry {
+        (String::new(), doc.into_source())
     } else {
+        // Every owned value holds; the desired values are done with before the text is
+        // printed and read back (a big file's desired bindings are many).
+        if !unedited {
+            holds_wanted(&final_value, &want, &kept)?;
+        }
+        drop(want);
         // The file's own manners for what was inserted; the check below reads the text back.
         doc.settle();
         let new_text = if new_file {
@@ -835,15 +897,13 @@ fn plan_with(
         };
         // The syntax tree has done its work: freed before the text is read back below (a big
         // file's tree costs many times the file).
-        drop(doc);
+        let source = doc.into_source();
         if !unedited {
-            check(&new_text, &final_value, &want, &kept)?;
+            reads_back(&new_text, &final_value)?;
         }
-        new_text
+        (new_text, source)
     };
-    if dry && !changes.is_empty() {
-        secrets::collect(read.unwrap_or(&Value::Null), &mut secrets);
-    }
+    let old_text = old_text.unwrap_or(source);
     secrets::collect(&final_value, &mut secrets);
     if let EnvFileAction::MoveLiteralToken(t) = &env_file
         && !secrets.contains(t)
@@ -866,6 +926,7 @@ fn plan_with(
         new_value: final_value,
         secret_moves,
         preset_keys,
+        ledger_keys,
     })
 }
 
@@ -877,8 +938,8 @@ fn holds(current: Option<&Value>, wanted: Option<&Value>) -> bool {
     }
 }
 
-/// The new text must parse back to what was planned, and every owned value must hold.
-fn check(new_text: &str, planned: &Value, want: &Desired, kept: &[Kept]) -> Result<(), PlanError> {
+/// The new text must parse back to what was planned.
+fn reads_back(new_text: &str, planned: &Value) -> Result<(), PlanError> {
     // Read back the way the file was read (a BOM skipped, duplicate keys last-wins, `1e999`
     // kept as written), so only a real edit mistake fails here.
     let same = document::reads_as(new_text, planned)
@@ -888,14 +949,23 @@ fn check(new_text: &str, planned: &Value, want: &Desired, kept: &[Kept]) -> Resu
             "the new text does not hold the planned values".into(),
         ));
     }
-    holds_wanted(planned, want, kept)
+    Ok(())
 }
 
 /// Every owned value holds in `value`, but the user's stricter ones kept.
 fn holds_wanted(value: &Value, want: &Desired, kept: &[Kept]) -> Result<(), PlanError> {
+    holds_wanted_by(&|p| get_in(value, p).map(Cow::Borrowed), want, kept)
+}
+
+/// [`holds_wanted`], each value read with `get`.
+fn holds_wanted_by<'v>(
+    get: &dyn Fn(&[String]) -> Option<Cow<'v, Value>>,
+    want: &Desired,
+    kept: &[Kept],
+) -> Result<(), PlanError> {
     for leaf in &want.leaves {
         let is_kept = kept.iter().any(|k| k.key == keypath::display(&leaf.path));
-        if !is_kept && !holds(get_in(value, &leaf.path), leaf.value.as_ref()) {
+        if !is_kept && !holds(get(&leaf.path).as_deref(), leaf.value.as_ref()) {
             return Err(PlanError::Internal(format!(
                 "`{}` did not get its value",
                 keypath::display(&leaf.path)
@@ -957,16 +1027,12 @@ fn migrate_agents_list(
 /// `bindings` is a list the user may share with us: only items a preset generates are ours.
 fn plan_bindings(
     doc: &Edits,
-    bindings: Option<Value>,
+    current: &[Value],
     want: &Desired,
     owned: &Owned,
     changes: &mut Vec<Change>,
 ) -> Result<(), PlanError> {
     let bp = path("bindings");
-    let current: Vec<Value> = match bindings {
-        Some(Value::Array(a)) => a,
-        _ => Vec::new(),
-    };
     let wanted: ValueSet = want.bindings.iter().map(|(v, _, _)| v).collect();
     // Only routes the ledger says clawposture added are ours to take away.
     let owned_bindings: ValueSet = owned.bindings.iter().collect();

@@ -219,7 +219,7 @@ fn evaluate(text: &str, value: &Value, choice: Choice, keep: bool) -> Option<Can
     let owned = crate::domain::ledger::Owned::default();
     // Only the changes and the new value are read: planned on the value (no syntax tree to
     // build and drop per candidate), in full only where that cannot be done exactly.
-    let p = plan::plan_changes_read(text, value, &choice, &owned, token())
+    let p = plan::plan_changes_read(text, value, &choice, &owned, token(), keep)
         .or_else(|_| plan::plan_read(Some(text), Some(value), &choice, &owned, token()))
         .ok()?;
     let drift = p
@@ -558,7 +558,7 @@ mod tests {
                         };
                         total += 1;
                         let Ok(on_value) =
-                            plan::plan_changes_read(text, &value, &c, &owned, token())
+                            plan::plan_changes_read(text, &value, &c, &owned, token(), true)
                         else {
                             continue;
                         };

@@ -294,17 +294,9 @@ pub fn map_secrets_in_place(path: &[String], value: &mut Value, f: &dyn Fn(&str)
 pub fn mask_spans(text: &str) -> String {
     let bom = if text.starts_with('\u{feff}') { 3 } else { 0 };
     let body = &text[bom..];
-    let Ok(parsed) = jsonc_parser::parse_to_ast(
-        body,
-        &Default::default(),
-        &crate::domain::document::options(),
-    ) else {
+    let Some(mut spans) = streamed_spans(body).or_else(|| tree_spans(body)) else {
         return text.to_string();
     };
-    let mut spans = Vec::new();
-    if let Some(v) = &parsed.value {
-        spans_under(v, &At::root(), &mut spans);
-    }
     if spans.is_empty() {
         return text.to_string();
     }
@@ -325,6 +317,99 @@ pub fn mask_spans(text: &str) -> String {
     }
     out.push_str(&body[pos..]);
     out
+}
+
+/// The spans of the secret string nodes of `body`, token by token (a big file's abstract
+/// tree costs several times the file). None: the walk stopped short.
+fn streamed_spans(body: &str) -> Option<Vec<(usize, usize)>> {
+    let mut spans = SecretSpans {
+        frames: Vec::new(),
+        out: Vec::new(),
+    };
+    crate::domain::read_back::walk(body, &crate::domain::document::options(), &mut spans)?;
+    Some(spans.out)
+}
+
+/// [`streamed_spans`] on the abstract tree. None: the text does not parse.
+fn tree_spans(body: &str) -> Option<Vec<(usize, usize)>> {
+    let parsed = jsonc_parser::parse_to_ast(
+        body,
+        &Default::default(),
+        &crate::domain::document::options(),
+    )
+    .ok()?;
+    let mut spans = Vec::new();
+    if let Some(v) = &parsed.value {
+        spans_under(v, &At::root(), &mut spans);
+    }
+    Some(spans)
+}
+
+/// Where the token walk stands, for [`streamed_spans`].
+struct SecretSpans {
+    frames: Vec<SpanFrame>,
+    out: Vec<(usize, usize)>,
+}
+
+struct SpanFrame {
+    at: At<'static>,
+    /// Where the next value stands (an object's after its key, an array's items).
+    next: At<'static>,
+    array: bool,
+    /// Spans found before this object opened: a SecretRef's own are dropped when it closes.
+    first_span: usize,
+    has_source: bool,
+    has_id: bool,
+}
+
+impl SecretSpans {
+    fn next_at(&self) -> At<'static> {
+        self.frames.last().map_or_else(At::root, |f| f.next.clone())
+    }
+}
+
+impl<'a> crate::domain::read_back::Events<'a> for SecretSpans {
+    fn scalar(&mut self, token: jsonc_parser::tokens::Token<'a>, span: std::ops::Range<usize>) {
+        if let jsonc_parser::tokens::Token::String(s) = token
+            && self.next_at().secret
+            && !is_ref_text(&s)
+        {
+            self.out.push((span.start, span.end));
+        }
+    }
+
+    fn open(&mut self, array: bool) {
+        let at = self.next_at();
+        let next = if array { at.down(None) } else { at.clone() };
+        self.frames.push(SpanFrame {
+            at,
+            next,
+            array,
+            first_span: self.out.len(),
+            has_source: false,
+            has_id: false,
+        });
+    }
+
+    fn key(&mut self, name: std::borrow::Cow<'a, str>) {
+        if let Some(f) = self.frames.last_mut().filter(|f| !f.array) {
+            f.has_source |= name == "source";
+            f.has_id |= name == "id";
+            f.next = f.at.down(Some(&name));
+        }
+    }
+
+    fn close(&mut self) {
+        if let Some(f) = self.frames.pop()
+            && !f.array
+            && f.at.secret
+            && f.has_source
+            && f.has_id
+        {
+            // A SecretRef names where the secret lives; its fields are not secret.
+            self.out.truncate(f.first_span);
+        }
+    }
 }
 
 fn spans_under(value: &ast::Value, at: &At, out: &mut Vec<(usize, usize)>) {
@@ -422,6 +507,33 @@ impl std::fmt::Debug for Masker {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    /// The token walk finds the secret spans the abstract tree finds, wherever it answers:
+    /// secrets under sensitive paths and secret-looking keys, in arrays, escaped, SecretRefs
+    /// (with and without more keys), references, on fixtures and thousands of texts made
+    /// from them.
+    #[test]
+    fn the_token_walk_finds_the_spans_the_tree_finds() {
+        use crate::domain::read_back::tests::{fixture_texts, mutated, rand};
+        let mut base = fixture_texts();
+        base.push("{ gateway: { auth: { token: 'GW\\u0041aaa' } }, channels: { telegram: { botToken: \"1:x\", accounts: [ { token: 'y', name: 'n' } ] } },\n env: { vars: { GITHUB_PAT: 'z', X: '${Y}' } }, models: { providers: { p: { apiKey: { source: 'env', id: 'K', extra: 's' }, params: { key: 'q' } } } }, 'token': [ 'a', { b: 'c' } ] }".into());
+        base.push("{ gateway: { auth: { token: { source: 'env', provider: 'default' }, password: '$PW' } }, skills: { entries: { s: { apiKey: 'k', env: { TOKEN: 't' } } } } }".into());
+        let mut rand = rand();
+        let mut texts = base.clone();
+        texts.extend(mutated(&base, 6_000, &mut rand));
+        let (mut answered, mut with_spans) = (0, 0);
+        for t in &texts {
+            let t = t.strip_prefix('\u{feff}').unwrap_or(t);
+            if let Some(streamed) = streamed_spans(t) {
+                let tree = tree_spans(t);
+                assert_eq!(Some(&streamed), tree.as_ref(), "{t}");
+                answered += 1;
+                with_spans += usize::from(!streamed.is_empty());
+            }
+        }
+        assert!(answered > 2_000, "{answered}");
+        assert!(with_spans > 300, "{with_spans}");
+    }
 
     #[test]
     fn collects_and_masks() {

@@ -108,12 +108,7 @@ pub fn plan_text(prepared: &Prepared, paths: &Resolved) -> String {
             choice.preset.origin()
         );
     }
-    let open = crate::app::open_today_with(
-        prepared.read_value(),
-        &prepared.ledger,
-        &paths.config,
-        prepared.recognized.as_ref().map(|r| r.preset.as_str()),
-    );
+    let open = &prepared.open_today;
     if !open.is_empty() {
         let _ = writeln!(out, "Open today: {}", open.join("; "));
     }

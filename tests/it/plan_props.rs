@@ -154,9 +154,13 @@ fn choices(env: &Environment, inputs: &Inputs) -> Vec<Choice> {
         .collect()
 }
 
+/// The plan to write, as apply makes it (the value read used up); its ledger keys are the
+/// diff of the whole values before and after, whatever parts of the file its tree left out.
 fn run(text: &str, target: &Choice, owned: &Owned, has_token: bool) -> Plan {
-    plan::plan(
+    let read = clawposture::domain::document::parse_value(text).expect("parses");
+    let p = plan::plan_owned(
         Some(text),
+        Some(read),
         target,
         owned,
         TokenState {
@@ -164,19 +168,24 @@ fn run(text: &str, target: &Choice, owned: &Owned, has_token: bool) -> Plan {
             ..TokenState::default()
         },
     )
-    .expect("plan")
+    .expect("plan");
+    assert_eq!(
+        p.ledger_keys,
+        ledger::write_keys(&parse(text), &parse(&p.new_text)),
+        "{text}"
+    );
+    p
 }
 
-/// The ledger after writing `p` over `before`, as apply records it.
-fn record(ledger: &Ledger, before: &str, p: &Plan) -> Ledger {
+/// The ledger after writing `p`, as apply records it.
+fn record(ledger: &Ledger, p: &Plan) -> Ledger {
     let pending = Pending::new(
         ledger.clone(),
         "apply",
         &p.preset,
         None,
         Default::default(),
-        &parse(before),
-        &parse(&p.new_text),
+        p.ledger_keys.clone(),
         &p.new_text,
     );
     match ledger::parse(Some(
@@ -232,7 +241,7 @@ proptest! {
         let (ca, cb) = (&all[a], &all[b]);
         let none = Owned::default();
         let pa = run(&text, ca, &none, false);
-        let after_a = record(&Ledger::default(), &text, &pa);
+        let after_a = record(&Ledger::default(), &pa);
         let result = parse(&pa.new_text);
 
         // Comments survive.
@@ -332,7 +341,7 @@ proptest! {
                     prop_assert!(ch.loosens.is_some(), "unmarked loosening of {}: {} -> {}", ch.key, before, after);
                 }
             }
-            ledger = record(&ledger, &cur, &p);
+            ledger = record(&ledger, &p);
             cur = p.new_text;
             let now = parse(&cur);
             let channels = plan::channels_in(&now);
@@ -350,7 +359,7 @@ proptest! {
         let mut cur = text.clone();
         for (step, c) in [ca, cb, ca].into_iter().enumerate() {
             let p = run(&cur, c, &owned(&ledger, &cur), step > 0);
-            ledger = record(&ledger, &cur, &p);
+            ledger = record(&ledger, &p);
             cur = p.new_text;
         }
         prop_assert_eq!(parse(&cur), parse(&direct.new_text), "{} -> {} -> {}", ca.preset.name, cb.preset.name, ca.preset.name);
@@ -381,7 +390,7 @@ proptest! {
             if p.new_text == cur {
                 continue;
             }
-            ledger = record(&ledger, &cur, &p);
+            ledger = record(&ledger, &p);
             previous = cur;
             cur = p.new_text;
         }
