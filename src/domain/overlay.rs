@@ -127,6 +127,7 @@ mod tests {
             "a": {"b": {"c": 1}, "s": "x"},
             "list": [1, 2],
             "n": 5,
+            "o": {"x": 1},
         });
         let edits: Vec<(&str, Option<Value>, Vec<Value>)> = vec![
             ("a.b.d", Some(json!(2)), vec![]),
@@ -138,6 +139,8 @@ mod tests {
             ("a.b.arr", None, vec![json!(3)]),
             ("new.deep", None, vec![json!({"q": 1})]),
             ("list.x", Some(json!(1)), vec![]),
+            // An object replaced by an array: nothing is found below it any more.
+            ("o", None, vec![json!(9)]),
         ];
         let reads = [
             "",
@@ -153,6 +156,8 @@ mod tests {
             "list.x",
             "n",
             "n.m",
+            "o",
+            "o.x",
             "n.m.k",
             "n.m.k.z",
             "new",
