@@ -407,8 +407,8 @@ pub fn plan_changes_read(
     )
 }
 
-/// Where a plan's edits go: the syntax tree, whose text is printed, or (`dry`) the value,
-/// copied at the first edit (a plan that edits nothing never copies a big file's value).
+/// Where a plan's edits go: the syntax tree, whose text is printed, or (`dry`) beside the
+/// value read, never copied (see [`crate::domain::overlay`]).
 enum Edits<'a> {
     Tree(&'a Document),
     Value(crate::domain::overlay::Overlay<'a>),
