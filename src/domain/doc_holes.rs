@@ -38,14 +38,14 @@ pub struct Holes {
 
 /// One step down a value: a key of an object, or an index of an array.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Step {
+enum Step {
     Key(Box<str>),
     Index(usize),
 }
 
 /// A step of a path being walked (borrowed).
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub enum StepRef<'a> {
+enum StepRef<'a> {
     Key(&'a str),
     Index(usize),
 }
@@ -57,8 +57,8 @@ const ROOT: u32 = u32::MAX;
 /// edit reached is compared; a hole where the value read has it is the same value.
 pub trait Placeholders {
     /// Whether `new` (a value of the tree, placeholders in it) is `read` once filled, both
-    /// found at `at` in their values.
-    fn same<'v>(&self, read: &'v Value, new: &'v Value, at: &mut Vec<StepRef<'v>>) -> bool;
+    /// found at the key path `at` in their values.
+    fn same(&self, read: &Value, new: &Value, at: &[String]) -> bool;
     /// `Some`: `v` is a placeholder, and this is its hole's value.
     fn resolve(&self, v: &Value) -> Option<Value>;
     /// `v` with every placeholder in it filled.
@@ -69,7 +69,7 @@ pub trait Placeholders {
 pub struct NoHoles;
 
 impl Placeholders for NoHoles {
-    fn same<'v>(&self, read: &'v Value, new: &'v Value, _: &mut Vec<StepRef<'v>>) -> bool {
+    fn same(&self, read: &Value, new: &Value, _: &[String]) -> bool {
         read == new
     }
     fn resolve(&self, _: &Value) -> Option<Value> {
@@ -87,42 +87,13 @@ pub struct Cut<'a> {
 }
 
 impl Placeholders for Cut<'_> {
-    fn same<'v>(&self, read: &'v Value, new: &'v Value, at: &mut Vec<StepRef<'v>>) -> bool {
-        if let Some(i) = self.holes.index_of(new) {
-            // The hole's own place, no duplicate key on the way: the value read there is its.
-            if self.holes.at[i].is_some_and(|n| self.holes.path_is(n, at)) {
-                return true;
-            }
-            return read_fragment(&self.source[self.holes.spans[i].clone()]).as_ref() == Some(read);
-        }
-        match (read, new) {
-            (Value::Object(a), Value::Object(b)) => {
-                a.len() == b.len()
-                    && b.iter().all(|(k, y)| {
-                        a.get(k).is_some_and(|x| {
-                            at.push(StepRef::Key(k));
-                            let same = self.same(x, y, at);
-                            at.pop();
-                            same
-                        })
-                    })
-            }
-            (Value::Array(a), Value::Array(b)) => {
-                a.len() == b.len()
-                    && a.iter().zip(b).enumerate().all(|(n, (x, y))| {
-                        at.push(StepRef::Index(n));
-                        let same = self.same(x, y, at);
-                        at.pop();
-                        same
-                    })
-            }
-            (x, y) => x == y,
-        }
+    fn same(&self, read: &Value, new: &Value, at: &[String]) -> bool {
+        let mut at: Vec<StepRef> = at.iter().map(|k| StepRef::Key(k)).collect();
+        self.same_at(read, new, &mut at)
     }
 
     fn resolve(&self, v: &Value) -> Option<Value> {
-        let i = self.holes.index_of(v)?;
-        read_fragment(&self.source[self.holes.spans[i].clone()])
+        self.holes.read(self.holes.index_of(v)?, self.source)
     }
 
     fn filled(&self, v: &Value) -> Value {
@@ -132,9 +103,45 @@ impl Placeholders for Cut<'_> {
     }
 }
 
+impl Cut<'_> {
+    /// [`Placeholders::same`] at the path `at` (keys and indices).
+    fn same_at<'v>(&self, read: &'v Value, new: &'v Value, at: &mut Vec<StepRef<'v>>) -> bool {
+        if let Some(i) = self.holes.index_of(new) {
+            // The hole's own place, no duplicate key on the way: the value read there is its.
+            if self.holes.at[i].is_some_and(|n| self.holes.path_is(n, at)) {
+                return true;
+            }
+            return self.holes.read(i, self.source).as_ref() == Some(read);
+        }
+        match (read, new) {
+            (Value::Object(a), Value::Object(b)) => {
+                a.len() == b.len()
+                    && b.iter().all(|(k, y)| {
+                        a.get(k).is_some_and(|x| {
+                            at.push(StepRef::Key(k));
+                            let same = self.same_at(x, y, at);
+                            at.pop();
+                            same
+                        })
+                    })
+            }
+            (Value::Array(a), Value::Array(b)) => {
+                a.len() == b.len()
+                    && a.iter().zip(b).enumerate().all(|(n, (x, y))| {
+                        at.push(StepRef::Index(n));
+                        let same = self.same_at(x, y, at);
+                        at.pop();
+                        same
+                    })
+            }
+            (x, y) => x == y,
+        }
+    }
+}
+
 /// The skeleton of `source` (its text, to build the tree from) and its holes, with the
-/// values at `expanded` paths in the tree, and the source's manners. None: the whole tree is needed (CRLF and LF
-/// mixed, the marker in the file, or no object at the top).
+/// values at `expanded` paths in the tree, and the source's manners. None: the whole tree is
+/// needed (CRLF and LF mixed, the marker in the file, or no object at the top).
 pub fn skeleton(source: &str, expanded: HashSet<Vec<String>>) -> Option<(String, Holes)> {
     let crlf = source.matches("\r\n").count();
     if (crlf > 0 && crlf != source.matches('\n').count()) || source.contains(PREFIX) {
@@ -313,16 +320,20 @@ fn has_blank(
 }
 
 impl Holes {
-    /// The span of the hole `s` stands for (None: `s` is no placeholder).
-    fn span(&self, s: &str) -> Option<Range<usize>> {
+    /// The hole the string `s` stands for (None: `s` is no placeholder).
+    fn index(&self, s: &str) -> Option<usize> {
         let i: usize = s.strip_prefix(&self.marker)?.parse().ok()?;
-        self.spans.get(i).cloned()
+        (i < self.spans.len()).then_some(i)
     }
 
-    /// The hole `v` stands for (None: `v` is no placeholder).
+    /// The hole the value `v` stands for (None: `v` is no placeholder).
     fn index_of(&self, v: &Value) -> Option<usize> {
-        let i: usize = v.as_str()?.strip_prefix(&self.marker)?.parse().ok()?;
-        (i < self.spans.len()).then_some(i)
+        self.index(v.as_str()?)
+    }
+
+    /// The value of hole `i`, read from its bytes in `source`.
+    fn read(&self, i: usize, source: &str) -> Option<Value> {
+        read_fragment(&source[self.spans[i].clone()])
     }
 
     /// Whether the node `n` is the path `at`.
@@ -372,9 +383,7 @@ impl Holes {
             Value::String(_) => {
                 if let Some(i) = self.index_of(v) {
                     let moved = self.at[i].and_then(|n| self.take(n, read));
-                    if let Some(value) =
-                        moved.or_else(|| read_fragment(&source[self.spans[i].clone()]))
-                    {
+                    if let Some(value) = moved.or_else(|| self.read(i, source)) {
                         *v = value;
                     }
                 }
@@ -394,7 +403,7 @@ impl Holes {
         while let Some(at) = rest.find(&needle) {
             let after = &rest[at + 1..];
             let end = after.find('"').unwrap_or(after.len());
-            match self.span(&after[..end]) {
+            match self.index(&after[..end]).map(|i| self.spans[i].clone()) {
                 Some(span) if end < after.len() => {
                     pieces.push(&rest[..at]);
                     pieces.push(&source[span]);
@@ -416,7 +425,7 @@ impl Holes {
     pub fn fill_value(&self, v: &mut Value, source: &str) {
         match v {
             Value::String(s) => {
-                if let Some(read) = self.span(s).and_then(|span| read_fragment(&source[span])) {
+                if let Some(read) = self.index(s).and_then(|i| self.read(i, source)) {
                     *v = read;
                 }
             }

@@ -183,41 +183,8 @@ pub fn reads_as(text: &str, value: &Value) -> Result<bool, ParseError> {
     {
         return Ok(same);
     }
-    Ok(match read_ast(text)? {
-        Some(ast) => same(&ast, value),
-        None => value.as_object().is_some_and(|m| m.is_empty()),
-    })
-}
-
-/// `Value::from(ast) == *value`, walked together.
-fn same(ast: &jsonc_parser::ast::Value, value: &Value) -> bool {
-    use jsonc_parser::ast::{ObjectPropName, Value as Ast};
-    match (ast, value) {
-        (Ast::Object(o), Value::Object(m)) => {
-            // Duplicate keys: the last one is read (as `Value::from` inserts them in order).
-            let mut last = std::collections::HashMap::with_capacity(o.properties.len());
-            for p in &o.properties {
-                let name = match &p.name {
-                    ObjectPropName::String(s) => s.value.as_ref(),
-                    ObjectPropName::Word(w) => w.value,
-                };
-                last.insert(name, &p.value);
-            }
-            last.len() == m.len()
-                && last
-                    .iter()
-                    .all(|(k, a)| m.get(*k).is_some_and(|v| same(a, v)))
-        }
-        (Ast::Array(a), Value::Array(b)) => {
-            a.elements.len() == b.len() && a.elements.iter().zip(b).all(|(x, y)| same(x, y))
-        }
-        (Ast::StringLit(s), Value::String(t)) => s.value == t.as_str(),
-        (Ast::BooleanLit(b), Value::Bool(c)) => b.value == *c,
-        (Ast::NullKeyword(_), Value::Null) => true,
-        // Hex, `+1`, `.5`, `1e999`: read exactly as the library reads them.
-        (Ast::NumberLit(n), v) => Value::from(Ast::NumberLit(n.clone())) == *v,
-        _ => false,
-    }
+    // Only a text that does not parse or has no value (blank) is left: read it whole.
+    Ok(parse_value(text)? == *value)
 }
 
 /// A carriage return not followed by a line feed (old Mac line endings) is a line break to
@@ -964,14 +931,7 @@ mod tests {
     }
     use serde_json::json;
 
-    /// Every config fixture's text.
-    fn fixture_texts() -> Vec<String> {
-        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/configs");
-        std::fs::read_dir(&dir)
-            .unwrap()
-            .filter_map(|e| std::fs::read_to_string(e.unwrap().path()).ok())
-            .collect()
-    }
+    use crate::domain::read_back::tests::fixture_texts;
 
     #[test]
     fn reads_as_says_what_comparing_the_parsed_value_says() {
@@ -1152,12 +1112,7 @@ mod tests {
     /// last-wins, escapes, hex, big and non-finite numbers, a BOM) or the same error.
     #[test]
     fn parse_value_reads_what_the_syntax_tree_reads() {
-        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/configs");
-        let mut texts: Vec<String> = std::fs::read_dir(&dir)
-            .unwrap()
-            .flatten()
-            .map(|e| std::fs::read_to_string(e.path()).unwrap())
-            .collect();
+        let mut texts = fixture_texts();
         assert!(texts.len() > 5, "fixtures");
         texts.extend(
             [

@@ -10,7 +10,7 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 use crate::domain::choice::{Inputs, get_in};
-use crate::domain::doc_holes::{NoHoles, Placeholders, StepRef};
+use crate::domain::doc_holes::{NoHoles, Placeholders};
 use crate::domain::value_set::ValueSet;
 
 /// The format this build reads and writes. A newer one is reported and never rewritten.
@@ -330,10 +330,7 @@ pub fn diff_with(before: &Value, after: &Value, holes: &dyn Placeholders) -> Vec
         holes: &dyn Placeholders,
     ) -> bool {
         match (a, b) {
-            (Some(x), Some(y)) => {
-                let mut at: Vec<StepRef> = path.iter().map(|k| StepRef::Key(k)).collect();
-                holes.same(x, y, &mut at)
-            }
+            (Some(x), Some(y)) => holes.same(x, y, path),
             (None, None) => true,
             _ => false,
         }
