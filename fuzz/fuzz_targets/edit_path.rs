@@ -93,7 +93,7 @@ fuzz_target!(|data: &[u8]| {
     // it, and its ledger keys are the diff of the whole values.
     if let Ok(read) = clawposture::domain::document::parse_value(text) {
         let to_write = plan::plan_owned(
-            Some(text),
+            Some(text.to_string()),
             Some(read.clone()),
             chosen,
             &Default::default(),

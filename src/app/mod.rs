@@ -145,8 +145,8 @@ impl Next {
 /// A plan, and everything a front end shows and writes with it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Prepared {
-    pub original: Option<Vec<u8>>,
-    pub current: Option<String>,
+    /// A file was read (its text is the plan's `old_text`: one copy of a big file, not three).
+    pub file_read: bool,
     /// What is open today in the file as read, judged before the plan used its value up (see
     /// [`open_today_with`]).
     pub open_today: Vec<String>,
@@ -271,19 +271,15 @@ fn prepare(
         facts.config,
         recognized.as_ref().map(|r| r.preset.as_str()),
     );
-    let mut plan = plan::plan_owned(
-        current.as_deref(),
-        read,
-        &chosen,
-        &owned,
-        facts.token.clone(),
-    )
-    .map_err(|e| {
-        Prep::Refused(Failure::new(
-            Stop::Refused,
-            format!("{}:{e}", facts.config.display()),
-        ))
-    })?;
+    // The text read is the plan's now (its `old_text`): `Prepared::current` reads it there.
+    let file_read = current.is_some();
+    let mut plan =
+        plan::plan_owned(current, read, &chosen, &owned, facts.token.clone()).map_err(|e| {
+            Prep::Refused(Failure::new(
+                Stop::Refused,
+                format!("{}:{e}", facts.config.display()),
+            ))
+        })?;
     // What the plan could not own (an agent a binding routes outsiders to) is refused.
     if let Some(why) = crate::domain::invariant_fixes::refused(&plan, &chosen) {
         return Err(Prep::Refused(Failure::new(
@@ -308,8 +304,7 @@ fn prepare(
     .map_err(|e| Prep::Refused(Failure::new(Stop::Refused, format!("refused: {e}"))))?;
     Ok(Prepared {
         policy,
-        original: facts.original.map(<[u8]>::to_vec),
-        current,
+        file_read,
         open_today,
         choice: chosen,
         all,
@@ -394,7 +389,7 @@ fn boundary(p: &Prepared, acks: Acks) -> Option<String> {
     if acks.boundary {
         return None;
     }
-    plan::boundary_conflict(p.current.as_deref(), &p.choice, p.recognized.as_ref())
+    plan::boundary_conflict(p.current(), &p.choice, p.recognized.as_ref())
 }
 
 /// Whether the preset can ask to accept the risk on a machine without an engine.
@@ -776,6 +771,17 @@ pub fn detection_notes(report: &Detection) -> Vec<String> {
 }
 
 impl Prepared {
+    /// The config text read (None: no file): what the plan started from.
+    pub fn current(&self) -> Option<&str> {
+        self.file_read.then_some(self.plan.old_text.as_str())
+    }
+
+    /// The config's bytes as read (None: no file): the text, which is exactly those bytes
+    /// (anything but UTF-8 is refused before a plan is made).
+    pub fn original(&self) -> Option<&[u8]> {
+        self.current().map(str::as_bytes)
+    }
+
     /// The file already holds the posture and the policy file its rules: nothing to write.
     pub fn writes_nothing(&self) -> bool {
         self.plan.is_noop() && !self.policy.as_ref().is_some_and(|w| w.writes())
@@ -810,17 +816,35 @@ impl Prepared {
     /// What writing this plan means, at the resolved paths, keeping `keep_backups` backups
     /// besides the first.
     pub fn write_job(&self, resolved: &Resolved, keep_backups: usize) -> WriteJob {
+        self.write_job_with(resolved, keep_backups, self.plan.ledger_keys.clone())
+    }
+
+    /// [`Prepared::write_job`], then [`Prepared::forget_values`]: the ledger keys move into
+    /// the job instead of being copied (a big file's are several times the file).
+    pub fn take_write_job(&mut self, resolved: &Resolved, keep_backups: usize) -> WriteJob {
+        let keys = std::mem::take(&mut self.plan.ledger_keys);
+        let job = self.write_job_with(resolved, keep_backups, keys);
+        self.forget_values();
+        job
+    }
+
+    fn write_job_with(
+        &self,
+        resolved: &Resolved,
+        keep_backups: usize,
+        keys: Vec<ledger::KeyChange>,
+    ) -> WriteJob {
         WriteJob {
             keep_backups,
             config: resolved.config.clone(),
-            original: self.original.clone(),
+            original: self.original().map(<[u8]>::to_vec),
             new_text: self.plan.new_text.clone(),
             state_dir: resolved.state_dir.clone(),
             env_file: self.plan.env_file.clone(),
             env_docker_host: self.plan.env_docker_host.clone(),
             env_secrets: self.plan.secret_moves.env.clone(),
             checklist: self.checklist(resolved),
-            ledger: self.pending_ledger(resolved),
+            ledger: self.pending_ledger_with(resolved, keys),
             policy: self
                 .policy
                 .as_ref()
@@ -842,6 +866,15 @@ impl Prepared {
         &self,
         resolved: &Resolved,
     ) -> Option<(std::path::PathBuf, ledger::Pending)> {
+        self.pending_ledger_with(resolved, self.plan.ledger_keys.clone())
+    }
+
+    /// [`Prepared::pending_ledger`] with the plan's ledger keys given (moved or copied).
+    fn pending_ledger_with(
+        &self,
+        resolved: &Resolved,
+        keys: Vec<ledger::KeyChange>,
+    ) -> Option<(std::path::PathBuf, ledger::Pending)> {
         let base = match &self.ledger {
             ledger::Loaded::Future(_) => return None,
             ledger::Loaded::Ok(l) => l.clone(),
@@ -857,7 +890,7 @@ impl Prepared {
                 .map(|e| e.label().to_string()),
             ledger::Answers::from_inputs(&self.choice.inputs, resolved.profile.as_deref()),
             // Diffed from the value read to what the new text reads as (the plan checked it).
-            self.plan.ledger_keys.clone(),
+            keys,
             &self.plan.new_text,
         );
         pending.write.config = Some(resolved.config.display().to_string());

@@ -4,6 +4,8 @@
 //! value is made only when asked.
 
 use std::cell::RefCell;
+use std::collections::BTreeMap;
+use std::ops::Bound;
 
 use serde_json::Value;
 
@@ -11,7 +13,18 @@ use crate::domain::choice::{get_in, set_in};
 
 pub struct Overlay<'a> {
     base: &'a Value,
-    edits: RefCell<Vec<(Vec<String>, Edit)>>,
+    edits: RefCell<Edits>,
+}
+
+/// The edits in the order made, and where each is: a read looks up the few edits on its
+/// path and below it instead of walking them all (ten thousand agents each edited, each read
+/// back, walked every edit on every read: quadratic).
+#[derive(Default)]
+struct Edits {
+    made: Vec<(Vec<String>, Edit)>,
+    /// The edits at each path, by their place in `made`. Ordered by path: the paths below one
+    /// follow it, one range.
+    at: BTreeMap<Vec<String>, Vec<usize>>,
 }
 
 enum Edit {
@@ -21,36 +34,64 @@ enum Edit {
     Extend(Vec<Value>),
 }
 
+impl Edits {
+    fn push(&mut self, path: &[String], edit: Edit) {
+        self.at
+            .entry(path.to_vec())
+            .or_default()
+            .push(self.made.len());
+        self.made.push((path.to_vec(), edit));
+    }
+
+    /// The edits that reach `path`, in the order made: those on the way down to it (the root
+    /// and `path` itself included) and those below it.
+    fn reaching(&self, path: &[String]) -> Vec<usize> {
+        let mut found: Vec<usize> = (0..path.len())
+            .filter_map(|n| self.at.get(&path[..n]))
+            .flatten()
+            .copied()
+            .collect();
+        found.extend(
+            self.at
+                .range::<[String], _>((Bound::Included(path), Bound::Unbounded))
+                .take_while(|(at, _)| at.starts_with(path))
+                .flat_map(|(_, made)| made.iter().copied()),
+        );
+        found.sort_unstable();
+        found
+    }
+}
+
 impl<'a> Overlay<'a> {
     pub fn new(base: &'a Value) -> Overlay<'a> {
         Overlay {
             base,
-            edits: RefCell::new(Vec::new()),
+            edits: RefCell::new(Edits::default()),
         }
     }
 
     pub fn is_edited(&self) -> bool {
-        !self.edits.borrow().is_empty()
+        !self.edits.borrow().made.is_empty()
     }
 
     pub fn set(&self, path: &[String], value: Value) {
-        self.edits
-            .borrow_mut()
-            .push((path.to_vec(), Edit::Set(value)));
+        self.edits.borrow_mut().push(path, Edit::Set(value));
     }
 
     pub fn extend(&self, path: &[String], items: &[Value]) {
         if !items.is_empty() {
             self.edits
                 .borrow_mut()
-                .push((path.to_vec(), Edit::Extend(items.to_vec())));
+                .push(path, Edit::Extend(items.to_vec()));
         }
     }
 
     /// The value at `path` after the edits (None: no such key).
     pub fn value_at(&self, path: &[String]) -> Option<Value> {
         let mut cur = get_in(self.base, path).cloned();
-        for (at, edit) in self.edits.borrow().iter() {
+        let edits = self.edits.borrow();
+        for i in edits.reaching(path) {
+            let (at, edit) = &edits.made[i];
             if let Some(below) = path.strip_prefix(at.as_slice()) {
                 // An edit at or above the path: the value there after it, then down to it.
                 cur = match edit {
@@ -74,7 +115,7 @@ impl<'a> Overlay<'a> {
     /// The whole value after the edits (a copy of the base: asked only where it is kept).
     pub fn value(&self) -> Value {
         let mut v = self.base.clone();
-        for (at, edit) in self.edits.borrow().iter() {
+        for (at, edit) in self.edits.borrow().made.iter() {
             apply(&mut v, at, edit);
         }
         v
@@ -191,5 +232,57 @@ mod tests {
         assert_eq!(checked, edits.len() * reads.len());
         // The base itself is never changed.
         assert_eq!(base["a"]["b"]["c"], 1);
+    }
+
+    /// The same on random edits (the root, paths that share a prefix or only a key's first
+    /// letters, arrays set and extended): the edits a read looks up are exactly those that
+    /// reach it, in the order made.
+    #[test]
+    fn random_edits_read_back_as_the_whole_value_holds_them() {
+        let mut rand = crate::domain::read_back::tests::rand();
+        let segs = ["a", "ab", "b", "c"];
+        // Every path of up to three keys.
+        let mut paths: Vec<Vec<String>> = vec![Vec::new()];
+        let mut longest = paths.clone();
+        for _ in 0..3 {
+            longest = longest
+                .iter()
+                .flat_map(|q| {
+                    segs.iter()
+                        .map(move |s| [q.clone(), vec![s.to_string()]].concat())
+                })
+                .collect();
+            paths.extend(longest.iter().cloned());
+        }
+        let mut checked = 0;
+        for round in 0..40 {
+            let base = json!({"a": {"ab": 1, "b": [1]}, "ab": {"c": {"a": "x"}}, "c": 2});
+            let overlay = Overlay::new(&base);
+            let mut whole = base.clone();
+            for _ in 0..(1 + round % 12) {
+                let at = paths[rand(paths.len())].clone();
+                let edit = match rand(4) {
+                    0 => Edit::Extend(vec![json!(rand(9))]),
+                    1 => Edit::Set(json!({"a": {"c": rand(9)}, "ab": [rand(9)]})),
+                    _ => Edit::Set(json!(rand(9))),
+                };
+                match &edit {
+                    Edit::Set(v) => overlay.set(&at, v.clone()),
+                    Edit::Extend(items) => overlay.extend(&at, items),
+                }
+                apply(&mut whole, &at, &edit);
+                for r in &paths {
+                    assert_eq!(
+                        overlay.value_at(r),
+                        get_in(&whole, r).cloned(),
+                        "`{}` in round {round}",
+                        r.join(".")
+                    );
+                    checked += 1;
+                }
+            }
+            assert_eq!(overlay.value(), whole);
+        }
+        assert!(checked > 40 * paths.len(), "{checked}");
     }
 }

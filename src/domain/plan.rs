@@ -353,7 +353,7 @@ pub fn plan_read(
     token: TokenState,
 ) -> Result<Plan, PlanError> {
     plan_with(
-        current,
+        current.map(Cow::Borrowed),
         read.map(Cow::Borrowed),
         choice,
         owned,
@@ -362,18 +362,19 @@ pub fn plan_read(
     )
 }
 
-/// [`plan_read`] of the plan to write, given the file's value to use up: the plan's
-/// `new_value` is made of it (a big file's value is never held twice, see
-/// [`Document::value_from`]), and its `ledger_keys` are filled.
+/// [`plan_read`] of the plan to write, given the file's text and value to use up: the plan's
+/// `old_text` is that text and its `new_value` is made of the value (a big file's text and
+/// value are never held twice, see [`Document::value_from`]), and its `ledger_keys` are
+/// filled.
 pub fn plan_owned(
-    current: Option<&str>,
+    current: Option<String>,
     read: Option<Value>,
     choice: &Choice,
     owned: &Owned,
     token: TokenState,
 ) -> Result<Plan, PlanError> {
     plan_with(
-        current,
+        current.map(Cow::Owned),
         read.map(Cow::Owned),
         choice,
         owned,
@@ -398,7 +399,7 @@ pub fn plan_changes_read(
     keep: bool,
 ) -> Result<Plan, PlanError> {
     plan_with(
-        Some(current),
+        Some(Cow::Borrowed(current)),
         Some(Cow::Borrowed(read)),
         choice,
         owned,
@@ -491,7 +492,7 @@ enum Mode {
 }
 
 fn plan_with(
-    current: Option<&str>,
+    current: Option<Cow<str>>,
     read: Option<Cow<Value>>,
     choice: &Choice,
     owned: &Owned,
@@ -500,16 +501,18 @@ fn plan_with(
 ) -> Result<Plan, PlanError> {
     let dry = matches!(mode, Mode::Dry { .. });
     let to_write = mode == Mode::ToWrite;
-    let text = current.unwrap_or("");
-    let new_file = text.trim().is_empty();
+    let new_file = current.as_deref().unwrap_or("").trim().is_empty();
     // A text the caller has read is not parsed again (the syntax tree waits for an edit); the
-    // document holds the plan's one copy of it (`old_text`) until the plan is done with it.
-    let (doc, old_text) = match read {
-        Some(_) if !new_file => (Document::read_owned(text.to_string()), None),
-        _ => (
-            Document::parse(if new_file { "{}" } else { text }).map_err(PlanError::Parse)?,
-            Some(text.to_string()),
-        ),
+    // document holds the plan's one copy of it (`old_text`) until the plan is done with it
+    // (the text itself when the caller hands it over).
+    let (doc, old_text) = match (&read, current) {
+        (Some(_), Some(text)) if !new_file => (Document::read_owned(text.into_owned()), None),
+        (_, current) => {
+            let text = current.unwrap_or_default();
+            let doc =
+                Document::parse(if new_file { "{}" } else { &text }).map_err(PlanError::Parse)?;
+            (doc, Some(text.into_owned()))
+        }
     };
     let mut changes = Vec::new();
     let mut warnings = Vec::new();

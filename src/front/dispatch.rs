@@ -134,16 +134,32 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
             let next = g.decide(&presets, &answers, &resolved)?;
             // What was gathered is in the plan now (a big file's bytes are not kept twice).
             drop(g);
+            // The job holds what the write needs (the ledger's entry is drawn from the file's
+            // values); what is shown, the write and the check after it (which reads the file
+            // again) read none of the plan's values of the file: they are done with before the
+            // plan is shown (each is several times a big file).
+            let (job, next) = match next {
+                Next::Write(mut p) => {
+                    let job = match dry_run {
+                        true => {
+                            p.forget_values();
+                            None
+                        }
+                        false => Some(p.take_write_job(&resolved, answers.keep_backups)),
+                    };
+                    (job, Next::Write(p))
+                }
+                Next::NothingToWrite(mut p) => {
+                    p.forget_values();
+                    (None, Next::NothingToWrite(p))
+                }
+                other => (None, other),
+            };
             show(&next, &resolved, json, dry_run);
-            let (mut prepared, write) = next.without_asking()?;
+            let (prepared, _) = next.without_asking()?;
             if dry_run {
                 return Ok(());
             }
-            // The job holds what the write needs (the ledger's entry is drawn from the file's
-            // values), and the check after it reads the file again: the plan's values of the
-            // file (each several times a big file) are done with.
-            let job = write.then(|| prepared.write_job(&resolved, answers.keep_backups));
-            prepared.forget_values();
             // Written (after the confirm), or found to hold the posture: checked either way.
             let written = match job {
                 Some(job) => {

@@ -235,9 +235,8 @@ pub fn run(setup: Setup) -> Result<(), Failure> {
                     "nothing written: not confirmed.",
                 ));
             }
-            let job = p.write_job(r, setup.keep_backups);
             // As `apply` does: the check after writing reads the file again.
-            p.forget_values();
+            let job = p.take_write_job(r, setup.keep_backups);
             let (outcome, checklist) = files::run_write(&job)?;
             let checks = files::run_check(&p.check_job(r, presets, docker_host));
             print!(

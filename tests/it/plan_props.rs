@@ -159,7 +159,7 @@ fn choices(env: &Environment, inputs: &Inputs) -> Vec<Choice> {
 fn run(text: &str, target: &Choice, owned: &Owned, has_token: bool) -> Plan {
     let read = clawposture::domain::document::parse_value(text).expect("parses");
     let p = plan::plan_owned(
-        Some(text),
+        Some(text.to_string()),
         Some(read),
         target,
         owned,

@@ -73,14 +73,15 @@ pub fn judge(
                 "the {threat} threat model holds for {} agent{} ({}) and every channel",
                 agents.len(),
                 if agents.len() == 1 { "" } else { "s" },
-                agents.join(", ")
+                first_names(&agents)
             ),
         );
     }
     let mut subjects: Vec<String> = Vec::new();
+    let mut seen = std::collections::HashSet::new();
     for v in &found {
         let s = format!("{} {}", v.subject, v.invariant);
-        if !subjects.contains(&s) {
+        if seen.insert(s.clone()) {
             subjects.push(s);
         }
     }
@@ -102,6 +103,16 @@ pub fn judge(
         fixes.join("; ")
     ))
     .doc("gateway/security/index.md")
+}
+
+/// The agents a passing line names: the first few, then how many more (a roster of thousands
+/// is one line, not a page; each agent's own items name it).
+fn first_names(agents: &[String]) -> String {
+    const SHOWN: usize = 20;
+    match agents.len().checked_sub(SHOWN) {
+        Some(more) if more > 0 => format!("{}, and {more} more", agents[..SHOWN].join(", ")),
+        _ => agents.join(", "),
+    }
 }
 
 /// The uid a `docker.user` value names (`"0:0"`, `"root"`, `"1000"`), if any.
@@ -194,6 +205,16 @@ mod tests {
     use super::*;
     use crate::model::checks::Status;
     use serde_json::json;
+
+    #[test]
+    fn a_passing_line_names_twenty_agents_then_how_many_more() {
+        let names = |n: usize| (0..n).map(|i| format!("a{i}")).collect::<Vec<_>>();
+        assert_eq!(first_names(&names(2)), "a0, a1");
+        assert_eq!(first_names(&names(20)), names(20).join(", "));
+        let line = first_names(&names(11_113));
+        assert!(line.starts_with("a0, a1, "), "{line}");
+        assert!(line.ends_with("a19, and 11093 more"), "{line}");
+    }
 
     #[test]
     fn root_mapping_fails_only_on_a_rootful_engine() {

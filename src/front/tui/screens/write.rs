@@ -54,7 +54,7 @@ pub fn body(w: &Wizard, t: &Theme) -> Body {
     l.push(field(
         t,
         "  backup",
-        if p.original.is_some() {
+        if p.original().is_some() {
             Span::raw(format!("{name}.clawposture-<time>.bak beside it"))
         } else {
             Span::styled("none: there is no file yet", t.dim())
