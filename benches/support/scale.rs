@@ -267,27 +267,10 @@ fn end_to_end(dir: &Path) -> bool {
     // The first apply, then the re-run on what it wrote (the ledger lists all it added).
     for run in ["apply", "re-run"] {
         let before = std::fs::read(&config).unwrap_or_default();
-        let t0 = Instant::now();
-        let out = Command::new("/usr/bin/time")
-            .arg("-f")
-            .arg("MAXRSS_KB=%M")
-            .arg(&bin)
-            .args(&args)
-            .env_clear()
-            .env("HOME", &home)
-            .env("PATH", std::env::var("PATH").unwrap_or_default())
-            .output();
-        let wall = t0.elapsed();
-        let Ok(out) = out else {
-            println!("end to end: could not run {}", bin.display());
+        let Some((out, wall, rss_kb)) = timed(&bin, &args, &home) else {
             return false;
         };
         let err = String::from_utf8_lossy(&out.stderr);
-        let rss_kb: u64 = err
-            .lines()
-            .find_map(|l| l.strip_prefix("MAXRSS_KB="))
-            .and_then(|v| v.trim().parse().ok())
-            .unwrap_or(0);
         let size = before.len() as f64;
         let rss_ratio = rss_kb as f64 * 1024.0 / size;
         let after = std::fs::read(&config).unwrap_or_default();
@@ -319,29 +302,16 @@ fn end_to_end(dir: &Path) -> bool {
     }
     // `verify` of what apply wrote (static and engine items; no goal of the issue's: shown
     // beside apply's).
-    let t0 = Instant::now();
-    let out = Command::new("/usr/bin/time")
-        .arg("-f")
-        .arg("MAXRSS_KB=%M")
-        .arg(&bin)
-        .args(["verify", "--config"])
-        .arg(&config)
-        .arg("--state-dir")
-        .arg(&state)
-        .env_clear()
-        .env("HOME", &home)
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .output();
-    let wall = t0.elapsed();
-    let Ok(out) = out else {
-        println!("end to end: could not run {}", bin.display());
+    let verify = [
+        "verify".to_string(),
+        "--config".into(),
+        config.display().to_string(),
+        "--state-dir".into(),
+        state.display().to_string(),
+    ];
+    let Some((out, wall, rss_kb)) = timed(&bin, &verify, &home) else {
         return false;
     };
-    let rss_kb: u64 = String::from_utf8_lossy(&out.stderr)
-        .lines()
-        .find_map(|l| l.strip_prefix("MAXRSS_KB="))
-        .and_then(|v| v.trim().parse().ok())
-        .unwrap_or(0);
     let size = std::fs::metadata(&config).map(|m| m.len()).unwrap_or(1) as f64;
     println!(
         "end to end: verify of what apply wrote ({:.1} MB): exit {:?}, {:.2} s, peak RSS {:.1} MB = {:.1}x the file",
@@ -353,4 +323,34 @@ fn end_to_end(dir: &Path) -> bool {
     );
     ok &= out.status.code() == Some(0);
     ok
+}
+
+/// Run the binary with `args` in a clean environment (only `HOME` and `PATH`): its output,
+/// wall time and peak RSS in KB (`/usr/bin/time`). None: it could not be run.
+fn timed(
+    bin: &Path,
+    args: &[String],
+    home: &Path,
+) -> Option<(std::process::Output, Duration, u64)> {
+    let t0 = Instant::now();
+    let out = Command::new("/usr/bin/time")
+        .arg("-f")
+        .arg("MAXRSS_KB=%M")
+        .arg(bin)
+        .args(args)
+        .env_clear()
+        .env("HOME", home)
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .output();
+    let wall = t0.elapsed();
+    let Ok(out) = out else {
+        println!("end to end: could not run {}", bin.display());
+        return None;
+    };
+    let rss_kb = String::from_utf8_lossy(&out.stderr)
+        .lines()
+        .find_map(|l| l.strip_prefix("MAXRSS_KB="))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(0);
+    Some((out, wall, rss_kb))
 }
