@@ -140,12 +140,11 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
             // plan is shown (each is several times a big file).
             let (job, next) = match next {
                 Next::Write(mut p) => {
-                    let job = match dry_run {
-                        true => {
-                            p.forget_values();
-                            None
-                        }
-                        false => Some(p.take_write_job(&resolved, answers.keep_backups)),
+                    let job = if dry_run {
+                        p.forget_values();
+                        None
+                    } else {
+                        Some(p.take_write_job(&resolved, answers.keep_backups))
                     };
                     (job, Next::Write(p))
                 }
