@@ -167,8 +167,29 @@ pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
 pub fn parse_value(text: &str) -> Result<Value, ParseError> {
     let text = text.strip_prefix(BOM).unwrap_or(text);
     Ok(read_ast(text)?
-        .map(Value::from)
+        .map(compact_value)
         .unwrap_or_else(|| Value::Object(Default::default())))
+}
+
+/// The abstract tree's value, as the library converts it (the last of duplicate keys wins, in
+/// the first one's place), with every object sized to its keys: the library grows each map as
+/// it inserts, which left a one-key object at 366 bytes instead of 158 (a big file's tens of
+/// thousands of small objects are most of its value).
+fn compact_value(value: jsonc_parser::ast::Value<'_>) -> Value {
+    use jsonc_parser::ast;
+    match value {
+        ast::Value::Object(obj) => {
+            let mut map = serde_json::Map::with_capacity(obj.properties.len());
+            for prop in obj.properties {
+                map.insert(prop.name.into_string(), compact_value(prop.value));
+            }
+            Value::Object(map)
+        }
+        ast::Value::Array(arr) => {
+            Value::Array(arr.elements.into_iter().map(compact_value).collect())
+        }
+        scalar => Value::from(scalar),
+    }
 }
 
 /// Whether `text` reads as `value`: what `parse_value(text) == Ok(value)` says, without
@@ -1327,6 +1348,24 @@ mod tests {
         doc.remove(&p("channels.x.c"), 2);
         assert_eq!(doc.value(), json!({"channels": {"x": {}}}));
         assert!(!doc.remove(&p("nope.x"), 0));
+    }
+
+    #[test]
+    fn the_compact_value_is_the_librarys_value_duplicates_and_order_included() {
+        let text = "{ b: 1, a: { y: [1, { z: 2, z: 3 }], x: 0x10 }, b: 'last', c: {}, d: [] }";
+        let library: Value = read_ast(text)
+            .ok()
+            .flatten()
+            .map(Value::from)
+            .unwrap_or_default();
+        let ours = parse_value(text).unwrap_or_default();
+        assert_eq!(ours, library);
+        // Order too (`==` on maps ignores it): the last `b` wins in the first one's place.
+        assert_eq!(ours.to_string(), library.to_string());
+        assert_eq!(
+            ours.to_string(),
+            r#"{"b":"last","a":{"y":[1,{"z":3}],"x":16},"c":{},"d":[]}"#
+        );
     }
 
     #[test]
