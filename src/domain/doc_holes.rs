@@ -445,7 +445,7 @@ fn read_fragment(text: &str) -> Option<Value> {
     )
     .ok()?
     .value
-    .map(Value::from)
+    .map(crate::domain::document::compact_value)
 }
 
 #[cfg(test)]

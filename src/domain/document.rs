@@ -175,7 +175,7 @@ pub fn parse_value(text: &str) -> Result<Value, ParseError> {
 /// the first one's place), with every object sized to its keys: the library grows each map as
 /// it inserts, which left a one-key object at 366 bytes instead of 158 (a big file's tens of
 /// thousands of small objects are most of its value).
-fn compact_value(value: jsonc_parser::ast::Value<'_>) -> Value {
+pub(crate) fn compact_value(value: jsonc_parser::ast::Value<'_>) -> Value {
     use jsonc_parser::ast;
     match value {
         ast::Value::Object(obj) => {
