@@ -816,13 +816,13 @@ impl Prepared {
     /// What writing this plan means, at the resolved paths, keeping `keep_backups` backups
     /// besides the first.
     pub fn write_job(&self, resolved: &Resolved, keep_backups: usize) -> WriteJob {
-        self.write_job_with(resolved, keep_backups, self.plan.ledger_keys.clone())
+        self.write_job_with(resolved, keep_backups, self.plan.ledger_keys())
     }
 
     /// [`Prepared::write_job`], then [`Prepared::forget_values`]: the ledger keys move into
     /// the job instead of being copied (a big file's are several times the file).
     pub fn take_write_job(&mut self, resolved: &Resolved, keep_backups: usize) -> WriteJob {
-        let keys = std::mem::take(&mut self.plan.ledger_keys);
+        let keys = self.plan.take_ledger_keys();
         let job = self.write_job_with(resolved, keep_backups, keys);
         self.forget_values();
         job
@@ -857,8 +857,7 @@ impl Prepared {
     /// once the write job is drawn: the check after writing reads the file again. The plan's
     /// `new_value` and `ledger_keys` are not asked after this.
     pub fn forget_values(&mut self) {
-        self.plan.new_value = Value::Null;
-        self.plan.ledger_keys = Vec::new();
+        self.plan.forget_values();
     }
 
     /// The ledger to write with this plan (None: a newer clawposture's ledger, left alone).
@@ -866,7 +865,7 @@ impl Prepared {
         &self,
         resolved: &Resolved,
     ) -> Option<(std::path::PathBuf, ledger::Pending)> {
-        self.pending_ledger_with(resolved, self.plan.ledger_keys.clone())
+        self.pending_ledger_with(resolved, self.plan.ledger_keys())
     }
 
     /// [`Prepared::pending_ledger`] with the plan's ledger keys given (moved or copied).

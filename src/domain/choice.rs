@@ -494,11 +494,7 @@ pub fn desired(choice: &Choice, channels: &[String]) -> Desired {
         match b.for_each {
             ForEach::Channel => {
                 for channel in channels {
-                    bindings.push((
-                        json!({"agentId": b.agent, "match": {"channel": channel}}),
-                        b.why.clone(),
-                        b.doc.clone(),
-                    ));
+                    bindings.push((route(&b.agent, channel, None), b.why.clone(), b.doc.clone()));
                 }
             }
             ForEach::GroupChat => {
@@ -508,7 +504,7 @@ pub fn desired(choice: &Choice, channels: &[String]) -> Desired {
                     .filter(|g| channels.contains(&g.channel))
                 {
                     bindings.push((
-                        json!({"agentId": b.agent, "match": {"channel": g.channel, "peer": {"kind": "group", "id": g.id}}}),
+                        route(&b.agent, &g.channel, Some(&g.id)),
                         b.why.clone(),
                         b.doc.clone(),
                     ));
@@ -521,6 +517,37 @@ pub fn desired(choice: &Choice, channels: &[String]) -> Desired {
         leaves: leaves.into_leaves(),
         bindings,
     }
+}
+
+/// A route to `agent` for a channel, or for one group chat of it: `{"agentId", "match":
+/// {"channel", "peer": {"kind": "group", "id"}}}`, each object sized to its keys (a big
+/// roster's desired routes are many; `json!` grows each map as it inserts, half again its size).
+fn route(agent: &str, channel: &str, group: Option<&str>) -> Value {
+    fn object<const N: usize>(entries: [(&str, Value); N]) -> Value {
+        let mut m = serde_json::Map::with_capacity(N);
+        for (k, v) in entries {
+            m.insert(k.to_string(), v);
+        }
+        Value::Object(m)
+    }
+    let channel = Value::String(channel.to_string());
+    let matched = match group {
+        None => object([("channel", channel)]),
+        Some(id) => object([
+            ("channel", channel),
+            (
+                "peer",
+                object([
+                    ("kind", Value::String("group".into())),
+                    ("id", Value::String(id.to_string())),
+                ]),
+            ),
+        ]),
+    };
+    object([
+        ("agentId", Value::String(agent.to_string())),
+        ("match", matched),
+    ])
 }
 
 struct Ctx<'a> {
@@ -738,6 +765,22 @@ mod tests {
     use super::*;
     use crate::domain::preset;
     use crate::model::environment::Engine;
+
+    #[test]
+    fn a_route_is_the_object_openclaw_reads_key_order_included() {
+        for (got, want) in [
+            (
+                route("main", "telegram", None),
+                json!({"agentId": "main", "match": {"channel": "telegram"}}),
+            ),
+            (
+                route("group", "slack", Some("C1")),
+                json!({"agentId": "group", "match": {"channel": "slack", "peer": {"kind": "group", "id": "C1"}}}),
+            ),
+        ] {
+            assert_eq!(got.to_string(), want.to_string());
+        }
+    }
 
     fn env(label: &str, uid: u32) -> Environment {
         Environment {

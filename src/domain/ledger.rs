@@ -320,6 +320,48 @@ pub fn diff(before: &Value, after: &Value) -> Vec<KeyChange> {
 /// syntax tree with holes, see [`crate::domain::document::Document::value_from`]): a hole
 /// where `before` holds the same value is never read.
 pub fn diff_with(before: &Value, after: &Value, holes: &dyn Placeholders) -> Vec<KeyChange> {
+    diff_walk(before, after, holes, true)
+}
+
+/// [`diff_with`] with every `after` left out: each is the new value's leaf at its key
+/// ([`leaf_at`]), read from it by [`fill_afters`] when the keys are drawn. The plan to write
+/// holds its new value anyway; a copy of every leaf it changed (a big file's new routes, and
+/// the routes kept) doubled it while the plan was made.
+pub fn diff_keys_with(before: &Value, after: &Value, holes: &dyn Placeholders) -> Vec<KeyChange> {
+    diff_walk(before, after, holes, false)
+}
+
+/// Each key's `after` read from `new` (keys from [`diff_keys_with`]), secrets scrubbed:
+/// copied, or moved out when the caller gives `new` up. The keys are leaves of `new` and
+/// none is inside another whose `after` is there, so a leaf moved out is never read again.
+pub fn fill_afters(keys: &mut [KeyChange], mut new: std::borrow::Cow<'_, Value>) {
+    for k in keys.iter_mut() {
+        k.after = match &mut new {
+            std::borrow::Cow::Borrowed(v) => leaf_at(v, &k.key).cloned(),
+            std::borrow::Cow::Owned(v) => take_leaf(v, &k.key),
+        };
+        scrub_key_in_place(k);
+    }
+}
+
+/// The leaf at `path` ([`leaf_at`]), moved out (null left in its place).
+fn take_leaf(v: &mut Value, path: &[String]) -> Option<Value> {
+    let mut at = v;
+    for k in path {
+        at = at.as_object_mut()?.get_mut(k)?;
+    }
+    match at {
+        Value::Object(m) if !m.is_empty() => None,
+        leaf => Some(std::mem::take(leaf)),
+    }
+}
+
+fn diff_walk(
+    before: &Value,
+    after: &Value,
+    holes: &dyn Placeholders,
+    afters: bool,
+) -> Vec<KeyChange> {
     fn branch(v: Option<&Value>) -> Option<&serde_json::Map<String, Value>> {
         v.and_then(Value::as_object).filter(|m| !m.is_empty())
     }
@@ -341,6 +383,7 @@ pub fn diff_with(before: &Value, after: &Value, holes: &dyn Placeholders) -> Vec
         path: &mut Vec<String>,
         out: &mut Vec<KeyChange>,
         holes: &dyn Placeholders,
+        afters: bool,
     ) {
         if same(a, b, path, holes) {
             return;
@@ -354,7 +397,7 @@ pub fn diff_with(before: &Value, after: &Value, holes: &dyn Placeholders) -> Vec
             out.push(KeyChange {
                 key: path.clone(),
                 before: al.cloned(),
-                after: bl.map(|v| holes.filled(v)),
+                after: bl.filter(|_| afters).map(|v| holes.filled(v)),
                 moved: false,
             });
         }
@@ -368,12 +411,20 @@ pub fn diff_with(before: &Value, after: &Value, holes: &dyn Placeholders) -> Vec
                 path,
                 out,
                 holes,
+                afters,
             );
             path.pop();
         }
     }
     let mut out = Vec::new();
-    walk(Some(before), Some(after), &mut Vec::new(), &mut out, holes);
+    walk(
+        Some(before),
+        Some(after),
+        &mut Vec::new(),
+        &mut out,
+        holes,
+        afters,
+    );
     out
 }
 
@@ -612,6 +663,12 @@ impl Pending {
         keys: Vec<KeyChange>,
         new_text: &str,
     ) -> Pending {
+        // Scrubbed here, once, where both are owned: `render` then serializes them as they
+        // stand (a copy of a big file's recorded routes to scrub cost as much as the value read).
+        let mut base = base;
+        scrub_ledger(&mut base);
+        let mut keys = keys;
+        keys.iter_mut().for_each(scrub_key_in_place);
         Pending {
             base: Ledger {
                 version: VERSION,
@@ -634,14 +691,65 @@ impl Pending {
 
     /// The ledger's text once the write is done at `at` with this backup.
     pub fn render(&self, at: &str, backup: Option<&str>) -> String {
-        let mut l = self.base.clone();
-        l.writes.push(Write {
-            at: at.to_string(),
-            backup: backup.map(str::to_string),
-            ..self.write.clone()
-        });
-        render_owned(l)
+        let w = &self.write;
+        let stamped = Stamped {
+            at,
+            kind: &w.kind,
+            preset: &w.preset,
+            engine: &w.engine,
+            answers: &w.answers,
+            keys: &w.keys,
+            backup,
+            config_sha256: &w.config_sha256,
+            config: &w.config,
+            policy: w.policy.as_ref(),
+        };
+        let writes = self
+            .base
+            .writes
+            .iter()
+            .map(AnyWrite::Recorded)
+            .chain([AnyWrite::Stamped(stamped)])
+            .collect();
+        let view = LedgerView {
+            version: self.base.version,
+            writes,
+        };
+        let mut text = serde_json::to_string_pretty(&view).unwrap_or_else(|_| "{}".into());
+        text.push('\n');
+        text
     }
+}
+
+/// The ledger [`Pending::render`] writes, borrowed: the new write stamped with its time and
+/// backup, serialized field for field as [`Write`] is (`render_is_the_ledger_with_the_write_stamped`
+/// holds the two to the same text).
+#[derive(Serialize)]
+struct LedgerView<'a> {
+    version: u32,
+    writes: Vec<AnyWrite<'a>>,
+}
+
+#[derive(Serialize)]
+#[serde(untagged)]
+enum AnyWrite<'a> {
+    Recorded(&'a Write),
+    Stamped(Stamped<'a>),
+}
+
+#[derive(Serialize)]
+struct Stamped<'a> {
+    at: &'a str,
+    kind: &'a str,
+    preset: &'a str,
+    engine: &'a Option<String>,
+    answers: &'a Answers,
+    keys: &'a [KeyChange],
+    backup: Option<&'a str>,
+    config_sha256: &'a str,
+    config: &'a Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    policy: Option<&'a PolicyRecord>,
 }
 
 /// How to undo the last write.
@@ -907,6 +1015,65 @@ mod tests {
         };
         assert!(serde_json::to_string(&old).unwrap().contains("BOTLITERAL"));
         assert!(!render(&old).contains("BOTLITERAL"));
+    }
+
+    #[test]
+    fn afters_drawn_from_the_new_value_are_the_diffs_copied_or_moved_secrets_scrubbed() {
+        let before = json!({"channels": {"telegram": {"botToken": "123:OLDLITERAL", "x": {}}}, "bindings": [1], "gone": true});
+        let after = json!({"channels": {"telegram": {"botToken": "123:NEWLITERAL", "x": {"y": [2]}}}, "bindings": [1, {"agentId": "a"}], "new": {}});
+        let mut want = diff(&before, &after);
+        want.iter_mut().for_each(scrub_key_in_place);
+        let mut copied = diff_keys_with(&before, &after, &NoHoles);
+        assert!(copied.iter().all(|k| k.after.is_none()));
+        let mut moved = copied.clone();
+        fill_afters(&mut copied, std::borrow::Cow::Borrowed(&after));
+        fill_afters(&mut moved, std::borrow::Cow::Owned(after.clone()));
+        assert_eq!(copied, want);
+        assert_eq!(moved, want);
+        assert!(!format!("{want:?}").contains("LITERAL\""));
+    }
+
+    #[test]
+    fn render_is_the_ledger_with_the_write_stamped() {
+        let before = json!({"gateway": {"bind": "lan"}, "channels": {"telegram": {"botToken": "123:BOTLITERAL"}}, "bindings": [{"agentId": "a"}]});
+        let after = json!({"gateway": {"bind": "loopback"}, "channels": {"telegram": {"botToken": "123:NEWLITERAL"}}, "bindings": [{"agentId": "a"}, {"agentId": "b"}]});
+        // An older write recorded with a literal (scrubbed on render), and this write's keys
+        // unscrubbed as handed over.
+        let base = Ledger {
+            version: VERSION,
+            writes: vec![write("private", diff(&before, &after))],
+        };
+        for policy in [
+            None,
+            Some(PolicyRecord {
+                path: "/s/p.jsonc".into(),
+                sha256: "ab".into(),
+            }),
+        ] {
+            for backup in [None, Some("c.bak")] {
+                let mut pending = Pending::new(
+                    base.clone(),
+                    "apply",
+                    "group",
+                    Some("docker".into()),
+                    Answers::default(),
+                    diff(&before, &after),
+                    "{}",
+                );
+                pending.write.config = Some("/c/openclaw.json".into());
+                pending.write.policy = policy.clone();
+                let mut whole = base.clone();
+                whole.writes.push(Write {
+                    at: "20261201T000000Z".into(),
+                    backup: backup.map(str::to_string),
+                    ..pending.write.clone()
+                });
+                let text = pending.render("20261201T000000Z", backup);
+                assert_eq!(text, render(&whole));
+                assert!(!text.contains("LITERAL\""), "{text}");
+                assert_eq!(parse(Some(text.as_bytes())), Loaded::Ok(scrubbed(&whole)));
+            }
+        }
     }
 
     #[test]

@@ -117,12 +117,35 @@ pub struct Plan {
     /// How many keys the preset owns in this file (its leaves, before the per-agent fixes and
     /// floors): recognition's measure of fit.
     pub preset_keys: usize,
-    /// The keys the write changes, as the ledger records them (secrets scrubbed). Only the
-    /// plan to write has them ([`plan_owned`]); empty elsewhere.
-    pub ledger_keys: Vec<crate::domain::ledger::KeyChange>,
+    /// The keys the write changes, each `after` still in `new_value`: drawn with
+    /// [`Plan::ledger_keys`] or [`Plan::take_ledger_keys`]. Only the plan to write has them
+    /// ([`plan_owned`]); empty elsewhere.
+    ledger_keys: Vec<crate::domain::ledger::KeyChange>,
 }
 
 impl Plan {
+    /// The keys the write changes, as the ledger records them (secrets scrubbed).
+    pub fn ledger_keys(&self) -> Vec<crate::domain::ledger::KeyChange> {
+        let mut keys = self.ledger_keys.clone();
+        crate::domain::ledger::fill_afters(&mut keys, Cow::Borrowed(&self.new_value));
+        keys
+    }
+
+    /// [`Plan::ledger_keys`], the new value given up: its leaves move into the keys (a big
+    /// file's new routes are not copied), and `new_value` is null after this.
+    pub fn take_ledger_keys(&mut self) -> Vec<crate::domain::ledger::KeyChange> {
+        let mut keys = std::mem::take(&mut self.ledger_keys);
+        let new = std::mem::take(&mut self.new_value);
+        crate::domain::ledger::fill_afters(&mut keys, Cow::Owned(new));
+        keys
+    }
+
+    /// Drop the new value and the ledger keys (the caller reads neither again).
+    pub fn forget_values(&mut self) {
+        self.new_value = Value::Null;
+        self.ledger_keys = Vec::new();
+    }
+
     /// Nothing to write: the file already holds exactly this posture.
     pub fn is_noop(&self) -> bool {
         self.new_text == self.old_text
@@ -385,8 +408,8 @@ pub fn plan_owned(
 
 /// [`plan_read`]'s changes, notes and warnings, for recognition, which reads nothing else:
 /// the edits are kept beside the value read ([`crate::domain::overlay`]), so no syntax tree
-/// is built (nor printed, nor read back) and the value is not copied; `new_text` is left
-/// empty, and so is `new_value` (null) unless `keep` asks for it and there is a change (no
+/// is built (nor printed, nor read back) and neither the value nor the text is copied;
+/// `old_text` and `new_text` are left empty, and so is `new_value` (null) unless `keep` asks for it and there is a change (no
 /// change: it is `read`, which the caller holds). Errs wherever only the syntax tree edits
 /// exactly (a legacy `agents.list`, a removal, which could uncover an earlier duplicate key,
 /// a key on the way through `$include`, a secret moved): the caller then plans in full.
@@ -506,6 +529,11 @@ fn plan_with(
     // document holds the plan's one copy of it (`old_text`) until the plan is done with it
     // (the text itself when the caller hands it over).
     let (doc, old_text) = match (&read, current) {
+        // A dry plan edits beside the value read and never reads the syntax tree's text (each
+        // use of `doc` below is for the tree's edits, and a dry plan errs before it): the text
+        // is not copied, and `old_text` is left empty like `new_text` (recognition plans a big
+        // file once per candidate).
+        (Some(_), Some(_)) if dry && !new_file => (Document::read_owned(String::new()), None),
         (Some(_), Some(text)) if !new_file => (Document::read_owned(text.into_owned()), None),
         (_, current) => {
             let text = current.unwrap_or_default();
@@ -865,7 +893,7 @@ fn plan_with(
         // The plan to write, given the value read to use up: the new value is made of it.
         (None, None, Some(Cow::Owned(read))) if to_write => {
             let (keys, v) = doc.value_from(read, |old, new, holes| {
-                ledger::write_keys_of(old, ledger::diff_with(old, new, holes))
+                ledger::write_keys_of(old, ledger::diff_keys_with(old, new, holes))
             });
             ledger_keys = keys;
             v
@@ -874,7 +902,11 @@ fn plan_with(
             let v = doc.value();
             if to_write {
                 let blank = Value::Object(Default::default());
-                ledger_keys = ledger::write_keys(read.as_deref().unwrap_or(&blank), &v);
+                let old = read.as_deref().unwrap_or(&blank);
+                ledger_keys = ledger::write_keys_of(
+                    old,
+                    ledger::diff_keys_with(old, &v, &crate::domain::doc_holes::NoHoles),
+                );
             }
             v
         }

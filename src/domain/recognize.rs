@@ -566,6 +566,10 @@ mod tests {
                         let full =
                             plan::plan_read(Some(text), Some(&value), &c, &owned, token()).unwrap();
                         assert_eq!(on_value.changes, full.changes, "{}", p.name);
+                        assert_eq!(
+                            (on_value.old_text.as_str(), on_value.new_text.as_str()),
+                            ("", "")
+                        );
                         // No change: the file's value, which the caller holds, is not copied.
                         let on_value_new = if on_value.changes.is_empty() {
                             assert_eq!(on_value.new_value, Value::Null);

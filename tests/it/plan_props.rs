@@ -169,11 +169,12 @@ fn run(text: &str, target: &Choice, owned: &Owned, has_token: bool) -> Plan {
         },
     )
     .expect("plan");
-    assert_eq!(
-        p.ledger_keys,
-        ledger::write_keys(&parse(text), &parse(&p.new_text)),
-        "{text}"
-    );
+    let whole = ledger::write_keys(&parse(text), &parse(&p.new_text));
+    assert_eq!(p.ledger_keys(), whole, "{text}");
+    // Drawn with the new value given up: the same keys, its leaves moved into them.
+    let mut taken = p.clone();
+    assert_eq!(taken.take_ledger_keys(), whole, "{text}");
+    assert_eq!(taken.new_value, serde_json::Value::Null);
     p
 }
 
@@ -185,7 +186,7 @@ fn record(ledger: &Ledger, p: &Plan) -> Ledger {
         &p.preset,
         None,
         Default::default(),
-        p.ledger_keys.clone(),
+        p.ledger_keys(),
         &p.new_text,
     );
     match ledger::parse(Some(
