@@ -834,9 +834,11 @@ impl Document {
     /// (the library places it: indentation, comma), and [`Document::settle`] writes every item
     /// in its place, one line each in the file's style. [`Document::value`] reads the items
     /// meanwhile.
-    pub fn array_extend(&self, path: &[String], items: &[Value]) {
+    pub fn array_extend(&self, path: &[String], items: Vec<Value>) {
+        // The items move in (a big file's new routes are not copied).
+        let items: std::rc::Rc<[Value]> = items.into();
         if !items.is_empty() {
-            self.edit(Op::ArrayExtend(path.to_vec(), items.into()));
+            self.edit(Op::ArrayExtend(path.to_vec(), items));
         }
     }
 
@@ -1010,7 +1012,7 @@ mod tests {
             for d in [&with, &whole] {
                 d.set_many(&sets);
                 d.remove(&p("agents.list"), 0);
-                d.array_extend(&p("bindings"), &routes);
+                d.array_extend(&p("bindings"), routes.to_vec());
                 d.set(&p("gateway.auth.token"), &json!("t"));
                 d.remove_many(&[p("tools.allow"), p("channels.telegram.groups")], |_| 0);
             }
@@ -1057,7 +1059,7 @@ mod tests {
             // Items shift under the holes of an array of the same length.
             &|d| {
                 d.array_remove(&p("b"), 0);
-                d.array_extend(&p("b"), &[json!({"y": 3})]);
+                d.array_extend(&p("b"), vec![json!({"y": 3})]);
             },
             // The later of two duplicate keys removed: the earlier one's value is read again.
             &|d| {
@@ -1069,7 +1071,7 @@ mod tests {
                 d.array_remove(&p("bindings"), 0);
                 d.array_extend(
                     &p("bindings"),
-                    &[json!({"agentId": "g"}), json!({"agentId": "h"})],
+                    vec![json!({"agentId": "g"}), json!({"agentId": "h"})],
                 );
             },
             &|d| {
@@ -1168,7 +1170,7 @@ mod tests {
                 "{path}"
             );
         }
-        doc.array_extend(&p("a.b"), &[json!(3), json!(4)]);
+        doc.array_extend(&p("a.b"), vec![json!(3), json!(4)]);
         assert_eq!(doc.value_at(&p("a.b")), Some(json!([2, 3, 4])));
     }
 
@@ -1321,10 +1323,10 @@ mod tests {
         ] {
             let one = Document::parse(text).unwrap();
             for i in &items {
-                one.array_extend(&p("bindings"), std::slice::from_ref(i));
+                one.array_extend(&p("bindings"), vec![i.clone()]);
             }
             let many = Document::parse(text).unwrap();
-            many.array_extend(&p("bindings"), &items);
+            many.array_extend(&p("bindings"), items.to_vec());
             assert_eq!(many.value(), one.value(), "{text}");
             many.settle();
             let out = many.text();

@@ -78,11 +78,9 @@ impl<'a> Overlay<'a> {
         self.edits.borrow_mut().push(path, Edit::Set(value));
     }
 
-    pub fn extend(&self, path: &[String], items: &[Value]) {
+    pub fn extend(&self, path: &[String], items: Vec<Value>) {
         if !items.is_empty() {
-            self.edits
-                .borrow_mut()
-                .push(path, Edit::Extend(items.to_vec()));
+            self.edits.borrow_mut().push(path, Edit::Extend(items));
         }
     }
 
@@ -215,7 +213,7 @@ mod tests {
                     apply(&mut whole, &p(path), &Edit::Set(v.clone()));
                 }
                 None => {
-                    overlay.extend(&p(path), items);
+                    overlay.extend(&p(path), items.clone());
                     apply(&mut whole, &p(path), &Edit::Extend(items.clone()));
                 }
             }
@@ -268,7 +266,7 @@ mod tests {
                 };
                 match &edit {
                     Edit::Set(v) => overlay.set(&at, v.clone()),
-                    Edit::Extend(items) => overlay.extend(&at, items),
+                    Edit::Extend(items) => overlay.extend(&at, items.clone()),
                 }
                 apply(&mut whole, &at, &edit);
                 for r in &paths {

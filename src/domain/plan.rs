@@ -483,7 +483,7 @@ impl Edits<'_> {
     }
 
     /// As [`Document::array_extend`]: appended to the array, or the array set with them.
-    fn array_extend(&self, p: &[String], items: &[Value]) {
+    fn array_extend(&self, p: &[String], items: Vec<Value>) {
         match self {
             Edits::Tree(doc) => doc.array_extend(p, items),
             Edits::Value(v) => v.extend(p, items),
@@ -807,9 +807,10 @@ fn plan_with(
         Some(Value::Array(a)) => a.as_slice(),
         _ => &[],
     };
-    plan_bindings(&edits, bindings, &want, owned, &mut changes)?;
-    // The routes are planned: nothing below reads them (a big file's desired routes are many).
-    want.bindings = Vec::new();
+    // The routes are planned and given up: nothing below reads them (a big file's desired
+    // routes are many; each added one moves into the file's edits).
+    let wanted = std::mem::take(&mut want.bindings);
+    plan_bindings(&edits, bindings, wanted, &want.preset, owned, &mut changes)?;
     // Its notes come after the ones about this posture (they are an offer, not a step). The
     // secret fields are all under `channels`: only that part of the file is read (converting a
     // big file's edited tree whole costs as much as reading it).
@@ -1063,50 +1064,55 @@ fn migrate_agents_list(
 fn plan_bindings(
     doc: &Edits,
     current: &[Value],
-    want: &Desired,
+    want: Vec<(Value, String, String)>,
+    preset: &str,
     owned: &Owned,
     changes: &mut Vec<Change>,
 ) -> Result<(), PlanError> {
     let bp = path("bindings");
-    let wanted: ValueSet = want.bindings.iter().map(|(v, _, _)| v).collect();
-    // Only routes the ledger says clawposture added are ours to take away.
-    let owned_bindings: ValueSet = owned.bindings.iter().collect();
-    let ours = |v: &Value| owned_bindings.contains(v);
-    let mut removed = 0;
-    for (index, item) in current.iter().enumerate().rev() {
-        if ours(item) && !wanted.contains(item) {
-            doc.array_remove(&bp, index)?;
-            removed += 1;
-            changes.push(Change {
-                key: format!("bindings[{index}]"),
-                before: Some(item.clone()),
-                after: None,
-                why: format!("A route the {} preset does not use.", want.preset),
-                doc: "gateway/config-agents/entries-and-multi-agent.md".into(),
-                loosens: None,
-            });
+    let none_wanted = want.is_empty();
+    {
+        let wanted: ValueSet = want.iter().map(|(v, _, _)| v).collect();
+        // Only routes the ledger says clawposture added are ours to take away.
+        let owned_bindings: ValueSet = owned.bindings.iter().collect();
+        let ours = |v: &Value| owned_bindings.contains(v);
+        let mut removed = 0;
+        for (index, item) in current.iter().enumerate().rev() {
+            if ours(item) && !wanted.contains(item) {
+                doc.array_remove(&bp, index)?;
+                removed += 1;
+                changes.push(Change {
+                    key: format!("bindings[{index}]"),
+                    before: Some(item.clone()),
+                    after: None,
+                    why: format!("A route the {preset} preset does not use."),
+                    doc: "gateway/config-agents/entries-and-multi-agent.md".into(),
+                    loosens: None,
+                });
+            }
+        }
+        if removed > 0 && removed == current.len() && none_wanted {
+            doc.remove(&bp, 0)?;
+            return Ok(());
         }
     }
     let present: ValueSet = current.iter().collect();
     let mut added = Vec::new();
-    for (item, why, docpath) in &want.bindings {
-        if !present.contains(item) {
-            added.push(item.clone());
+    for (item, why, docpath) in want {
+        if !present.contains(&item) {
             changes.push(Change {
                 key: "bindings[]".into(),
                 before: None,
                 after: Some(item.clone()),
-                why: why.clone(),
-                doc: docpath.clone(),
+                why,
+                doc: docpath,
                 loosens: None,
             });
+            added.push(item);
         }
     }
     // All at once: one append per item walked the whole array each time.
-    doc.array_extend(&bp, &added);
-    if removed > 0 && removed == current.len() && want.bindings.is_empty() {
-        doc.remove(&bp, 0)?;
-    }
+    doc.array_extend(&bp, added);
     Ok(())
 }
 
