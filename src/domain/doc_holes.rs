@@ -8,7 +8,7 @@
 //! blanks among its own children and at least one entry. A hole is only made where its
 //! parent answers that question itself, so the search stops before it reaches a hole. It
 //! also takes the newline kind from the first newline it meets: a file that mixes CRLF and
-//! LF gets the whole tree.
+//! LF gets the whole tree, and so does one whose CRLFs are all inside holes.
 
 use std::collections::HashSet;
 use std::ops::Range;
@@ -183,6 +183,11 @@ pub fn skeleton(source: &str, expanded: HashSet<Vec<String>>) -> Option<(String,
         last = span.end;
     }
     text.push_str(&source[last..]);
+    // A file whose every newline sits inside a hole would be printed with the library's
+    // default newline instead of the file's CRLF.
+    if crlf > 0 && !text.contains("\r\n") {
+        return None;
+    }
     Some((
         text,
         Holes {
@@ -496,6 +501,8 @@ mod tests {
     fn a_file_the_skeleton_could_print_differently_gets_the_whole_tree() {
         assert!(skeleton("{\r\n  a: { b: 1 },\n}\r\n", HashSet::new()).is_none());
         assert!(skeleton("{\r\n  a: { b: 1 },\r\n}\r\n", HashSet::new()).is_some());
+        // Its only newline (CRLF) in a hole.
+        assert!(skeleton("{ a: { b: 1 },\u{a0}c: [ 1 //x\r\n] }", HashSet::new()).is_none());
         assert!(skeleton("{ a: 'clawposture-hole-0' }", HashSet::new()).is_none());
         assert!(skeleton("", HashSet::new()).is_none());
     }

@@ -53,6 +53,8 @@ pub struct Document {
     /// Items appended to an existing array in one go: a placeholder element holds their place
     /// until [`Document::settle`] writes them (see [`Document::array_extend`]).
     extended: std::cell::RefCell<Vec<Extension>>,
+    /// [`Document::value_from`] moved the appended items out: no edit may follow.
+    finished: std::cell::Cell<bool>,
 }
 
 /// The syntax tree, of the whole text or (with holes) of its skeleton.
@@ -80,6 +82,9 @@ struct Extension {
     path: Vec<String>,
     placeholder: jsonc_parser::cst::CstNode,
     items: std::rc::Rc<[Value]>,
+    /// Each item as [`Document::settle`] writes it, rendered when appended: the last read
+    /// ([`Document::value_from`]) moves the items themselves into the value.
+    rendered: Vec<String>,
 }
 
 const BOM: char = '\u{feff}';
@@ -294,6 +299,7 @@ impl Document {
             replaced: Default::default(),
             bare: Default::default(),
             extended: Default::default(),
+            finished: Default::default(),
         }
     }
 
@@ -371,6 +377,10 @@ impl Document {
 
     /// Bring `op`'s paths into focus, do it, and log it.
     fn edit(&self, op: Op) {
+        debug_assert!(
+            !self.finished.get(),
+            "an edit after the document's last read"
+        );
         match &op {
             Op::Set(p, _) | Op::Remove(p, _) | Op::ArrayRemove(p, _) | Op::ArrayExtend(p, _) => {
                 self.focus([p.as_slice()])
@@ -436,14 +446,27 @@ impl Document {
     /// Items appended in one go stand in the tree as one placeholder element (see
     /// [`Document::array_extend`]): in the value, the items.
     fn extend_items(&self, value: &mut Value) {
-        for e in self.extended.borrow().iter() {
+        self.put_items(value, false);
+    }
+
+    /// [`Document::extend_items`]; `last`: the document's last read, the items moved out of
+    /// it (each is the log's too: the log is dropped, so no edit can be replayed after this).
+    fn put_items(&self, value: &mut Value, last: bool) {
+        if last {
+            self.log.borrow_mut().clear();
+            self.finished.set(true);
+        }
+        for e in self.extended.borrow_mut().iter_mut() {
             let mut at = Some(&mut *value);
             for seg in &e.path {
                 at = at.and_then(|v| v.get_mut(seg.as_str()));
             }
             if let Some(Value::Array(a)) = at {
                 a.pop();
-                a.extend(e.items.iter().cloned());
+                match std::rc::Rc::get_mut(&mut e.items).filter(|_| last) {
+                    Some(items) => a.extend(items.iter_mut().map(std::mem::take)),
+                    None => a.extend(e.items.iter().cloned()),
+                }
             }
         }
     }
@@ -452,7 +475,9 @@ impl Document {
     /// ([`parse_value`]): every hole's value is moved out of it, not read again from its
     /// bytes (a big file's value is never held twice). `changes(read, new, placeholders)` is
     /// asked first, while `new` still holds the holes' placeholders: a diff of the two then
-    /// walks only what the edits reached.
+    /// walks only what the edits reached. The document's last read: the items appended in one
+    /// go move into the value too, and only [`Document::settle`], [`Document::text`] and
+    /// [`Document::into_source`] may follow.
     pub fn value_from<T>(
         &self,
         read: Value,
@@ -475,7 +500,7 @@ impl Document {
             .value()
             .and_then(|v| v.to_serde_value())
             .unwrap_or_else(|| Value::Object(Default::default()));
-        self.extend_items(&mut value);
+        self.put_items(&mut value, true);
         let cut = Cut {
             holes,
             source: &self.source,
@@ -610,12 +635,7 @@ impl Document {
                 Some(n) if n.is_newline() => ",\n".to_string(),
                 _ => ", ".to_string(),
             };
-            let raw = e
-                .items
-                .iter()
-                .map(|i| self.style().render_inline(i))
-                .collect::<Vec<_>>()
-                .join(&sep);
+            let raw = e.rendered.join(&sep);
             if let Some(s) = e.placeholder.as_string_lit() {
                 s.set_raw_value(raw);
             }
@@ -852,10 +872,15 @@ impl Document {
             }
             Some(a) => {
                 let placeholder = a.append(CstInputValue::String(String::new()));
+                let rendered = items
+                    .iter()
+                    .map(|i| self.style().render_inline(i))
+                    .collect();
                 self.extended.borrow_mut().push(Extension {
                     path: path.to_vec(),
                     placeholder,
                     items: items.clone(),
+                    rendered,
                 });
             }
         }
@@ -1101,6 +1126,10 @@ mod tests {
                 });
                 assert_eq!(value, want, "{text}");
                 assert_eq!(keys, ledger::diff(&read, &want), "{text}");
+                // The items moved into the value are still printed (rendered when appended).
+                with.settle();
+                whole.settle();
+                assert_eq!(with.text(), whole.text(), "{text}");
                 compared += 1;
             }
         }
