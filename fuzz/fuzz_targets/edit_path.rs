@@ -155,7 +155,7 @@ fuzz_target!(|data: &[u8]| {
         .iter()
         .filter_map(|l| Some((l.path.clone(), l.value.clone()?)))
         .collect();
-    let routes: Vec<_> = want.bindings.iter().map(|(v, _, _)| v.clone()).collect();
+    let routes: Vec<_> = want.bindings.iter().map(choice::WantedRoute::value).collect();
     for d in [&with, &whole] {
         for l in want.leaves.iter().filter(|l| l.value.is_none()) {
             d.remove(&l.path, 0);

@@ -408,11 +408,56 @@ pub struct Leaf {
 
 /// Everything a choice writes into a given file: leaves (no leaf is inside another) and the
 /// `bindings` items it wants.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Desired {
     pub preset: String,
     pub leaves: Vec<Leaf>,
-    pub bindings: Vec<(Value, String, String)>,
+    pub bindings: Vec<WantedRoute>,
+}
+
+/// A route the preset wants: to `agent`, for a channel or (`group`) one group chat of it,
+/// with why and where it is documented. Made into its JSON value ([`WantedRoute::value`])
+/// only where one is needed: a big roster wants thousands, most of them in the file already
+/// (each value is about a kilobyte; the parts are shared with the preset's binding).
+#[derive(Debug, Clone, PartialEq)]
+pub struct WantedRoute {
+    pub agent: std::rc::Rc<str>,
+    pub channel: std::rc::Rc<str>,
+    pub group: Option<String>,
+    pub why: std::rc::Rc<str>,
+    pub doc: std::rc::Rc<str>,
+}
+
+impl WantedRoute {
+    /// `{"agentId", "match": {"channel", "peer": {"kind": "group", "id"}}}`, each object
+    /// sized to its keys (`json!` grows each map as it inserts, half again its size).
+    pub fn value(&self) -> Value {
+        fn object<const N: usize>(entries: [(&str, Value); N]) -> Value {
+            let mut m = serde_json::Map::with_capacity(N);
+            for (k, v) in entries {
+                m.insert(k.to_string(), v);
+            }
+            Value::Object(m)
+        }
+        let channel = Value::String(self.channel.to_string());
+        let matched = match &self.group {
+            None => object([("channel", channel)]),
+            Some(id) => object([
+                ("channel", channel),
+                (
+                    "peer",
+                    object([
+                        ("kind", Value::String("group".into())),
+                        ("id", Value::String(id.clone())),
+                    ]),
+                ),
+            ]),
+        };
+        object([
+            ("agentId", Value::String(self.agent.to_string())),
+            ("match", matched),
+        ])
+    }
 }
 
 impl Desired {
@@ -491,23 +536,31 @@ pub fn desired(choice: &Choice, channels: &[String]) -> Desired {
     }
     let mut bindings = Vec::new();
     for b in &preset.binding {
+        let (agent, why, doc): (std::rc::Rc<str>, std::rc::Rc<str>, std::rc::Rc<str>) = (
+            b.agent.as_str().into(),
+            b.why.as_str().into(),
+            b.doc.as_str().into(),
+        );
+        let wanted = |channel: std::rc::Rc<str>, group: Option<String>| WantedRoute {
+            agent: agent.clone(),
+            channel,
+            group,
+            why: why.clone(),
+            doc: doc.clone(),
+        };
+        // One shared name per channel.
+        let names: Vec<std::rc::Rc<str>> = channels.iter().map(|c| c.as_str().into()).collect();
         match b.for_each {
             ForEach::Channel => {
-                for channel in channels {
-                    bindings.push((route(&b.agent, channel, None), b.why.clone(), b.doc.clone()));
+                for channel in &names {
+                    bindings.push(wanted(channel.clone(), None));
                 }
             }
             ForEach::GroupChat => {
-                for g in inputs
-                    .groups
-                    .iter()
-                    .filter(|g| channels.contains(&g.channel))
-                {
-                    bindings.push((
-                        route(&b.agent, &g.channel, Some(&g.id)),
-                        b.why.clone(),
-                        b.doc.clone(),
-                    ));
+                for g in &inputs.groups {
+                    if let Some(channel) = names.iter().find(|c| ***c == *g.channel) {
+                        bindings.push(wanted(channel.clone(), Some(g.id.clone())));
+                    }
                 }
             }
         }
@@ -517,37 +570,6 @@ pub fn desired(choice: &Choice, channels: &[String]) -> Desired {
         leaves: leaves.into_leaves(),
         bindings,
     }
-}
-
-/// A route to `agent` for a channel, or for one group chat of it: `{"agentId", "match":
-/// {"channel", "peer": {"kind": "group", "id"}}}`, each object sized to its keys (a big
-/// roster's desired routes are many; `json!` grows each map as it inserts, half again its size).
-fn route(agent: &str, channel: &str, group: Option<&str>) -> Value {
-    fn object<const N: usize>(entries: [(&str, Value); N]) -> Value {
-        let mut m = serde_json::Map::with_capacity(N);
-        for (k, v) in entries {
-            m.insert(k.to_string(), v);
-        }
-        Value::Object(m)
-    }
-    let channel = Value::String(channel.to_string());
-    let matched = match group {
-        None => object([("channel", channel)]),
-        Some(id) => object([
-            ("channel", channel),
-            (
-                "peer",
-                object([
-                    ("kind", Value::String("group".into())),
-                    ("id", Value::String(id.to_string())),
-                ]),
-            ),
-        ]),
-    };
-    object([
-        ("agentId", Value::String(agent.to_string())),
-        ("match", matched),
-    ])
 }
 
 struct Ctx<'a> {
@@ -768,6 +790,13 @@ mod tests {
 
     #[test]
     fn a_route_is_the_object_openclaw_reads_key_order_included() {
+        let route = |agent: &str, channel: &str, group: Option<&str>| WantedRoute {
+            agent: agent.into(),
+            channel: channel.into(),
+            group: group.map(str::to_string),
+            why: "".into(),
+            doc: "".into(),
+        };
         for (got, want) in [
             (
                 route("main", "telegram", None),
@@ -778,7 +807,7 @@ mod tests {
                 json!({"agentId": "group", "match": {"channel": "slack", "peer": {"kind": "group", "id": "C1"}}}),
             ),
         ] {
-            assert_eq!(got.to_string(), want.to_string());
+            assert_eq!(got.value().to_string(), want.to_string());
         }
     }
 

@@ -1064,16 +1064,18 @@ fn migrate_agents_list(
 fn plan_bindings(
     doc: &Edits,
     current: &[Value],
-    want: Vec<(Value, String, String)>,
+    want: Vec<choice::WantedRoute>,
     preset: &str,
     owned: &Owned,
     changes: &mut Vec<Change>,
 ) -> Result<(), PlanError> {
     let bp = path("bindings");
     let none_wanted = want.is_empty();
-    {
-        let wanted: ValueSet = want.iter().map(|(v, _, _)| v).collect();
-        // Only routes the ledger says clawposture added are ours to take away.
+    // Only routes the ledger says clawposture added are ours to take away: the wanted ones'
+    // values are made to compare with only when there are some (a re-run).
+    if !owned.bindings.is_empty() {
+        let values: Vec<Value> = want.iter().map(choice::WantedRoute::value).collect();
+        let wanted: ValueSet = values.iter().collect();
         let owned_bindings: ValueSet = owned.bindings.iter().collect();
         let ours = |v: &Value| owned_bindings.contains(v);
         let mut removed = 0;
@@ -1098,14 +1100,15 @@ fn plan_bindings(
     }
     let present: ValueSet = current.iter().collect();
     let mut added = Vec::new();
-    for (item, why, docpath) in want {
+    for w in want {
+        let item = w.value();
         if !present.contains(&item) {
             changes.push(Change {
                 key: "bindings[]".into(),
                 before: None,
                 after: Some(item.clone()),
-                why,
-                doc: docpath,
+                why: w.why.to_string(),
+                doc: w.doc.to_string(),
                 loosens: None,
             });
             added.push(item);
