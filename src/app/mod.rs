@@ -243,7 +243,7 @@ fn prepare(
     if let Some(report) = facts.detection {
         chosen.notes.extend(detection_notes(report));
     }
-    let all = all_choices(presets, facts.environment, inputs);
+    let all = all_choices(presets, facts.environment, &chosen.inputs);
     let loaded = ledger::parse(facts.ledger);
     if let Some(problem) = loaded.problem() {
         chosen.notes.push(problem);
@@ -728,10 +728,14 @@ pub fn uses_groups(preset: &Preset) -> bool {
 }
 
 /// Every preset as it would be chosen here: what recognition and pruning compare against.
-pub fn all_choices(presets: &[Preset], environment: &Environment, inputs: &Inputs) -> Vec<Choice> {
+pub fn all_choices(
+    presets: &[Preset],
+    environment: &Environment,
+    inputs: &std::sync::Arc<Inputs>,
+) -> Vec<Choice> {
     presets
         .iter()
-        .map(|p| choice::adjust(p, environment, inputs))
+        .map(|p| choice::adjust_shared(p, environment, inputs))
         .collect()
 }
 

@@ -257,11 +257,13 @@ pub struct Adjustment {
     pub why: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Choice {
     pub preset: Preset,
     pub environment: Environment,
-    pub inputs: Inputs,
+    /// Shared by every preset's choice for the same answers (a big roster's group chats are
+    /// thousands, and recognition weighs a choice per preset and engine).
+    pub inputs: std::sync::Arc<Inputs>,
     pub adjustments: Vec<Adjustment>,
     /// Plain-language consequences to show next to the plan.
     pub notes: Vec<String>,
@@ -339,6 +341,15 @@ pub fn sandbox_user(engine: Engine, uid: u32, gid: u32) -> (Option<String>, Stri
 /// The choice without the refusal check: what this preset would write here. Used to
 /// recognise a file and to know which values other presets own.
 pub fn adjust(preset: &Preset, environment: &Environment, inputs: &Inputs) -> Choice {
+    adjust_shared(preset, environment, &std::sync::Arc::new(inputs.clone()))
+}
+
+/// [`adjust`] with the answers shared, not copied, by the choice.
+pub fn adjust_shared(
+    preset: &Preset,
+    environment: &Environment,
+    inputs: &std::sync::Arc<Inputs>,
+) -> Choice {
     let mut adjustments = Vec::new();
     let mut notes = Vec::new();
     let sandboxed = preset
@@ -386,7 +397,7 @@ pub fn adjust(preset: &Preset, environment: &Environment, inputs: &Inputs) -> Ch
     Choice {
         preset: preset.clone(),
         environment: *environment,
-        inputs: inputs.clone(),
+        inputs: std::sync::Arc::clone(inputs),
         adjustments,
         notes,
         policy_path: None,

@@ -190,9 +190,13 @@ impl Plan {
     /// The changes with every secret masked, for JSON output and previews: by key path (the
     /// change's key and the keys inside its value), then by value.
     pub fn masked_changes(&self) -> Vec<Change> {
-        self.changes
-            .iter()
-            .map(|c| {
+        self.changes.iter().map(|c| self.masked_change(c)).collect()
+    }
+
+    /// One of [`Plan::masked_changes`] (a big file's changes are shown one at a time).
+    pub fn masked_change(&self, c: &Change) -> Change {
+        {
+            {
                 // `bindings[3]` / `bindings[]` name an array item.
                 let at: Vec<String> = keypath::parse(c.key.split('[').next().unwrap_or(""))
                     .map(|mut p| {
@@ -214,8 +218,8 @@ impl Plan {
                     after: mask_value(&c.after),
                     ..c.clone()
                 }
-            })
-            .collect()
+            }
+        }
     }
 }
 

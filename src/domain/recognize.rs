@@ -280,11 +280,11 @@ pub fn recognize_read(
     preset: Option<&str>,
     advanced: Advanced,
 ) -> Option<Recognized> {
-    let inputs = Inputs {
+    let inputs = std::sync::Arc::new(Inputs {
         workspace_access: advanced.workspace_access,
         sandbox_network: advanced.sandbox_network,
         ..infer_inputs(value)
-    };
+    });
     // Plan only the candidates that can matter (planning is the cost): first those that can
     // fit (or all, when the preset is named), then the others whose drift could still equal
     // the best one's (they name the engines that fit as well). The lower bound is exact:
@@ -298,7 +298,7 @@ pub fn recognize_read(
         .flat_map(|p| {
             environments
                 .iter()
-                .map(|env| choice::adjust(p, env, &inputs))
+                .map(|env| choice::adjust_shared(p, env, &inputs))
         });
     for (i, c) in choices.enumerate() {
         match plan::drift_at_least(value, &channels, &c) {

@@ -290,15 +290,16 @@ pub fn map_secrets_in_place(path: &[String], value: &mut Value, f: &dyn Fn(&str)
 /// Config text with every secret string node replaced, quotes and all, by the mask in the
 /// node's own quotes. Text that does not parse is returned as it is (callers mask it by value
 /// too).
-pub fn mask_spans(text: &str) -> String {
+pub fn mask_spans(text: &str) -> std::borrow::Cow<'_, str> {
     let bom = if text.starts_with('\u{feff}') { 3 } else { 0 };
     let body = &text[bom..];
     // A text the walk does not follow has no object to mask: it does not parse, or is blank.
+    // Nothing to mask: the text itself, not a copy (a big file's is shown in a diff).
     let Some(mut spans) = streamed_spans(body) else {
-        return text.to_string();
+        return std::borrow::Cow::Borrowed(text);
     };
     if spans.is_empty() {
-        return text.to_string();
+        return std::borrow::Cow::Borrowed(text);
     }
     spans.sort_unstable();
     let mut out = String::with_capacity(text.len());
@@ -316,7 +317,7 @@ pub fn mask_spans(text: &str) -> String {
         pos = end;
     }
     out.push_str(&body[pos..]);
-    out
+    std::borrow::Cow::Owned(out)
 }
 
 /// The spans of the secret string nodes of `body`, token by token (a big file's abstract

@@ -132,7 +132,8 @@ pub fn plan_text(prepared: &Prepared, paths: &Resolved) -> String {
             a.why
         );
     }
-    let changes = plan.masked_changes();
+    // Masked one at a time as printed (a big file's changes are thousands).
+    let changes = &plan.changes;
     if plan.is_noop() {
         let _ = writeln!(
             out,
@@ -145,8 +146,8 @@ pub fn plan_text(prepared: &Prepared, paths: &Resolved) -> String {
             changes.len(),
             if changes.len() == 1 { "" } else { "s" }
         );
-        for c in &changes {
-            out.push_str(&change_line(c));
+        for c in changes {
+            out.push_str(&change_line(&plan.masked_change(c)));
         }
     }
     match plan.env_file.label() {
