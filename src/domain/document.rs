@@ -362,6 +362,10 @@ impl Document {
             && matches!(&*self.tree.borrow(), Some(Tree { holes: Some(h), .. })
                 if !self.focus.borrow().is_subset(&h.expanded));
         if stale {
+            debug_assert!(
+                !self.finished.get(),
+                "a tree rebuilt after the document's last read (its log is gone)"
+            );
             *self.tree.borrow_mut() = None;
             self.replaced.borrow_mut().clear();
             self.bare.borrow_mut().clear();

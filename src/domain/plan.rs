@@ -195,30 +195,26 @@ impl Plan {
 
     /// One of [`Plan::masked_changes`] (a big file's changes are shown one at a time).
     pub fn masked_change(&self, c: &Change) -> Change {
-        {
-            {
-                // `bindings[3]` / `bindings[]` name an array item.
-                let at: Vec<String> = keypath::parse(c.key.split('[').next().unwrap_or(""))
-                    .map(|mut p| {
-                        if c.key.contains('[') {
-                            p.push("[]".into());
-                        }
-                        p
-                    })
-                    .unwrap_or_default();
-                let mask_value = |v: &Option<Value>| {
-                    v.as_ref().map(|v| {
-                        let v = secrets::mask_value_at(&at, v);
-                        let text = self.mask(&v.to_string());
-                        serde_json::from_str(&text).unwrap_or(Value::String(text))
-                    })
-                };
-                Change {
-                    before: mask_value(&c.before),
-                    after: mask_value(&c.after),
-                    ..c.clone()
+        // `bindings[3]` / `bindings[]` name an array item.
+        let at: Vec<String> = keypath::parse(c.key.split('[').next().unwrap_or(""))
+            .map(|mut p| {
+                if c.key.contains('[') {
+                    p.push("[]".into());
                 }
-            }
+                p
+            })
+            .unwrap_or_default();
+        let mask_value = |v: &Option<Value>| {
+            v.as_ref().map(|v| {
+                let v = secrets::mask_value_at(&at, v);
+                let text = self.mask(&v.to_string());
+                serde_json::from_str(&text).unwrap_or(Value::String(text))
+            })
+        };
+        Change {
+            before: mask_value(&c.before),
+            after: mask_value(&c.after),
+            ..c.clone()
         }
     }
 }
@@ -413,10 +409,11 @@ pub fn plan_owned(
 /// [`plan_read`]'s changes, notes and warnings, for recognition, which reads nothing else:
 /// the edits are kept beside the value read ([`crate::domain::overlay`]), so no syntax tree
 /// is built (nor printed, nor read back) and neither the value nor the text is copied;
-/// `old_text` and `new_text` are left empty, and so is `new_value` (null) unless `keep` asks for it and there is a change (no
-/// change: it is `read`, which the caller holds). Errs wherever only the syntax tree edits
-/// exactly (a legacy `agents.list`, a removal, which could uncover an earlier duplicate key,
-/// a key on the way through `$include`, a secret moved): the caller then plans in full.
+/// `old_text` and `new_text` are left empty, and so is `new_value` (null) unless `keep` asks
+/// for it and there is a change (no change: it is `read`, which the caller holds). Errs
+/// wherever only the syntax tree edits exactly (a legacy `agents.list`, a removal, which
+/// could uncover an earlier duplicate key, a key on the way through `$include`, a secret
+/// moved): the caller then plans in full.
 pub fn plan_changes_read(
     current: &str,
     read: &Value,
