@@ -19,6 +19,10 @@ use serde_json::Value;
 
 /// Marks a hole's placeholder; a file holding it gets the whole tree.
 const PREFIX: &str = "clawposture-hole-";
+/// What follows a run's placeholder key in the skeleton: `"<marker><index>": 0`.
+const RUN_VALUE: &str = ": 0";
+/// The fewest entries a run stands for (a few entries cost little in the tree).
+const MIN_RUN: usize = 8;
 
 /// The holes of a skeleton: each placeholder string is `"<marker><index>"`.
 pub struct Holes {
@@ -30,6 +34,10 @@ pub struct Holes {
     /// The paths to the holes, as a tree: each node is its parent (`ROOT` for the top
     /// level's entries) and one step down from it.
     steps: Vec<(u32, Step)>,
+    /// Holes that stand for a run of an object's entries (not one value): the keys, in
+    /// order. In the tree each is one entry `"<marker><index>": 0` of its object, and its node
+    /// in `at` is the object's.
+    runs: std::collections::HashMap<usize, Vec<Box<str>>>,
     /// The paths whose values are in the tree (every prefix of every path edits reach).
     pub expanded: HashSet<Vec<String>>,
     /// The source's manners, read from the same abstract tree.
@@ -63,6 +71,17 @@ pub trait Placeholders {
     fn resolve(&self, v: &Value) -> Option<Value>;
     /// `v` with every placeholder in it filled.
     fn filled(&self, v: &Value) -> Value;
+    /// `Some`: `key`, a key of the object at the key path `at` in a value of the tree, stands
+    /// for a run of that object's entries.
+    fn run(&self, key: &str, at: &[String]) -> Option<Run>;
+}
+
+/// The entries a run's key stands for.
+pub enum Run {
+    /// At its own place: these keys, each with the value the value read holds there.
+    Own(Vec<String>),
+    /// Elsewhere: the entries, read from its bytes.
+    Read(serde_json::Map<String, Value>),
 }
 
 /// A value without placeholders (the whole tree, or no tree).
@@ -77,6 +96,9 @@ impl Placeholders for NoHoles {
     }
     fn filled(&self, v: &Value) -> Value {
         v.clone()
+    }
+    fn run(&self, _: &str, _: &[String]) -> Option<Run> {
+        None
     }
 }
 
@@ -101,6 +123,17 @@ impl Placeholders for Cut<'_> {
         self.holes.fill_value(&mut v, self.source);
         v
     }
+
+    fn run(&self, key: &str, at: &[String]) -> Option<Run> {
+        let i = self.holes.run_index(key)?;
+        let at: Vec<StepRef> = at.iter().map(|k| StepRef::Key(k)).collect();
+        Some(match self.holes.at[i] {
+            Some(n) if self.holes.path_is(n, &at) => {
+                Run::Own(self.holes.runs[&i].iter().map(|k| k.to_string()).collect())
+            }
+            _ => Run::Read(self.holes.read_run(i, self.source).unwrap_or_default()),
+        })
+    }
 }
 
 impl Cut<'_> {
@@ -115,15 +148,38 @@ impl Cut<'_> {
         }
         match (read, new) {
             (Value::Object(a), Value::Object(b)) => {
-                a.len() == b.len()
-                    && b.iter().all(|(k, y)| {
-                        a.get(k).is_some_and(|x| {
-                            at.push(StepRef::Key(k));
-                            let same = self.same_at(x, y, at);
-                            at.pop();
-                            same
-                        })
-                    })
+                let mut len = 0;
+                for (k, y) in b {
+                    if let Some(i) = self.holes.run_index(k) {
+                        // A run at its own place holds the entries read there; elsewhere,
+                        // its bytes read are compared.
+                        if self.holes.at[i].is_some_and(|n| self.holes.path_is(n, at)) {
+                            let keys = &self.holes.runs[&i];
+                            if !keys.iter().all(|key| a.contains_key(&**key)) {
+                                return false;
+                            }
+                            len += keys.len();
+                        } else {
+                            let entries = self.holes.read_run(i, self.source).unwrap_or_default();
+                            if !entries.iter().all(|(key, v)| a.get(key) == Some(v)) {
+                                return false;
+                            }
+                            len += entries.len();
+                        }
+                        continue;
+                    }
+                    len += 1;
+                    let same = a.get(k).is_some_and(|x| {
+                        at.push(StepRef::Key(k));
+                        let same = self.same_at(x, y, at);
+                        at.pop();
+                        same
+                    });
+                    if !same {
+                        return false;
+                    }
+                }
+                len == a.len()
             }
             (Value::Array(a), Value::Array(b)) => {
                 a.len() == b.len()
@@ -165,10 +221,15 @@ pub fn skeleton(source: &str, expanded: HashSet<Vec<String>>) -> Option<(String,
         steps: Vec::new(),
         stack: Vec::new(),
         duplicates: 0,
+        runs: Default::default(),
     };
     cut.object(&root, &mut Vec::new(), true);
     let Walk {
-        spans, at, steps, ..
+        spans,
+        at,
+        steps,
+        runs,
+        ..
     } = cut;
     drop(root);
     let marker = format!("{PREFIX}{:016x}-", nonce());
@@ -180,6 +241,9 @@ pub fn skeleton(source: &str, expanded: HashSet<Vec<String>>) -> Option<(String,
         text.push_str(&marker);
         text.push_str(&i.to_string());
         text.push('"');
+        if runs.contains_key(&i) {
+            text.push_str(RUN_VALUE);
+        }
         last = span.end;
     }
     text.push_str(&source[last..]);
@@ -195,6 +259,7 @@ pub fn skeleton(source: &str, expanded: HashSet<Vec<String>>) -> Option<(String,
             spans,
             at,
             steps,
+            runs,
             expanded,
             style,
         },
@@ -225,6 +290,7 @@ struct Walk<'s> {
     stack: Vec<(Step, Option<u32>)>,
     /// How many keys on the stack a later duplicate hides.
     duplicates: usize,
+    runs: std::collections::HashMap<usize, Vec<Box<str>>>,
 }
 
 impl Walk<'_> {
@@ -273,7 +339,23 @@ impl Walk<'_> {
         for (n, p) in o.properties.iter().enumerate() {
             last.insert(p.name.as_str(), n);
         }
-        for (n, p) in o.properties.iter().enumerate() {
+        let runs = match keyed && decides && last.len() == o.properties.len() {
+            true => self.runs_of(o, path),
+            false => Vec::new(),
+        };
+        let mut runs = runs.into_iter().peekable();
+        let mut n = 0;
+        while let Some(p) = o.properties.get(n) {
+            if let Some(run) = runs.next_if(|r| r.start == n) {
+                // One hole for the run's entries (their keys kept, in order).
+                let end = &o.properties[run.end - 1];
+                self.hole(p.range.start..end.range.end);
+                let keys = o.properties[run.clone()].iter();
+                let keys = keys.map(|p| p.name.as_str().into()).collect();
+                self.runs.insert(self.spans.len() - 1, keys);
+                n = run.end;
+                continue;
+            }
             let name = p.name.as_str();
             let hidden = last.get(name) != Some(&n);
             self.duplicates += usize::from(hidden);
@@ -288,6 +370,71 @@ impl Walk<'_> {
             path.pop();
             self.stack.pop();
             self.duplicates -= usize::from(hidden);
+            n += 1;
+        }
+    }
+}
+
+impl Walk<'_> {
+    /// The runs of `o`'s entries (at `path`, no duplicate key) that stand in the tree as one
+    /// entry each: at least [`MIN_RUN`] entries in a row that no edit path leads into, never
+    /// the first or the last (the library reads the object's manners there: where it writes
+    /// an entry it appends, and whether the object is written on one line), and only where
+    /// the object still has blanks of its own outside them (it answers the trailing-comma
+    /// question itself, see the module's notes).
+    fn runs_of(&self, o: &ast::Object, path: &mut Vec<String>) -> Vec<std::ops::Range<usize>> {
+        let n = o.properties.len();
+        // Only an object written one entry per line: the library rewrites one written on a
+        // line (or partly so) entry by entry when an edit makes it span lines.
+        let mut from = o.range.start + 1;
+        for r in o.properties.iter().map(|p| p.range).chain([o.range]) {
+            let to = if r == o.range { r.end - 1 } else { r.start };
+            if !self
+                .source
+                .get(from..to)
+                .is_some_and(|gap| gap.contains('\n'))
+            {
+                return Vec::new();
+            }
+            from = r.end;
+        }
+        let mut runs = Vec::new();
+        let mut start = None;
+        for i in 1..n.saturating_sub(1) {
+            path.push(o.properties[i].name.as_str().to_string());
+            let open = self.expanded.contains(path.as_slice());
+            path.pop();
+            match (open, start) {
+                (false, None) => start = Some(i),
+                (true, Some(s)) => {
+                    runs.push(s..i);
+                    start = None;
+                }
+                _ => {}
+            }
+        }
+        if let Some(s) = start {
+            runs.push(s..n - 1);
+        }
+        runs.retain(|r| r.len() >= MIN_RUN);
+        if runs.is_empty() {
+            return runs;
+        }
+        // The object's own blanks with each run as one entry.
+        let mut entries = Vec::new();
+        let mut i = 0;
+        for r in &runs {
+            entries.extend(o.properties[i..r.start].iter().map(|p| p.range));
+            entries.push(jsonc_parser::common::Range {
+                start: o.properties[r.start].range.start,
+                end: o.properties[r.end - 1].range.end,
+            });
+            i = r.end;
+        }
+        entries.extend(o.properties[i..].iter().map(|p| p.range));
+        match has_blank(self.source, o.range, entries.into_iter()) {
+            true => runs,
+            false => Vec::new(),
         }
     }
 }
@@ -334,6 +481,83 @@ impl Holes {
     /// The hole the value `v` stands for (None: `v` is no placeholder).
     fn index_of(&self, v: &Value) -> Option<usize> {
         self.index(v.as_str()?)
+            .filter(|i| !self.runs.contains_key(i))
+    }
+
+    /// The run the key `k` stands for (None: `k` is no run's placeholder).
+    fn run_index(&self, k: &str) -> Option<usize> {
+        self.index(k).filter(|i| self.runs.contains_key(i))
+    }
+
+    /// Run `i`'s entries, read from its bytes.
+    fn read_run(&self, i: usize, source: &str) -> Option<serde_json::Map<String, Value>> {
+        match read_fragment(&format!("{{{}\n}}", &source[self.spans[i].clone()]))? {
+            Value::Object(m) => Some(m),
+            _ => None,
+        }
+    }
+
+    /// `m` with each run's placeholder entry replaced, in its place, by the run's entries:
+    /// each from `entry(run index, key)` (None: all of them read from its bytes).
+    fn splice_runs(
+        &self,
+        m: &mut serde_json::Map<String, Value>,
+        source: &str,
+        mut entry: impl FnMut(usize, &str) -> Option<Value>,
+        mut other: impl FnMut(&mut Value),
+    ) {
+        if !m.keys().any(|k| self.run_index(k).is_some()) {
+            m.values_mut().for_each(other);
+            return;
+        }
+        let old = std::mem::take(m);
+        let more: usize = old
+            .keys()
+            .filter_map(|k| self.run_index(k))
+            .map(|i| self.runs[&i].len())
+            .sum();
+        *m = serde_json::Map::with_capacity(old.len() + more);
+        for (k, mut v) in old {
+            let Some(i) = self.run_index(&k) else {
+                other(&mut v);
+                m.insert(k, v);
+                continue;
+            };
+            let keys = &self.runs[&i];
+            let moved: Option<Vec<Value>> = keys.iter().map(|key| entry(i, key)).collect();
+            match moved {
+                Some(values) => {
+                    for (key, value) in keys.iter().zip(values) {
+                        m.insert(key.to_string(), value);
+                    }
+                }
+                None => m.extend(self.read_run(i, source).unwrap_or_default()),
+            }
+        }
+    }
+
+    /// The object at node `n` of `read` (the root object at [`ROOT`]).
+    fn object_at<'r>(
+        &self,
+        n: u32,
+        read: &'r mut Value,
+    ) -> Option<&'r mut serde_json::Map<String, Value>> {
+        let mut path = Vec::new();
+        let mut at = n;
+        while at != ROOT {
+            let (parent, step) = self.steps.get(at as usize)?;
+            path.push(step);
+            at = *parent;
+        }
+        let mut cur = read;
+        for step in path.into_iter().rev() {
+            cur = match (step, cur) {
+                (Step::Key(k), Value::Object(m)) => m.get_mut(&**k)?,
+                (Step::Index(i), Value::Array(a)) => a.get_mut(*i)?,
+                _ => return None,
+            };
+        }
+        cur.as_object_mut()
     }
 
     /// The value of hole `i`, read from its bytes in `source`.
@@ -394,7 +618,22 @@ impl Holes {
                 }
             }
             Value::Array(a) => a.iter_mut().for_each(|x| self.fill_from(x, source, read)),
-            Value::Object(m) => m.values_mut().for_each(|x| self.fill_from(x, source, read)),
+            Value::Object(m) => {
+                // A run's entries move out of the object read at its node (all of them, or
+                // it is read from its bytes), the other entries are filled as values. The
+                // read value is shared by both: taken in turns.
+                let read = std::cell::RefCell::new(read);
+                self.splice_runs(
+                    m,
+                    source,
+                    |i, key| {
+                        let mut read = read.borrow_mut();
+                        let object = self.object_at(self.at[i]?, &mut read)?;
+                        object.get_mut(key).map(std::mem::take)
+                    },
+                    |x| self.fill_from(x, source, &mut read.borrow_mut()),
+                );
+            }
             _ => {}
         }
     }
@@ -408,11 +647,17 @@ impl Holes {
         while let Some(at) = rest.find(&needle) {
             let after = &rest[at + 1..];
             let end = after.find('"').unwrap_or(after.len());
-            match self.index(&after[..end]).map(|i| self.spans[i].clone()) {
-                Some(span) if end < after.len() => {
+            let index = self.index(&after[..end]);
+            // A run's placeholder is a whole entry: its value goes too.
+            let tail = match index.is_some_and(|i| self.runs.contains_key(&i)) {
+                true => RUN_VALUE,
+                false => "",
+            };
+            match index.map(|i| self.spans[i].clone()) {
+                Some(span) if end < after.len() && after[end + 1..].starts_with(tail) => {
                     pieces.push(&rest[..at]);
                     pieces.push(&source[span]);
-                    rest = &after[end + 1..];
+                    rest = &after[end + 1 + tail.len()..];
                 }
                 _ => {
                     pieces.push(&rest[..at + needle.len()]);
@@ -435,7 +680,9 @@ impl Holes {
                 }
             }
             Value::Array(a) => a.iter_mut().for_each(|x| self.fill_value(x, source)),
-            Value::Object(m) => m.values_mut().for_each(|x| self.fill_value(x, source)),
+            Value::Object(m) => {
+                self.splice_runs(m, source, |_, _| None, |x| self.fill_value(x, source))
+            }
             _ => {}
         }
     }
@@ -483,6 +730,42 @@ mod tests {
             v,
             crate::domain::document::parse_value(source).expect("parses")
         );
+    }
+
+    #[test]
+    fn a_run_of_entries_no_edit_reaches_is_one_entry_of_the_tree() {
+        let entries: String = (0..12)
+            .map(|i| format!("    // agent {i}\n    'a{i}': {{ x: {i} }},\n"))
+            .collect();
+        let source = format!("{{\n  entries: {{\n{entries}  }},\n}}\n");
+        let value = crate::domain::document::parse_value(&source).expect("parses");
+        // The first and the last entry are never in a run. `a5` reached: a1..a4 and a6..a10
+        // are too few for one; `a2` reached: a3..a10 is one.
+        for (reached, runs) in [("entries.new", 1), ("entries.a5", 0), ("entries.a2", 1)] {
+            let (text, holes) = skeleton(&source, expanded(&[reached])).expect("a skeleton");
+            assert_eq!(holes.runs.len(), runs, "{reached}: {text}");
+            assert_eq!(text.matches(RUN_VALUE).count(), runs, "{text}");
+            assert!(text.contains("'a0'") && text.contains("'a11'"), "{text}");
+            assert_eq!(holes.fill(&text, &source), source);
+            let mut v = crate::domain::document::parse_value(&text).expect("parses");
+            let mut moved = v.clone();
+            holes.fill_value(&mut v, &source);
+            assert_eq!(
+                serde_json::to_string(&v).ok(),
+                serde_json::to_string(&value).ok()
+            );
+            // Moved out of the value read: the same value, key order included.
+            holes.fill_from(&mut moved, &source, &mut value.clone());
+            assert_eq!(
+                serde_json::to_string(&moved).ok(),
+                serde_json::to_string(&value).ok()
+            );
+        }
+        // Written on one line: never a run (the library rewrites such an object whole).
+        let inline: Vec<String> = (0..12).map(|i| format!("a{i}: {{ x: {i} }}")).collect();
+        let source = format!("{{ entries: {{ {} }} }}", inline.join(", "));
+        let (_, holes) = skeleton(&source, expanded(&["entries.new"])).expect("a skeleton");
+        assert!(holes.runs.is_empty());
     }
 
     #[test]

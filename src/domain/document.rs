@@ -1084,7 +1084,33 @@ mod tests {
         let mut texts = odd_texts();
         texts.push("{\n  a: { x: { y: 1 } },\n  b: [ { y: 1 }, { y: 2 }, { y: 3 } ],\n  a: { x: { y: 2 }, z: [ { q: 1 } ] },\n  c: { d: { e: 1 }, f: 2 },\n}\n".into());
         texts.push("{\n  bindings: [ { agentId: 'x' }, { agentId: 'y', match: { peer: { id: '1' } } } ],\n  agents: { entries: { w: { tools: { deny: [ 'exec' ] } } }, entries: { w: { sandbox: { mode: 'off' } } } },\n}\n".into());
-        let edits: [&dyn Fn(&Document); 6] = [
+        // Objects with many entries, where the tree keeps runs of them as one entry each:
+        // one entry per line with comments among them, and all on one line.
+        let entries: Vec<String> = (0..20)
+            .map(|i| format!("      // agent {i}\n      'a{i}': {{ x: {i}, y: [ {i} ] }},\n"))
+            .collect();
+        texts.push(format!(
+            "{{\n  agents: {{\n    entries: {{\n{}    }},\n  }},\n  bindings: [ {{ agentId: 'a1' }} ],\n}}\n",
+            entries.concat()
+        ));
+        let inline: Vec<String> = (0..20).map(|i| format!("a{i}: {{ x: {i} }}")).collect();
+        texts.push(format!(
+            "{{ agents: {{ entries: {{ {} }} }} }}",
+            inline.join(", ")
+        ));
+        let edits: [&dyn Fn(&Document); 10] = [
+            // An entry inserted after a run, one set inside one (splitting it), one removed
+            // between two, and a run's neighbour removed.
+            &|d| d.set(&p("agents.entries.new.x"), &json!(1)),
+            &|d| d.set(&p("agents.entries.a9.x"), &json!("nine")),
+            &|d| {
+                d.remove(&p("agents.entries.a10"), 2);
+                d.set(&p("agents.entries.z.y"), &json!([]));
+            },
+            &|d| {
+                d.remove_many(&[p("agents.entries.a0"), p("agents.entries.a19")], |_| 2);
+                d.set(&p("agents.entries.a1"), &json!({"q": true}));
+            },
             // Items shift under the holes of an array of the same length.
             &|d| {
                 d.array_remove(&p("b"), 0);
@@ -1138,6 +1164,68 @@ mod tests {
             }
         }
         assert!(compared > 40, "{compared}");
+    }
+
+    /// Objects of many entries, one per line, edited at random (keys set in and beside runs,
+    /// entries removed, some together): the tree that keeps runs of entries as one entry
+    /// prints, reads and diffs as the whole tree does.
+    #[test]
+    fn random_edits_around_runs_of_entries_are_the_whole_trees() {
+        use crate::domain::ledger;
+        let mut rand = crate::domain::read_back::tests::rand();
+        let mut checked = 0;
+        for round in 0..60 {
+            let n = 9 + rand(20);
+            let mut body = String::new();
+            for i in 0..n {
+                if rand(3) == 0 {
+                    body.push_str(&format!("    // about e{i}\n"));
+                }
+                let comma = if i + 1 < n || rand(2) == 0 { "," } else { "" };
+                let side = if rand(4) == 0 { " /* side */" } else { "" };
+                body.push_str(&format!("    e{i}: {{ v: {i}, w: [{i}] }}{comma}{side}\n"));
+            }
+            let text = format!("{{\n  o: {{\n{body}  }},\n  k: [ 1 ],\n}}\n");
+            let Ok(read) = parse_value(&text) else {
+                panic!("{text}");
+            };
+            let key = |rand: &mut dyn FnMut(usize) -> usize| format!("o.e{}", rand(n + 2));
+            let mut ops: Vec<(u8, String)> = Vec::new();
+            for _ in 0..1 + rand(4) {
+                ops.push((rand(4) as u8, key(&mut rand)));
+            }
+            let (with, whole) = (
+                Document::parse(&text).unwrap(),
+                Document::parse_whole(&text).unwrap(),
+            );
+            for d in [&with, &whole] {
+                for (op, k) in &ops {
+                    match op {
+                        0 => d.set(&p(&format!("{k}.v")), &json!(round)),
+                        1 => d.set(&p(k), &json!({"new": true})),
+                        2 => {
+                            d.remove(&p(k), 1);
+                        }
+                        _ => d.remove_many(&[p(k), p("o.e1")], |_| 1),
+                    }
+                }
+            }
+            let want = whole.value();
+            let (keys, value) = with.value_from(read.clone(), |old, new, holes| {
+                ledger::diff_with(old, new, holes)
+            });
+            assert_eq!(
+                serde_json::to_string(&value).ok(),
+                serde_json::to_string(&want).ok(),
+                "{ops:?}\n{text}"
+            );
+            assert_eq!(keys, ledger::diff(&read, &want), "{ops:?}\n{text}");
+            with.settle();
+            whole.settle();
+            assert_eq!(with.text(), whole.text(), "{ops:?}\n{text}");
+            checked += 1;
+        }
+        assert_eq!(checked, 60);
     }
 
     /// Every fixture, and texts with odd manners, each also with Windows line endings.

@@ -10,7 +10,7 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 use crate::domain::choice::{Inputs, get_in};
-use crate::domain::doc_holes::{NoHoles, Placeholders};
+use crate::domain::doc_holes::{NoHoles, Placeholders, Run};
 use crate::domain::value_set::ValueSet;
 
 /// The format this build reads and writes. A newer one is reported and never rewritten.
@@ -401,13 +401,32 @@ fn diff_walk(
                 moved: false,
             });
         }
-        let keys: std::collections::BTreeSet<&String> =
-            am.into_iter().chain(bm).flat_map(|m| m.keys()).collect();
+        // A key of the tree's value may stand for a run of the object's entries: at its own
+        // place they are the entries read (the same on both sides: not walked), elsewhere
+        // its entries read from its bytes are compared.
+        let mut runs = std::collections::HashSet::new();
+        let mut same_keys = std::collections::HashSet::new();
+        let mut read = serde_json::Map::new();
+        for k in bm.into_iter().flat_map(|m| m.keys()) {
+            match holes.run(k, path) {
+                Some(Run::Own(keys)) => same_keys.extend(keys),
+                Some(Run::Read(entries)) => read.extend(entries),
+                None => continue,
+            }
+            runs.insert(k.as_str());
+        }
+        let keys: std::collections::BTreeSet<&String> = am
+            .into_iter()
+            .chain(bm)
+            .flat_map(|m| m.keys())
+            .chain(read.keys())
+            .filter(|k| !runs.contains(k.as_str()) && !same_keys.contains(k.as_str()))
+            .collect();
         for k in keys {
             path.push(k.clone());
             walk(
                 am.and_then(|m| m.get(k)),
-                bm.and_then(|m| m.get(k)),
+                bm.and_then(|m| m.get(k)).or_else(|| read.get(k)),
                 path,
                 out,
                 holes,
