@@ -9,6 +9,14 @@
 //! parent answers that question itself, so the search stops before it reaches a hole. It
 //! also takes the newline kind from the first newline it meets: a file that mixes CRLF and
 //! LF gets the whole tree, and so does one whose CRLFs are all inside holes.
+//!
+//! An object an edit reaches keeps its entries in the tree, each with its key and comments,
+//! even where its value is a hole: inserting one agent among ten thousand built a tree of
+//! ten thousand entries. So a run of entries no edit reaches stands as one entry, a hole of
+//! its own (`"<marker><index>": 0`), filled back with the run's bytes, and with its entries
+//! in the value. Only in an object written one entry per line with no duplicate key, never
+//! its first or last entry (the library writes an object on one line entry by entry again
+//! when an edit makes it span lines, and reads its manners at its ends).
 
 use std::collections::HashSet;
 use std::ops::Range;
