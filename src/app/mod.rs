@@ -820,14 +820,17 @@ impl Prepared {
     /// What writing this plan means, at the resolved paths, keeping `keep_backups` backups
     /// besides the first.
     pub fn write_job(&self, resolved: &Resolved, keep_backups: usize) -> WriteJob {
-        self.write_job_with(resolved, keep_backups, self.plan.ledger_keys())
+        let checklist = self.checklist(resolved);
+        self.write_job_with(resolved, keep_backups, self.plan.ledger_keys(), checklist)
     }
 
     /// [`Prepared::write_job`], then [`Prepared::forget_values`]: the ledger keys move into
     /// the job instead of being copied (a big file's are several times the file).
     pub fn take_write_job(&mut self, resolved: &Resolved, keep_backups: usize) -> WriteJob {
+        // The checklist reads the new value: drawn before its leaves move into the keys.
+        let checklist = self.checklist(resolved);
         let keys = self.plan.take_ledger_keys();
-        let job = self.write_job_with(resolved, keep_backups, keys);
+        let job = self.write_job_with(resolved, keep_backups, keys, checklist);
         self.forget_values();
         job
     }
@@ -837,6 +840,7 @@ impl Prepared {
         resolved: &Resolved,
         keep_backups: usize,
         keys: Vec<ledger::KeyChange>,
+        checklist: crate::domain::checklist::Context,
     ) -> WriteJob {
         WriteJob {
             keep_backups,
@@ -847,7 +851,7 @@ impl Prepared {
             env_file: self.plan.env_file.clone(),
             env_docker_host: self.plan.env_docker_host.clone(),
             env_secrets: self.plan.secret_moves.env.clone(),
-            checklist: self.checklist(resolved),
+            checklist,
             ledger: self.pending_ledger_with(resolved, keys),
             policy: self
                 .policy
