@@ -97,10 +97,7 @@ impl Context {
             engine,
             endpoint: None,
             images_present: Vec::new(),
-            sandboxes: expect::sandboxes(config_value)
-                .into_iter()
-                .filter(AgentSandbox::enabled)
-                .collect(),
+            sandboxes: expect::sandboxes_where(config_value, AgentSandbox::enabled),
             port: expect::gateway_port(config_value),
             exec_mode: expect::exec_mode(config_value, None),
             owner: None,

@@ -185,9 +185,16 @@ pub fn agent_sandbox(config: &Value, agent: &str) -> AgentSandbox {
 
 /// Every agent's effective sandbox.
 pub fn sandboxes(config: &Value) -> Vec<AgentSandbox> {
+    sandboxes_where(config, |_| true)
+}
+
+/// The agents' effective sandboxes that `keep` keeps, each judged as it is read (a big
+/// roster's thousands of sandboxes that are off are never held together).
+pub fn sandboxes_where(config: &Value, keep: impl Fn(&AgentSandbox) -> bool) -> Vec<AgentSandbox> {
     agents(config)
         .iter()
         .map(|a| agent_sandbox(config, a))
+        .filter(|s| keep(s))
         .collect()
 }
 

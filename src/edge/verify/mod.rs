@@ -303,10 +303,7 @@ pub fn expectations(opts: &Options, read: Result<Option<&str>, String>) -> Expec
         _ => None,
     };
     let token = statics::token_source(value);
-    let sandboxed: Vec<AgentSandbox> = expect::sandboxes(value)
-        .into_iter()
-        .filter(AgentSandbox::enabled)
-        .collect();
+    let sandboxed = expect::sandboxes_where(value, AgentSandbox::enabled);
     let engine = (parsed.is_ok() && !sandboxed.is_empty()).then(|| {
         let kind = backend_kind(&sandboxed[0]);
         let rootless = match opts.engine {
