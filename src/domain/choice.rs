@@ -546,6 +546,8 @@ pub fn desired(choice: &Choice, channels: &[String]) -> Desired {
         }
     }
     let mut bindings = Vec::new();
+    // One shared name per channel.
+    let names: Vec<std::rc::Rc<str>> = channels.iter().map(|c| c.as_str().into()).collect();
     for b in &preset.binding {
         let (agent, why, doc): (std::rc::Rc<str>, std::rc::Rc<str>, std::rc::Rc<str>) = (
             b.agent.as_str().into(),
@@ -559,8 +561,6 @@ pub fn desired(choice: &Choice, channels: &[String]) -> Desired {
             why: why.clone(),
             doc: doc.clone(),
         };
-        // One shared name per channel.
-        let names: Vec<std::rc::Rc<str>> = channels.iter().map(|c| c.as_str().into()).collect();
         match b.for_each {
             ForEach::Channel => {
                 for channel in &names {

@@ -544,12 +544,8 @@ impl Holes {
         }
     }
 
-    /// The object at node `n` of `read` (the root object at [`ROOT`]).
-    fn object_at<'r>(
-        &self,
-        n: u32,
-        read: &'r mut Value,
-    ) -> Option<&'r mut serde_json::Map<String, Value>> {
+    /// The value at node `n` of `read` (`read` itself at [`ROOT`]).
+    fn node_mut<'r>(&self, n: u32, read: &'r mut Value) -> Option<&'r mut Value> {
         let mut path = Vec::new();
         let mut at = n;
         while at != ROOT {
@@ -565,7 +561,16 @@ impl Holes {
                 _ => return None,
             };
         }
-        cur.as_object_mut()
+        Some(cur)
+    }
+
+    /// The object at node `n` of `read` (the root object at [`ROOT`]).
+    fn object_at<'r>(
+        &self,
+        n: u32,
+        read: &'r mut Value,
+    ) -> Option<&'r mut serde_json::Map<String, Value>> {
+        self.node_mut(n, read)?.as_object_mut()
     }
 
     /// The value of hole `i`, read from its bytes in `source`.
@@ -595,21 +600,7 @@ impl Holes {
     /// The value at node `n` moved out of `read` (None: not there, or no object or array,
     /// which no hole is).
     fn take(&self, n: u32, read: &mut Value) -> Option<Value> {
-        let mut path = Vec::new();
-        let mut at = n;
-        while at != ROOT {
-            let (parent, step) = self.steps.get(at as usize)?;
-            path.push(step);
-            at = *parent;
-        }
-        let mut cur = read;
-        for step in path.into_iter().rev() {
-            cur = match (step, cur) {
-                (Step::Key(k), Value::Object(m)) => m.get_mut(&**k)?,
-                (Step::Index(i), Value::Array(a)) => a.get_mut(*i)?,
-                _ => return None,
-            };
-        }
+        let cur = self.node_mut(n, read)?;
         matches!(cur, Value::Object(_) | Value::Array(_)).then(|| std::mem::take(cur))
     }
 
