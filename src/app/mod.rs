@@ -208,7 +208,7 @@ fn prepare(
     let current = decode_config(facts.config, facts.original).map_err(Prep::Refused)?;
     let preset = find_preset(presets, threat).map_err(Prep::Refused)?;
     // The file is read once here; every step below shares the value.
-    let read = current
+    let mut read = current
         .as_deref()
         .and_then(|c| crate::domain::document::parse_value(c).ok());
     // Every id names a channel OpenClaw knows (or one this config configures itself).
@@ -254,7 +254,7 @@ fn prepare(
         (!policy_file.path.as_os_str().is_empty()).then(|| policy_file.path.display().to_string());
     // What the file holds today, recognised before the plan is made: the two never hold their
     // copies of a big file's value at the same time.
-    let recognized = current.as_deref().zip(read.as_ref()).and_then(|(c, v)| {
+    let recognized = current.as_deref().zip(read.as_mut()).and_then(|(c, v)| {
         recognition::recognize_read(
             c,
             v,

@@ -15,11 +15,7 @@ use crate::domain::invariants::{self, Subject, Violation};
 /// borrowed, when it holds every leaf already (a re-run, the check after a write: a big
 /// file's value costs several times the file to copy).
 pub fn projected<'v>(value: &'v Value, want: &Desired) -> std::borrow::Cow<'v, Value> {
-    if want
-        .leaves
-        .iter()
-        .all(|l| crate::domain::choice::get_in(value, &l.path) == l.value.as_ref())
-    {
+    if holds_all(value, want) {
         return std::borrow::Cow::Borrowed(value);
     }
     let mut v = value.clone();
@@ -27,6 +23,109 @@ pub fn projected<'v>(value: &'v Value, want: &Desired) -> std::borrow::Cow<'v, V
         set_in(&mut v, &leaf.path, leaf.value.clone());
     }
     std::borrow::Cow::Owned(v)
+}
+
+fn holds_all(value: &Value, want: &Desired) -> bool {
+    want.leaves
+        .iter()
+        .all(|l| crate::domain::choice::get_in(value, &l.path) == l.value.as_ref())
+}
+
+/// How to put back one change [`set_logged`] made.
+#[derive(Debug)]
+pub enum Undo {
+    /// The value at the path was replaced: this was there.
+    Put(Vec<String>, Value),
+    /// The key at the path was added.
+    Added(Vec<String>),
+    /// The key at the path was removed: it stood at this index of its object.
+    Removed(Vec<String>, usize, Value),
+}
+
+/// [`set_in`], with what it changed logged for [`undo`]: the value it replaced or removed is
+/// moved into the log, not copied, and nothing below a key it adds is logged.
+pub fn set_logged(root: &mut Value, path: &[String], value: Option<Value>, log: &mut Vec<Undo>) {
+    let Some((last, parents)) = path.split_last() else {
+        if let Some(v) = value {
+            log.push(Undo::Put(Vec::new(), std::mem::replace(root, v)));
+        }
+        return;
+    };
+    let mut cur = root;
+    for (depth, seg) in parents.iter().enumerate() {
+        if !cur.is_object() {
+            // Replaced whole: putting the old value back undoes everything below.
+            let old = std::mem::replace(cur, Value::Object(serde_json::Map::new()));
+            log.push(Undo::Put(path[..depth].to_vec(), old));
+            set_in(cur, &path[depth..], value);
+            return;
+        }
+        let Value::Object(map) = cur else { return };
+        if !map.contains_key(seg) {
+            log.push(Undo::Added(path[..=depth].to_vec()));
+            let mut fresh = Value::Object(serde_json::Map::new());
+            set_in(&mut fresh, &path[depth + 1..], value);
+            map.insert(seg.clone(), fresh);
+            return;
+        }
+        let Some(next) = map.get_mut(seg) else { return };
+        cur = next;
+    }
+    if !cur.is_object() {
+        let old = std::mem::replace(cur, Value::Object(serde_json::Map::new()));
+        log.push(Undo::Put(parents.to_vec(), old));
+        set_in(cur, std::slice::from_ref(last), value);
+        return;
+    }
+    let Value::Object(map) = cur else { return };
+    match value {
+        Some(v) => match map.get_mut(last) {
+            Some(slot) => log.push(Undo::Put(path.to_vec(), std::mem::replace(slot, v))),
+            None => {
+                log.push(Undo::Added(path.to_vec()));
+                map.insert(last.clone(), v);
+            }
+        },
+        None => {
+            if let Some(index) = map.keys().position(|k| k == last)
+                && let Some(old) = map.shift_remove(last)
+            {
+                log.push(Undo::Removed(path.to_vec(), index, old));
+            }
+        }
+    }
+}
+
+/// Put back what [`set_logged`] changed, last change first: the value is as it was, its keys
+/// in their order.
+pub fn undo(root: &mut Value, log: Vec<Undo>) {
+    for step in log.into_iter().rev() {
+        match step {
+            Undo::Put(path, old) => {
+                if let Some(slot) = get_mut_in(root, &path) {
+                    *slot = old;
+                }
+            }
+            Undo::Added(path) => {
+                if let Some((last, parents)) = path.split_last()
+                    && let Some(Value::Object(map)) = get_mut_in(root, parents)
+                {
+                    map.shift_remove(last);
+                }
+            }
+            Undo::Removed(path, index, old) => {
+                if let Some((last, parents)) = path.split_last()
+                    && let Some(Value::Object(map)) = get_mut_in(root, parents)
+                {
+                    map.shift_insert(index, last.clone(), old);
+                }
+            }
+        }
+    }
+}
+
+fn get_mut_in<'v>(root: &'v mut Value, path: &[String]) -> Option<&'v mut Value> {
+    path.iter().try_fold(root, |cur, seg| cur.get_mut(seg.as_str()))
 }
 
 fn why(v: &Violation, threat: &str) -> String {
@@ -71,10 +170,32 @@ fn ownable(v: &Violation) -> bool {
 }
 
 /// The leaves that make every ownable invariant hold after `want` (`value`: the file after any
-/// `agents.list` migration). Leaves already in `want` are not repeated.
-pub fn fixes(value: &Value, want: &Desired, engine: bool, waived: &[String]) -> Vec<Leaf> {
+/// `agents.list` migration). Leaves already in `want` are not repeated. The file is judged as
+/// `want` would leave it: `value` is changed to that in place and put back after (a big
+/// file's value costs several times the file to copy).
+pub fn fixes(value: &mut Value, want: &Desired, engine: bool, waived: &[String]) -> Vec<Leaf> {
+    let mut log = Vec::new();
+    if !holds_all(value, want) {
+        for leaf in &want.leaves {
+            set_logged(value, &leaf.path, leaf.value.clone(), &mut log);
+        }
+    }
+    let out = fixes_after(value, want, engine, waived);
+    undo(value, log);
+    out
+}
+
+/// [`fixes`] of a value that cannot be changed in place: copied only when `want` changes it.
+pub fn fixes_read(value: &Value, want: &Desired, engine: bool, waived: &[String]) -> Vec<Leaf> {
+    match holds_all(value, want) {
+        true => fixes_after(value, want, engine, waived),
+        false => fixes(&mut value.clone(), want, engine, waived),
+    }
+}
+
+/// [`fixes`] of the file as `want` leaves it (`after`).
+fn fixes_after(after: &Value, want: &Desired, engine: bool, waived: &[String]) -> Vec<Leaf> {
     let threat = want.preset.as_str();
-    let after = projected(value, want);
     let mut out: Vec<Leaf> = Vec::new();
     // The paths `want` and `out` hold: a search of both lists per fix was quadratic in the
     // number of agents.
@@ -187,6 +308,73 @@ mod tests {
     use super::*;
     use serde_json::json;
 
+    /// Changes logged on random paths (keys added, replaced, removed; through a scalar, the
+    /// root): each is what `set_in` makes, and undoing them gives back the value as it was,
+    /// its keys in their order (compared as printed).
+    #[test]
+    fn changes_made_in_place_are_set_ins_and_undone_to_the_same_bytes() {
+        let mut rand = crate::domain::read_back::tests::rand();
+        let segs = ["a", "b", "c", "d"];
+        let mut paths: Vec<Vec<String>> = vec![Vec::new()];
+        let mut longest = paths.clone();
+        for _ in 0..3 {
+            longest = longest
+                .iter()
+                .flat_map(|q| {
+                    segs.iter()
+                        .map(move |s| [q.clone(), vec![s.to_string()]].concat())
+                })
+                .collect();
+            paths.extend(longest.iter().cloned());
+        }
+        let base = json!({"c": {"d": 1, "a": [1], "b": {"a": "x", "c": null}}, "a": 2, "d": {}});
+        let mut changed = 0;
+        for round in 0..200 {
+            let mut value = base.clone();
+            let mut whole = base.clone();
+            let mut log = Vec::new();
+            for _ in 0..(1 + round % 9) {
+                let at = paths[rand(paths.len())].clone();
+                let v = match rand(4) {
+                    0 => None,
+                    1 => Some(json!({"b": rand(9)})),
+                    _ => Some(json!(rand(9))),
+                };
+                set_in(&mut whole, &at, v.clone());
+                set_logged(&mut value, &at, v, &mut log);
+                assert_eq!(value.to_string(), whole.to_string(), "round {round}");
+            }
+            changed += usize::from(value != base);
+            undo(&mut value, log);
+            assert_eq!(value.to_string(), base.to_string(), "round {round}");
+        }
+        assert!(changed > 150, "{changed}");
+    }
+
+    /// Fixes judged in place are those judged on a copy, and the file is left as it was.
+    #[test]
+    fn fixes_judged_in_place_are_a_copys_and_leave_the_file_as_it_was() {
+        let file = json!({
+            "agents": {"entries": {"work": {"sandbox": {"mode": "off"}, "tools": {"deny": ["x"]}}}},
+            "bindings": [{"agentId": "work", "match": {"channel": "telegram"}}],
+            "channels": {"telegram": {"dmPolicy": "open", "accounts": {"b": {"dmPolicy": "open"}}}}
+        });
+        let want = public();
+        let mut lent = file.clone();
+        let in_place = fixes(&mut lent, &want, true, &[]);
+        assert_eq!(lent.to_string(), file.to_string());
+        let copied = fixes_after(&projected(&file, &want), &want, true, &[]);
+        assert!(!in_place.is_empty());
+        assert_eq!(
+            in_place.iter().map(|l| (&l.path, &l.value)).collect::<Vec<_>>(),
+            copied.iter().map(|l| (&l.path, &l.value)).collect::<Vec<_>>()
+        );
+        assert_eq!(
+            fixes_read(&file, &want, true, &[]).len(),
+            in_place.len()
+        );
+    }
+
     fn want(preset: &str, leaves: Vec<(&str, Value)>) -> Desired {
         Desired {
             preset: preset.into(),
@@ -246,7 +434,7 @@ mod tests {
             "channels": {"telegram": {"accounts": {"alt": {"groupPolicy": "open"}}}},
         });
         let w = public();
-        let leaves = fixes(&file, &w, true, &[]);
+        let leaves = fixes_read(&file, &w, true, &[]);
         let keys: Vec<String> = leaves
             .iter()
             .map(|l| crate::domain::keypath::display(&l.path))
@@ -296,7 +484,7 @@ mod tests {
             "group",
             vec![("session.dmScope", json!("per-channel-peer"))],
         );
-        let leaves = fixes(&file, &w, true, &[]);
+        let leaves = fixes_read(&file, &w, true, &[]);
         assert!(
             leaves
                 .iter()

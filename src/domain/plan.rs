@@ -345,6 +345,29 @@ fn projected(
     v
 }
 
+/// The file a plan judges: its own to change and put back, or only to read.
+enum Judged<'a> {
+    Mut(&'a mut Value),
+    Read(&'a Value),
+}
+
+/// `want` with the leaves the threat model's invariants need per agent and account, and the
+/// preset's sandbox floor for what they leave, judged on the file as `want` leaves it.
+fn add_fixes(want: &mut Desired, judged: Judged, engine: bool, waived: &[String]) {
+    use crate::domain::invariant_fixes::{fixes, fixes_read};
+    let (fixes, value) = match judged {
+        Judged::Mut(v) => (fixes(v, want, engine, waived), &*v),
+        Judged::Read(v) => (fixes_read(v, want, engine, waived), v),
+    };
+    want.leaves.extend(fixes);
+    let floors = crate::domain::agent_floors::sandbox_floors(value, want);
+    want.leaves.extend(floors);
+}
+
+fn read_value<'v>(read: &'v Option<Read>) -> &'v Value {
+    read.as_ref().map_or(&Value::Null, Read::get)
+}
+
 /// Whether one of our leaves decides `other`: the same key, a key inside it, or an object
 /// that contains it (but not a bare "this object exists" leaf).
 fn covers(ours: &choice::Leaf, other: &[String]) -> bool {
@@ -377,7 +400,7 @@ pub fn plan_read(
 ) -> Result<Plan, PlanError> {
     plan_with(
         current.map(Cow::Borrowed),
-        read.map(Cow::Borrowed),
+        read.map(Read::Borrowed),
         choice,
         owned,
         token,
@@ -398,7 +421,7 @@ pub fn plan_owned(
 ) -> Result<Plan, PlanError> {
     plan_with(
         current.map(Cow::Owned),
-        read.map(Cow::Owned),
+        read.map(Read::Owned),
         choice,
         owned,
         token,
@@ -416,7 +439,7 @@ pub fn plan_owned(
 /// moved): the caller then plans in full.
 pub fn plan_changes_read(
     current: &str,
-    read: &Value,
+    read: &mut Value,
     choice: &Choice,
     owned: &Owned,
     token: TokenState,
@@ -424,12 +447,46 @@ pub fn plan_changes_read(
 ) -> Result<Plan, PlanError> {
     plan_with(
         Some(Cow::Borrowed(current)),
-        Some(Cow::Borrowed(read)),
+        Some(Read::Lent(read)),
         choice,
         owned,
         token,
         Mode::Dry { keep },
     )
+}
+
+/// The value read, as the caller gives it. Lent or handed over, it is changed in place and put
+/// back while the plan judges the file as the preset would leave it (a big file's value
+/// costs several times the file to copy).
+enum Read<'a> {
+    Borrowed(&'a Value),
+    Lent(&'a mut Value),
+    Owned(Value),
+}
+
+impl Read<'_> {
+    fn get(&self) -> &Value {
+        match self {
+            Read::Borrowed(v) => v,
+            Read::Lent(v) => v,
+            Read::Owned(v) => v,
+        }
+    }
+
+    fn get_mut(&mut self) -> Option<&mut Value> {
+        match self {
+            Read::Borrowed(_) => None,
+            Read::Lent(v) => Some(v),
+            Read::Owned(v) => Some(v),
+        }
+    }
+
+    fn into_owned(self) -> Value {
+        match self {
+            Read::Owned(v) => v,
+            other => other.get().clone(),
+        }
+    }
 }
 
 /// Where a plan's edits go: the syntax tree, whose text is printed, or (`dry`) beside the
@@ -517,7 +574,7 @@ enum Mode {
 
 fn plan_with(
     current: Option<Cow<str>>,
-    read: Option<Cow<Value>>,
+    mut read: Option<Read>,
     choice: &Choice,
     owned: &Owned,
     token: TokenState,
@@ -548,7 +605,7 @@ fn plan_with(
     let mut notes = choice.notes.clone();
 
     let start: Cow<Value> = match &read {
-        Some(v) if !new_file => Cow::Borrowed(v.as_ref()),
+        Some(v) if !new_file => Cow::Borrowed(v.get()),
         _ => Cow::Owned(doc.value()),
     };
     // The secrets to mask in what the plan shows. A dry plan shows only its changes: it looks
@@ -580,22 +637,34 @@ fn plan_with(
     // roster that needs `agents.ownership`, or an agent whose sandbox only an earlier preset
     // raised, must not lose it in the switch.
     let back = going_back(owned, &want, &migrated);
-    let judged = if back.is_empty() {
-        Cow::Borrowed(migrated.as_ref())
-    } else {
-        Cow::Owned(projected(&migrated, &back, owned))
+    let fix = |want: &mut Desired, judged: Judged| {
+        add_fixes(
+            want,
+            judged,
+            choice.environment.engine.is_some(),
+            &crate::domain::invariants::waived(choice.inputs.advanced()),
+        )
     };
-    let fixes = crate::domain::invariant_fixes::fixes(
-        &judged,
-        &want,
-        choice.environment.engine.is_some(),
-        &crate::domain::invariants::waived(choice.inputs.advanced()),
-    );
-    want.leaves.extend(fixes);
-    let floors = crate::domain::agent_floors::sandbox_floors(&judged, &want);
-    want.leaves.extend(floors);
-    drop(judged);
-
+    // The file judged: changed in place and put back where the plan may (a copy of its own, or
+    // a value read it was lent or given), else copied where the preset changes it.
+    let migrated = if !back.is_empty() {
+        fix(&mut want, Judged::Mut(&mut projected(&migrated, &back, owned)));
+        migrated
+    } else {
+        match migrated {
+            Cow::Owned(mut v) => {
+                fix(&mut want, Judged::Mut(&mut v));
+                Cow::Owned(v)
+            }
+            Cow::Borrowed(_) => {
+                match read.as_mut().and_then(Read::get_mut) {
+                    Some(v) => fix(&mut want, Judged::Mut(v)),
+                    None => fix(&mut want, Judged::Read(read_value(&read))),
+                }
+                Cow::Borrowed(read_value(&read))
+            }
+        }
+    };
     let mut touched: Vec<Vec<String>> = want.leaves.iter().map(|l| l.path.clone()).collect();
     touched.push(path("gateway.auth.token"));
     if !want.bindings.is_empty() {
@@ -869,7 +938,7 @@ fn plan_with(
         holds_wanted(&value, &want, &kept)?;
     }
     if dry && !changes.is_empty() {
-        secrets::collect(read.as_deref().unwrap_or(&Value::Null), &mut secrets);
+        secrets::collect(read_value(&read), &mut secrets);
     }
     let dry_value = match edits {
         Edits::Value(v) => {
@@ -891,9 +960,9 @@ fn plan_with(
     let final_value = match (dry_value, snapshot, read) {
         (Some(v), _, _) => v,
         (None, Some(v), _) if doc.pristine() => v,
-        (None, None, read) if doc.pristine() => read.map(Cow::into_owned).unwrap_or_default(),
+        (None, None, read) if doc.pristine() => read.map(Read::into_owned).unwrap_or_default(),
         // The plan to write, given the value read to use up: the new value is made of it.
-        (None, None, Some(Cow::Owned(read))) if to_write => {
+        (None, None, Some(Read::Owned(read))) if to_write => {
             let (keys, v) = doc.value_from(read, |old, new, holes| {
                 ledger::write_keys_of(old, ledger::diff_keys_with(old, new, holes))
             });
@@ -904,7 +973,7 @@ fn plan_with(
             let v = doc.value();
             if to_write {
                 let blank = Value::Object(Default::default());
-                let old = read.as_deref().unwrap_or(&blank);
+                let old = read.as_ref().map_or(&blank, Read::get);
                 ledger_keys = ledger::write_keys_of(
                     old,
                     ledger::diff_keys_with(old, &v, &crate::domain::doc_holes::NoHoles),

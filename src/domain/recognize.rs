@@ -211,7 +211,7 @@ struct Candidate {
 
 /// `keep`: keep the plan's new value as [`Candidate::expected`] (only the best candidate's is
 /// wanted: each is a big file's whole value).
-fn evaluate(text: &str, value: &Value, choice: Choice, keep: bool) -> Option<Candidate> {
+fn evaluate(text: &str, value: &mut Value, choice: Choice, keep: bool) -> Option<Candidate> {
     let token = || TokenState {
         env_file_has_token: true,
         ..TokenState::default()
@@ -220,7 +220,7 @@ fn evaluate(text: &str, value: &Value, choice: Choice, keep: bool) -> Option<Can
     // Only the changes and the new value are read: planned on the value (no syntax tree to
     // build and drop per candidate), in full only where that cannot be done exactly.
     let p = plan::plan_changes_read(text, value, &choice, &owned, token(), keep)
-        .or_else(|_| plan::plan_read(Some(text), Some(value), &choice, &owned, token()))
+        .or_else(|_| plan::plan_read(Some(text), Some(&*value), &choice, &owned, token()))
         .ok()?;
     let drift = p
         .masked_changes()
@@ -266,15 +266,16 @@ pub fn recognize(
     preset: Option<&str>,
     advanced: Advanced,
 ) -> Option<Recognized> {
-    let value = crate::domain::document::parse_value(text).ok()?;
-    recognize_read(text, &value, presets, environments, preset, advanced)
+    let mut value = crate::domain::document::parse_value(text).ok()?;
+    recognize_read(text, &mut value, presets, environments, preset, advanced)
 }
 
 /// [`recognize`] of a file whose value the caller has read already
-/// (`document::parse_value(text)`).
+/// (`document::parse_value(text)`). The value is lent: each candidate's plan changes it and
+/// puts it back (a big file's value costs several times the file to copy).
 pub fn recognize_read(
     text: &str,
-    value: &Value,
+    value: &mut Value,
     presets: &[Preset],
     environments: &[Environment],
     preset: Option<&str>,
@@ -543,9 +544,10 @@ mod tests {
         }
         let (mut dry, mut total) = (0, 0);
         for text in &files {
-            let Ok(value) = crate::domain::document::parse_value(text) else {
+            let Ok(mut value) = crate::domain::document::parse_value(text) else {
                 continue;
             };
+            let read = value.to_string();
             let asked = infer_inputs(&value);
             for p in presets() {
                 for env in environments(1000, 1000) {
@@ -557,9 +559,11 @@ mod tests {
                             ..TokenState::default()
                         };
                         total += 1;
-                        let Ok(on_value) =
-                            plan::plan_changes_read(text, &value, &c, &owned, token(), true)
-                        else {
+                        let on_value =
+                            plan::plan_changes_read(text, &mut value, &c, &owned, token(), true);
+                        // The value lent is given back as it was, keys in their order.
+                        assert_eq!(value.to_string(), read, "{}", p.name);
+                        let Ok(on_value) = on_value else {
                             continue;
                         };
                         dry += 1;

@@ -272,12 +272,11 @@ pub struct Gathered {
 /// text (None: no file), or why it could not be read.
 pub fn expectations(opts: &Options, read: Result<Option<&str>, String>) -> Expectations {
     let text = read.as_ref().ok().copied().flatten();
-    let parsed: Result<Value, String> = match read {
+    let mut parsed: Result<Value, String> = match read {
         Err(e) => Err(e),
         Ok(None) => Err("no config".into()),
         Ok(Some(t)) => crate::domain::document::parse_value(t).map_err(|e| e.to_string()),
     };
-    let value = value_of(&parsed);
     // What the file is judged against: the engine and preset named, else those of the last
     // apply (the ledger), so a hand edit cannot make the file resemble another variant.
     let environments: Vec<Environment> = match opts.engine.or(opts.written_for) {
@@ -288,7 +287,7 @@ pub fn expectations(opts: &Options, read: Result<Option<&str>, String>) -> Expec
         }],
         None => recognize::environments(opts.uid, opts.gid),
     };
-    let recognized = match (text, &parsed) {
+    let recognized = match (text, &mut parsed) {
         (Some(t), Ok(v)) => recognize::recognize_read(
             t,
             v,
@@ -302,6 +301,7 @@ pub fn expectations(opts: &Options, read: Result<Option<&str>, String>) -> Expec
         ),
         _ => None,
     };
+    let value = value_of(&parsed);
     let token = statics::token_source(value);
     let sandboxed = expect::sandboxes_where(value, AgentSandbox::enabled);
     let engine = (parsed.is_ok() && !sandboxed.is_empty()).then(|| {
