@@ -211,16 +211,7 @@ pub fn skeleton(source: &str, expanded: HashSet<Vec<String>>) -> Option<(String,
     if (crlf > 0 && crlf != source.matches('\n').count()) || source.contains(PREFIX) {
         return None;
     }
-    let parsed = jsonc_parser::parse_to_ast(
-        source,
-        &Default::default(),
-        &crate::domain::document::options(),
-    )
-    .ok()?;
-    let style = crate::domain::doc_style::Style::of_tree(parsed.value.as_ref(), source);
-    let ast::Value::Object(root) = parsed.value? else {
-        return None;
-    };
+    let style = crate::domain::doc_style::Style::of_tokens(source)?;
     let mut cut = Walk {
         source,
         expanded: &expanded,
@@ -230,16 +221,24 @@ pub fn skeleton(source: &str, expanded: HashSet<Vec<String>>) -> Option<(String,
         stack: Vec::new(),
         duplicates: 0,
         runs: Default::default(),
+        unread: false,
     };
-    cut.object(&root, &mut Vec::new(), true);
+    // The tree a level at a time: only the containers the walk goes into are read.
+    with_level(source, 0..source.len(), |root| match root {
+        ast::Value::Object(root) => cut.object(root, &mut Vec::new(), true),
+        _ => cut.unread = true,
+    })?;
     let Walk {
         spans,
         at,
         steps,
         runs,
+        unread,
         ..
     } = cut;
-    drop(root);
+    if unread {
+        return None;
+    }
     let marker = format!("{PREFIX}{:016x}-", nonce());
     let mut text = String::new();
     let mut last = 0;
@@ -299,6 +298,88 @@ struct Walk<'s> {
     /// How many keys on the stack a later duplicate hides.
     duplicates: usize,
     runs: std::collections::HashMap<usize, Vec<Box<str>>>,
+    /// A level of the tree could not be read (the whole tree is needed).
+    unread: bool,
+}
+
+/// One level of the syntax tree of the container at `range` in `source` (with the comments
+/// around it): its entries with their ranges in `source`, each container among them read as
+/// empty (its range kept). A big file's whole tree costs about 8 times the file; the walk
+/// reads it a level at a time, only the containers it goes into. None: the level does not
+/// scan or parse.
+fn with_level<R>(source: &str, range: Range<usize>, f: impl FnOnce(&ast::Value) -> R) -> Option<R> {
+    use jsonc_parser::tokens::Token;
+    let span = source.get(range.clone())?;
+    let mut scanner = jsonc_parser::Scanner::new(span, &crate::domain::document::scanner_options());
+    let mut text = String::new();
+    // Each container inside: where it starts in `text`, and its range in `source`.
+    let mut inner: Vec<(usize, Range<usize>)> = Vec::new();
+    let (mut depth, mut copied, mut opened) = (0usize, 0, 0);
+    while let Some(token) = scanner.scan().ok()? {
+        match token {
+            Token::OpenBrace | Token::OpenBracket => {
+                depth += 1;
+                if depth == 2 {
+                    opened = scanner.token_start();
+                }
+            }
+            Token::CloseBrace | Token::CloseBracket => {
+                if depth == 2 {
+                    let end = scanner.token_end();
+                    text.push_str(&span[copied..opened]);
+                    inner.push((text.len(), range.start + opened..range.start + end));
+                    text.push_str(&span[opened..opened + 1]);
+                    text.push_str(&span[end - 1..end]);
+                    copied = end;
+                }
+                depth = depth.checked_sub(1)?;
+            }
+            _ => {}
+        }
+    }
+    text.push_str(&span[copied..]);
+    let mut value = jsonc_parser::parse_to_ast(
+        &text,
+        &Default::default(),
+        &crate::domain::document::options(),
+    )
+    .ok()?
+    .value?;
+    // A place in `text` is the same place in `source` past the last container read as empty.
+    let place = |at: usize| match inner.partition_point(|(start, _)| start + 2 <= at) {
+        0 => range.start + at,
+        n => inner[n - 1].1.end + (at - (inner[n - 1].0 + 2)),
+    };
+    shift(&mut value, &place);
+    Some(f(&value))
+}
+
+/// Every range of `v` moved by `place`.
+fn shift(v: &mut ast::Value, place: &impl Fn(usize) -> usize) {
+    fn moved(r: &mut jsonc_parser::common::Range, place: &impl Fn(usize) -> usize) {
+        (r.start, r.end) = (place(r.start), place(r.end));
+    }
+    match v {
+        ast::Value::StringLit(x) => moved(&mut x.range, place),
+        ast::Value::NumberLit(x) => moved(&mut x.range, place),
+        ast::Value::BooleanLit(x) => moved(&mut x.range, place),
+        ast::Value::NullKeyword(x) => moved(&mut x.range, place),
+        ast::Value::Object(o) => {
+            moved(&mut o.range, place);
+            for p in &mut o.properties {
+                moved(&mut p.range, place);
+                match &mut p.name {
+                    ast::ObjectPropName::String(x) => moved(&mut x.range, place),
+                    ast::ObjectPropName::Word(x) => moved(&mut x.range, place),
+                }
+                shift(&mut p.value, place);
+            }
+        }
+        ast::Value::Array(a) => {
+            moved(&mut a.range, place);
+            a.elements.iter_mut().for_each(|e| shift(e, place));
+        }
+    }
 }
 
 impl Walk<'_> {
@@ -317,7 +398,22 @@ impl Walk<'_> {
         self.at.push(at);
     }
 
+    /// `v`, a container read as empty in its level: its own level read, then walked.
     fn value(&mut self, v: &ast::Value, path: &mut Vec<String>, keyed: bool) {
+        if compound(v) {
+            let source = self.source;
+            let range = v.range();
+            if with_level(source, range.start..range.end, |v| {
+                self.level(v, path, keyed)
+            })
+            .is_none()
+            {
+                self.unread = true;
+            }
+        }
+    }
+
+    fn level(&mut self, v: &ast::Value, path: &mut Vec<String>, keyed: bool) {
         match v {
             ast::Value::Object(o) => self.object(o, path, keyed),
             ast::Value::Array(a) => {

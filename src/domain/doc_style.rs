@@ -23,6 +23,73 @@ pub struct Style {
     pub trailing_commas: bool,
 }
 
+/// How many of the file's keys, strings and multi-line containers are written each way.
+#[derive(Default)]
+struct Counts {
+    bare: usize,
+    key_single: usize,
+    key_double: usize,
+    single: usize,
+    double: usize,
+    trailing: usize,
+    closed: usize,
+}
+
+impl Counts {
+    fn key(&mut self, q: Quote) {
+        match q {
+            Quote::Single => self.key_single += 1,
+            Quote::Double => self.key_double += 1,
+        }
+    }
+
+    fn string(&mut self, q: Quote) {
+        match q {
+            Quote::Single => self.single += 1,
+            Quote::Double => self.double += 1,
+        }
+    }
+
+    /// A multi-line container's last item is followed by a comma (or not).
+    fn trailing(&mut self, text: &str, last_end: usize, end: usize) {
+        let between = &text[last_end.min(end)..end];
+        if between.contains('\n') {
+            if between.trim_start().starts_with(',') {
+                self.trailing += 1;
+            } else {
+                self.closed += 1;
+            }
+        }
+    }
+
+    fn style(&self) -> Style {
+        Style {
+            bare_keys: self.bare > self.key_single + self.key_double,
+            key_quote: if self.key_single > self.key_double
+                || (self.key_double == 0 && self.single > self.double)
+            {
+                Quote::Single
+            } else {
+                Quote::Double
+            },
+            string_quote: if self.single > self.double {
+                Quote::Single
+            } else {
+                Quote::Double
+            },
+            trailing_commas: self.trailing > self.closed,
+        }
+    }
+}
+
+fn quote_of(text: &str, start: usize) -> Quote {
+    if text[start..].starts_with('\'') {
+        Quote::Single
+    } else {
+        Quote::Double
+    }
+}
+
 impl Style {
     /// The majority style of `text` (JSON's when the file has no keys or strings).
     pub fn of(text: &str) -> Style {
@@ -36,63 +103,27 @@ impl Style {
         }
     }
 
-    /// [`Style::of`] the abstract tree of `text`, built already (a big file's costs several
-    /// times the file: never built twice).
+    /// [`Style::of`] the abstract tree of `text`, built already.
     pub fn of_tree(value: Option<&jsonc_parser::ast::Value>, text: &str) -> Style {
         use jsonc_parser::ast;
         use jsonc_parser::common::Ranged;
-        #[derive(Default)]
-        struct Counts {
-            bare: usize,
-            key_single: usize,
-            key_double: usize,
-            single: usize,
-            double: usize,
-            trailing: usize,
-            closed: usize,
-        }
-        /// A multi-line container's last item is followed by a comma (or not).
-        fn trailing(text: &str, last_end: usize, end: usize, c: &mut Counts) {
-            let between = &text[last_end.min(end)..end];
-            let whole_multiline = between.contains('\n');
-            if whole_multiline {
-                if between.trim_start().starts_with(',') {
-                    c.trailing += 1;
-                } else {
-                    c.closed += 1;
-                }
-            }
-        }
-        fn quote_of(text: &str, start: usize) -> Quote {
-            if text[start..].starts_with('\'') {
-                Quote::Single
-            } else {
-                Quote::Double
-            }
-        }
         fn walk(v: &ast::Value, text: &str, c: &mut Counts) {
             match v {
-                ast::Value::StringLit(s) => match quote_of(text, s.range.start) {
-                    Quote::Single => c.single += 1,
-                    Quote::Double => c.double += 1,
-                },
+                ast::Value::StringLit(s) => c.string(quote_of(text, s.range.start)),
                 ast::Value::Array(a) => {
                     a.elements.iter().for_each(|e| walk(e, text, c));
                     if let Some(last) = a.elements.last() {
-                        trailing(text, last.range().end, a.range.end, c);
+                        c.trailing(text, last.range().end, a.range.end);
                     }
                 }
                 ast::Value::Object(o) => {
                     if let Some(last) = o.properties.last() {
-                        trailing(text, last.range.end, o.range.end, c);
+                        c.trailing(text, last.range.end, o.range.end);
                     }
                     for p in &o.properties {
                         match &p.name {
                             ast::ObjectPropName::Word(_) => c.bare += 1,
-                            ast::ObjectPropName::String(s) => match quote_of(text, s.range.start) {
-                                Quote::Single => c.key_single += 1,
-                                Quote::Double => c.key_double += 1,
-                            },
+                            ast::ObjectPropName::String(s) => c.key(quote_of(text, s.range.start)),
                         }
                         walk(&p.value, text, c);
                     }
@@ -104,21 +135,66 @@ impl Style {
         if let Some(v) = value {
             walk(v, text, &mut c);
         }
-        Style {
-            bare_keys: c.bare > c.key_single + c.key_double,
-            key_quote: if c.key_single > c.key_double || (c.key_double == 0 && c.single > c.double)
-            {
-                Quote::Single
-            } else {
-                Quote::Double
-            },
-            string_quote: if c.single > c.double {
-                Quote::Single
-            } else {
-                Quote::Double
-            },
-            trailing_commas: c.trailing > c.closed,
+        c.style()
+    }
+
+    /// [`Style::of_tree`] of a text that parses, counted on its tokens: no syntax tree (a big
+    /// file's costs several times the file). None: the text does not scan.
+    pub fn of_tokens(text: &str) -> Option<Style> {
+        use jsonc_parser::tokens::Token;
+        /// An open container: an object waiting for a key, and where its last item ended.
+        struct Open {
+            object: bool,
+            key_next: bool,
+            last_end: Option<usize>,
         }
+        let mut scanner =
+            jsonc_parser::Scanner::new(text, &crate::domain::document::scanner_options());
+        let mut c = Counts::default();
+        let mut open: Vec<Open> = Vec::new();
+        while let Some(token) = scanner.scan().ok()? {
+            let (start, end) = (scanner.token_start(), scanner.token_end());
+            let key = open.last().is_some_and(|o| o.object && o.key_next);
+            match token {
+                Token::CommentLine(_) | Token::CommentBlock(_) | Token::Colon => continue,
+                Token::Comma => {
+                    if let Some(o) = open.last_mut() {
+                        o.key_next = o.object;
+                    }
+                    continue;
+                }
+                Token::OpenBrace | Token::OpenBracket => {
+                    open.push(Open {
+                        object: token == Token::OpenBrace,
+                        key_next: true,
+                        last_end: None,
+                    });
+                    continue;
+                }
+                Token::CloseBrace | Token::CloseBracket => {
+                    if let Some(last) = open.pop()?.last_end {
+                        c.trailing(text, last, end);
+                    }
+                    if let Some(o) = open.last_mut() {
+                        o.last_end = Some(end);
+                    }
+                    continue;
+                }
+                Token::String(_) if key => c.key(quote_of(text, start)),
+                // A loose name: a word, a number, `true`, `null`.
+                _ if key => c.bare += 1,
+                Token::String(_) => c.string(quote_of(text, start)),
+                _ => {}
+            }
+            if let Some(o) = open.last_mut() {
+                if key {
+                    o.key_next = false;
+                } else {
+                    o.last_end = Some(end);
+                }
+            }
+        }
+        Some(c.style())
     }
 
     /// An inserted property: its name and its value, all the way down. Names to write bare
@@ -422,6 +498,42 @@ fn block(text: &str, line: bool) -> String {
 mod tests {
     use crate::domain::document::Document;
     use serde_json::json;
+
+    /// The style counted on the tokens is the one counted on the syntax tree, for every
+    /// fixture and thousands of texts made from them that still parse (keys loose, quoted,
+    /// trailing commas and comments moved).
+    #[test]
+    fn the_style_of_the_tokens_is_the_style_of_the_tree() {
+        use super::Style;
+        use crate::domain::read_back::tests::{fixture_texts, mutated, rand};
+        let mut base = fixture_texts();
+        base.extend([
+            "{ 'a': 1, \"b\": 'x', c: [ 'y', {d: \"z\"}, ], 1: null, true: 2, }".to_string(),
+            "// top\n{\n  a: {\n    b: [1,\n 2\n ],\n  }, /* c */\n  'c': [\n {}\n ]\n}\n"
+                .to_string(),
+            "[ 'a', \"b\",\n]".to_string(),
+            "'s'".to_string(),
+        ]);
+        let mut rand = rand();
+        let texts = mutated(&base, 5000, &mut rand);
+        let mut compared = 0;
+        for text in base.iter().chain(&texts) {
+            let Ok(parsed) = jsonc_parser::parse_to_ast(
+                text,
+                &Default::default(),
+                &crate::domain::document::options(),
+            ) else {
+                continue;
+            };
+            assert_eq!(
+                Style::of_tokens(text),
+                Some(Style::of_tree(parsed.value.as_ref(), text)),
+                "{text}"
+            );
+            compared += 1;
+        }
+        assert!(compared > 1000, "{compared}");
+    }
 
     fn p(s: &str) -> Vec<String> {
         crate::domain::keypath::parse(s).unwrap()

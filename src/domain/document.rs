@@ -151,6 +151,19 @@ pub fn options() -> ParseOptions {
     }
 }
 
+/// [`options`] for the tokens alone.
+pub fn scanner_options() -> jsonc_parser::ScannerOptions {
+    let o = options();
+    jsonc_parser::ScannerOptions {
+        allow_single_quoted_strings: o.allow_single_quoted_strings,
+        allow_hexadecimal_numbers: o.allow_hexadecimal_numbers,
+        allow_unary_plus_numbers: o.allow_unary_plus_numbers,
+        allow_bare_decimal_point_numbers: o.allow_bare_decimal_point_numbers,
+        allow_non_finite_numbers: o.allow_non_finite_numbers,
+        allow_extended_string_escapes: o.allow_extended_string_escapes,
+    }
+}
+
 /// 1-based line and column of a byte offset.
 pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
     let before = &text[..offset.min(text.len())];

@@ -125,7 +125,8 @@ pub fn undo(root: &mut Value, log: Vec<Undo>) {
 }
 
 fn get_mut_in<'v>(root: &'v mut Value, path: &[String]) -> Option<&'v mut Value> {
-    path.iter().try_fold(root, |cur, seg| cur.get_mut(seg.as_str()))
+    path.iter()
+        .try_fold(root, |cur, seg| cur.get_mut(seg.as_str()))
 }
 
 fn why(v: &Violation, threat: &str) -> String {
@@ -366,13 +367,16 @@ mod tests {
         let copied = fixes_after(&projected(&file, &want), &want, true, &[]);
         assert!(!in_place.is_empty());
         assert_eq!(
-            in_place.iter().map(|l| (&l.path, &l.value)).collect::<Vec<_>>(),
-            copied.iter().map(|l| (&l.path, &l.value)).collect::<Vec<_>>()
+            in_place
+                .iter()
+                .map(|l| (&l.path, &l.value))
+                .collect::<Vec<_>>(),
+            copied
+                .iter()
+                .map(|l| (&l.path, &l.value))
+                .collect::<Vec<_>>()
         );
-        assert_eq!(
-            fixes_read(&file, &want, true, &[]).len(),
-            in_place.len()
-        );
+        assert_eq!(fixes_read(&file, &want, true, &[]).len(), in_place.len());
     }
 
     fn want(preset: &str, leaves: Vec<(&str, Value)>) -> Desired {

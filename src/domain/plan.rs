@@ -648,7 +648,10 @@ fn plan_with(
     // The file judged: changed in place and put back where the plan may (a copy of its own, or
     // a value read it was lent or given), else copied where the preset changes it.
     let migrated = if !back.is_empty() {
-        fix(&mut want, Judged::Mut(&mut projected(&migrated, &back, owned)));
+        fix(
+            &mut want,
+            Judged::Mut(&mut projected(&migrated, &back, owned)),
+        );
         migrated
     } else {
         match migrated {
