@@ -774,6 +774,22 @@ pub fn detection_notes(report: &Detection) -> Vec<String> {
     notes
 }
 
+/// A write job drawn without the plan's texts ([`Prepared::take_write_job_untexted`]): it can
+/// only be written once they are moved in.
+pub struct Untexted(WriteJob);
+
+impl Untexted {
+    /// The job, the plan's texts moved into it (the plan holds none until
+    /// [`Prepared::texts_back`]).
+    pub fn texts_from(self, p: &mut Prepared) -> WriteJob {
+        let mut job = self.0;
+        let old = std::mem::take(&mut p.plan.old_text);
+        job.original = p.file_read.then(|| old.into_bytes());
+        job.new_text = std::mem::take(&mut p.plan.new_text);
+        job
+    }
+}
+
 impl Prepared {
     /// The config text read (None: no file): what the plan started from.
     pub fn current(&self) -> Option<&str> {
@@ -821,18 +837,54 @@ impl Prepared {
     /// besides the first.
     pub fn write_job(&self, resolved: &Resolved, keep_backups: usize) -> WriteJob {
         let checklist = self.checklist(resolved);
-        self.write_job_with(resolved, keep_backups, self.plan.ledger_keys(), checklist)
+        self.write_job_with(
+            resolved,
+            keep_backups,
+            self.plan.ledger_keys(),
+            checklist,
+            true,
+        )
     }
 
     /// [`Prepared::write_job`], then [`Prepared::forget_values`]: the ledger keys move into
     /// the job instead of being copied (a big file's are several times the file).
     pub fn take_write_job(&mut self, resolved: &Resolved, keep_backups: usize) -> WriteJob {
+        self.take_write_job_with(resolved, keep_backups, true)
+    }
+
+    /// [`Prepared::take_write_job`] without the texts, for a front end that shows the plan
+    /// after drawing the job: [`Untexted::texts_from`] moves them in once shown, and
+    /// [`Prepared::texts_back`] gives them back after the write (a big file's texts are not
+    /// held twice).
+    pub fn take_write_job_untexted(
+        &mut self,
+        resolved: &Resolved,
+        keep_backups: usize,
+    ) -> Untexted {
+        Untexted(self.take_write_job_with(resolved, keep_backups, false))
+    }
+
+    fn take_write_job_with(
+        &mut self,
+        resolved: &Resolved,
+        keep_backups: usize,
+        texts: bool,
+    ) -> WriteJob {
         // The checklist reads the new value: drawn before its leaves move into the keys.
         let checklist = self.checklist(resolved);
         let keys = self.plan.take_ledger_keys();
-        let job = self.write_job_with(resolved, keep_backups, keys, checklist);
+        let job = self.write_job_with(resolved, keep_backups, keys, checklist, texts);
         self.forget_values();
         job
+    }
+
+    /// The texts a write job moved out ([`Untexted::texts_from`]) back in the plan.
+    pub fn texts_back(&mut self, job: WriteJob) {
+        if let Some(bytes) = job.original {
+            self.plan.old_text = String::from_utf8(bytes)
+                .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
+        }
+        self.plan.new_text = job.new_text;
     }
 
     fn write_job_with(
@@ -841,12 +893,16 @@ impl Prepared {
         keep_backups: usize,
         keys: Vec<ledger::KeyChange>,
         checklist: crate::domain::checklist::Context,
+        texts: bool,
     ) -> WriteJob {
         WriteJob {
             keep_backups,
             config: resolved.config.clone(),
-            original: self.original().map(<[u8]>::to_vec),
-            new_text: self.plan.new_text.clone(),
+            original: texts.then(|| self.original().map(<[u8]>::to_vec)).flatten(),
+            new_text: match texts {
+                true => self.plan.new_text.clone(),
+                false => String::new(),
+            },
             state_dir: resolved.state_dir.clone(),
             env_file: self.plan.env_file.clone(),
             env_docker_host: self.plan.env_docker_host.clone(),

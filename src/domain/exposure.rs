@@ -23,7 +23,8 @@ pub fn open_today(value: &Value, threat: &str, engine: bool, waived: &[String]) 
     // Where each subject sits in the list: a search of the list per violation was quadratic
     // in the number of agents.
     let mut at: std::collections::HashMap<String, usize> = Default::default();
-    for v in invariants::violations(value, threat, engine, waived) {
+    // Each is made a phrase as found (a big file's agents break thousands).
+    invariants::each_violation(value, threat, engine, waived, |v| {
         let (subject, what) = phrase(&v);
         match at.get(&subject) {
             Some(&i) if !by_subject[i].1.contains(&what) => by_subject[i].1.push(what),
@@ -33,7 +34,7 @@ pub fn open_today(value: &Value, threat: &str, engine: bool, waived: &[String]) 
                 by_subject.push((subject, vec![what]));
             }
         }
-    }
+    });
     by_subject
         .into_iter()
         .map(|(s, all)| format!("{s}: {}", all.join(", ")))

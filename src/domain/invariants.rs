@@ -414,8 +414,21 @@ fn check(
 /// sandbox (the sandbox invariants apply).
 /// `waived`: invariant keys an advanced answer decides on purpose (see [`waived`]).
 pub fn violations(config: &Value, threat: &str, engine: bool, waived: &[String]) -> Vec<Violation> {
-    let f = file();
     let mut out = Vec::new();
+    each_violation(config, threat, engine, waived, |v| out.push(v));
+    out
+}
+
+/// [`violations`] handed to `sink` one at a time, as they are found (a big file's agents break
+/// thousands; a caller that keeps a line of each need not hold them all).
+pub fn each_violation(
+    config: &Value,
+    threat: &str,
+    engine: bool,
+    waived: &[String],
+    mut sink: impl FnMut(Violation),
+) {
+    let f = file();
     let outsiders = outsider_agents(config, threat);
     for agent in agents(config) {
         let (role, via) = match outsiders.get(&agent) {
@@ -453,7 +466,7 @@ pub fn violations(config: &Value, threat: &str, engine: bool, waived: &[String])
             };
             if let Some(mut v) = found {
                 v.via = via.clone();
-                out.push(v);
+                sink(v);
             }
         }
     }
@@ -493,18 +506,19 @@ pub fn violations(config: &Value, threat: &str, engine: bool, waived: &[String])
                     channel: channel.clone(),
                     account: account.clone(),
                 };
-                out.extend(check(rule, found, key, subject, &fill));
+                if let Some(v) = check(rule, found, key, subject, &fill) {
+                    sink(v);
+                }
             }
         }
     }
     for rule in f.global.iter().filter(|r| applies(r, threat, engine)) {
         let key = seg(&rule.key);
         let found = get(config, &key).cloned();
-        out.extend(check(rule, found, key, Subject::Config, &|s: &str| {
-            s.to_string()
-        }));
+        if let Some(v) = check(rule, found, key, Subject::Config, &|s: &str| s.to_string()) {
+            sink(v);
+        }
     }
-    out
 }
 
 /// The role of each agent under `threat` (for messages and tests).

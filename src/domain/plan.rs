@@ -668,8 +668,9 @@ fn plan_with(
             }
         }
     };
-    let mut touched: Vec<Vec<String>> = want.leaves.iter().map(|l| l.path.clone()).collect();
-    touched.push(path("gateway.auth.token"));
+    // The keys the plan writes or reads besides the leaves' own (borrowed: a big file's
+    // leaves are many).
+    let mut touched: Vec<Vec<String>> = vec![path("gateway.auth.token")];
     if !want.bindings.is_empty() {
         touched.push(path("bindings"));
     }
@@ -692,10 +693,8 @@ fn plan_with(
         p.push("$include".into());
         p
     }));
-    for p in touched
-        .iter()
-        .filter(|p| (0..=p.len()).any(|n| includes.contains(&p[..n])))
-    {
+    let touched = want.leaves.iter().map(|l| &l.path).chain(&touched);
+    for p in touched.filter(|p| (0..=p.len()).any(|n| includes.contains(&p[..n]))) {
         if dry {
             return Err(needs_tree());
         }

@@ -144,7 +144,7 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
                         p.forget_values();
                         None
                     } else {
-                        Some(p.take_write_job(&resolved, answers.keep_backups))
+                        Some(p.take_write_job_untexted(&resolved, answers.keep_backups))
                     };
                     (job, Next::Write(p))
                 }
@@ -155,7 +155,7 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
                 other => (None, other),
             };
             show(&next, &resolved, json, dry_run);
-            let (prepared, _) = next.without_asking()?;
+            let (mut prepared, _) = next.without_asking()?;
             if dry_run {
                 return Ok(());
             }
@@ -168,7 +168,12 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
                             "nothing written: not confirmed.",
                         ));
                     }
-                    Some(files::run_write(&job)?)
+                    // The texts were shown from the plan: they move into the job, and back
+                    // for what is shown after the write.
+                    let job = job.texts_from(&mut prepared);
+                    let written = files::run_write(&job);
+                    prepared.texts_back(job);
+                    Some(written?)
                 }
                 // Nothing written: the check job sweeps the temps a killed run left.
                 None => None,
