@@ -51,8 +51,9 @@ use serde_json::Value;
 pub struct Facts<'a> {
     pub environment: &'a Environment,
     pub detection: Option<&'a Detection>,
-    /// The config file's bytes (None: no file).
-    pub original: Option<&'a [u8]>,
+    /// The config file's bytes (None: no file): borrowed, or given up to [`decide_owned`]
+    /// (a big file's text is then not held twice).
+    pub original: Option<std::borrow::Cow<'a, [u8]>>,
     pub token: TokenState,
     pub config: &'a Path,
     /// The ledger's bytes (`$STATE_DIR/clawposture-ledger.json`; None: no ledger).
@@ -171,7 +172,40 @@ pub fn decide(
     inputs: &Inputs,
     acks: Acks,
 ) -> Next {
-    match prepare(facts, presets, threat, inputs) {
+    match decode_config(facts.config, facts.original.as_deref()) {
+        Ok(current) => decide_read(facts, current, presets, threat, inputs, acks),
+        Err(f) => Next::Refused(f),
+    }
+}
+
+/// [`decide`], the config's bytes given up: they become the plan's text without a copy.
+pub fn decide_owned(
+    mut facts: Facts,
+    presets: &[Preset],
+    threat: Option<&str>,
+    inputs: &Inputs,
+    acks: Acks,
+) -> Next {
+    let original = facts.original.take().map(std::borrow::Cow::into_owned);
+    let current = original
+        .map(|bytes| String::from_utf8(bytes).map_err(|_| not_utf8(facts.config)))
+        .transpose();
+    match current {
+        Ok(current) => decide_read(&facts, current, presets, threat, inputs, acks),
+        Err(f) => Next::Refused(f),
+    }
+}
+
+/// [`decide`] on the config's text, decoded (None: no file).
+fn decide_read(
+    facts: &Facts,
+    current: Option<String>,
+    presets: &[Preset],
+    threat: Option<&str>,
+    inputs: &Inputs,
+    acks: Acks,
+) -> Next {
+    match prepare(facts, current, presets, threat, inputs) {
         Err(Prep::Refused(f)) => Next::Refused(f),
         Err(Prep::AcceptRisk(why)) => Next::Acknowledge {
             ack: Ack::AcceptRisk { why },
@@ -201,11 +235,11 @@ enum Prep {
 
 fn prepare(
     facts: &Facts,
+    current: Option<String>,
     presets: &[Preset],
     threat: Option<&str>,
     inputs: &Inputs,
 ) -> Result<Prepared, Prep> {
-    let current = decode_config(facts.config, facts.original).map_err(Prep::Refused)?;
     let preset = find_preset(presets, threat).map_err(Prep::Refused)?;
     // The file is read once here; every step below shares the value.
     let mut read = current
@@ -544,10 +578,10 @@ pub enum Today {
 
 /// Judge the current file without any answer (pure).
 pub fn today(facts: &Facts, presets: &[Preset], inputs: &Inputs) -> Today {
-    if let Some(why) = unreadable(facts.config, facts.original) {
+    if let Some(why) = unreadable(facts.config, facts.original.as_deref()) {
         return Today::Unreadable(why);
     }
-    let Ok(Some(current)) = decode_config(facts.config, facts.original) else {
+    let Ok(Some(current)) = decode_config(facts.config, facts.original.as_deref()) else {
         return Today::NoFile;
     };
     match recognize(&current, presets, facts.environment, inputs) {
@@ -742,18 +776,18 @@ pub fn all_choices(
 /// The config's bytes as text; a file that is not UTF-8 is refused, never guessed at.
 pub fn decode_config(config: &Path, original: Option<&[u8]>) -> Result<Option<String>, Failure> {
     original
-        .map(|bytes| {
-            String::from_utf8(bytes.to_vec()).map_err(|_| {
-                Failure::new(
-                    Stop::Refused,
-                    format!(
-                        "{} is not UTF-8 text; nothing was written.",
-                        config.display()
-                    ),
-                )
-            })
-        })
+        .map(|bytes| String::from_utf8(bytes.to_vec()).map_err(|_| not_utf8(config)))
         .transpose()
+}
+
+fn not_utf8(config: &Path) -> Failure {
+    Failure::new(
+        Stop::Refused,
+        format!(
+            "{} is not UTF-8 text; nothing was written.",
+            config.display()
+        ),
+    )
 }
 
 /// What detection adds to the plan's notes: which engine and why (the reason already says

@@ -213,13 +213,13 @@ fn fixes_after(after: &Value, want: &Desired, engine: bool, waived: &[String]) -
             doc: "gateway/security/index.md".into(),
         });
     };
-    for v in invariants::violations(&after, threat, engine, waived)
+    for v in invariants::violations(after, threat, engine, waived)
         .iter()
         .filter(|v| ownable(v))
     {
         let reason = why(v, threat);
         if !v.missing_denies.is_empty() {
-            let mut deny: Vec<Value> = crate::domain::choice::get_in(&after, &v.key)
+            let mut deny: Vec<Value> = crate::domain::choice::get_in(after, &v.key)
                 .and_then(Value::as_array)
                 .cloned()
                 .unwrap_or_default();
@@ -235,7 +235,7 @@ fn fixes_after(after: &Value, want: &Desired, engine: bool, waived: &[String]) -
             for legacy in ["security", "ask"] {
                 let mut p = exec.to_vec();
                 p.push(legacy.into());
-                if crate::domain::choice::get_in(&after, &p).is_some() {
+                if crate::domain::choice::get_in(after, &p).is_some() {
                     push(
                         &mut out,
                         p,

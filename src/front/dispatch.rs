@@ -1,6 +1,7 @@
 //! The command line's front end: gather facts at the edges, let the application layer decide,
 //! print, and hand its jobs to the edges. Decides nothing itself.
 
+use std::borrow::Cow;
 use std::io::{BufRead, IsTerminal, Write};
 
 use crate::app::{self, Acks, Facts, Next};
@@ -131,9 +132,8 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
                 ));
             }
             let g = gather(&answers, &cli.global, &resolved)?;
-            let next = g.decide(&presets, &answers, &resolved)?;
             // What was gathered is in the plan now (a big file's bytes are not kept twice).
-            drop(g);
+            let next = g.decide_owned(&presets, &answers, &resolved)?;
             // The job holds what the write needs (the ledger's entry is drawn from the file's
             // values); what is shown, the write and the check after it (which reads the file
             // again) read none of the plan's values of the file: they are done with before the
@@ -179,9 +179,14 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
                 None => None,
             };
             let docker_host = cli.global.docker_host.clone();
-            let checks = files::run_check(&prepared.check_job(&resolved, &presets, docker_host));
+            let check = prepared.check_job(&resolved, &presets, docker_host);
             let advanced = prepared.choice.inputs.advanced();
-            if json {
+            // Only JSON shows the plan again: the text says what was written and checked,
+            // so the plan (a big file's texts and changes) is given up before the check reads
+            // the file again.
+            let prepared = json.then_some(prepared);
+            let checks = files::run_check(&check);
+            if let Some(prepared) = prepared {
                 let mut v = summary::plan_json(&prepared, &resolved, false);
                 if let Some((outcome, checklist)) = &written {
                     v["written"] = serde_json::json!({
@@ -330,42 +335,71 @@ impl Gathered {
         }
     }
 
+    /// The decision of `plan` (what was gathered is kept, to say where the file stands).
     fn decide(
         &self,
         presets: &[Preset],
         answers: &Answers,
         resolved: &Resolved,
     ) -> Result<Next, Failure> {
-        // A re-run starts from the answers the last run left (the file, the ledger), as the
-        // wizard and --plain do: a pinned owner is not proposed away.
-        let inputs = {
-            let current = app::decode_config(&resolved.config, self.original.as_deref())
-                .ok()
-                .flatten();
-            app::rerun_answers(
-                current.as_deref(),
-                self.ledger.as_deref(),
-                &resolved.config,
-                &inputs_from(answers)?,
-            )
-        };
+        let facts = self.facts(resolved, self.original.as_deref().map(Cow::Borrowed));
+        let (inputs, acks) = self.asked(answers, resolved)?;
         Ok(app::decide(
-            &Facts {
-                environment: &self.environment,
-                detection: self.detection.as_ref(),
-                original: self.original.as_deref(),
-                token: self.token.clone(),
-                config: &resolved.config,
-                ledger: self.ledger.as_deref(),
-            },
+            &facts,
             presets,
             answers.threat.as_deref(),
             &inputs,
-            Acks {
-                boundary: answers.same_gateway,
-                loosen: answers.allow_loosen,
-            },
+            acks,
         ))
+    }
+
+    /// The decision of `apply`: the config's bytes become the plan's text (not copied).
+    fn decide_owned(
+        mut self,
+        presets: &[Preset],
+        answers: &Answers,
+        resolved: &Resolved,
+    ) -> Result<Next, Failure> {
+        let (inputs, acks) = self.asked(answers, resolved)?;
+        let original = self.original.take().map(Cow::Owned);
+        Ok(app::decide_owned(
+            self.facts(resolved, original),
+            presets,
+            answers.threat.as_deref(),
+            &inputs,
+            acks,
+        ))
+    }
+
+    fn facts<'a>(&'a self, resolved: &'a Resolved, original: Option<Cow<'a, [u8]>>) -> Facts<'a> {
+        Facts {
+            environment: &self.environment,
+            detection: self.detection.as_ref(),
+            original,
+            token: self.token.clone(),
+            config: &resolved.config,
+            ledger: self.ledger.as_deref(),
+        }
+    }
+
+    /// The answers given, and the acknowledgements. A re-run starts from the answers the last
+    /// run left (the file, the ledger), as the wizard and --plain do: a pinned owner is not
+    /// proposed away.
+    fn asked(&self, answers: &Answers, resolved: &Resolved) -> Result<(Inputs, Acks), Failure> {
+        let current = app::decode_config(&resolved.config, self.original.as_deref())
+            .ok()
+            .flatten();
+        let inputs = app::rerun_answers(
+            current.as_deref(),
+            self.ledger.as_deref(),
+            &resolved.config,
+            &inputs_from(answers)?,
+        );
+        let acks = Acks {
+            boundary: answers.same_gateway,
+            loosen: answers.allow_loosen,
+        };
+        Ok((inputs, acks))
     }
 }
 

@@ -92,7 +92,7 @@ pub fn run(setup: Setup) -> Result<(), Failure> {
     let facts = Facts {
         environment: &environment,
         detection: report.as_ref(),
-        original: original.as_deref(),
+        original: original.as_deref().map(std::borrow::Cow::Borrowed),
         token,
         config: &r.config,
         ledger: ledger.as_deref(),

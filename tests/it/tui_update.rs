@@ -93,7 +93,7 @@ fn the_wizard_plans_exactly_what_apply_plans() {
         &Facts {
             environment: &env,
             detection: Some(&report),
-            original: Some(COMMENTED.as_bytes()),
+            original: Some(COMMENTED.as_bytes().into()),
             token: Default::default(),
             config: std::path::Path::new(CONFIG),
             ledger: None,

@@ -555,7 +555,7 @@ impl Wizard {
         let facts = Facts {
             environment: &environment,
             detection: self.report(),
-            original: original.as_deref(),
+            original: original.as_deref().map(std::borrow::Cow::Borrowed),
             token: token.clone(),
             config: &self.setup.resolved.config,
             ledger: ledger.as_deref(),
