@@ -396,7 +396,7 @@ fn diff_walk(
         if !same(al, bl, path, holes) {
             out.push(KeyChange {
                 key: path.clone(),
-                before: al.cloned(),
+                before: al.map(crate::domain::document::compact_clone),
                 after: bl.filter(|_| afters).map(|v| holes.filled(v)),
                 moved: false,
             });

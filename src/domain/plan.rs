@@ -1178,7 +1178,7 @@ fn plan_bindings(
             changes.push(Change {
                 key: "bindings[]".into(),
                 before: None,
-                after: Some(item.clone()),
+                after: Some(document::compact_clone(&item)),
                 why: w.why.to_string(),
                 doc: w.doc.to_string(),
                 loosens: None,
