@@ -99,7 +99,7 @@ impl Answers {
 
 /// One key's change. `before`/`after` absent means the key did not exist (a JSON `null` is a
 /// value OpenClaw can hold, so it is kept apart from "absent").
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 pub struct KeyChange {
     pub key: Vec<String>,
     #[serde(
@@ -118,6 +118,86 @@ pub struct KeyChange {
     /// migrated to `agents.entries`): undone with the write, never cleaned up.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub moved: bool,
+    /// `before` is this many first items of `after`, an array only appended to (a big file's
+    /// routes are not held twice): written as `before`, never read from a ledger.
+    #[serde(skip)]
+    before_items: Option<usize>,
+}
+
+impl KeyChange {
+    pub fn new(key: Vec<String>, before: Option<Value>, after: Option<Value>, moved: bool) -> Self {
+        KeyChange {
+            key,
+            before,
+            after,
+            moved,
+            before_items: None,
+        }
+    }
+
+    /// The value before, as written.
+    fn before_view(&self) -> Option<Before<'_>> {
+        match (&self.before, self.before_items, &self.after) {
+            (Some(v), _, _) => Some(Before::Value(v)),
+            (None, Some(n), Some(Value::Array(a))) => Some(Before::Items(&a[..n.min(a.len())])),
+            _ => None,
+        }
+    }
+
+    /// The same change with its value before held whole.
+    pub fn materialized(mut self) -> KeyChange {
+        if let Some(Before::Items(items)) = self.before_view() {
+            self.before = Some(Value::Array(items.to_vec()));
+        }
+        self.before_items = None;
+        self
+    }
+}
+
+/// [`KeyChange`]'s value before: held, or the first items of the value after.
+#[derive(Debug, PartialEq, Serialize)]
+#[serde(untagged)]
+enum Before<'a> {
+    Value(&'a Value),
+    Items(&'a [Value]),
+}
+
+impl PartialEq for KeyChange {
+    fn eq(&self, other: &Self) -> bool {
+        let before = |k: &KeyChange| match k.before_view() {
+            Some(Before::Items(items)) => Some(Value::Array(items.to_vec())),
+            Some(Before::Value(v)) => Some(v.clone()),
+            None => None,
+        };
+        self.key == other.key
+            && self.after == other.after
+            && self.moved == other.moved
+            && before(self) == before(other)
+    }
+}
+
+/// Field for field as the struct reads (`key`, `before`, `after`, `moved`), absent ones left
+/// out; `before` written from `after`'s first items where it is not held.
+impl Serialize for KeyChange {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let before = self.before_view();
+        let mut st = s.serialize_struct("KeyChange", 4)?;
+        st.serialize_field("key", &self.key)?;
+        match &before {
+            Some(b) => st.serialize_field("before", b)?,
+            None => st.skip_field("before")?,
+        }
+        match &self.after {
+            Some(a) => st.serialize_field("after", a)?,
+            None => st.skip_field("after")?,
+        }
+        match self.moved {
+            true => st.serialize_field("moved", &true)?,
+            false => st.skip_field("moved")?,
+        }
+        st.end()
+    }
 }
 
 fn present<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Value>, D::Error> {
@@ -394,11 +474,22 @@ fn diff_walk(
         let (am, bm) = (branch(a), branch(b));
         let (al, bl) = (a.filter(|_| am.is_none()), b.filter(|_| bm.is_none()));
         if !same(al, bl, path, holes) {
+            // An array only appended to (the routes a preset adds): its value before is the
+            // first items of its value after, filled in later ([`fill_afters`]).
+            let appended = match (al, bl) {
+                (Some(Value::Array(x)), Some(Value::Array(y))) if !afters => {
+                    y.len() > x.len() && x.iter().zip(y).all(|(x, y)| holes.same(x, y, path))
+                }
+                _ => false,
+            };
             out.push(KeyChange {
                 key: path.clone(),
-                before: al.map(crate::domain::document::compact_clone),
+                before: al
+                    .filter(|_| !appended)
+                    .map(crate::domain::document::compact_clone),
                 after: bl.filter(|_| afters).map(|v| holes.filled(v)),
                 moved: false,
+                before_items: al.and_then(Value::as_array).filter(|_| appended).map(Vec::len),
             });
         }
         // A key of the tree's value may stand for a run of the object's entries: at its own
@@ -946,18 +1037,8 @@ mod tests {
             writes: vec![write(
                 "private",
                 vec![
-                    KeyChange {
-                        key: p("a.b"),
-                        before: None,
-                        after: Some(Value::Null),
-                        moved: false,
-                    },
-                    KeyChange {
-                        key: p("c"),
-                        before: Some(json!(1)),
-                        after: None,
-                        moved: true,
-                    },
+                    KeyChange::new(p("a.b"), None, Some(Value::Null), false),
+                    KeyChange::new(p("c"), Some(json!(1)), None, true),
                 ],
             )],
         };
@@ -1155,12 +1236,7 @@ mod tests {
             keys.dedup();
             keys.into_iter()
                 .filter(|k| a.get(*k) != b.get(*k))
-                .map(|k| KeyChange {
-                    key: k.clone(),
-                    before: a.get(k).cloned(),
-                    after: b.get(k).cloned(),
-                    moved: false,
-                })
+                .map(|k| KeyChange::new(k.clone(), a.get(k).cloned(), b.get(k).cloned(), false))
                 .collect()
         }
         let values = [

@@ -942,6 +942,12 @@ fn plan_with(
     if dry && !changes.is_empty() {
         secrets::collect(read_value(&read), &mut secrets);
     }
+    // The leaves' reasons and doc pages are in the changes now: only their keys and values are
+    // read below (a big file's leaves are many; freed before the new value is made).
+    for leaf in &mut want.leaves {
+        leaf.why = String::new();
+        leaf.doc = String::new();
+    }
     let dry_value = match edits {
         Edits::Value(v) => {
             holds_wanted_by(&|p| v.value_at(p).map(Cow::Owned), &want, &kept)?;
