@@ -489,7 +489,10 @@ fn diff_walk(
                     .map(crate::domain::document::compact_clone),
                 after: bl.filter(|_| afters).map(|v| holes.filled(v)),
                 moved: false,
-                before_items: al.and_then(Value::as_array).filter(|_| appended).map(Vec::len),
+                before_items: al
+                    .and_then(Value::as_array)
+                    .filter(|_| appended)
+                    .map(Vec::len),
             });
         }
         // A key of the tree's value may stand for a run of the object's entries: at its own

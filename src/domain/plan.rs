@@ -884,20 +884,24 @@ fn plan_with(
     let wanted = std::mem::take(&mut want.bindings);
     plan_bindings(&edits, bindings, wanted, &want.preset, owned, &mut changes)?;
     // Its notes come after the ones about this posture (they are an offer, not a step). The
-    // secret fields are all under `channels`: only that part of the file is read (converting a
-    // big file's edited tree whole costs as much as reading it).
+    // secret fields are all under `channels`: only those keys are read (converting a big
+    // file's edited tree whole costs as much as reading it).
     let mut move_notes = Vec::new();
     let mut moved = Vec::new();
     let secret_moves = {
-        let channels_now;
+        let mut channels_now;
         let config: &Value = match &edits {
             Edits::Tree(d) if d.pristine() => &value,
             Edits::Value(v) if !v.is_edited() => &value,
+            // Only the keys the secret fields live under are read (a big file's channels hold
+            // thousands of group chats no secret field is in).
             Edits::Tree(_) | Edits::Value(_) => {
-                channels_now = match read_at(&path("channels")) {
-                    Some(c) => json!({ "channels": c }),
-                    None => json!({}),
-                };
+                channels_now = json!({});
+                for root in crate::domain::secret_moves::roots(&channels) {
+                    if let Some(v) = read_at(&root) {
+                        set_in(&mut channels_now, &root, Some(v));
+                    }
+                }
                 &channels_now
             }
         };

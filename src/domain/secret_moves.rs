@@ -62,6 +62,29 @@ pub fn openclaw_version() -> &'static str {
     &file().0
 }
 
+/// The keys every secret field lives under (up to a wildcard, at most `channels.<channel>.<key>`)
+/// in the channels `present`: [`literals`] of a value holding only these reads the same.
+pub fn roots(present: &[String]) -> Vec<Vec<String>> {
+    let mut out: Vec<Vec<String>> = fields()
+        .iter()
+        .map(|f| {
+            f.path
+                .split('.')
+                .take(3)
+                .take_while(|s| *s != "*")
+                .map(str::to_string)
+                .collect::<Vec<_>>()
+        })
+        .filter(|r| r.get(1).is_none_or(|c| present.contains(c)))
+        .collect();
+    out.sort();
+    out.dedup();
+    // A root inside another is read with it.
+    let all = out.clone();
+    out.retain(|r| !all.iter().any(|o| o.len() < r.len() && r.starts_with(o)));
+    out
+}
+
 /// A string that already refers to a variable instead of holding the secret: `${VAR}` (or
 /// text using it) or the `$VAR` shorthand OpenClaw accepts on secret fields.
 pub fn is_reference(s: &str) -> bool {
@@ -408,6 +431,60 @@ pub fn plan_read(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A value holding only the roots' keys has the whole value's literals: every secret field
+    /// of every channel filled in (a literal each), beside keys no field names.
+    #[test]
+    fn the_literals_under_the_roots_are_the_whole_values() {
+        use crate::domain::choice::{get_in, set_in};
+        let mut whole = serde_json::json!({"channels": {}, "agents": {"x": "y"}});
+        for (n, f) in fields().iter().enumerate() {
+            let path: Vec<String> = f
+                .path
+                .split('.')
+                .map(|s| {
+                    if s == "*" {
+                        format!("any{}", n % 3)
+                    } else {
+                        s.to_string()
+                    }
+                })
+                .collect();
+            set_in(
+                &mut whole,
+                &path,
+                Some(Value::String(format!("literal-{n}"))),
+            );
+            let mut beside = path[..2].to_vec();
+            beside.push("groups".into());
+            set_in(
+                &mut whole,
+                &beside,
+                Some(serde_json::json!({"-100": {"requireMention": true}})),
+            );
+        }
+        let present = crate::domain::plan::channels_in(&whole);
+        let mut only = serde_json::json!({});
+        for root in roots(&present) {
+            if let Some(v) = get_in(&whole, &root) {
+                set_in(&mut only, &root, Some(v.clone()));
+            }
+        }
+        let (a, b) = (literals(&whole), literals(&only));
+        assert!(
+            a.len() * 10 >= fields().len() * 9,
+            "{} of {}",
+            a.len(),
+            fields().len()
+        );
+        assert_eq!(
+            a.iter().map(|l| (&l.path, &l.value)).collect::<Vec<_>>(),
+            b.iter().map(|l| (&l.path, &l.value)).collect::<Vec<_>>()
+        );
+        // Nothing but the roots was read.
+        assert!(only.to_string().len() < whole.to_string().len());
+        assert!(roots(&[]).is_empty());
+    }
 
     #[test]
     fn the_field_file_parses_and_names_its_openclaw_version() {
