@@ -10,6 +10,11 @@
 //! also takes the newline kind from the first newline it meets: a file that mixes CRLF and
 //! LF gets the whole tree, and so does one whose CRLFs are all inside holes.
 //!
+//! The walk that cuts the holes reads the file's own tree a level at a time: each object or
+//! array it goes into is parsed with the containers inside it read as empty (their ranges
+//! kept), so the whole file's tree is never built; the file's manners are counted on its
+//! tokens.
+//!
 //! An object an edit reaches keeps its entries in the tree, each with its key and comments,
 //! even where its value is a hole: inserting one agent among ten thousand built a tree of
 //! ten thousand entries. So a run of entries no edit reaches stands as one entry, a hole of
@@ -798,6 +803,77 @@ fn read_fragment(text: &str) -> Option<Value> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Each container's level read alone has the whole tree's children there: the same keys,
+    /// kinds and ranges (strings and comments holding brackets, nested arrays, CRLF, for every
+    /// fixture and texts made from them that still parse).
+    #[test]
+    fn a_level_read_alone_is_that_level_of_the_whole_tree() {
+        use crate::domain::read_back::tests::{fixture_texts, mutated, rand};
+        /// (kind, range) of `v`, and of each child with its key.
+        fn shape(v: &ast::Value) -> Vec<(String, usize, usize)> {
+            let kind = |v: &ast::Value| match v {
+                ast::Value::Object(_) => "{",
+                ast::Value::Array(_) => "[",
+                _ => "scalar",
+            };
+            let mut out = vec![(kind(v).to_string(), v.range().start, v.range().end)];
+            match v {
+                ast::Value::Object(o) => out.extend(o.properties.iter().map(|p| {
+                    let (s, e) = (p.value.range().start, p.value.range().end);
+                    (
+                        format!("{}={}@{}", p.name.as_str(), kind(&p.value), p.range.start),
+                        s,
+                        e,
+                    )
+                })),
+                ast::Value::Array(a) => out.extend(
+                    a.elements
+                        .iter()
+                        .map(|e| (kind(e).to_string(), e.range().start, e.range().end)),
+                ),
+                _ => {}
+            }
+            out
+        }
+        fn each(v: &ast::Value, f: &mut impl FnMut(&ast::Value)) {
+            f(v);
+            match v {
+                ast::Value::Object(o) => o.properties.iter().for_each(|p| each(&p.value, f)),
+                ast::Value::Array(a) => a.elements.iter().for_each(|e| each(e, f)),
+                _ => {}
+            }
+        }
+        let mut base = fixture_texts();
+        base.push(
+            "// a { comment [\r\n{\r\n  'a{': \"]}\", /* } */ b: [[1, {c: '['}], []],\r\n  d: {e: {f: [{}]}},\r\n}\r\n"
+                .to_string(),
+        );
+        let mut rand = rand();
+        let texts = mutated(&base, 2000, &mut rand);
+        let mut compared = 0;
+        for text in base.iter().chain(&texts) {
+            let Ok(parsed) = jsonc_parser::parse_to_ast(
+                text,
+                &Default::default(),
+                &crate::domain::document::options(),
+            ) else {
+                continue;
+            };
+            let Some(root) = parsed.value else { continue };
+            let whole = with_level(text, 0..text.len(), shape).expect("the root's level");
+            assert_eq!(whole, shape(&root), "{text}");
+            each(&root, &mut |v| {
+                if compound(v) {
+                    let r = v.range();
+                    let level = with_level(text, r.start..r.end, shape).expect("a level");
+                    assert_eq!(level, shape(v), "{text}");
+                    compared += 1;
+                }
+            });
+        }
+        assert!(compared > 2000, "{compared}");
+    }
 
     fn expanded(paths: &[&str]) -> HashSet<Vec<String>> {
         let mut out = HashSet::new();

@@ -883,9 +883,7 @@ fn plan_with(
     // routes are many; each added one moves into the file's edits).
     let wanted = std::mem::take(&mut want.bindings);
     plan_bindings(&edits, bindings, wanted, &want.preset, owned, &mut changes)?;
-    // Its notes come after the ones about this posture (they are an offer, not a step). The
-    // secret fields are all under `channels`: only those keys are read (converting a big
-    // file's edited tree whole costs as much as reading it).
+    // Its notes come after the ones about this posture (they are an offer, not a step).
     let mut move_notes = Vec::new();
     let mut moved = Vec::new();
     let secret_moves = {
