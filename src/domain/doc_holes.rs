@@ -313,34 +313,29 @@ struct Walk<'s> {
 /// reads it a level at a time, only the containers it goes into. None: the level does not
 /// scan or parse.
 fn with_level<R>(source: &str, range: Range<usize>, f: impl FnOnce(&ast::Value) -> R) -> Option<R> {
-    use jsonc_parser::tokens::Token;
     let span = source.get(range.clone())?;
-    let mut scanner = jsonc_parser::Scanner::new(span, &crate::domain::document::scanner_options());
+    let bytes = span.as_bytes();
     let mut text = String::new();
     // Each container inside: where it starts in `text`, and its range in `source`.
     let mut inner: Vec<(usize, Range<usize>)> = Vec::new();
-    let (mut depth, mut copied, mut opened) = (0usize, 0, 0);
-    while let Some(token) = scanner.scan().ok()? {
-        match token {
-            Token::OpenBrace | Token::OpenBracket => {
-                depth += 1;
-                if depth == 2 {
-                    opened = scanner.token_start();
-                }
+    let (mut depth, mut copied, mut at) = (0usize, 0, 0);
+    while at < bytes.len() {
+        match bytes[at] {
+            b'{' | b'[' if depth == 1 => {
+                // A container inside this one: read as empty, its bytes skipped unread.
+                let end = container_end(bytes, at)?;
+                text.push_str(&span[copied..at]);
+                inner.push((text.len(), range.start + at..range.start + end));
+                text.push_str(&span[at..at + 1]);
+                text.push_str(&span[end - 1..end]);
+                (copied, at) = (end, end);
+                continue;
             }
-            Token::CloseBrace | Token::CloseBracket => {
-                if depth == 2 {
-                    let end = scanner.token_end();
-                    text.push_str(&span[copied..opened]);
-                    inner.push((text.len(), range.start + opened..range.start + end));
-                    text.push_str(&span[opened..opened + 1]);
-                    text.push_str(&span[end - 1..end]);
-                    copied = end;
-                }
-                depth = depth.checked_sub(1)?;
-            }
+            b'{' | b'[' => depth += 1,
+            b'}' | b']' => depth = depth.checked_sub(1)?,
             _ => {}
         }
+        at = skip_token(bytes, at)?;
     }
     text.push_str(&span[copied..]);
     let mut value = jsonc_parser::parse_to_ast(
@@ -357,6 +352,55 @@ fn with_level<R>(source: &str, range: Range<usize>, f: impl FnOnce(&ast::Value) 
     };
     shift(&mut value, &place);
     Some(f(&value))
+}
+
+/// Where the object or array opening at `start` ends (past its closing bracket), its strings
+/// and comments skipped as the scanner reads them (brackets inside them do not count).
+fn container_end(bytes: &[u8], start: usize) -> Option<usize> {
+    let mut depth = 0usize;
+    let mut at = start;
+    while at < bytes.len() {
+        match bytes[at] {
+            b'{' | b'[' => depth += 1,
+            b'}' | b']' => {
+                depth = depth.checked_sub(1)?;
+                if depth == 0 {
+                    return Some(at + 1);
+                }
+            }
+            _ => {}
+        }
+        at = skip_token(bytes, at)?;
+    }
+    None
+}
+
+/// Past the byte at `at`, or past the whole string or comment starting there (None: one that
+/// does not end).
+fn skip_token(bytes: &[u8], at: usize) -> Option<usize> {
+    match (bytes[at], bytes.get(at + 1)) {
+        (q @ (b'"' | b'\''), _) => {
+            let mut i = at + 1;
+            loop {
+                match *bytes.get(i)? {
+                    b'\\' => i += 2,
+                    b if b == q => return Some(i + 1),
+                    _ => i += 1,
+                }
+            }
+        }
+        (b'/', Some(b'/')) => Some(
+            bytes[at..]
+                .iter()
+                .position(|&b| b == b'\n' || b == b'\r')
+                .map_or(bytes.len(), |n| at + n),
+        ),
+        (b'/', Some(b'*')) => bytes[at + 2..]
+            .windows(2)
+            .position(|w| w == b"*/")
+            .map(|n| at + 2 + n + 2),
+        _ => Some(at + 1),
+    }
 }
 
 /// Every range of `v` moved by `place`.

@@ -758,12 +758,10 @@ fn plan_with(
                 .filter(|l| !holds(get_in(&value, &l.path), l.value.as_ref()))
                 .map(|l| l.path.as_slice()),
         );
-        // Read after the edits: the routes, the channels (secrets to move), the token.
-        let fixed = [
-            path("bindings"),
-            path("channels"),
-            path("gateway.auth.token"),
-        ];
+        // Read after the edits: the routes, the keys secret fields live under (secrets to
+        // move), the token. A read outside the tree's focus would build it again.
+        let mut fixed = vec![path("bindings"), path("gateway.auth.token")];
+        fixed.extend(crate::domain::secret_moves::roots(&channels));
         reach.extend(fixed.iter().map(Vec::as_slice));
         doc.focus(reach);
     }
