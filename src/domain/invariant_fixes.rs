@@ -316,18 +316,7 @@ mod tests {
     fn changes_made_in_place_are_set_ins_and_undone_to_the_same_bytes() {
         let mut rand = crate::domain::read_back::tests::rand();
         let segs = ["a", "b", "c", "d"];
-        let mut paths: Vec<Vec<String>> = vec![Vec::new()];
-        let mut longest = paths.clone();
-        for _ in 0..3 {
-            longest = longest
-                .iter()
-                .flat_map(|q| {
-                    segs.iter()
-                        .map(move |s| [q.clone(), vec![s.to_string()]].concat())
-                })
-                .collect();
-            paths.extend(longest.iter().cloned());
-        }
+        let paths = crate::domain::read_back::tests::paths_of(&segs, 3);
         let base = json!({"c": {"d": 1, "a": [1], "b": {"a": "x", "c": null}}, "a": 2, "d": {}});
         let mut changed = 0;
         for round in 0..200 {

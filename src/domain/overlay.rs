@@ -240,18 +240,7 @@ mod tests {
         let mut rand = crate::domain::read_back::tests::rand();
         let segs = ["a", "ab", "b", "c"];
         // Every path of up to three keys.
-        let mut paths: Vec<Vec<String>> = vec![Vec::new()];
-        let mut longest = paths.clone();
-        for _ in 0..3 {
-            longest = longest
-                .iter()
-                .flat_map(|q| {
-                    segs.iter()
-                        .map(move |s| [q.clone(), vec![s.to_string()]].concat())
-                })
-                .collect();
-            paths.extend(longest.iter().cloned());
-        }
+        let paths = crate::domain::read_back::tests::paths_of(&segs, 3);
         let mut checked = 0;
         for round in 0..40 {
             let base = json!({"a": {"ab": 1, "b": [1]}, "ab": {"c": {"a": "x"}}, "c": 2});

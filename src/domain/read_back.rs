@@ -332,6 +332,40 @@ pub(crate) mod tests {
         out
     }
 
+    /// Every path of up to `depth` keys made of `segs`, the root first.
+    pub fn paths_of(segs: &[&str], depth: usize) -> Vec<Vec<String>> {
+        let mut paths: Vec<Vec<String>> = vec![Vec::new()];
+        let mut longest = paths.clone();
+        for _ in 0..depth {
+            longest = longest
+                .iter()
+                .flat_map(|q| {
+                    segs.iter()
+                        .map(move |s| [q.clone(), vec![s.to_string()]].concat())
+                })
+                .collect();
+            paths.extend(longest.iter().cloned());
+        }
+        paths
+    }
+
+    /// `base` and `n` texts made from it ([`mutated`]), those that parse as the file is read.
+    pub fn parsing(base: Vec<String>, n: usize) -> Vec<String> {
+        let mut rand = rand();
+        let texts = mutated(&base, n, &mut rand);
+        base.into_iter()
+            .chain(texts)
+            .filter(|t| {
+                jsonc_parser::parse_to_ast(
+                    t,
+                    &Default::default(),
+                    &crate::domain::document::options(),
+                )
+                .is_ok()
+            })
+            .collect()
+    }
+
     /// Every config fixture's text.
     pub fn fixture_texts() -> Vec<String> {
         let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/configs");
