@@ -1033,6 +1033,34 @@ mod tests {
         }
     }
 
+    /// An array only appended to holds no copy of its items before, and is written as if it
+    /// held them; one changed otherwise (an item edited) holds its value before whole.
+    #[test]
+    fn an_array_only_appended_to_is_written_with_its_items_before() {
+        let before = json!({"bindings": [{"a": 1}, {"b": 2}], "deny": ["x", "y"], "n": 1});
+        let after =
+            json!({"bindings": [{"a": 1}, {"b": 2}, {"c": 3}], "deny": ["y", "x", "z"], "n": 2});
+        let mut keys = diff_keys_with(&before, &after, &NoHoles);
+        fill_afters(&mut keys, std::borrow::Cow::Borrowed(&after));
+        let at = |k: &[KeyChange], key: &str| k.iter().find(|c| c.key == [key]).cloned();
+        assert_eq!(at(&keys, "bindings").and_then(|k| k.before), None);
+        assert_eq!(
+            at(&keys, "deny").and_then(|k| k.before),
+            Some(json!(["x", "y"]))
+        );
+        let whole: Vec<KeyChange> = keys.iter().cloned().map(KeyChange::materialized).collect();
+        assert_eq!(
+            at(&whole, "bindings").and_then(|k| k.before),
+            Some(json!([{"a": 1}, {"b": 2}]))
+        );
+        assert_eq!(
+            serde_json::to_string(&keys).ok(),
+            serde_json::to_string(&whole).ok()
+        );
+        assert_eq!(keys, whole);
+        assert_eq!(keys, diff(&before, &after));
+    }
+
     #[test]
     fn absent_and_null_are_told_apart_through_the_codec() {
         let l = Ledger {
