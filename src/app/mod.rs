@@ -172,10 +172,8 @@ pub fn decide(
     inputs: &Inputs,
     acks: Acks,
 ) -> Next {
-    match decode_config(facts.config, facts.original.as_deref()) {
-        Ok(current) => decide_read(facts, current, presets, threat, inputs, acks),
-        Err(f) => Next::Refused(f),
-    }
+    let current = decode(facts.config, facts.original.clone());
+    decide_read(facts, current, presets, threat, inputs, acks)
 }
 
 /// [`decide`], the config's bytes given up: they become the plan's text without a copy.
@@ -186,25 +184,23 @@ pub fn decide_owned(
     inputs: &Inputs,
     acks: Acks,
 ) -> Next {
-    let original = facts.original.take().map(std::borrow::Cow::into_owned);
-    let current = original
-        .map(|bytes| String::from_utf8(bytes).map_err(|_| not_utf8(facts.config)))
-        .transpose();
-    match current {
-        Ok(current) => decide_read(&facts, current, presets, threat, inputs, acks),
-        Err(f) => Next::Refused(f),
-    }
+    let current = decode(facts.config, facts.original.take());
+    decide_read(&facts, current, presets, threat, inputs, acks)
 }
 
 /// [`decide`] on the config's text, decoded (None: no file).
 fn decide_read(
     facts: &Facts,
-    current: Option<String>,
+    current: Result<Option<String>, Failure>,
     presets: &[Preset],
     threat: Option<&str>,
     inputs: &Inputs,
     acks: Acks,
 ) -> Next {
+    let current = match current {
+        Ok(current) => current,
+        Err(f) => return Next::Refused(f),
+    };
     match prepare(facts, current, presets, threat, inputs) {
         Err(Prep::Refused(f)) => Next::Refused(f),
         Err(Prep::AcceptRisk(why)) => Next::Acknowledge {
@@ -775,19 +771,27 @@ pub fn all_choices(
 
 /// The config's bytes as text; a file that is not UTF-8 is refused, never guessed at.
 pub fn decode_config(config: &Path, original: Option<&[u8]>) -> Result<Option<String>, Failure> {
-    original
-        .map(|bytes| String::from_utf8(bytes.to_vec()).map_err(|_| not_utf8(config)))
-        .transpose()
+    decode(config, original.map(std::borrow::Cow::Borrowed))
 }
 
-fn not_utf8(config: &Path) -> Failure {
-    Failure::new(
-        Stop::Refused,
-        format!(
-            "{} is not UTF-8 text; nothing was written.",
-            config.display()
-        ),
-    )
+/// [`decode_config`] of bytes borrowed (copied) or given up (decoded in place).
+fn decode(
+    config: &Path,
+    original: Option<std::borrow::Cow<[u8]>>,
+) -> Result<Option<String>, Failure> {
+    original
+        .map(|bytes| {
+            String::from_utf8(bytes.into_owned()).map_err(|_| {
+                Failure::new(
+                    Stop::Refused,
+                    format!(
+                        "{} is not UTF-8 text; nothing was written.",
+                        config.display()
+                    ),
+                )
+            })
+        })
+        .transpose()
 }
 
 /// What detection adds to the plan's notes: which engine and why (the reason already says

@@ -11,10 +11,10 @@ use serde_json::Value;
 use crate::domain::choice::{Desired, Leaf, set_in};
 use crate::domain::invariants::{self, Subject, Violation};
 
-/// The file as `want`'s leaves would leave it (values only, no text): the file itself,
-/// borrowed, when it holds every leaf already (a re-run, the check after a write: a big
-/// file's value costs several times the file to copy).
-pub fn projected<'v>(value: &'v Value, want: &Desired) -> std::borrow::Cow<'v, Value> {
+/// The file as `want`'s leaves would leave it, copied: the model [`fixes`]'s projection in
+/// place is held to.
+#[cfg(test)]
+fn projected<'v>(value: &'v Value, want: &Desired) -> std::borrow::Cow<'v, Value> {
     if holds_all(value, want) {
         return std::borrow::Cow::Borrowed(value);
     }

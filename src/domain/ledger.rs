@@ -155,24 +155,35 @@ impl KeyChange {
 }
 
 /// [`KeyChange`]'s value before: held, or the first items of the value after.
-#[derive(Debug, PartialEq, Serialize)]
+#[derive(Debug, Serialize)]
 #[serde(untagged)]
 enum Before<'a> {
     Value(&'a Value),
     Items(&'a [Value]),
 }
 
+/// The same value before, however it is held.
+impl PartialEq for Before<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        fn items<'a>(b: &Before<'a>) -> Option<&'a [Value]> {
+            match *b {
+                Before::Items(items) => Some(items),
+                Before::Value(v) => v.as_array().map(Vec::as_slice),
+            }
+        }
+        match (self, other) {
+            (Before::Value(a), Before::Value(b)) => a == b,
+            (a, b) => items(a).is_some() && items(a) == items(b),
+        }
+    }
+}
+
 impl PartialEq for KeyChange {
     fn eq(&self, other: &Self) -> bool {
-        let before = |k: &KeyChange| match k.before_view() {
-            Some(Before::Items(items)) => Some(Value::Array(items.to_vec())),
-            Some(Before::Value(v)) => Some(v.clone()),
-            None => None,
-        };
         self.key == other.key
             && self.after == other.after
             && self.moved == other.moved
-            && before(self) == before(other)
+            && self.before_view() == other.before_view()
     }
 }
 

@@ -319,11 +319,16 @@ struct Gathered {
 }
 
 impl Gathered {
+    /// The config's text gathered (None: no file, or not UTF-8).
+    fn current(&self, resolved: &Resolved) -> Option<String> {
+        app::decode_config(&resolved.config, self.original.as_deref())
+            .ok()
+            .flatten()
+    }
+
     /// The `Open today` line (nothing when the file is missing, unreadable or holds).
     fn say_open_today(&self, resolved: &Resolved) {
-        let current = app::decode_config(&resolved.config, self.original.as_deref())
-            .ok()
-            .flatten();
+        let current = self.current(resolved);
         let open = app::open_today(
             current.as_deref(),
             self.ledger.as_deref(),
@@ -386,11 +391,8 @@ impl Gathered {
     /// run left (the file, the ledger), as the wizard and --plain do: a pinned owner is not
     /// proposed away.
     fn asked(&self, answers: &Answers, resolved: &Resolved) -> Result<(Inputs, Acks), Failure> {
-        let current = app::decode_config(&resolved.config, self.original.as_deref())
-            .ok()
-            .flatten();
         let inputs = app::rerun_answers(
-            current.as_deref(),
+            self.current(resolved).as_deref(),
             self.ledger.as_deref(),
             &resolved.config,
             &inputs_from(answers)?,
